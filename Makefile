@@ -1,0 +1,120 @@
+# verhaal — one GNU Makefile for the library, the two programs, tests, fuzzing
+# and the developer's two commands (make run, make test).
+
+BUILD    ?= build
+CC       ?= cc
+WERROR   ?= 1
+SANITIZE ?=
+
+# Every library comes through pkg-config; `make deps` installs the Debian
+# packages that provide them (contrib/dev/deps.sh holds the list).
+PKGS := libevent libevent_pthreads libpq opus libopusenc libmagic jansson \
+        inih libcrypto libavformat libavcodec libswresample libavutil \
+        vips libebur128 libargon2
+
+comma := ,
+ifneq ($(SANITIZE),)
+BUILD := build-$(subst $(comma),-,$(SANITIZE))
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
+        -Wmissing-prototypes -Wwrite-strings -Wvla -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) -Ilib -I$(BUILD) \
+             $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+LIB_SRC  := $(sort $(wildcard lib/vh_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/vh_schema_gen.o
+LIBA     := $(BUILD)/lib/libverhaal.a
+SCHEMA   := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
+
+D_SRC    := $(sort $(wildcard cmd/verhaald/*.c))
+CTL_SRC  := $(sort $(wildcard cmd/verhaalctl/*.c))
+D_OBJ    := $(D_SRC:%.c=$(BUILD)/%.o)
+CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Fuzz targets also build against a plain file-replaying driver, so that
+# `make test` replays every seed corpus without needing clang.
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+
+.PHONY: all deps run test unit e2e bench fuzz clean check-config
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/verhaald $(BUILD)/verhaalctl
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The migrations are compiled into the library, so a binary always knows
+# exactly which schema versions it understands.
+$(BUILD)/lib/vh_schema_gen.c: $(SCHEMA) contrib/dev/embed-schema.sh
+	@mkdir -p $(@D)
+	sh contrib/dev/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/vh_schema_gen.o: $(BUILD)/lib/vh_schema_gen.c
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(BUILD)/verhaald: $(D_OBJ) $(LIBA)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/verhaalctl: $(CTL_OBJ) $(LIBA)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA)
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBA)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS)
+
+deps:
+	@sh contrib/dev/deps.sh
+
+run: deps all
+	@sh contrib/dev/run.sh $(BUILD)
+
+unit: all $(UNIT_BIN) $(FUZZ_REPLAY)
+
+test: deps all $(UNIT_BIN) $(FUZZ_REPLAY)
+	@sh tests/run.sh $(BUILD)
+
+e2e: deps all
+	@sh tests/run.sh --e2e-only $(BUILD)
+
+bench: deps all
+	@sh tests/bench/run.sh $(BUILD)
+
+# libFuzzer builds need clang; FUZZ_SECONDS bounds each target's run.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-* 
+
+-include $(LIB_OBJ:.o=.d) $(D_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

@@ -1,0 +1,26 @@
+#ifndef CTL_H
+#define CTL_H
+/* verhaalctl's shared context: the loaded config and a lazily opened
+ * database connection. Each command family lives in its own ctl_*.c. */
+#include <libpq-fe.h>
+
+#include "vh_config.h"
+
+struct ctl {
+	struct vh_config	*cfg;
+	PGconn			*db;
+};
+
+/* The database connection, opened on first use; exits with a message
+ * when it cannot connect. */
+PGconn	*ctl_db(struct ctl *);
+
+/* Prints "verhaalctl: message" to stderr and exits 1. */
+void	ctl_die(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Commands: each returns the process's exit status. */
+int	ctl_migrate(struct ctl *, int, char **);
+int	ctl_import_areas(struct ctl *, int, char **);
+int	ctl_import_indicators(struct ctl *, int, char **);
+
+#endif

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs the Debian packages verhaal builds, runs and tests with, and the
+# npm packages of the end-to-end tests. Quiet when nothing is missing.
+set -eu
+
+PKGS="build-essential pkg-config git curl ca-certificates
+libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
+libinih-dev libcmocka-dev libssl-dev libargon2-dev
+libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
+libvips-dev libheif-dev libebur128-dev
+postgresql-15 postgresql-15-postgis-3 postgresql-contrib
+nodejs ffmpeg espeak-ng libimage-exiftool-perl"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing Debian packages:$missing"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	# nodejs may come from NodeSource, whose package also ships npm.
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+	echo "deps: installing npm"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+
+# The end-to-end tests' npm packages (tus-js-client and the like).
+cd "$(dirname "$0")/../../tests/e2e"
+if [ -f package.json ] && [ ! -d node_modules ] ||
+   [ package.json -nt node_modules ]; then
+	echo "deps: installing npm packages for tests/e2e"
+	npm install --no-audit --no-fund --loglevel=error >/dev/null
+	touch node_modules
+fi

@@ -1,0 +1,468 @@
+/*
+ * Configuration keys. The table below is the only list of keys: the INI
+ * parser (Debian's libinih), the VERHAAL_<KEY> environment overrides,
+ * `verhaald -n`, SIGHUP reloads and config/verhaald.conf all follow it.
+ * A load fills a fresh struct; the daemon validates it as a whole before
+ * swapping reloadable values in.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "vh_config.h"
+#include "vh_error.h"
+#include "vh_xmalloc.h"
+
+enum key_type { T_STRING, T_INT, T_BOOL, T_SIZE, T_DURATION, T_LOGLEVEL };
+
+struct key {
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;
+	const char	*def;
+	bool		 reloadable;
+	int64_t		 min, max;
+	const char	*help;
+};
+
+#define OFF(f) offsetof(struct vh_config, f)
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
+#define HOUR_MS (3600LL * 1000)
+
+static const struct key keys[] = {
+	{ "listen_address", T_STRING, OFF(listen_address), "127.0.0.1", false, 0, 0,
+	  "address the HTTP server binds to" },
+	{ "listen_port", T_INT, OFF(listen_port), "8080", false, 0, 65535,
+	  "TCP port of the HTTP server (0 picks a free one)" },
+	{ "database_url", T_STRING, OFF(database_url), "", false, 0, 0,
+	  "libpq connection string or URL; empty means the private cluster of make run" },
+	{ "data_dir", T_STRING, OFF(data_dir), "var/data", false, 0, 0,
+	  "directory for the blob store and upload spool files" },
+	{ "migrate_on_start", T_BOOL, OFF(migrate_on_start), "true", false, 0, 0,
+	  "apply pending schema migrations when verhaald starts" },
+	{ "log_level", T_LOGLEVEL, OFF(log_level), "info", true, 0, 0,
+	  "error, warn, info or debug" },
+	{ "workers", T_INT, OFF(workers), "4", false, 1, 256,
+	  "threads for blocking work (fsync, database, libmagic)" },
+	{ "max_connections", T_INT, OFF(max_connections), "1024", true, 1, 1000000,
+	  "open client connections; further clients get 503" },
+	{ "max_header_size", T_SIZE, OFF(max_header_size), "16k", true, 1024, 1 * MIB,
+	  "largest request head (request line and headers); larger gets 431" },
+	{ "max_uri_length", T_SIZE, OFF(max_uri_length), "8k", true, 64, 1 * MIB,
+	  "longest request target; longer gets 414" },
+	{ "max_upload_size", T_SIZE, OFF(max_upload_size), "2G", true, 1, INT64_MAX,
+	  "largest request body or tus upload; larger gets 413" },
+	{ "header_timeout", T_DURATION, OFF(header_timeout), "15s", true, 100, 3600 * 1000,
+	  "time a client has to send a whole request head; then 408" },
+	{ "idle_timeout", T_DURATION, OFF(idle_timeout), "60s", true, 100, 3600 * 1000,
+	  "keep-alive connections idle this long are closed" },
+	{ "body_timeout", T_DURATION, OFF(body_timeout), "30s", true, 100, 3600 * 1000,
+	  "a body that sends nothing for this long gets 408" },
+	{ "body_min_rate", T_SIZE, OFF(body_min_rate), "256", true, 0, 1 * GIB,
+	  "bytes per second a body must average over 20 s windows; slower gets 408" },
+	{ "shutdown_timeout", T_DURATION, OFF(shutdown_timeout), "30s", false, 0, 3600 * 1000,
+	  "on SIGTERM, how long in-flight requests may take to finish" },
+	{ "db_timeout", T_DURATION, OFF(db_timeout), "5s", true, 100, 600 * 1000,
+	  "connect timeout for database connections and readiness probes" },
+	{ "upload_expiry", T_DURATION, OFF(upload_expiry), "24h", true, 60 * 1000, 365 * 24 * HOUR_MS,
+	  "unfinished tus uploads are removed after this long without a PATCH" },
+	{ "resident_upload_rate", T_INT, OFF(resident_upload_rate), "30", true, 1, 1000000,
+	  "uploads per client address per hour through a collection's upload link" },
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const struct key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (&keys[i]);
+	return (NULL);
+}
+
+int
+vh_parse_size(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v, mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return (VH_EINVAL);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return (VH_EINVAL);
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K': mult = KIB; end++; break;
+	case 'm': case 'M': mult = MIB; end++; break;
+	case 'g': case 'G': mult = GIB; end++; break;
+	default:
+		return (VH_EINVAL);
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > INT64_MAX / mult)
+		return (VH_EINVAL);
+	*out = v * mult;
+	return (0);
+}
+
+int
+vh_parse_duration_ms(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v, mult = 1000;
+
+	if (!isdigit((unsigned char)*s))
+		return (VH_EINVAL);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return (VH_EINVAL);
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		mult = HOUR_MS;
+	else if (strcmp(end, "d") == 0)
+		mult = 24 * HOUR_MS;
+	else
+		return (VH_EINVAL);
+	if (v > INT64_MAX / mult)
+		return (VH_EINVAL);
+	*out = v * mult;
+	return (0);
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *yes[] = { "true", "yes", "on", "1" };
+	static const char *no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return (0);
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return (0);
+		}
+	}
+	return (VH_EINVAL);
+}
+
+/* Parses value for k into cfg; on failure *why says what was expected. */
+static int
+set_key(struct vh_config *cfg, const struct key *k, const char *value,
+    const char **why)
+{
+	void	*p = (char *)cfg + k->off;
+	int64_t	 n = 0;
+	char	*end;
+	bool	 b;
+	enum vh_log_level l;
+
+	switch (k->type) {
+	case T_STRING:
+		free(*(char **)p);
+		*(char **)p = vh_xstrdup(value);
+		return (0);
+	case T_BOOL:
+		if (parse_bool(value, &b) != 0) {
+			*why = "expected true or false";
+			return (VH_EINVAL);
+		}
+		*(bool *)p = b;
+		return (0);
+	case T_LOGLEVEL:
+		if (vh_log_level_parse(value, &l) != 0) {
+			*why = "expected error, warn, info or debug";
+			return (VH_EINVAL);
+		}
+		*(enum vh_log_level *)p = l;
+		return (0);
+	case T_INT:
+		errno = 0;
+		n = strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || errno != 0) {
+			*why = "expected a whole number";
+			return (VH_EINVAL);
+		}
+		break;
+	case T_SIZE:
+		if (vh_parse_size(value, &n) != 0) {
+			*why = "expected a size such as 512, 16k, 2M or 1G";
+			return (VH_EINVAL);
+		}
+		break;
+	case T_DURATION:
+		if (vh_parse_duration_ms(value, &n) != 0) {
+			*why = "expected a duration such as 500ms, 15s, 2m, 24h or 7d";
+			return (VH_EINVAL);
+		}
+		break;
+	}
+	if (n < k->min || n > k->max) {
+		*why = "out of range";
+		return (VH_EINVAL);
+	}
+	*(int64_t *)p = n;
+	return (0);
+}
+
+static char *
+format_key(const struct vh_config *cfg, const struct key *k)
+{
+	const void *p = (const char *)cfg + k->off;
+
+	switch (k->type) {
+	case T_STRING:
+		return (vh_xstrdup(*(char *const *)p));
+	case T_BOOL:
+		return (vh_xstrdup(*(const bool *)p ? "true" : "false"));
+	case T_LOGLEVEL:
+		return (vh_xstrdup(vh_log_level_name(*(const enum vh_log_level *)p)));
+	case T_DURATION:
+		return (vh_xasprintf("%" PRId64 "ms", *(const int64_t *)p));
+	default:
+		return (vh_xasprintf("%" PRId64, *(const int64_t *)p));
+	}
+}
+
+struct vh_config *
+vh_config_new(void)
+{
+	struct vh_config	*cfg;
+	const char		*why;
+
+	cfg = vh_xcalloc(1, sizeof *cfg);
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (set_key(cfg, &keys[i], keys[i].def, &why) != 0)
+			vh_fatal("config default of %s: %s", keys[i].name, why);
+	}
+	return (cfg);
+}
+
+void
+vh_config_free(struct vh_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == T_STRING)
+			free(*(char **)((char *)cfg + keys[i].off));
+	free(cfg);
+}
+
+int
+vh_config_set(struct vh_config *cfg, const char *name, const char *value,
+    char **err)
+{
+	const struct key	*k;
+	const char		*why = NULL;
+
+	if ((k = find_key(name)) == NULL) {
+		if (err != NULL)
+			*err = vh_xasprintf("unknown key '%s'", name);
+		return (VH_EINVAL);
+	}
+	if (set_key(cfg, k, value, &why) != 0) {
+		if (err != NULL)
+			*err = vh_xasprintf("bad value '%s' for %s: %s", value,
+			    name, why);
+		return (VH_EINVAL);
+	}
+	return (0);
+}
+
+char *
+vh_config_get(const struct vh_config *cfg, const char *name)
+{
+	const struct key *k;
+
+	if ((k = find_key(name)) == NULL)
+		return (NULL);
+	return (format_key(cfg, k));
+}
+
+struct ini_state {
+	struct vh_config	*cfg;
+	const char		*next;		/* unread text */
+	int			 line;		/* lines handed to libinih */
+	int			 error_line;	/* line of first_error */
+	char			*first_error;	/* message of the first bad key */
+};
+
+/*
+ * fgets over a string. libinih reports only the first bad line, so the
+ * reader counts lines to tell a bad key from a later syntax error.
+ */
+static char *
+read_line(char *buf, int size, void *stream)
+{
+	struct ini_state	*st = stream;
+	size_t			 n = 0;
+
+	if (*st->next == '\0' || size < 2)
+		return (NULL);
+	while (st->next[n] != '\0' && n < (size_t)size - 1) {
+		if (st->next[n++] == '\n')
+			break;
+	}
+	memcpy(buf, st->next, n);
+	buf[n] = '\0';
+	st->next += n;
+	st->line++;
+	return (buf);
+}
+
+static int
+on_key(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct ini_state	*st = user;
+	char			*msg = NULL;
+
+	if (section[0] != '\0')
+		msg = vh_xasprintf("section [%s] is not used; keys stand alone",
+		    section);
+	else if (vh_config_set(st->cfg, name, value, &msg) == 0)
+		return (1);
+	if (st->first_error == NULL) {
+		st->first_error = msg;
+		st->error_line = st->line;
+	} else
+		free(msg);
+	return (0);
+}
+
+int
+vh_config_load_string(struct vh_config *cfg, const char *name,
+    const char *text, char **err)
+{
+	struct ini_state	st = { cfg, text, 0, 0, NULL };
+	int			rc;
+
+	rc = ini_parse_stream(read_line, &st, on_key, &st);
+	if (rc == 0)
+		return (0);
+	if (err != NULL) {
+		if (rc < 0)
+			*err = vh_xasprintf("%s: out of memory", name);
+		else if (st.first_error != NULL && st.error_line == rc)
+			*err = vh_xasprintf("%s:%d: %s", name, rc,
+			    st.first_error);
+		else
+			*err = vh_xasprintf("%s:%d: syntax error: expected "
+			    "'key = value', a comment or a blank line", name, rc);
+	}
+	free(st.first_error);
+	return (VH_EINVAL);
+}
+
+int
+vh_config_load_file(struct vh_config *cfg, const char *path, char **err)
+{
+	FILE	*f;
+	char	*text;
+	size_t	 n;
+	int	 rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (err != NULL)
+			*err = vh_xasprintf("%s: cannot open: %s", path,
+			    strerror(errno));
+		return (VH_EIO);
+	}
+	/* A config file is small; anything past 1 MiB is a mistake. */
+	text = vh_xmalloc(MIB + 1);
+	n = fread(text, 1, MIB + 1, f);
+	if (ferror(f) || n > MIB) {
+		if (err != NULL)
+			*err = vh_xasprintf("%s: %s", path, ferror(f) ?
+			    "read error" : "larger than 1 MiB");
+		fclose(f);
+		free(text);
+		return (VH_EINVAL);
+	}
+	fclose(f);
+	text[n] = '\0';
+	if (memchr(text, '\0', n) != NULL) {
+		if (err != NULL)
+			*err = vh_xasprintf("%s: contains a NUL byte", path);
+		rc = VH_EINVAL;
+	} else
+		rc = vh_config_load_string(cfg, path, text, err);
+	free(text);
+	return (rc);
+}
+
+int
+vh_config_apply_env(struct vh_config *cfg, char *const *envp, char **err)
+{
+	char	 var[128], *msg = NULL;
+	size_t	 n;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		snprintf(var, sizeof var, "VERHAAL_%s", keys[i].name);
+		for (char *c = var; *c != '\0'; c++)
+			*c = (char)toupper((unsigned char)*c);
+		n = strlen(var);
+		for (char *const *e = envp; *e != NULL; e++) {
+			if (strncmp(*e, var, n) != 0 || (*e)[n] != '=')
+				continue;
+			if (vh_config_set(cfg, keys[i].name, *e + n + 1,
+			    &msg) != 0) {
+				if (err != NULL)
+					*err = vh_xasprintf("%s: %s", var, msg);
+				free(msg);
+				return (VH_EINVAL);
+			}
+		}
+	}
+	return (0);
+}
+
+void
+vh_config_reload(struct vh_config *cur, const struct vh_config *next)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		char	*a = format_key(cur, k), *b = format_key(next, k);
+		const char *why;
+
+		if (strcmp(a, b) != 0) {
+			if (!k->reloadable)
+				vh_log_warnx("config: %s changed to %s; takes "
+				    "effect after a restart", k->name, b);
+			else if (set_key(cur, k, b, &why) == 0)
+				vh_log_info("config: %s = %s", k->name, b);
+		}
+		free(a);
+		free(b);
+	}
+}
+
+void
+vh_config_each_key(vh_config_key_cb cb, void *arg)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		cb(keys[i].name, keys[i].def, keys[i].help, keys[i].reloadable,
+		    arg);
+}

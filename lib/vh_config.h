@@ -1,0 +1,78 @@
+#ifndef VH_CONFIG_H
+#define VH_CONFIG_H
+/* verhaald's configuration: one table of keys (vh_config.c), an INI file,
+ * and VERHAAL_<KEY> environment overrides. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vh_log.h"
+
+struct vh_config {
+	char		*listen_address;
+	int64_t		 listen_port;
+	char		*database_url;
+	char		*data_dir;
+	bool		 migrate_on_start;
+	enum vh_log_level log_level;
+	int64_t		 workers;
+	int64_t		 max_connections;
+	int64_t		 max_header_size;
+	int64_t		 max_uri_length;
+	int64_t		 max_upload_size;
+	int64_t		 header_timeout;	/* durations in milliseconds */
+	int64_t		 idle_timeout;
+	int64_t		 body_timeout;
+	int64_t		 body_min_rate;		/* bytes per second */
+	int64_t		 shutdown_timeout;
+	int64_t		 db_timeout;
+	int64_t		 upload_expiry;
+	int64_t		 resident_upload_rate;	/* uploads per address per hour */
+};
+
+/* A configuration holding every key's default; caller frees. */
+struct vh_config *vh_config_new(void);
+void	vh_config_free(struct vh_config *);
+
+/*
+ * Reads an INI file into cfg. On error returns VH_EINVAL and, if err is not
+ * NULL, sets *err to "FILE:LINE: message" (caller frees). Keys not in the
+ * file keep their current value.
+ */
+int	vh_config_load_file(struct vh_config *, const char *path, char **err)
+	    __attribute__((warn_unused_result));
+/* The same for a string, with name standing in for the file name. */
+int	vh_config_load_string(struct vh_config *, const char *name,
+	    const char *text, char **err) __attribute__((warn_unused_result));
+
+/*
+ * Applies VERHAAL_<KEY>=value overrides from envp (borrowed, NULL-ended,
+ * as main's environ). Variables naming no key are ignored.
+ */
+int	vh_config_apply_env(struct vh_config *, char *const *envp, char **err)
+	    __attribute__((warn_unused_result));
+
+/* Sets one key from text; *err gets "key: message" on failure. */
+int	vh_config_set(struct vh_config *, const char *key, const char *value,
+	    char **err) __attribute__((warn_unused_result));
+
+/* The value of key as text (caller frees), or NULL for an unknown key. */
+char	*vh_config_get(const struct vh_config *, const char *key);
+
+/*
+ * Copies the reloadable keys of next into cur and logs each key that
+ * changed; keys that need a restart are logged when they differ.
+ */
+void	vh_config_reload(struct vh_config *cur, const struct vh_config *next);
+
+/* Walks the key table: name, default as text, help; for docs and tests. */
+typedef void (*vh_config_key_cb)(const char *name, const char *def,
+	    const char *help, bool reloadable, void *arg);
+void	vh_config_each_key(vh_config_key_cb, void *);
+
+/* Parsers shared with other modules: "16k", "2M" and "15s", "2h". */
+int	vh_parse_size(const char *, int64_t *) __attribute__((warn_unused_result));
+int	vh_parse_duration_ms(const char *, int64_t *)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,141 @@
+/* The log sink. Messages below the current level are dropped before they
+ * are formatted; the rest go to whatever sink the program installed (stderr
+ * by default). The level is an atomic so SIGHUP can change it while worker
+ * threads log. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "vh_log.h"
+
+static vh_log_sink	 sink = vh_log_stderr_sink;
+static void		*sink_arg;
+static atomic_int	 level = VH_LOG_INFO;
+
+static const char *names[] = { "error", "warn", "info", "debug" };
+
+void
+vh_log_set_sink(vh_log_sink s, void *arg)
+{
+	sink = s != NULL ? s : vh_log_stderr_sink;
+	sink_arg = arg;
+}
+
+void
+vh_log_set_level(enum vh_log_level l)
+{
+	atomic_store(&level, (int)l);
+}
+
+enum vh_log_level
+vh_log_get_level(void)
+{
+	return ((enum vh_log_level)atomic_load(&level));
+}
+
+const char *
+vh_log_level_name(enum vh_log_level l)
+{
+	return ((unsigned)l < 4 ? names[l] : "?");
+}
+
+int
+vh_log_level_parse(const char *s, enum vh_log_level *out)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		if (strcasecmp(s, names[i]) == 0) {
+			*out = (enum vh_log_level)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+void
+vh_log_stderr_sink(enum vh_log_level l, const char *line, void *arg)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000,
+	    vh_log_level_name(l), line);
+}
+
+static void
+emit(enum vh_log_level l, int errnum, const char *fmt, va_list ap)
+{
+	char	buf[2048];
+	int	n;
+
+	if ((int)l > atomic_load(&level))
+		return;
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0)
+		return;
+	if (errnum != 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - n, ": %s", strerror(errnum));
+	sink(l, buf, sink_arg);
+}
+
+#define VH_LOG_FN(name, lvl, witherr)				\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list	ap;						\
+	int	saved = errno;					\
+								\
+	va_start(ap, fmt);					\
+	emit(lvl, (witherr) ? saved : 0, fmt, ap);		\
+	va_end(ap);						\
+	errno = saved;						\
+}
+
+VH_LOG_FN(vh_log_warn, VH_LOG_WARN, 1)
+VH_LOG_FN(vh_log_warnx, VH_LOG_WARN, 0)
+VH_LOG_FN(vh_log_info, VH_LOG_INFO, 0)
+VH_LOG_FN(vh_log_debug, VH_LOG_DEBUG, 0)
+VH_LOG_FN(vh_log_error, VH_LOG_ERROR, 0)
+
+void
+vh_fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	emit(VH_LOG_ERROR, 0, fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+static void
+libevent_cb(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		vh_log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		vh_log_info("libevent: %s", msg);
+		break;
+	default:
+		vh_log_warnx("libevent: %s", msg);
+		break;
+	}
+}
+
+void
+vh_log_capture_libevent(void)
+{
+	event_set_log_callback(libevent_cb);
+}

@@ -1,0 +1,36 @@
+#ifndef VH_LOG_H
+#define VH_LOG_H
+/* Logging through a sink that the program installs; lib/ never prints. */
+#include <stdarg.h>
+
+enum vh_log_level {
+	VH_LOG_ERROR = 0,
+	VH_LOG_WARN,
+	VH_LOG_INFO,
+	VH_LOG_DEBUG,
+};
+
+/* Receives one formatted line, without a trailing newline. */
+typedef void (*vh_log_sink)(enum vh_log_level, const char *line, void *arg);
+
+void	vh_log_set_sink(vh_log_sink, void *arg);
+void	vh_log_set_level(enum vh_log_level);
+enum vh_log_level vh_log_get_level(void);
+int	vh_log_level_parse(const char *, enum vh_log_level *)
+	    __attribute__((warn_unused_result));
+const char *vh_log_level_name(enum vh_log_level);
+
+/* Routes libevent's own messages into the sink. */
+void	vh_log_capture_libevent(void);
+
+/* A sink that writes "time level message" lines to stderr. */
+void	vh_log_stderr_sink(enum vh_log_level, const char *, void *);
+
+void	vh_log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	vh_log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	vh_log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	vh_log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	vh_log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	vh_fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * The worker pool. The loop thread queues owned jobs under a mutex and a
+ * condition variable; a worker runs one, then puts it on the done list and
+ * writes to an eventfd, whose read event on the loop runs the completions.
+ * Each worker owns its database connection, so no connection is shared.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vh_db.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_xmalloc.h"
+
+struct job {
+	vh_pool_work_fn	 work;
+	vh_pool_done_fn	 done;
+	void		*arg;
+	struct job	*next;
+};
+
+struct vh_worker {
+	struct vh_pool	*pool;
+	pthread_t	 thread;
+	PGconn		*db;
+	int		 index;
+};
+
+struct vh_pool {
+	struct event_base *base;
+	char		*db_url;
+	int64_t		 db_timeout_ms;
+
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct job	*queue, **queue_tail;
+	struct job	*done, **done_tail;
+	bool		 stopping;
+
+	int		 efd;
+	struct event	*ev;
+	int		 pending;	/* loop thread only */
+
+	struct vh_worker *workers;
+	int		 nworkers;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct vh_worker	*w = arg;
+	struct vh_pool		*pool = w->pool;
+	struct job		*j;
+	uint64_t		 one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&pool->lock);
+		while (pool->queue == NULL && !pool->stopping)
+			pthread_cond_wait(&pool->cond, &pool->lock);
+		if ((j = pool->queue) == NULL) {
+			pthread_mutex_unlock(&pool->lock);
+			break;
+		}
+		if ((pool->queue = j->next) == NULL)
+			pool->queue_tail = &pool->queue;
+		pthread_mutex_unlock(&pool->lock);
+
+		j->work(w, j->arg);
+
+		j->next = NULL;
+		pthread_mutex_lock(&pool->lock);
+		*pool->done_tail = j;
+		pool->done_tail = &j->next;
+		pthread_mutex_unlock(&pool->lock);
+		if (write(pool->efd, &one, sizeof one) == -1 && errno != EAGAIN)
+			vh_log_warn("pool: eventfd write");
+	}
+	if (w->db != NULL)
+		PQfinish(w->db);
+	return (NULL);
+}
+
+/* Runs the completions of finished jobs, on the loop thread. */
+static void
+run_done(struct vh_pool *pool)
+{
+	struct job	*list, *j;
+
+	pthread_mutex_lock(&pool->lock);
+	list = pool->done;
+	pool->done = NULL;
+	pool->done_tail = &pool->done;
+	pthread_mutex_unlock(&pool->lock);
+
+	while ((j = list) != NULL) {
+		list = j->next;
+		pool->pending--;
+		if (j->done != NULL)
+			j->done(j->arg);
+		free(j);
+	}
+}
+
+static void
+efd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t	n;
+
+	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
+		vh_log_warn("pool: eventfd read");
+	run_done(arg);
+}
+
+struct vh_pool *
+vh_pool_new(struct event_base *base, int nthreads, const char *db_url,
+    int64_t db_timeout_ms)
+{
+	struct vh_pool	*pool;
+
+	pool = vh_xcalloc(1, sizeof *pool);
+	pool->base = base;
+	pool->db_url = vh_xstrdup(db_url != NULL ? db_url : "");
+	pool->db_timeout_ms = db_timeout_ms;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->cond, NULL);
+	pool->queue_tail = &pool->queue;
+	pool->done_tail = &pool->done;
+	if ((pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		vh_fatal("pool: eventfd: %s", strerror(errno));
+	pool->ev = event_new(base, pool->efd, EV_READ | EV_PERSIST, efd_cb, pool);
+	event_add(pool->ev, NULL);
+
+	pool->nworkers = nthreads;
+	pool->workers = vh_xcalloc(nthreads, sizeof *pool->workers);
+	for (int i = 0; i < nthreads; i++) {
+		pool->workers[i].pool = pool;
+		pool->workers[i].index = i;
+		if (pthread_create(&pool->workers[i].thread, NULL, worker_main,
+		    &pool->workers[i]) != 0)
+			vh_fatal("pool: pthread_create");
+	}
+	return (pool);
+}
+
+void
+vh_pool_free(struct vh_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = true;
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+	for (int i = 0; i < pool->nworkers; i++)
+		pthread_join(pool->workers[i].thread, NULL);
+	run_done(pool);
+	event_free(pool->ev);
+	close(pool->efd);
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->cond);
+	free(pool->workers);
+	free(pool->db_url);
+	free(pool);
+}
+
+void
+vh_pool_submit(struct vh_pool *pool, vh_pool_work_fn work,
+    vh_pool_done_fn done, void *arg)
+{
+	struct job	*j;
+
+	j = vh_xcalloc(1, sizeof *j);
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	pool->pending++;
+	pthread_mutex_lock(&pool->lock);
+	*pool->queue_tail = j;
+	pool->queue_tail = &j->next;
+	pthread_cond_signal(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+int
+vh_pool_pending(const struct vh_pool *pool)
+{
+	return (pool->pending);
+}
+
+PGconn *
+vh_worker_db(struct vh_worker *w, char **err)
+{
+	if (w->db != NULL && PQstatus(w->db) == CONNECTION_OK)
+		return (w->db);
+	if (w->db != NULL) {
+		PQfinish(w->db);
+		w->db = NULL;
+	}
+	w->db = vh_db_connect(w->pool->db_url, w->pool->db_timeout_ms, err);
+	return (w->db);
+}
