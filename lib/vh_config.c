@@ -270,6 +270,22 @@ vh_config_free(struct vh_config *cfg)
 	free(cfg);
 }
 
+struct vh_config *
+vh_config_dup(const struct vh_config *src)
+{
+	struct vh_config *cfg;
+
+	cfg = vh_xmalloc(sizeof *cfg);
+	*cfg = *src;
+	for (size_t i = 0; i < NKEYS; i++) {
+		char **p = (char **)((char *)cfg + keys[i].off);
+
+		if (keys[i].type == T_STRING)
+			*p = vh_xstrdup(*p);
+	}
+	return (cfg);
+}
+
 int
 vh_config_set(struct vh_config *cfg, const char *name, const char *value,
     char **err)
@@ -437,6 +453,19 @@ vh_config_apply_env(struct vh_config *cfg, char *const *envp, char **err)
 		}
 	}
 	return (0);
+}
+
+struct vh_config *
+vh_config_load(const char *path, char *const *envp, char **err)
+{
+	struct vh_config *cfg = vh_config_new();
+
+	if ((path != NULL && vh_config_load_file(cfg, path, err) != 0) ||
+	    vh_config_apply_env(cfg, envp, err) != 0) {
+		vh_config_free(cfg);
+		return (NULL);
+	}
+	return (cfg);
 }
 
 void

@@ -33,6 +33,8 @@ struct vh_config {
 /* A configuration holding every key's default; caller frees. */
 struct vh_config *vh_config_new(void);
 void	vh_config_free(struct vh_config *);
+/* A deep copy; caller frees. */
+struct vh_config *vh_config_dup(const struct vh_config *);
 
 /*
  * Reads an INI file into cfg. On error returns VH_EINVAL and, if err is not
@@ -51,6 +53,11 @@ int	vh_config_load_string(struct vh_config *, const char *name,
  */
 int	vh_config_apply_env(struct vh_config *, char *const *envp, char **err)
 	    __attribute__((warn_unused_result));
+
+/* Defaults, then the file (if path is not NULL), then the environment.
+ * NULL with *err set on the first error. Caller frees. */
+struct vh_config *vh_config_load(const char *path, char *const *envp,
+	    char **err);
 
 /* Sets one key from text; *err gets "key: message" on failure. */
 int	vh_config_set(struct vh_config *, const char *key, const char *value,

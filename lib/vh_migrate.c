@@ -15,8 +15,8 @@
 #include "vh_migrate.h"
 #include "vh_xmalloc.h"
 
-/* pg_advisory_lock key: "verhaal" in ASCII, so others can recognise it. */
-#define MIGRATE_LOCK_KEY "0x766572686161"
+/* pg_advisory_lock key: "verhal" in ASCII (0x766572686161). */
+#define MIGRATE_LOCK_KEY "130191467798881"
 
 struct step {
 	int				 version;
@@ -149,18 +149,27 @@ applied_latest(PGconn *db, int *latest, char **err)
 	PGresult	*r;
 	int		 rc = 0;
 
-	r = PQexec(db, "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL "
-	    "THEN -1 ELSE (SELECT coalesce(max(version), 0) FROM "
-	    "schema_migrations) END");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		if (err != NULL)
-			*err = vh_xasprintf("reading schema_migrations: %s",
-			    PQerrorMessage(db));
-		rc = VH_EDB;
-	} else
-		*latest = atoi(PQgetvalue(r, 0, 0));
+	r = PQexec(db, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		goto fail;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		*latest = -1;
+		PQclear(r);
+		return (0);
+	}
+	PQclear(r);
+	r = PQexec(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		goto fail;
+	*latest = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return (rc);
+fail:
+	if (err != NULL)
+		*err = vh_xasprintf("reading schema_migrations: %s",
+		    PQerrorMessage(db));
+	PQclear(r);
+	return (VH_EDB);
 }
 
 static int

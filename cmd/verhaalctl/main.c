@@ -1,1 +1,95 @@
-int main(void) { return 0; }
+/*
+ * verhaalctl: the administrator's tool. Reads the same configuration as
+ * verhaald (-c FILE, then VERHAAL_<KEY> variables) and runs one command.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "vh_db.h"
+#include "vh_log.h"
+
+extern char **environ;
+
+static const struct {
+	const char	*name;
+	int		(*fn)(struct ctl *, int, char **);
+	const char	*usage;
+} commands[] = {
+	{ "migrate", ctl_migrate, "migrate [--status]" },
+	{ "import-areas", ctl_import_areas, "import-areas FILE..." },
+	{ "import-indicators", ctl_import_indicators, "import-indicators FILE..." },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+void
+ctl_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("verhaalctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+PGconn *
+ctl_db(struct ctl *c)
+{
+	char *err = NULL;
+
+	if (c->db == NULL &&
+	    (c->db = vh_db_connect(c->cfg->database_url, c->cfg->db_timeout,
+	    &err)) == NULL)
+		ctl_die("cannot connect to the database: %s", err);
+	return (c->db);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: verhaalctl [-c file] command [args]\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "  %s\n", commands[i].usage);
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl	 c = { 0 };
+	const char	*path = NULL;
+	char		*err = NULL;
+	int		 ch, rc;
+
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if ((c.cfg = vh_config_load(path, environ, &err)) == NULL)
+		ctl_die("%s", err);
+	vh_log_set_sink(vh_log_stderr_sink, NULL);
+	vh_log_set_level(c.cfg->log_level);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		rc = commands[i].fn(&c, argc, argv);
+		if (c.db != NULL)
+			PQfinish(c.db);
+		vh_config_free(c.cfg);
+		return (rc);
+	}
+	fprintf(stderr, "verhaalctl: unknown command '%s'\n", argv[0]);
+	usage();
+}

@@ -1,1 +1,218 @@
-int main(void) { return 0; }
+/*
+ * verhaald: the ingestion daemon. Reads its configuration (file, then
+ * VERHAAL_<KEY> environment variables), applies pending migrations, and
+ * runs the event loop until SIGTERM or SIGINT, which drain in-flight
+ * requests first. SIGHUP reloads the reloadable keys.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "vh_app.h"
+#include "vh_config.h"
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_migrate.h"
+
+extern char **environ;
+
+struct daemon {
+	struct event_base	*base;
+	struct vh_app		*app;
+	const char		*config_path;
+	bool			 stopping;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: verhaald [-n] [-c file] [--get key]\n"
+	    "  -c file    configuration file (default: built-in defaults)\n"
+	    "  -n         check the configuration and exit\n"
+	    "  --get key  print the effective value of a key and exit\n");
+	exit(2);
+}
+
+static void
+on_migrated(int version, const char *name, void *arg)
+{
+	vh_log_info("applied migration %s", name);
+}
+
+/*
+ * Brings the schema up to date before serving. A database that does not
+ * answer yet is not fatal (readyz says so, and *later is set so that the
+ * migrations are applied once it answers); one whose schema is newer than
+ * this build is.
+ */
+static int
+migrate_at_start(const struct vh_config *cfg, bool *later)
+{
+	struct vh_migrate_plan	*plan;
+	PGconn			*db;
+	char			*err = NULL;
+	int			 rc;
+
+	if ((plan = vh_migrate_plan_new(vh_schema_migrations,
+	    vh_schema_nmigrations, &err)) == NULL) {
+		vh_log_error("%s", err);
+		free(err);
+		return (-1);
+	}
+	if ((db = vh_db_connect(cfg->database_url, cfg->db_timeout, &err)) == NULL) {
+		vh_log_warnx("database not available at start (%s); /readyz "
+		    "answers 503 until it is", err);
+		*later = cfg->migrate_on_start;
+		free(err);
+		vh_migrate_plan_free(plan);
+		return (0);
+	}
+	if (cfg->migrate_on_start)
+		rc = vh_migrate_apply(db, plan, on_migrated, NULL, &err);
+	else {
+		rc = vh_migrate_check(db, plan, &err);
+		if (rc == VH_EAGAIN) {
+			vh_log_warnx("%s; run verhaalctl migrate", err);
+			rc = 0;
+		}
+	}
+	if (rc != 0) {
+		vh_log_error("%s", err);
+		free(err);
+	}
+	PQfinish(db);
+	vh_migrate_plan_free(plan);
+	return (rc == 0 ? 0 : -1);
+}
+
+static void
+drained(void *arg)
+{
+	struct daemon *d = arg;
+
+	vh_log_info("shutdown complete");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping) {
+		vh_log_warnx("second signal: exiting now");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->stopping = true;
+	vh_log_info("%s: finishing in-flight requests", strsignal((int)sig));
+	vh_app_shutdown(d->app, drained, d);
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	struct vh_config	*next;
+	char			*err = NULL;
+
+	if ((next = vh_config_load(d->config_path, environ, &err)) == NULL) {
+		vh_log_warnx("reload refused, keeping the running config: %s",
+		    err);
+		free(err);
+		return;
+	}
+	vh_log_info("reloading configuration");
+	vh_app_reload(d->app, next);
+	vh_config_free(next);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "get", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon		 d = { 0 };
+	struct vh_config	*cfg;
+	struct event		*sigs[4];
+	const char		*get = NULL;
+	char			*err = NULL, *v;
+	bool			 check = false, later = false;
+	int			 ch, port;
+
+	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': d.config_path = optarg; break;
+		case 'n': check = true; break;
+		case 'g': get = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if ((cfg = vh_config_load(d.config_path, environ, &err)) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return (1);
+	}
+	if (check) {
+		printf("%s: configuration ok\n", d.config_path != NULL ?
+		    d.config_path : "(defaults)");
+		vh_config_free(cfg);
+		return (0);
+	}
+	if (get != NULL) {
+		if ((v = vh_config_get(cfg, get)) == NULL) {
+			fprintf(stderr, "verhaald: unknown key '%s'\n", get);
+			return (1);
+		}
+		printf("%s\n", v);
+		free(v);
+		vh_config_free(cfg);
+		return (0);
+	}
+
+	vh_log_set_sink(vh_log_stderr_sink, NULL);
+	vh_log_set_level(cfg->log_level);
+	vh_log_capture_libevent();
+	evthread_use_pthreads();
+	signal(SIGPIPE, SIG_IGN);
+
+	if (migrate_at_start(cfg, &later) != 0)
+		return (1);
+	d.base = event_base_new();
+	if ((d.app = vh_app_new(d.base, cfg, &err)) == NULL ||
+	    vh_app_start(d.app, &port, &err) != 0) {
+		vh_log_error("%s", err);
+		return (1);
+	}
+	if (later)
+		vh_app_migrate_later(d.app);
+	sigs[0] = evsignal_new(d.base, SIGTERM, on_stop, &d);
+	sigs[1] = evsignal_new(d.base, SIGINT, on_stop, &d);
+	sigs[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	for (int i = 0; i < 3; i++)
+		event_add(sigs[i], NULL);
+	vh_log_info("listening on http://%s:%d/ (data in %s)",
+	    cfg->listen_address, port, cfg->data_dir);
+	vh_config_free(cfg);
+
+	event_base_dispatch(d.base);
+
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	vh_app_free(d.app);
+	event_base_free(d.base);
+	return (0);
+}

@@ -1,0 +1,213 @@
+/*
+ * The application object ties the daemon together: it owns a copy of the
+ * configuration, the worker pool, the migration plan and the HTTP server,
+ * and routes each request through the table in vh_routes.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vh_app.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_migrate.h"
+#include "vh_pool.h"
+#include "vh_routes.h"
+#include "vh_xmalloc.h"
+
+struct vh_app {
+	struct event_base	*base;
+	struct vh_config	*cfg;
+	struct vh_pool		*pool;
+	struct vh_migrate_plan	*plan;
+	struct vh_http_server	*http;
+	struct event		*migrate_timer;
+};
+
+#define MIGRATE_RETRY_MS 3000
+
+struct migrate_job {
+	struct vh_app	*app;
+	int		 rc;
+	char		*err;
+};
+
+static void
+migrate_work(struct vh_worker *w, void *arg)
+{
+	struct migrate_job	*j = arg;
+	PGconn			*db;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+		j->rc = VH_EDB;
+		return;
+	}
+	j->rc = vh_migrate_apply(db, j->app->plan, NULL, NULL, &j->err);
+}
+
+static void
+migrate_done(void *arg)
+{
+	struct migrate_job	*j = arg;
+	struct timeval		 tv = { MIGRATE_RETRY_MS / 1000, 0 };
+
+	if (j->rc == 0)
+		vh_log_info("database answers; schema is current");
+	else if (j->rc == VH_ECONFLICT)
+		vh_log_error("%s", j->err);
+	else
+		evtimer_add(j->app->migrate_timer, &tv);
+	free(j->err);
+	free(j);
+}
+
+static void
+migrate_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct migrate_job *j;
+
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = arg;
+	vh_pool_submit(j->app->pool, migrate_work, migrate_done, j);
+}
+
+void
+vh_app_migrate_later(struct vh_app *app)
+{
+	struct timeval tv = { MIGRATE_RETRY_MS / 1000, 0 };
+
+	evtimer_add(app->migrate_timer, &tv);
+}
+
+static void
+limits_from(const struct vh_config *cfg, struct vh_http_limits *lim)
+{
+	lim->max_connections = cfg->max_connections;
+	lim->max_header_size = cfg->max_header_size;
+	lim->max_uri_length = cfg->max_uri_length;
+	lim->max_body = cfg->max_upload_size;
+	lim->header_timeout_ms = cfg->header_timeout;
+	lim->idle_timeout_ms = cfg->idle_timeout;
+	lim->body_timeout_ms = cfg->body_timeout;
+	lim->body_min_rate = cfg->body_min_rate;
+	lim->shutdown_timeout_ms = cfg->shutdown_timeout;
+}
+
+static void
+dispatch(struct vh_http_req *req, void *arg)
+{
+	vh_routes_dispatch(arg, req);
+}
+
+/* mkdir -p */
+static int
+make_dirs(const char *path, char **err)
+{
+	char	*p = vh_xstrdup(path);
+
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0750) == -1 && errno != EEXIST) {
+			*err = vh_xasprintf("cannot create %s: %s", p,
+			    strerror(errno));
+			free(p);
+			return (VH_EIO);
+		}
+		if ((*s = c) == '\0')
+			break;
+	}
+	free(p);
+	return (0);
+}
+
+struct vh_app *
+vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
+{
+	struct vh_app		*app;
+	struct vh_http_limits	 lim;
+
+	app = vh_xcalloc(1, sizeof *app);
+	app->base = base;
+	app->cfg = vh_config_dup(cfg);
+	if ((app->plan = vh_migrate_plan_new(vh_schema_migrations,
+	    vh_schema_nmigrations, err)) == NULL)
+		goto fail;
+	if (make_dirs(app->cfg->data_dir, err) != 0)
+		goto fail;
+	app->pool = vh_pool_new(base, (int)app->cfg->workers,
+	    app->cfg->database_url, app->cfg->db_timeout);
+	limits_from(app->cfg, &lim);
+	app->http = vh_http_server_new(base, &lim, dispatch, app);
+	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
+	return (app);
+fail:
+	vh_app_free(app);
+	return (NULL);
+}
+
+void
+vh_app_free(struct vh_app *app)
+{
+	if (app == NULL)
+		return;
+	vh_http_server_free(app->http);
+	if (app->migrate_timer != NULL)
+		event_free(app->migrate_timer);
+	vh_pool_free(app->pool);
+	vh_migrate_plan_free(app->plan);
+	vh_config_free(app->cfg);
+	free(app);
+}
+
+int
+vh_app_start(struct vh_app *app, int *port, char **err)
+{
+	return (vh_http_server_listen(app->http, app->cfg->listen_address,
+	    (int)app->cfg->listen_port, port, err));
+}
+
+void
+vh_app_reload(struct vh_app *app, const struct vh_config *next)
+{
+	struct vh_http_limits lim;
+
+	vh_config_reload(app->cfg, next);
+	vh_log_set_level(app->cfg->log_level);
+	limits_from(app->cfg, &lim);
+	vh_http_server_set_limits(app->http, &lim);
+}
+
+void
+vh_app_shutdown(struct vh_app *app, void (*done)(void *), void *arg)
+{
+	evtimer_del(app->migrate_timer);
+	vh_http_server_drain(app->http, done, arg);
+}
+
+const struct vh_config *
+vh_app_config(const struct vh_app *app)
+{
+	return (app->cfg);
+}
+
+struct vh_pool *
+vh_app_pool(const struct vh_app *app)
+{
+	return (app->pool);
+}
+
+const struct vh_migrate_plan *
+vh_app_plan(const struct vh_app *app)
+{
+	return (app->plan);
+}
+
+struct event_base *
+vh_app_base(const struct vh_app *app)
+{
+	return (app->base);
+}
