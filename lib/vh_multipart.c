@@ -143,18 +143,6 @@ vh_multipart_free(struct vh_multipart *m)
 	free(m);
 }
 
-static int
-hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return (ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (ch - 'A' + 10);
-	return (-1);
-}
-
 /*
  * Decodes an RFC 5987 ext-value (charset'language'pct-encoded) in place.
  * Returns 1 when decoded, 0 for a charset other than UTF-8 (the caller
@@ -177,8 +165,8 @@ ext_value(char *v)
 			*o++ = *s;
 			continue;
 		}
-		if ((hi = hexval((unsigned char)s[1])) < 0 ||
-		    (lo = hexval((unsigned char)s[2])) < 0 ||
+		if ((hi = vh_http_hexval((unsigned char)s[1])) < 0 ||
+		    (lo = vh_http_hexval((unsigned char)s[2])) < 0 ||
 		    (hi == 0 && lo == 0))
 			return (VH_EINVAL);
 		*o++ = (char)(hi << 4 | lo);
