@@ -63,18 +63,6 @@ vh_chunked_total(const struct vh_chunked *c)
 	return (c->total);
 }
 
-static int
-hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return (ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (ch - 'A' + 10);
-	return (-1);
-}
-
 static bool
 is_ctl(unsigned char ch)
 {
@@ -89,7 +77,7 @@ step(struct vh_chunked *c, unsigned char ch)
 
 	switch (c->state) {
 	case S_SIZE:
-		if ((v = hexval(ch)) >= 0) {
+		if ((v = vh_http_hexval(ch)) >= 0) {
 			if (c->size > (INT64_MAX - v) / 16)
 				return (VH_EINVAL);
 			c->size = c->size * 16 + v;

@@ -24,6 +24,18 @@ vh_http_is_tchar(unsigned char c)
 	return (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+int
+vh_http_hexval(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return (ch - '0');
+	if (ch >= 'a' && ch <= 'f')
+		return (ch - 'a' + 10);
+	if (ch >= 'A' && ch <= 'F')
+		return (ch - 'A' + 10);
+	return (-1);
+}
+
 /* Length of the empty lines (CRLF or LF) at the start of buf. */
 static size_t
 skip_empty_lines(const char *buf, size_t len)

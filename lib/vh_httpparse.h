@@ -97,6 +97,8 @@ bool	vh_http_head_has_token(const struct vh_http_head *, const char *name,
 
 /* HTTP-token character (RFC 9110 tchar)? */
 bool	vh_http_is_tchar(unsigned char);
+/* Value of a hex digit, or -1. */
+int	vh_http_hexval(unsigned char);
 
 /* Streaming decoder of the chunked transfer coding (vh_chunked.c). */
 struct vh_chunked;

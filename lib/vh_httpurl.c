@@ -12,18 +12,6 @@
 #include "vh_httpparse.h"
 #include "vh_xmalloc.h"
 
-static int
-hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return (ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (ch - 'A' + 10);
-	return (-1);
-}
-
 /*
  * Percent-decodes s[0..len) into a fresh string, also '+' to space when
  * plus is set. NULL for a bad escape or %00.
@@ -38,8 +26,8 @@ decode(const char *s, size_t len, bool plus)
 			int	 hi, lo;
 
 			if (i + 2 >= len ||
-			    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s[i + 2])) < 0 ||
+			    (hi = vh_http_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = vh_http_hexval((unsigned char)s[i + 2])) < 0 ||
 			    (hi == 0 && lo == 0))
 				goto fail;
 			*o++ = (char)(hi << 4 | lo);
