@@ -51,31 +51,20 @@ struct vh_blob_writer {
 bool
 vh_blobstore_valid_hex(const char *hex)
 {
-	if (hex == NULL)
-		return (false);
-	for (int i = 0; i < 64; i++)
-		if (!((hex[i] >= '0' && hex[i] <= '9') ||
-		    (hex[i] >= 'a' && hex[i] <= 'f')))
-			return (false);
-	return (hex[64] == '\0');
+	return (hex != NULL && strspn(hex, "0123456789abcdef") == 64 &&
+	    hex[64] == '\0');
 }
 
 static bool
 valid_prefix(const char *p)
 {
-	size_t	 n = 0;
+	size_t	 n;
 
 	if (p == NULL)
 		return (false);
-	for (; p[n] != '\0'; n++) {
-		if (n == PREFIX_MAX)
-			return (false);
-		if (!((p[n] >= 'a' && p[n] <= 'z') ||
-		    (p[n] >= 'A' && p[n] <= 'Z') ||
-		    (p[n] >= '0' && p[n] <= '9') || p[n] == '_' || p[n] == '-'))
-			return (false);
-	}
-	return (n > 0);
+	n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-");
+	return (n > 0 && n <= PREFIX_MAX && p[n] == '\0');
 }
 
 int

@@ -64,8 +64,10 @@ void	vh_blob_writer_abort(struct vh_blob_writer *);
  * Blocking: turns a complete regular file (e.g. a finished resumable
  * upload under spool/) into a blob: hashes it by reading it, fdatasync,
  * rename (or unlink if the blob exists), fsync dirs. The file must be on
- * the store's file system (VH_EIO with errno EXDEV otherwise). On success
- * the file at path is gone; on failure it is left to the caller.
+ * the store's file system (VH_EIO with errno EXDEV otherwise); symlinks
+ * are not followed. VH_ENOENT when path is missing, VH_EINVAL when it is
+ * not a regular file. On success the file at path is gone; on failure it
+ * is left to the caller.
  */
 int	vh_blobstore_put_file(struct vh_blobstore *, const char *path,
 	    char hex[65]) __attribute__((warn_unused_result));

@@ -222,4 +222,26 @@ bt_age(const char *path, time_t secs)
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
 
+static time_t bt_age_secs;
+
+static inline int
+bt_age_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	if (flag == FTW_F && S_ISREG(st->st_mode))
+		bt_age(path, bt_age_secs);
+	return (0);
+}
+
+/* Ages every regular file below root/sub. */
+static inline void
+bt_age_all(struct bt *t, const char *sub, time_t secs)
+{
+	char	*p = bt_path(t, "%s", sub);
+
+	bt_age_secs = secs;
+	assert_int_equal(nftw(p, bt_age_one, 16, FTW_PHYS), 0);
+	free(p);
+}
+
 #endif
