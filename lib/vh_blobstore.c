@@ -190,14 +190,15 @@ vh_blobstore_new(const char *root, char **err)
 			strcpy(parent, ".");
 		else
 			slash[slash == parent ? 1 : 0] = '\0';
-		if ((fd = vh_blobstore_opendir(AT_FDCWD, parent)) == -1)
+		if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 			goto syserr;
 		rc = vh_blobstore_fsync(fd, parent);
 		close(fd);
 		if (rc != 0)
 			goto syserr;
 	}
-	if ((bs->root_fd = vh_blobstore_opendir(AT_FDCWD, root)) == -1)
+	/* The root may be a symlink (to another disk); nothing below it. */
+	if ((bs->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto syserr;
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		if (vh_blobstore_mkdir(bs->root_fd, dirs[i], &created) != 0)

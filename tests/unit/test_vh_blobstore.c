@@ -72,6 +72,7 @@ test_new_layout(void **state)
 {
 	struct bt	*t = *state;
 	const char	*dirs[] = { "", "/spool", "/blobs", "/quarantine" };
+	struct vh_blobstore *bs;
 	struct stat	 st;
 	mode_t		 um;
 	char		*p, *err = NULL;
@@ -86,8 +87,15 @@ test_new_layout(void **state)
 		assert_int_equal(st.st_mode & 0777, 0750 & ~um);
 		free(p);
 	}
-	/* Opening an existing store again is fine. */
-	vh_blobstore_free(vh_blobstore_new(t->root, NULL));
+	/* Opening an existing store again is fine, also through a symlink. */
+	assert_non_null(bs = vh_blobstore_new(t->root, NULL));
+	vh_blobstore_free(bs);
+	p = bt_path(t, "/../link");
+	assert_int_equal(symlink(t->root, p), 0);
+	assert_non_null(bs = vh_blobstore_new(p, &err));
+	assert_int_equal(vh_blobstore_exists(bs, ABC_HEX, NULL), VH_ENOENT);
+	vh_blobstore_free(bs);
+	free(p);
 	p = bt_path(t, "/no/such/parent");
 	assert_null(vh_blobstore_new(p, &err));
 	assert_non_null(err);
