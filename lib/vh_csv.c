@@ -184,6 +184,16 @@ start(struct vh_csv *csv)
 	csv->delim = semis > commas ? ';' : ',';
 }
 
+/* Room for one more byte: a field's byte or its terminating NUL. */
+static void
+reserve(struct vh_csv *csv)
+{
+	if (csv->flen + 1 > csv->fcap) {
+		csv->fcap *= 2;
+		csv->fbuf = vh_xreallocarray(csv->fbuf, csv->fcap, 1);
+	}
+}
+
 static int
 put(struct vh_csv *csv, int c)
 {
@@ -192,10 +202,7 @@ put(struct vh_csv *csv, int c)
 	if (csv->flen - csv->fieldstart >= VH_CSV_MAX_FIELD)
 		return (fail(csv, "field %zu is longer than %d bytes",
 		    csv->nf + 1, VH_CSV_MAX_FIELD));
-	if (csv->flen + 2 > csv->fcap) {
-		csv->fcap *= 2;
-		csv->fbuf = vh_xreallocarray(csv->fbuf, csv->fcap, 1);
-	}
+	reserve(csv);
 	csv->fbuf[csv->flen++] = (char)c;
 	return (0);
 }
@@ -213,6 +220,7 @@ begin_field(struct vh_csv *csv)
 static void
 end_field(struct vh_csv *csv)
 {
+	reserve(csv);
 	csv->fbuf[csv->flen++] = '\0';
 	csv->nf++;
 }
@@ -229,8 +237,11 @@ quoted_field(struct vh_csv *csv, int *c)
 		if (*c == EOF) {
 			if (csv->rc != 0)
 				return (csv->rc);
-			return (fail(csv, "quoted field opened on line %zu is "
-			    "not closed", opened));
+			fail(csv, "quoted field opened on line %zu is not "
+			    "closed", opened);
+			/* Point at the field, not at the end of the file. */
+			csv->errline = opened;
+			return (VH_EINVAL);
 		}
 		if (*c == '"') {
 			if (peekc(csv) != '"')
