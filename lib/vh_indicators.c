@@ -67,30 +67,6 @@ vh_ind_format_name(enum vh_ind_format f)
 	    format_names[f] : "?");
 }
 
-/* "cbs_47018NED_x.csv" -> "47018NED": CBS table ids are 5 digits + 3. */
-static void
-table_id(const char *file, char out[16])
-{
-	const char	*b = vh_import_basename(file);
-
-	out[0] = '\0';
-	for (const char *p = b; *p != '\0'; p++) {
-		int	i;
-
-		if (p > b && isalnum((unsigned char)p[-1]))
-			continue;
-		for (i = 0; i < 5 && isdigit((unsigned char)p[i]); i++)
-			;
-		if (i < 5 || !isupper((unsigned char)p[5]) ||
-		    !isupper((unsigned char)p[6]) ||
-		    !isupper((unsigned char)p[7]) ||
-		    isalnum((unsigned char)p[8]))
-			continue;
-		snprintf(out, 16, "%.8s", p);
-		return;
-	}
-}
-
 /*
  * The period of a file that has no period column: the --period option,
  * else the one stand-alone year in the file's name (kwb-2023, _2024_).
@@ -578,7 +554,7 @@ vh_indicators_parse(FILE *f, const struct vh_ind_opts *opts, vh_ind_cb cb,
 	}
 	rewind(f);
 	ps.csv = vh_csv_new_file(f, 0);
-	table_id(opts->file, ps.table);
+	vh_ind_table_id(opts->file, ps.table);
 	if ((rc = vh_csv_read(ps.csv)) != 1) {
 		*err = rc == 0 ? vh_xasprintf("%s: empty file", opts->file) :
 		    vh_xasprintf("%s:%zu: %s", opts->file,

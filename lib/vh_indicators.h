@@ -105,6 +105,10 @@ bool	vh_ind_period_parse(const char *, char type[8], char period[16],
 bool	vh_ind_wave_parse(const char *, char type[8], char period[16],
 	    char start[16]);
 
+/* The CBS table id in a file name ("cbs_47018NED_x.csv" -> "47018NED"),
+ * or "" when there is none. */
+void	vh_ind_table_id(const char *file, char out[16]);
+
 /* Folds a name for matching: "Buurt Julianapark e.o." ->
  * "julianapark en omgeving". Caller frees. */
 char	*vh_ind_name_fold(const char *);

@@ -302,3 +302,27 @@ vh_ind_name_fold(const char *name)
 	*o = '\0';
 	return (out);
 }
+
+/* "cbs_47018NED_x.csv" -> "47018NED": CBS table ids are 5 digits + 3. */
+void
+vh_ind_table_id(const char *file, char out[16])
+{
+	const char	*b = vh_import_basename(file);
+
+	out[0] = '\0';
+	for (const char *p = b; *p != '\0'; p++) {
+		int	i;
+
+		if (p > b && isalnum((unsigned char)p[-1]))
+			continue;
+		for (i = 0; i < 5 && isdigit((unsigned char)p[i]); i++)
+			;
+		if (i < 5 || !isupper((unsigned char)p[5]) ||
+		    !isupper((unsigned char)p[6]) ||
+		    !isupper((unsigned char)p[7]) ||
+		    isalnum((unsigned char)p[8]))
+			continue;
+		snprintf(out, 16, "%.8s", p);
+		return;
+	}
+}
