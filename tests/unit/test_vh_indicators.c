@@ -1,0 +1,387 @@
+/* Indicator parsing without a database: periods, name folding, each
+ * format from a small sample written as the real exports are, rejected
+ * rows with file:line, and the real files from ../shared/data. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vh_error.h"
+#include "vh_indicators.h"
+
+#define DATA	"../shared/data/indicators/"
+
+struct got {
+	size_t	n, missing;
+	double	sum;
+	char	key[8][160], title[8][160], unit[8][32], area[8][64];
+	char	period[8][16], ptype[8][8], value[8][16];
+	size_t	line[8];
+};
+
+static int
+collect(const struct vh_ind_value *v, void *arg)
+{
+	struct got	*g = arg;
+	size_t		 i = g->n++;
+
+	if (v->value == NULL)
+		g->missing++;
+	else
+		g->sum += strtod(v->value, NULL);
+	if (i >= 8)
+		return (0);
+	snprintf(g->key[i], 160, "%s", v->key);
+	snprintf(g->title[i], 160, "%s", v->title);
+	snprintf(g->unit[i], 32, "%s", v->unit != NULL ? v->unit : "(null)");
+	snprintf(g->area[i], 64, "%s", v->area_code != NULL ? v->area_code :
+	    v->area_name);
+	snprintf(g->period[i], 16, "%s", v->period);
+	snprintf(g->ptype[i], 8, "%s", v->period_type);
+	snprintf(g->value[i], 16, "%s", v->value != NULL ? v->value : "NULL");
+	g->line[i] = v->line;
+	return (0);
+}
+
+static FILE *
+text_file(const char *s)
+{
+	FILE	*f = tmpfile();
+
+	assert_non_null(f);
+	fputs(s, f);
+	rewind(f);
+	return (f);
+}
+
+static int
+parse(const char *name, const char *text, struct vh_ind_meta *meta,
+    struct got *g, struct vh_ind_counts *n, char **err)
+{
+	struct vh_ind_opts	 o = { name, NULL, meta };
+	FILE			*f = text_file(text);
+	int			 rc;
+
+	rc = vh_indicators_parse(f, &o, collect, g, n, err);
+	fclose(f);
+	return (rc);
+}
+
+static void
+test_periods(void **state)
+{
+	char	t[8], p[16], s[16];
+
+	assert_true(vh_ind_period_parse("2023JJ00", t, p, s));
+	assert_string_equal(t, "year");
+	assert_string_equal(p, "2023");
+	assert_string_equal(s, "2023-01-01");
+	assert_true(vh_ind_period_parse("2023MM01", t, p, s));
+	assert_string_equal(t, "month");
+	assert_string_equal(p, "2023-01");
+	assert_string_equal(s, "2023-01-01");
+	assert_true(vh_ind_period_parse("2024-12", t, p, s));
+	assert_string_equal(p, "2024-12");
+	assert_false(vh_ind_period_parse("2023MM13", t, p, s));
+	assert_false(vh_ind_period_parse("2023KW01", t, p, s));
+	assert_false(vh_ind_period_parse("20x3", t, p, s));
+	assert_true(vh_ind_wave_parse("2021/2022", t, p, s));
+	assert_string_equal(t, "wave");
+	assert_string_equal(s, "2021-01-01");
+}
+
+static void
+test_name_fold(void **state)
+{
+	char	*a = vh_ind_name_fold("Buurt Julianapark e.o.");
+	char	*b = vh_ind_name_fold("Julianapark en omgeving");
+	char	*c = vh_ind_name_fold("Buurt Zuilen-noord");
+	char	*d = vh_ind_name_fold("Wijk 02 Noordwest");
+
+	assert_string_equal(a, "julianapark en omgeving");
+	assert_string_equal(a, b);
+	assert_string_equal(c, "zuilen noord");
+	assert_string_equal(d, "noordwest");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+static struct vh_ind_meta *
+odata_meta(void)
+{
+	struct vh_ind_meta	*m = vh_ind_meta_new();
+	char			*err = NULL;
+	FILE			*f;
+
+	f = text_file("\"odata.type\",\"ID\",\"Position\",\"ParentID\",\"Type\","
+	    "\"Key\",\"Title\",\"Description\",\"MapYear\",\"ReleasePolicy\","
+	    "\"Datatype\",\"Unit\",\"Decimals\",\"Default\",\"PresentationType\"\r\n"
+	    "\"Cbs.OData.Dimension\",0,0,,\"Dimension\",\"SoortMisdrijf\","
+	    "\"Soort misdrijf\",\"\",,,,,,,\r\n"
+	    "\"Cbs.OData.GeoDetail\",1,1,,\"GeoDetail\",\"WijkenEnBuurten\","
+	    "\"Wijken en buurten\",\"\",2019,,,,,,\r\n"
+	    "\"Cbs.OData.TimeDimension\",2,2,,\"TimeDimension\",\"Perioden\","
+	    "\"Perioden\",\"\",,FALSE,,,,,\r\n"
+	    "\"Cbs.OData.Topic\",3,3,,\"Topic\",\"GeregistreerdeMisdrijven_1\","
+	    "\"Geregistreerde misdrijven\",\"a\r\nb\",,,\"Long\",\"aantal\",0,"
+	    "\"Zero\",\"Absolute\"\r\n"
+	    "\"Cbs.OData.Topic\",5,4,4,\"Topic\",\"Gemeentenaam_2\","
+	    "\"Gemeentenaam\",\"\",,,\"String\",\"naam\",0,\"Missing\",\"\"\r\n");
+	assert_int_equal(vh_ind_meta_load(m, f, "dp.csv", &err), 0);
+	fclose(f);
+	f = text_file("\"Key\",\"Title\",\"Description\",\"CategoryGroupID\"\r\n"
+	    "\"0.0.0 \",\"Totaal misdrijven\",,\r\n"
+	    "\"1.1.1 \",\"1.1.1 Diefstal/inbraak woning\",\"A20\r\r\nA30\",\r\n");
+	assert_int_equal(vh_ind_meta_load(m, f, "codes.csv", &err), 0);
+	fclose(f);
+	assert_string_equal(vh_ind_meta_dimension(m, 0), "SoortMisdrijf");
+	assert_null(vh_ind_meta_dimension(m, 1));
+	return (m);
+}
+
+static const char odata[] = "\"ID\",\"SoortMisdrijf\",\"WijkenEnBuurten\","
+    "\"Perioden\",\"GeregistreerdeMisdrijven_1\",\"Gemeentenaam_2\"\n"
+    "1,\"0.0.0 \",\"BU03440111\",\"2023JJ00\",114,\"Utrecht   \"\n"
+    "2,\"1.1.1 \",\"BU03440111\",\"2023MM02\",3,\"Utrecht   \"\n"
+    "3,\"1.1.1 \",\"BU03440112\",\"2023MM02\",,\"Utrecht   \"\n";
+
+static void
+test_odata(void **state)
+{
+	struct vh_ind_meta	*m = odata_meta();
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse("cbs_47018NED_x.csv", odata, m, &g, &n, &err),
+	    0);
+	assert_int_equal(n.format, VH_IND_ODATA);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.key[0],
+	    "47018NED/GeregistreerdeMisdrijven_1/0.0.0");
+	assert_string_equal(g.title[0],
+	    "Geregistreerde misdrijven: Totaal misdrijven");
+	assert_string_equal(g.unit[0], "aantal");
+	assert_string_equal(g.area[0], "BU03440111");
+	assert_string_equal(g.period[0], "2023");
+	assert_string_equal(g.key[1],
+	    "47018NED/GeregistreerdeMisdrijven_1/1.1.1");
+	assert_string_equal(g.ptype[1], "month");
+	assert_string_equal(g.period[1], "2023-02");
+	/* Empty is missing, not zero. */
+	assert_string_equal(g.value[2], "NULL");
+	assert_int_equal(n.missing, 1);
+	vh_ind_meta_free(m);
+}
+
+static void
+test_odata_needs_meta(void **state)
+{
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse("x.csv", odata, NULL, &g, &n, &err), VH_EINVAL);
+	assert_non_null(strstr(err, "DataProperties"));
+	free(err);
+}
+
+static void
+test_statline(void **state)
+{
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse("nabijheid_2023_statline.csv",
+	    "\xef\xbb\xbf\"Wijken en buurten\";\"Regioaanduiding/Gemeentenaam "
+	    "(naam)\";\"Regioaanduiding/Codering (code)\";\"Zorg/Afstand tot "
+	    "apotheek (km)\";\"Zorg/Binnen 1 km (aantal)\"\r\n"
+	    "\"Nederland\";\"Nederland  \";\"NL00      \";\"     1.0\";\"  .\"\r\n"
+	    "\"Wijk 01 West\";\"Utrecht  \";\"WK034401  \";\"     0.6\";"
+	    "\"       .\"\r\n", NULL, &g, &n, &err), 0);
+	assert_int_equal(n.format, VH_IND_STATLINE);
+	assert_int_equal(n.rows, 2);
+	assert_int_equal(n.skipped, 1);		/* Nederland */
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.key[0], "statline/Zorg/Afstand tot apotheek (km)");
+	assert_string_equal(g.title[0], "Zorg/Afstand tot apotheek");
+	assert_string_equal(g.unit[0], "km");
+	assert_string_equal(g.value[0], "0.6");
+	assert_string_equal(g.period[0], "2023");	/* from the name */
+	assert_string_equal(g.value[1], "NULL");
+	assert_int_equal(g.line[1], 3);
+}
+
+static void
+test_kwb(void **state)
+{
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse("cbs_kwb-2024_utrecht.derived.csv",
+	    "gwb_code_10;gwb_code_8;regio;gm_naam;recs;gwb_code;ind_wbi;"
+	    "a_inw;p_koopw;g_hhgro\n"
+	    "GM0344;0344;Utrecht;Utrecht;Gemeente;GM0344;1;374238;.;2.0\n",
+	    NULL, &g, &n, &err), 0);
+	assert_int_equal(n.format, VH_IND_KWB);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.key[0], "kwb/a_inw");
+	assert_string_equal(g.unit[0], "aantal");
+	assert_string_equal(g.unit[1], "%");
+	assert_string_equal(g.value[1], "NULL");
+	assert_string_equal(g.unit[2], "(null)");
+	assert_string_equal(g.period[0], "2024");
+}
+
+static void
+test_incijfers(void **state)
+{
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse("incijfers.csv",
+	    "\"Buurten\";\"vrouwen|2024\";\"vrouwen|2024\";\"woningen|2023\"\n"
+	    "\"Buurt Julianapark e.o.\";17;\".\";400\n"
+	    "\"Buurten totaal\";142;148;900\n", NULL, &g, &n, &err), 0);
+	assert_int_equal(n.format, VH_IND_INCIJFERS);
+	assert_int_equal(n.skipped, 1);		/* the total row */
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.area[0], "Buurt Julianapark e.o.");
+	assert_string_equal(g.key[0], "incijfers/vrouwen#1");
+	assert_string_equal(g.key[1], "incijfers/vrouwen#2");
+	assert_string_equal(g.value[1], "NULL");
+	assert_string_equal(g.key[2], "incijfers/woningen");
+	assert_string_equal(g.period[2], "2023");
+}
+
+static void
+expect_error(const char *name, const char *text, const char *want)
+{
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse(name, text, NULL, &g, &n, &err), VH_EINVAL);
+	if (err == NULL || strcmp(err, want) != 0)
+		fail_msg("got '%s', want '%s'", err, want);
+	free(err);
+}
+
+static void
+test_bad_rows(void **state)
+{
+	expect_error("k_2023.csv", "gwb_code_10;a_inw\nGM0344;1\n"
+	    "BU03440111;12a\n", "k_2023.csv:3: column 'a_inw': '12a' is not "
+	    "a number");
+	/* "1,5" is no number here: CBS writes decimal points. */
+	expect_error("k_2023.csv", "gwb_code_10;a_inw\nGM0344;1,5\n",
+	    "k_2023.csv:2: column 'a_inw': '1,5' is not a number");
+	expect_error("k_2023.csv", "gwb_code_10;a_inw;a_man\nGM0344;1;2\n"
+	    "WK034401,1,2\n", "k_2023.csv:3: 1 fields where the header has 3 "
+	    "(wrong separator?)");
+	expect_error("k_2023.csv", "gwb_code_10;a_inw\nBU0344X;1\n",
+	    "k_2023.csv:2: malformed area code 'BU0344X'");
+	expect_error("k.csv", "gwb_code_10;a_inw\nGM0344;1\n",
+	    "k.csv:1: the file has no period column and its name no single "
+	    "year; give one with --period");
+	expect_error("x.csv", "foo,bar\n1,2\n",
+	    "x.csv:1: unknown format (header starts 'foo', 2 columns)");
+}
+
+static void
+test_not_indicators(void **state)
+{
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+
+	assert_int_equal(parse("pc4.csv", "Postcode,Datum,Soort\r\n"
+	    "3451,22-06-2023,Woninginbraak\r\n", NULL, &g, &n, &err),
+	    VH_ENOTSUP);
+	free(err);
+	err = NULL;
+	assert_int_equal(parse("b.xlsx", "PK\003\004rest", NULL, &g, &n, &err),
+	    VH_ENOTSUP);
+	free(err);
+}
+
+/* The whole 2023 crime file through the parser: 111 buurten, 25,395. */
+static void
+test_real_odata(void **state)
+{
+	struct vh_ind_meta	*m = vh_ind_meta_new();
+	struct vh_ind_opts	 o = { "misdrijven", NULL, m };
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+	FILE			*f;
+
+	if ((f = fopen(DATA "cbs_47018NED_DataProperties.csv", "rb")) == NULL)
+		skip();
+	assert_int_equal(vh_ind_meta_load(m, f, "dp", &err), 0);
+	fclose(f);
+	f = fopen(DATA "cbs_47018NED_SoortMisdrijf_codelist.csv", "rb");
+	assert_int_equal(vh_ind_meta_load(m, f, "codes", &err), 0);
+	fclose(f);
+	f = fopen(DATA "cbs_47018NED_misdrijven_totaal_2023_utrecht_buurt.csv",
+	    "rb");
+	assert_int_equal(vh_indicators_parse(f, &o, collect, &g, &n, &err), 0);
+	fclose(f);
+	assert_int_equal(n.rows, 111);
+	assert_int_equal(g.n, 111);
+	assert_int_equal((long)g.sum, 25395);
+	assert_string_equal(g.title[0],
+	    "Geregistreerde misdrijven: Totaal misdrijven");
+	vh_ind_meta_free(m);
+}
+
+static void
+test_real_statline(void **state)
+{
+	struct vh_ind_opts	 o = { "cbs_nabijheid_voorzieningen_buurt_2023_"
+	    "utrecht_statline.csv", NULL, NULL };
+	struct vh_ind_counts	 n;
+	struct got		 g = { 0 };
+	char			*err = NULL;
+	FILE			*f;
+
+	if ((f = fopen(DATA "cbs_nabijheid_voorzieningen_buurt_2023_utrecht_"
+	    "statline.csv", "rb")) == NULL)
+		skip();
+	assert_int_equal(vh_indicators_parse(f, &o, collect, &g, &n, &err), 0);
+	fclose(f);
+	/* 123 rows; Nederland skipped; 110 figures for 122 areas. */
+	assert_int_equal(n.rows, 123);
+	assert_int_equal(n.skipped, 1);
+	assert_int_equal(g.n, 110 * 122);
+	assert_true(g.missing > 0 && g.missing < g.n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_periods),
+		cmocka_unit_test(test_name_fold),
+		cmocka_unit_test(test_odata),
+		cmocka_unit_test(test_odata_needs_meta),
+		cmocka_unit_test(test_statline),
+		cmocka_unit_test(test_kwb),
+		cmocka_unit_test(test_incijfers),
+		cmocka_unit_test(test_bad_rows),
+		cmocka_unit_test(test_not_indicators),
+		cmocka_unit_test(test_real_odata),
+		cmocka_unit_test(test_real_statline),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
