@@ -21,6 +21,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+"$ctl" migrate >/dev/null || { echo "migrate failed"; echo "0 passed, 1 failed"; exit 1; }
+
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "FAIL - $1"; }
 q() { psql "$db" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
