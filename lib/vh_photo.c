@@ -146,7 +146,7 @@ render(const char *in, const char *out, int size, int quality, int *w,
 {
 	VipsImage	*t[4] = { NULL, NULL, NULL, NULL }, *im;
 	double		 white[3] = { 255, 255, 255 };
-	int		 ret = VH_EINVAL;
+	int		 ret = VH_EINVAL, rc;
 
 	if (vips_thumbnail(in, &t[0], size, "height", size, "size",
 	    VIPS_SIZE_DOWN, "import_profile", "srgb", "export_profile", "srgb",
@@ -156,8 +156,11 @@ render(const char *in, const char *out, int size, int quality, int *w,
 	}
 	im = t[0];
 	if (vips_image_hasalpha(im)) {
-		if (vips_flatten(im, &t[1], "background",
-		    vips_array_double_new(white, 3), NULL) != 0) {
+		VipsArrayDouble *bg = vips_array_double_new(white, 3);
+
+		rc = vips_flatten(im, &t[1], "background", bg, NULL);
+		vips_area_unref(VIPS_AREA(bg));
+		if (rc != 0) {
 			*err = vips_reason("flatten");
 			goto out;
 		}
