@@ -9,7 +9,8 @@ libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libheif-dev libebur128-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
-nodejs ffmpeg espeak-ng libimage-exiftool-perl"
+nodejs ffmpeg espeak-ng libimage-exiftool-perl
+sox libsox-fmt-base zip python3"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,45 @@
+#ifndef VH_CLASSIFY_H
+#define VH_CLASSIFY_H
+/*
+ * Decides what an uploaded file is from its bytes (libmagic), never from
+ * its declared Content-Type or name, against an allow-list of families.
+ */
+#include <magic.h>
+
+enum vh_media_family {
+	VH_MEDIA_REJECTED = 0,
+	VH_MEDIA_AUDIO,
+	VH_MEDIA_IMAGE,
+	VH_MEDIA_TEXT,
+	VH_MEDIA_PDF,
+};
+
+struct vh_classify_result {
+	enum vh_media_family family;
+	char	mime[128];	/* what libmagic said, "" if nothing */
+	char	reason[256];	/* why it was rejected, for the uploader */
+};
+
+/*
+ * A magic cookie for MAGIC_MIME_TYPE with the default database loaded;
+ * each worker thread owns one (libmagic is not thread-safe). NULL with
+ * *err set (caller frees) on failure. Close with magic_close().
+ */
+magic_t	vh_classify_magic_open(char **err);
+
+/*
+ * Classifies the file at path (borrowed). Returns 0 with r->family set,
+ * VH_MEDIA_REJECTED and r->reason filled when the file is not accepted;
+ * or VH_EIO with *err set (caller frees) when it cannot be read at all.
+ * Containers that libmagic calls video (video/mp4, video/3gpp, video/webm,
+ * video/quicktime, video/x-matroska) are audio when their header lists at
+ * least one audio stream; their video is ignored.
+ */
+int	vh_classify_file(magic_t, const char *path,
+	    struct vh_classify_result *r, char **err)
+	    __attribute__((warn_unused_result));
+
+/* "audio", "image", "text", "pdf" or "rejected". */
+const char *vh_media_family_name(enum vh_media_family);
+
+#endif
