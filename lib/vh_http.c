@@ -995,7 +995,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(srv->base, timer_cb, c);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK * 4);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK);
 	{
 		struct timeval wt = { c->lim.idle_timeout_ms / 1000,
 		    (c->lim.idle_timeout_ms % 1000) * 1000 };
