@@ -220,12 +220,13 @@ vh_app_free(struct vh_app *app)
 	if (app == NULL)
 		return;
 	vh_http_server_free(app->http);
+	/* The pool runs the completions still pending; they may re-arm
+	 * timers and use tus, so those go after it. */
+	vh_pool_free(app->pool);
 	if (app->migrate_timer != NULL)
 		event_free(app->migrate_timer);
 	if (app->gc_timer != NULL)
 		event_free(app->gc_timer);
-	/* The pool runs the completions still pending; they may use tus. */
-	vh_pool_free(app->pool);
 	vh_tus_free(app->tus);
 	vh_ratelimit_free(app->ratelimit);
 	vh_blobstore_free(app->blobs);
