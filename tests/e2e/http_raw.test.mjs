@@ -5,12 +5,13 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   RawConn, assertProblem, multipart, entryPart, fieldworkerToken,
-  migratedDatabase, withDaemon, countRows, ENTRY_TABLES,
+  migratedStore, withDaemon, countRows, ENTRY_TABLES,
 } from './lib/uploads.mjs';
 
 let db;
+let dataDir;
 let fwToken;
-before(() => { db = migratedDatabase(); });
+before(() => { ({ db, dataDir } = migratedStore()); });
 // Made on first use, so that the tests without credentials run on their own.
 const token = () => (fwToken ??= fieldworkerToken(db, 'raw-worker'));
 
@@ -21,7 +22,7 @@ const env = {
   VERHAAL_IDLE_TIMEOUT: '2s',
   VERHAAL_MAX_UPLOAD_SIZE: '1M',
 };
-const daemon = (fn, extra = {}) => withDaemon({ databaseUrl: db, env: { ...env, ...extra } }, fn);
+const daemon = (fn, extra = {}) => withDaemon({ databaseUrl: db, dataDir, env: { ...env, ...extra } }, fn);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function storyBody(title) {

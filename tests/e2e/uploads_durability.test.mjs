@@ -9,18 +9,19 @@ import { existsSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { startDaemon } from './lib/harness.mjs';
 import {
-  fieldworkerToken, migratedDatabase, withDaemon, multipart, entryPart, tusCreate, tusHead, tusPatch,
+  fieldworkerToken, migratedStore, withDaemon, multipart, entryPart, tusCreate, tusHead, tusPatch,
   tusHeaders, slowRequest, blobPath, sha256, sha256File, tablesHoldingSha, countRows, randomFile,
   vmRSS, ENTRY_TABLES, MiB,
 } from './lib/uploads.mjs';
 
 let db;
-before(() => { db = migratedDatabase(); });
+let dataDir;
+before(() => { ({ db, dataDir } = migratedStore()); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test('kill -9 while uploads run: every acknowledged upload is intact after a restart', async () => {
   const token = fieldworkerToken(db, 'durable');
-  let d = await startDaemon({ databaseUrl: db });
+  let d = await startDaemon({ databaseUrl: db, dataDir });
   try {
     const N = 20;
     const acked = [];		// {kind, sha, entry}
@@ -127,7 +128,7 @@ function patchStream(base, token, location, size, block, prefix) {
   });
 }
 
-test('100 concurrent 20 MiB uploads raise the RSS of verhaald by at most 32 MiB', () => withDaemon({ databaseUrl: db }, async (d) => {
+test('100 concurrent 20 MiB uploads raise the RSS of verhaald by at most 32 MiB', () => withDaemon({ databaseUrl: db, dataDir }, async (d) => {
   const token = fieldworkerToken(db, 'memory');
   const pid = d.proc.pid;
   const size = 20 * MiB;

@@ -4,12 +4,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RawConn, assertProblem, entryPart, postEntry, fieldworkerToken, migratedDatabase,
+  RawConn, assertProblem, entryPart, postEntry, fieldworkerToken, migratedStore,
   withDaemon, sha256, randomFile,
 } from './lib/uploads.mjs';
 
 let db;
-before(() => { db = migratedDatabase(); });
+let dataDir;
+before(() => { ({ db, dataDir } = migratedStore()); });
 
 const N = 300000;
 
@@ -27,7 +28,7 @@ function safetyHeaders(r, what) {
   assert.ok(r.headers.get('x-request-id'), `${what}: X-Request-Id`);
 }
 
-test('a stored original: ETag, If-None-Match 304, ranges 206 byte-exact, 416, HEAD, attachment', () => withDaemon({ databaseUrl: db }, async (d) => {
+test('a stored original: ETag, If-None-Match 304, ranges 206 byte-exact, 416, HEAD, attachment', () => withDaemon({ databaseUrl: db, dataDir }, async (d) => {
   const owner = fieldworkerToken(db, 'files-owner');
   const data = randomFile(N);
   const hex = sha256(data);
@@ -102,7 +103,7 @@ test('a stored original: ETag, If-None-Match 304, ranges 206 byte-exact, 416, HE
   } finally { c.destroy(); }
 }));
 
-test('only the uploader reads an original: no token 401, another field worker 403 or 404, unknown id 404', () => withDaemon({ databaseUrl: db }, async (d) => {
+test('only the uploader reads an original: no token 401, another field worker 403 or 404, unknown id 404', () => withDaemon({ databaseUrl: db, dataDir }, async (d) => {
   const owner = fieldworkerToken(db, 'files-owner2');
   const other = fieldworkerToken(db, 'files-other');
   const data = randomFile(5000);

@@ -10,21 +10,22 @@ import path from 'node:path';
 import { tmpdir, waitFor } from './lib/harness.mjs';
 import {
   RawConn, assertProblem, entryPart, postEntry, fieldworkerToken, collectionSecret,
-  migratedDatabase, withDaemon, countRows, tablesHoldingSha, blobPath, filesUnder,
-  makeWav, makeJpeg, sha256, sha256File, ENTRY_TABLES, MEDIA_TABLES,
+  migratedStore, withDaemon, countRows, tablesHoldingSha, blobPath, filesUnder, newFiles,
+  makeWav, makeJpeg, sha256, sha256File, randomFile, ENTRY_TABLES, MEDIA_TABLES,
 } from './lib/uploads.mjs';
 
 let db;
+let dataDir;
 let fixtures;
 let fwToken;
 before(() => {
-  db = migratedDatabase();
+  ({ db, dataDir } = migratedStore());
   fixtures = tmpdir('mp');
   makeWav(fixtures, 'a.wav', 3);
   makeJpeg(fixtures, 'b.jpg');
 });
 const token = () => (fwToken ??= fieldworkerToken(db, 'mp-worker'));
-const daemon = (fn, env = {}) => withDaemon({ databaseUrl: db, env }, fn);
+const daemon = (fn, env = {}) => withDaemon({ databaseUrl: db, dataDir, env }, fn);
 
 function curl(args) {
   return new Promise((resolve, reject) => {
@@ -51,6 +52,7 @@ test('curl submits a story with a JSON part and two files: 201, both media durab
     occurred_at: '1978-06-01T12:00:00Z', themes: ['spelen', 'water'],
     consent: { publish: true, recording: true },
   }));
+  const spool0 = filesUnder(path.join(d.dataDir, 'spool'));
   const r = await curl(['-H', `Authorization: Bearer ${token()}`,
     '-F', `entry=<${entryFile};type=application/json`,
     '-F', `file1=@${wav};type=audio/wav`, '-F', `file2=@${jpg};type=image/jpeg`,
@@ -76,7 +78,7 @@ test('curl submits a story with a JSON part and two files: 201, both media durab
   const mediaRows = countRows(db, MEDIA_TABLES, `entry_id = ${Number(e.id)}`);
   if (mediaRows !== null) assert.equal(mediaRows, 2, 'two media rows belong to the entry');
   // No spool file is left behind.
-  assert.deepEqual(filesUnder(path.join(d.dataDir, 'spool')), []);
+  assert.deepEqual(newFiles(path.join(d.dataDir, 'spool'), spool0), []);
 }));
 
 test('no credentials: 401 comes before the body is read, and no 100 Continue', () => daemon(async (d) => {
@@ -104,35 +106,41 @@ test('no credentials: 401 comes before the body is read, and no 100 Continue', (
   } finally { c.destroy(); }
 }));
 
-// A refused submission leaves no entry, no blob and no spool file.
-async function assertNothingStored(d, entriesBefore) {
-  assert.equal(countRows(db, ENTRY_TABLES) ?? 0, entriesBefore, 'no entry row');
-  assert.deepEqual(filesUnder(path.join(d.dataDir, 'blobs')), [], 'no blob file');
-  await waitFor(() => filesUnder(path.join(d.dataDir, 'spool')).length === 0, { timeout: 3000 })
-    .catch(() => assert.fail(`spool leftovers: ${filesUnder(path.join(d.dataDir, 'spool'))}`));
+// What a refused submission must not leave: entry rows, blob files,
+// spool files. snapshot() before it, assertNothingStored() after.
+function snapshot(d) {
+  return { entries: countRows(db, ENTRY_TABLES) ?? 0, blobs: filesUnder(path.join(d.dataDir, 'blobs')),
+    spool: filesUnder(path.join(d.dataDir, 'spool')) };
+}
+async function assertNothingStored(d, snap, what = '') {
+  assert.equal(countRows(db, ENTRY_TABLES) ?? 0, snap.entries, `${what}: no entry row`);
+  assert.deepEqual(newFiles(path.join(d.dataDir, 'blobs'), snap.blobs), [], `${what}: no blob file`);
+  await waitFor(() => newFiles(path.join(d.dataDir, 'spool'), snap.spool).length === 0, { timeout: 3000 })
+    .catch(() => assert.fail(`${what}: spool leftovers: ${newFiles(path.join(d.dataDir, 'spool'), snap.spool)}`));
 }
 
 test('a bad entry part is refused with 400 or 422 and nothing is stored', () => daemon(async (d) => {
-  const audio = readFileSync(path.join(fixtures, 'a.wav'));
-  const file = { name: 'f', filename: 'a.wav', type: 'audio/wav', data: audio };
-  const n0 = countRows(db, ENTRY_TABLES) ?? 0;
+  // New bytes for every case, so that a blob it left would be a new file.
+  const f = () => ({ name: 'f', filename: 'x.bin', type: 'application/octet-stream', data: randomFile(300000) });
   const cases = [
     // [parts, allowed statuses, what]
-    [[file, { name: 'entry', value: '{"kind": "story", "title": ', type: 'application/json' }], [400], 'truncated JSON after a file'],
-    [[{ name: 'entry', value: 'not json at all', type: 'application/json' }, file], [400], 'not JSON before a file'],
-    [[file, entryPart({ kind: 'poem', title: 'x' })], [422], 'unknown kind'],
-    [[entryPart({ title: 'no kind' }), file], [422], 'kind missing'],
-    [[file, entryPart({ kind: 'story', occurred_at: 'yesterday-ish' })], [422], 'bad occurred_at'],
-    [[file, entryPart({ kind: 'story', themes: 'not-a-list' })], [422], 'themes not a list'],
-    [[file], [400, 422], 'no entry part'],
+    [[f(), { name: 'entry', value: '{"kind": "story", "title": ', type: 'application/json' }], [400], 'truncated JSON after a file'],
+    [[{ name: 'entry', value: 'not json at all', type: 'application/json' }, f()], [400], 'not JSON before a file'],
+    [[f(), entryPart({ kind: 'poem', title: 'x' })], [422], 'unknown kind'],
+    [[entryPart({ title: 'no kind' }), f()], [422], 'kind missing'],
+    [[f(), entryPart({ kind: 'story', occurred_at: 'yesterday-ish' })], [422], 'bad occurred_at'],
+    [[f(), entryPart({ kind: 'story', themes: 'not-a-list' })], [422], 'themes not a list'],
+    [[f()], [400, 422], 'no entry part'],
   ];
   for (const [parts, statuses, what] of cases) {
+    const snap = snapshot(d);
     const r = await postEntry(d.url, token(), parts);
     assert.ok(statuses.includes(r.status), `${what}: got ${r.status} ${r.text}`);
     assertProblem(r, r.status, what);
-    await assertNothingStored(d, n0);
+    await assertNothingStored(d, snap, what);
   }
   // Not multipart at all: 415.
+  const snap = snapshot(d);
   const r = await fetch(`${d.url}/api/v1/entries`, { method: 'POST', body: '{"kind":"story"}',
     headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' } });
   assertProblem({ status: r.status, headers: r.headers, text: await r.text() }, 415, 'json body');
@@ -145,7 +153,7 @@ test('a bad entry part is refused with 400 or 422 and nothing is stored', () => 
       'Content-Type: multipart/form-data; boundary=xyz', `Content-Length: ${body.length}`].join('\r\n') + '\r\n\r\n' + body);
     assertProblem(await c.readResponse(), 400, 'unterminated multipart');
   } finally { c.destroy(); }
-  await assertNothingStored(d, n0);
+  await assertNothingStored(d, snap, '415 and unterminated');
 }));
 
 test('a resident submits through the collection link with its secret; a wrong secret is 401', () => daemon(async (d) => {
@@ -204,3 +212,38 @@ test('resident uploads beyond resident_upload_rate get 429 with Retry-After', ()
   const w = await postEntry(d.url, token(), parts(4));
   assert.equal(w.status, 201, w.text);
 }, { VERHAAL_RESIDENT_UPLOAD_RATE: '3' }));
+
+test('a refused submission never removes a file that a stored entry holds (same bytes, one blob)', () => daemon(async (d) => {
+  const audio = readFileSync(path.join(fixtures, 'a.wav'));
+  const hex = sha256(audio);
+  const file = { name: 'f', filename: 'a.wav', type: 'audio/wav', data: audio };
+  const ok = await postEntry(d.url, token(), [entryPart({ kind: 'story', title: 'kept' }), file]);
+  assert.equal(ok.status, 201, ok.text);
+  // Refusals found at every stage: JSON, fields checked early, fields
+  // that only the database refuses.
+  for (const bad of [[file, { name: 'entry', value: '{', type: 'application/json' }],
+    [file, entryPart({ kind: 'poem' })], [file, entryPart({ kind: 'story', occurred_at: 'yesterday-ish' })],
+    [file, entryPart({ kind: 'story', area: 'XX123' })]]) {
+    const r = await postEntry(d.url, token(), bad);
+    assert.ok([400, 422].includes(r.status), `refused: ${r.status} ${r.text}`);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(existsSync(blobPath(d.dataDir, hex)), 'the stored entry still has its file');
+  assert.equal(await sha256File(blobPath(d.dataDir, hex)), hex);
+
+  // The same race, concurrently: a good and a refused submission of the
+  // same new bytes at once, ten times over.
+  const rounds = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+    const data = randomFile(400000 + i);
+    const part = { name: 'f', filename: `r${i}.bin`, data };
+    const [good] = await Promise.all([
+      postEntry(d.url, token(), [part, entryPart({ kind: 'story', title: `race ${i}` })]),
+      postEntry(d.url, token(), [part, entryPart({ kind: 'story', occurred_at: 'not a date' })]),
+    ]);
+    return { good, hex: sha256(data) };
+  }));
+  for (const { good, hex: h } of rounds) {
+    assert.equal(good.status, 201, good.text);
+    assert.ok(existsSync(blobPath(d.dataDir, h)), `entry ${good.json.id} lost its file ${h} to a refused twin`);
+  }
+}));

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ctl, psql, freshDatabase, startDaemon } from './harness.mjs';
+import { ctl, psql, freshDatabase, startDaemon, tmpdir } from './harness.mjs';
 
 export const MiB = 1024 * 1024;
 
@@ -45,6 +45,12 @@ export function blobPath(dataDir, hex) {
   return path.join(dataDir, 'blobs', hex.slice(0, 2), hex.slice(2, 4), hex);
 }
 
+// Files under dir that were not in the list before.
+export function newFiles(dir, before) {
+  const old = new Set(before);
+  return filesUnder(dir).filter((f) => !old.has(f));
+}
+
 // Every regular file under dir (recursively); [] when dir is absent.
 export function filesUnder(dir) {
   if (!existsSync(dir)) return [];
@@ -59,11 +65,18 @@ export function filesUnder(dir) {
 
 // --- the database -------------------------------------------------------
 
-// Tables (public schema) with a column whose name contains "sha".
+// Tables (public schema) with a column whose name contains "sha"; looked
+// up once per database (each psql costs a connection, ~0.2 s here).
+const shaColumnCache = new Map();
 function shaColumns(dbUrl) {
-  const rows = psql(dbUrl, `SELECT table_name || ' ' || column_name || ' ' || data_type
-    FROM information_schema.columns WHERE table_schema = 'public' AND column_name LIKE '%sha%'`);
-  return rows ? rows.split('\n').map((l) => l.split(' ')) : [];
+  if (!shaColumnCache.has(dbUrl)) {
+    const rows = psql(dbUrl, `SELECT table_name || ' ' || column_name || ' ' || data_type
+      FROM information_schema.columns WHERE table_schema = 'public' AND column_name LIKE '%sha%'`);
+    const cols = rows ? rows.split('\n').map((l) => l.split(' ')) : [];
+    if (cols.length) shaColumnCache.set(dbUrl, cols);
+    return cols;
+  }
+  return shaColumnCache.get(dbUrl);
 }
 
 // The tables whose sha column holds hex (as text or as bytea): the media
@@ -71,24 +84,24 @@ function shaColumns(dbUrl) {
 // pinned by docs/api.md, so the tests look for the value, not for names.
 export function tablesHoldingSha(dbUrl, hex) {
   assert.match(hex, /^[0-9a-f]{64}$/);
-  const found = [];
-  for (const [table, column, type] of shaColumns(dbUrl)) {
+  const cols = shaColumns(dbUrl);
+  if (!cols.length) return [];
+  const q = cols.map(([table, column, type]) => {
     const cond = type === 'bytea' ? `"${column}" = decode('${hex}', 'hex')` : `lower("${column}"::text) = '${hex}'`;
-    if (Number(psql(dbUrl, `SELECT count(*) FROM "${table}" WHERE ${cond}`)) > 0) found.push(table);
-  }
-  return found;
+    return `SELECT '${table}' WHERE EXISTS (SELECT 1 FROM "${table}" WHERE ${cond})`;
+  }).join(' UNION ALL ');
+  const out = psql(dbUrl, q);
+  return out ? out.split('\n') : [];
 }
 
-// Rows in the first of the named tables that exists; null when none does
+// Rows of the first of the named tables that exists; null when none does
 // (or the condition names a column it lacks).
 export function countRows(dbUrl, names, where = 'true') {
   for (const t of names) {
-    if (psql(dbUrl, `SELECT to_regclass('public.${t}') IS NOT NULL`) !== 't') continue;
     try {
-      return Number(psql(dbUrl, `SELECT count(*) FROM "${t}" WHERE ${where}`));
-    } catch {
-      return null;
-    }
+      return Number(execFileSync('psql', [dbUrl, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c',
+        `SELECT count(*) FROM "${t}" WHERE ${where}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
+    } catch { /* no such table or column: try the next */ }
   }
   return null;
 }
@@ -366,12 +379,13 @@ export function vmRSS(pid) {
 
 export function fileSize(p) { return statSync(p).size; }
 
-// A fresh database with the schema applied, for a test file whose tests
-// each start their own daemon on it (a daemon then starts in ~0.1 s).
-export function migratedDatabase() {
-  const url = freshDatabase();
-  ctl(url, 'migrate');
-  return url;
+// A fresh database with the schema applied and a data directory that go
+// together, for a test file whose tests each start their own daemon on
+// them (a daemon then starts in ~0.1 s instead of ~1.5 s).
+export function migratedStore() {
+  const db = freshDatabase();
+  ctl(db, 'migrate');
+  return { db, dataDir: path.join(tmpdir('data'), 'data') };
 }
 
 // Runs fn(d) against a new daemon and always kills it afterwards.
