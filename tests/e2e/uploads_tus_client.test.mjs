@@ -140,9 +140,11 @@ test('tus-js-client uploads 30 MB through two cut connections and a kill -9 rest
     assert.ok(existsSync(file), `the blob file ${file}`);
     assert.equal(await sha256File(file), want, 'the stored bytes are the bytes sent');
     assert.ok(tablesHoldingSha(db, want).length > 0, 'a database row names the SHA-256');
-    // The finished upload is gone, on the restarted daemon too.
+    // The restarted daemon knows the upload is done.
     const h = await tusHead(uploadUrl.replace(proxy.url, d.url), token);
-    assert.equal(h.status, 410, 'finished upload: 410');
+    assert.equal(h.status, 200, 'HEAD of the finished upload');
+    assert.equal(h.offset, data.length);
+    assert.equal(h.headers.get('upload-entry'), lastPatch.getHeader('Upload-Entry'));
   } finally {
     proxy.close();
     await d.stop('SIGKILL');
