@@ -281,7 +281,10 @@ cell() {
 	echo "$server $size $conc $(get ok) $(get duration_us) $(get p50_us)" \
 	    "$(get p99_us) $rss $bad ${note:--}" >>"$results"
 	# @tus/server keeps every upload; do not let 50 MB cells fill the disk.
+	# Then write back what is still dirty, so that the next cell does not
+	# pay for this one's page cache.
 	rm -rf "$tmp/tus-node" "$tmp/nginx"
+	sync
 }
 
 # --- the run ----------------------------------------------------------
