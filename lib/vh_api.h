@@ -4,10 +4,25 @@
  * from the table in vh_routes.c. */
 #include "vh_routes.h"
 
+#define VH_HANDLER(name) void name(struct vh_app *, struct vh_http_req *, \
+	    const struct vh_route_params *, const struct vh_principal *)
+
 /* vh_api_health.c */
-void	vh_api_healthz(struct vh_app *, struct vh_http_req *,
-	    const struct vh_route_params *);
-void	vh_api_readyz(struct vh_app *, struct vh_http_req *,
-	    const struct vh_route_params *);
+VH_HANDLER(vh_api_healthz);
+VH_HANDLER(vh_api_readyz);
+
+/* vh_api_entries.c: one-request multipart submissions */
+VH_HANDLER(vh_api_entries_post);
+VH_HANDLER(vh_api_collection_upload);
+
+/* vh_api_tus.c: resumable uploads */
+VH_HANDLER(vh_api_tus_options);
+VH_HANDLER(vh_api_tus_create);
+VH_HANDLER(vh_api_tus_head);
+VH_HANDLER(vh_api_tus_patch);
+VH_HANDLER(vh_api_tus_delete);
+
+/* vh_api_media.c: stored files */
+VH_HANDLER(vh_api_media_original);
 
 #endif

@@ -29,7 +29,7 @@ struct ready_job {
 
 void
 vh_api_healthz(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *p)
+    const struct vh_route_params *p, const struct vh_principal *who)
 {
 	vh_http_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
@@ -117,7 +117,7 @@ ready_done(void *arg)
 
 void
 vh_api_readyz(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *p)
+    const struct vh_route_params *p, const struct vh_principal *who)
 {
 	struct ready_job *j;
 

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 
 #include "vh_app.h"
+#include "vh_blobstore.h"
+#include "vh_ratelimit.h"
+#include "vh_tus.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
@@ -23,6 +26,9 @@ struct vh_app {
 	struct vh_migrate_plan	*plan;
 	struct vh_http_server	*http;
 	struct event		*migrate_timer;
+	struct vh_blobstore	*blobs;
+	struct vh_ratelimit	*ratelimit;
+	struct vh_tus		*tus;
 };
 
 #define MIGRATE_RETRY_MS 3000
@@ -129,6 +135,7 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 {
 	struct vh_app		*app;
 	struct vh_http_limits	 lim;
+	char			*abs;
 
 	app = vh_xcalloc(1, sizeof *app);
 	app->base = base;
@@ -138,11 +145,20 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 		goto fail;
 	if (make_dirs(app->cfg->data_dir, err) != 0)
 		goto fail;
+	/* Workers and spool paths must not depend on the cwd. */
+	if ((abs = realpath(app->cfg->data_dir, NULL)) != NULL) {
+		free(app->cfg->data_dir);
+		app->cfg->data_dir = abs;
+	}
+	if ((app->blobs = vh_blobstore_new(app->cfg->data_dir, err)) == NULL)
+		goto fail;
+	app->ratelimit = vh_ratelimit_new(3600 * 1000);
 	app->pool = vh_pool_new(base, (int)app->cfg->workers,
 	    app->cfg->database_url, app->cfg->db_timeout);
 	limits_from(app->cfg, &lim);
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
+	app->tus = vh_tus_new(app);
 	return (app);
 fail:
 	vh_app_free(app);
@@ -157,7 +173,11 @@ vh_app_free(struct vh_app *app)
 	vh_http_server_free(app->http);
 	if (app->migrate_timer != NULL)
 		event_free(app->migrate_timer);
+	/* The pool runs the completions still pending; they may use tus. */
 	vh_pool_free(app->pool);
+	vh_tus_free(app->tus);
+	vh_ratelimit_free(app->ratelimit);
+	vh_blobstore_free(app->blobs);
 	vh_migrate_plan_free(app->plan);
 	vh_config_free(app->cfg);
 	free(app);
@@ -204,6 +224,24 @@ const struct vh_migrate_plan *
 vh_app_plan(const struct vh_app *app)
 {
 	return (app->plan);
+}
+
+struct vh_blobstore *
+vh_app_blobstore(const struct vh_app *app)
+{
+	return (app->blobs);
+}
+
+struct vh_ratelimit *
+vh_app_ratelimit(const struct vh_app *app)
+{
+	return (app->ratelimit);
+}
+
+struct vh_tus *
+vh_app_tus(const struct vh_app *app)
+{
+	return (app->tus);
 }
 
 struct event_base *

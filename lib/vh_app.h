@@ -34,5 +34,8 @@ const struct vh_config *vh_app_config(const struct vh_app *);
 struct vh_pool *vh_app_pool(const struct vh_app *);
 const struct vh_migrate_plan *vh_app_plan(const struct vh_app *);
 struct event_base *vh_app_base(const struct vh_app *);
+struct vh_blobstore *vh_app_blobstore(const struct vh_app *);
+struct vh_ratelimit *vh_app_ratelimit(const struct vh_app *);
+struct vh_tus *vh_app_tus(const struct vh_app *);
 
 #endif

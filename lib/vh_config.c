@@ -73,7 +73,7 @@ static const struct key keys[] = {
 	  "on SIGTERM, how long in-flight requests may take to finish" },
 	{ "db_timeout", T_DURATION, OFF(db_timeout), "5s", true, 100, 600 * 1000,
 	  "connect timeout for database connections and readiness probes" },
-	{ "upload_expiry", T_DURATION, OFF(upload_expiry), "24h", true, 60 * 1000, 365 * 24 * HOUR_MS,
+	{ "upload_expiry", T_DURATION, OFF(upload_expiry), "24h", true, 1000, 365 * 24 * HOUR_MS,
 	  "unfinished tus uploads are removed after this long without a PATCH" },
 	{ "resident_upload_rate", T_INT, OFF(resident_upload_rate), "30", true, 1, 1000000,
 	  "uploads per client address per hour through a collection's upload link" },

@@ -523,6 +523,22 @@ body_complete(struct vh_http_req *r)
 	r->on_end(r, r->cb_arg);
 }
 
+/*
+ * The handler refused a body piece. It may have responded already (then
+ * r is gone and the connection is writing); otherwise it will.
+ */
+static void
+body_stopped(struct conn *c, struct vh_http_req *r)
+{
+	if (c->req != r)
+		return;
+	r->body_stopped = true;
+	c->close_after = true;
+	c->state = C_WAIT;
+	evtimer_del(c->timer);
+	bufferevent_disable(c->bev, EV_READ);
+}
+
 static int
 chunk_data(void *arg, const char *data, size_t len)
 {
@@ -560,11 +576,8 @@ conn_feed_body(struct conn *c)
 				n = (size_t)(r->content_length - r->body_read);
 			r->body_read += (int64_t)n;
 			if (r->on_body(r, v.iov_base, n, r->cb_arg) < 0) {
-				r->body_stopped = true;
 				evbuffer_drain(in, n);
-				c->close_after = true;
-				c->state = C_WAIT;
-				bufferevent_disable(c->bev, EV_READ);
+				body_stopped(c, r);
 				return;
 			}
 			evbuffer_drain(in, n);
@@ -577,10 +590,7 @@ conn_feed_body(struct conn *c)
 		used = vh_chunked_feed(r->chunked, v.iov_base, n, chunk_data, r,
 		    &done);
 		if (used == VH_ECONFLICT) {		/* the handler stopped */
-			r->body_stopped = true;
-			c->close_after = true;
-			c->state = C_WAIT;
-			bufferevent_disable(c->bev, EV_READ);
+			body_stopped(c, r);
 			return;
 		}
 		if (used < 0) {
@@ -985,7 +995,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(srv->base, timer_cb, c);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK * 4);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_CHUNK);
 	{
 		struct timeval wt = { c->lim.idle_timeout_ms / 1000,
 		    (c->lim.idle_timeout_ms % 1000) * 1000 };

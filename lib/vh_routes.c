@@ -1,25 +1,50 @@
 /*
- * Routing. The table below lists every route verhaald serves; a request's
- * path is matched segment by segment, "{name}" taking one segment. A path
- * that matches with another method gets 405 and an Allow header.
+ * Routing and access. The table below lists every route verhaald serves,
+ * with the roles that may call it; nothing else decides who may call what.
+ * A path is matched segment by segment, "{name}" taking one segment. The
+ * credentials (a bearer token, or a collection's upload-link secret for
+ * residents) are checked on a worker thread before the handler runs.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "vh_api.h"
+#include "vh_app.h"
 #include "vh_error.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_ratelimit.h"
 #include "vh_routes.h"
 #include "vh_xmalloc.h"
+
+#define STAFF	(VH_ROLE_ADMIN | VH_ROLE_MODERATOR | VH_ROLE_ANALYST)
+#define UPLOADERS (VH_ROLE_FIELDWORKER | VH_ROLE_ADMIN)
 
 struct route {
 	enum vh_http_method	 method;
 	const char		*pattern;
+	unsigned		 access;
 	vh_route_fn		 fn;
 };
 
 static const struct route routes[] = {
-	{ VH_HTTP_GET,	"/healthz",	vh_api_healthz },
-	{ VH_HTTP_GET,	"/readyz",	vh_api_readyz },
+	{ VH_HTTP_GET, "/healthz", VH_ACCESS_PUBLIC, vh_api_healthz },
+	{ VH_HTTP_GET, "/readyz", VH_ACCESS_PUBLIC, vh_api_readyz },
+
+	{ VH_HTTP_POST, "/api/v1/entries", UPLOADERS, vh_api_entries_post },
+	{ VH_HTTP_POST, "/api/v1/collections/{slug}/uploads", VH_ROLE_RESIDENT,
+	  vh_api_collection_upload },
+
+	{ VH_HTTP_OPTIONS, "/api/v1/uploads", VH_ACCESS_PUBLIC, vh_api_tus_options },
+	{ VH_HTTP_POST, "/api/v1/uploads", UPLOADERS, vh_api_tus_create },
+	{ VH_HTTP_HEAD, "/api/v1/uploads/{id}", VH_ACCESS_OPTIONAL, vh_api_tus_head },
+	{ VH_HTTP_PATCH, "/api/v1/uploads/{id}", VH_ACCESS_OPTIONAL, vh_api_tus_patch },
+	{ VH_HTTP_DELETE, "/api/v1/uploads/{id}", VH_ACCESS_OPTIONAL, vh_api_tus_delete },
+	{ VH_HTTP_OPTIONS, "/api/v1/uploads/{id}", VH_ACCESS_PUBLIC, vh_api_tus_options },
+
+	{ VH_HTTP_GET, "/api/v1/media/{id}/original", UPLOADERS, vh_api_media_original },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -82,6 +107,163 @@ vh_route_param(const struct vh_route_params *params, const char *name)
 }
 
 void
+vh_routes_each(vh_route_each_fn fn, void *arg)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		fn(routes[i].method, routes[i].pattern, routes[i].access, arg);
+}
+
+/* Credentials check on a worker. */
+struct auth_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	const struct route	*route;
+	struct vh_route_params	 params;
+	char			*token;		/* bearer token */
+	char			*slug, *secret;	/* upload link */
+	struct vh_principal	 principal;
+	int			 rc;
+	char			*err;
+};
+
+static void
+auth_work(struct vh_worker *w, void *arg)
+{
+	struct auth_job	*j = arg;
+	PGconn		*db;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+		j->rc = VH_EDB;
+		return;
+	}
+	if (j->token != NULL)
+		j->rc = vh_auth_lookup_token(db, j->token, &j->principal, &j->err);
+	else
+		j->rc = vh_auth_lookup_link(db, j->slug, j->secret,
+		    &j->principal, &j->err);
+}
+
+static void
+unauthorized(struct vh_http_req *req, const char *detail)
+{
+	vh_http_add_header(req, "WWW-Authenticate", "Bearer realm=\"verhaal\"");
+	vh_http_respond_problem(req, 401, "unauthorized", "%s", detail);
+}
+
+static void
+call(struct vh_app *app, struct vh_http_req *req, const struct route *route,
+    const struct vh_route_params *params, const struct vh_principal *p)
+{
+	if (route->access != VH_ACCESS_PUBLIC &&
+	    !(route->access & VH_ACCESS_OPTIONAL) && !(route->access & p->role)) {
+		vh_http_respond_problem(req, 403, "forbidden",
+		    "the role %s may not call this", vh_role_name(p->role));
+		return;
+	}
+	if (p->role != VH_ROLE_NONE)
+		vh_http_req_set_log(req, "user=%s", p->name);
+	route->fn(app, req, params, p);
+}
+
+static void
+auth_done(void *arg)
+{
+	struct auth_job *j = arg;
+
+	if (j->rc == VH_ENOENT)
+		unauthorized(j->req, j->token != NULL ?
+		    "the token is unknown, expired or revoked" :
+		    "the upload link is not valid");
+	else if (j->rc != 0) {
+		vh_log_warnx("req=%s auth: %s", vh_http_req_id(j->req), j->err);
+		vh_http_respond_problem(j->req, 503, "database-unavailable",
+		    "credentials cannot be checked right now");
+	} else
+		call(j->app, j->req, j->route, &j->params, &j->principal);
+	vh_route_params_clear(&j->params);
+	free(j->token);
+	free(j->slug);
+	free(j->secret);
+	free(j->err);
+	free(j);
+}
+
+/* The bearer token of the request, or NULL. */
+static char *
+bearer(struct vh_http_req *req)
+{
+	const char *v = vh_http_req_header(req, "Authorization");
+
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return (NULL);
+	v += 7;
+	while (*v == ' ')
+		v++;
+	return (*v != '\0' ? vh_xstrdup(v) : NULL);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+authenticate(struct vh_app *app, struct vh_http_req *req,
+    const struct route *route, struct vh_route_params *params)
+{
+	struct vh_principal	 none = { .role = VH_ROLE_NONE };
+	struct auth_job		*j;
+	char			*token = bearer(req), *secret = NULL;
+	const char		*v;
+	int64_t			 retry;
+
+	if (route->access == VH_ACCESS_PUBLIC ||
+	    (route->access == VH_ACCESS_OPTIONAL && token == NULL)) {
+		free(token);
+		call(app, req, route, params, &none);
+		return;
+	}
+	if (token == NULL && (route->access & VH_ROLE_RESIDENT)) {
+		/* Residents: every attempt counts, so guessing is slow too. */
+		if (!vh_ratelimit_hit(vh_app_ratelimit(app), vh_http_req_peer(req),
+		    vh_app_config(app)->resident_upload_rate, now_ms(), &retry)) {
+			vh_http_add_header(req, "Retry-After", "%lld",
+			    (long long)retry);
+			vh_http_respond_problem(req, 429, "rate-limited",
+			    "too many uploads from this address; try again in "
+			    "%lld s", (long long)retry);
+			return;
+		}
+		if ((v = vh_http_req_header(req, "X-Upload-Key")) != NULL)
+			secret = vh_xstrdup(v);
+		else
+			secret = vh_http_query_get(vh_http_req_query(req), "key");
+	}
+	if (token == NULL && secret == NULL) {
+		unauthorized(req, "this needs a bearer token or an upload link");
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = app;
+	j->req = req;
+	j->route = route;
+	j->params = *params;
+	params->n = 0;			/* the job owns the values now */
+	j->token = token;
+	if (token == NULL) {
+		j->secret = secret;
+		v = vh_route_param(&j->params, "slug");
+		j->slug = vh_xstrdup(v != NULL ? v : "");
+	} else
+		free(secret);
+	vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
+}
+
+void
 vh_routes_dispatch(struct vh_app *app, struct vh_http_req *req)
 {
 	struct vh_route_params	 params = { .n = 0 };
@@ -96,7 +278,7 @@ vh_routes_dispatch(struct vh_app *app, struct vh_http_req *req)
 		/* HEAD is served by every GET route. */
 		if (routes[i].method == m ||
 		    (m == VH_HTTP_HEAD && routes[i].method == VH_HTTP_GET)) {
-			routes[i].fn(app, req, &params);
+			authenticate(app, req, &routes[i], &params);
 			vh_route_params_clear(&params);
 			return;
 		}

@@ -4,9 +4,14 @@
  * roles that may call it, in one place (vh_routes.c). */
 #include <stddef.h>
 
+#include "vh_auth.h"
 #include "vh_http.h"
 
 struct vh_app;
+
+/* Route access beyond the roles of vh_auth.h. */
+#define VH_ACCESS_PUBLIC	0	/* no credentials needed */
+#define VH_ACCESS_OPTIONAL	(1u << 8) /* a bearer token if sent, else none */
 
 #define VH_ROUTE_MAX_PARAMS 4
 
@@ -17,8 +22,9 @@ struct vh_route_params {
 	size_t		 n;
 };
 
+/* A handler: the principal is authenticated and its role allowed. */
 typedef void (*vh_route_fn)(struct vh_app *, struct vh_http_req *,
-	    const struct vh_route_params *);
+	    const struct vh_route_params *, const struct vh_principal *);
 
 /*
  * Matches pattern ("/api/v1/media/{id}/thumb.jpg") against path; fills
@@ -29,7 +35,16 @@ int	vh_route_match(const char *pattern, const char *path,
 void	vh_route_params_clear(struct vh_route_params *);
 const char *vh_route_param(const struct vh_route_params *, const char *);
 
-/* Routes a request: 404 or 405 (with Allow) when nothing matches. */
+/*
+ * Routes a request: 404 or 405 (with Allow) when nothing matches; then
+ * checks its credentials (401, 403, 429 for residents over their rate)
+ * before the handler sees it, so no body byte is read for a refusal.
+ */
 void	vh_routes_dispatch(struct vh_app *, struct vh_http_req *);
+
+/* Walks the route table (for tests and docs). */
+typedef void (*vh_route_each_fn)(enum vh_http_method, const char *pattern,
+	    unsigned access, void *arg);
+void	vh_routes_each(vh_route_each_fn, void *arg);
 
 #endif

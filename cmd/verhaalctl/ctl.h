@@ -20,6 +20,8 @@ void	ctl_die(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Commands: each returns the process's exit status. */
 int	ctl_migrate(struct ctl *, int, char **);
+int	ctl_token(struct ctl *, int, char **);
+int	ctl_collection(struct ctl *, int, char **);
 int	ctl_import_areas(struct ctl *, int, char **);
 int	ctl_import_indicators(struct ctl *, int, char **);
 

@@ -20,6 +20,8 @@ static const struct {
 	const char	*usage;
 } commands[] = {
 	{ "migrate", ctl_migrate, "migrate [--status]" },
+	{ "token", ctl_token, "token create --user NAME [--role ROLE] | revoke ID | list" },
+	{ "collection", ctl_collection, "collection create --slug SLUG --title TITLE | list" },
 	{ "import-areas", ctl_import_areas, "import-areas FILE..." },
 	{ "import-indicators", ctl_import_indicators, "import-indicators FILE..." },
 };

@@ -1,0 +1,192 @@
+/*
+ * verhaalctl token create|revoke|list and collection create|list. Secrets
+ * are printed once, on the last line of stdout, and stored only hashed.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "vh_auth.h"
+#include "vh_db.h"
+
+static PGresult *
+q(struct ctl *c, const char *sql, int n, const char *const *params)
+{
+	char		*err = NULL;
+	PGresult	*r;
+
+	if ((r = vh_db_exec(ctl_db(c), sql, n, params, &err)) == NULL)
+		ctl_die("%s", err);
+	return (r);
+}
+
+static int
+token_create(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*user = NULL, *role = NULL, *label = "", *expires = NULL;
+	char		 secret[VH_SECRET_LEN], h[67];
+	uint8_t		 hash[32];
+	unsigned	 bit;
+	PGresult	*r;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "u:r:l:e:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u': user = optarg; break;
+		case 'r': role = optarg; break;
+		case 'l': label = optarg; break;
+		case 'e': expires = optarg; break;
+		default: ctl_die("usage: token create --user NAME [--role ROLE] "
+		    "[--label TEXT] [--expires '90 days']");
+		}
+	}
+	if (user == NULL)
+		ctl_die("token create needs --user NAME");
+	if (role != NULL && (vh_role_parse(role, &bit) != 0 ||
+	    bit == VH_ROLE_RESIDENT))
+		ctl_die("unknown role '%s': admin, moderator, analyst or "
+		    "fieldworker", role);
+	{
+		/* A new user is created with the role given; an existing one
+		 * must already have it. */
+		const char *p[2] = { user, role };
+
+		r = q(c, "WITH ins AS (INSERT INTO account (name, role)"
+		    " SELECT $1, $2 WHERE $2::text IS NOT NULL ON CONFLICT (name)"
+		    " DO NOTHING RETURNING id, role)"
+		    " SELECT id, role FROM ins UNION ALL"
+		    " SELECT id, role FROM account WHERE name = $1", 2, p);
+		if (PQntuples(r) == 0)
+			ctl_die("no user '%s'; give --role to create one", user);
+		if (role != NULL && strcmp(PQgetvalue(r, 0, 1), role) != 0)
+			ctl_die("user '%s' has role %s, not %s", user,
+			    PQgetvalue(r, 0, 1), role);
+	}
+	vh_auth_secret_new(secret, hash);
+	vh_auth_hash_sql(hash, h);
+	{
+		const char *p[4] = { PQgetvalue(r, 0, 0), h, label, expires };
+		PGresult *r2 = q(c, "INSERT INTO api_token (account_id, token_hash,"
+		    " label, expires_at) VALUES ($1, $2, $3, now() +"
+		    " $4::interval) RETURNING id", 4, p);
+
+		fprintf(stderr, "token %s for %s (%s); it is shown only now:\n",
+		    PQgetvalue(r2, 0, 0), user, PQgetvalue(r, 0, 1));
+		PQclear(r2);
+	}
+	PQclear(r);
+	printf("%s\n", secret);
+	return (0);
+}
+
+static int
+token_revoke(struct ctl *c, int argc, char **argv)
+{
+	PGresult *r;
+
+	if (argc != 2)
+		ctl_die("usage: token revoke ID");
+	r = q(c, "UPDATE api_token SET revoked_at = now() WHERE id = $1::bigint"
+	    " AND revoked_at IS NULL", 1, (const char *const *)&argv[1]);
+	if (strcmp(PQcmdTuples(r), "1") != 0)
+		ctl_die("no active token %s", argv[1]);
+	PQclear(r);
+	printf("revoked token %s\n", argv[1]);
+	return (0);
+}
+
+static int
+token_list(struct ctl *c, int argc, char **argv)
+{
+	PGresult *r = q(c, "SELECT t.id, a.name, a.role, t.label, t.created_at::date,"
+	    " coalesce(t.expires_at::text, '-'), coalesce(t.last_used_at::text, '-'),"
+	    " CASE WHEN t.revoked_at IS NULL THEN 'active' ELSE 'revoked' END"
+	    " FROM api_token t JOIN account a ON a.id = t.account_id ORDER BY t.id",
+	    0, NULL);
+
+	printf("%-5s %-16s %-12s %-8s %-11s %s\n", "id", "user", "role", "state",
+	    "created", "last used");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("%-5s %-16s %-12s %-8s %-11s %s\n", PQgetvalue(r, i, 0),
+		    PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 7),
+		    PQgetvalue(r, i, 4), PQgetvalue(r, i, 6));
+	PQclear(r);
+	return (0);
+}
+
+int
+ctl_token(struct ctl *c, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "create") == 0)
+		return (token_create(c, argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
+		return (token_revoke(c, argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return (token_list(c, argc - 1, argv + 1));
+	ctl_die("usage: token create|revoke|list");
+}
+
+int
+ctl_collection(struct ctl *c, int argc, char **argv)
+{
+	static const struct option copts[] = {
+		{ "slug", required_argument, NULL, 's' },
+		{ "title", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char		 secret[VH_SECRET_LEN], h[67];
+	uint8_t		 hash[32];
+	const char	*slug = NULL, *title = NULL;
+	PGresult	*r;
+	int		 ch;
+
+	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+		r = q(c, "SELECT slug, title, (SELECT count(*) FROM entry e WHERE"
+		    " e.collection_id = c.id) FROM collection c ORDER BY slug", 0,
+		    NULL);
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%-32s %6s  %s\n", PQgetvalue(r, i, 0),
+			    PQgetvalue(r, i, 2), PQgetvalue(r, i, 1));
+		PQclear(r);
+		return (0);
+	}
+	if (argc < 2 || strcmp(argv[1], "create") != 0)
+		ctl_die("usage: collection create --slug SLUG --title TITLE | list");
+	optind = 1;
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "s:t:", copts, NULL)) != -1) {
+		switch (ch) {
+		case 's': slug = optarg; break;
+		case 't': title = optarg; break;
+		default: ctl_die("usage: collection create --slug SLUG --title TITLE");
+		}
+	}
+	if (slug == NULL || title == NULL)
+		ctl_die("collection create needs --slug and --title");
+	vh_auth_secret_new(secret, hash);
+	vh_auth_hash_sql(hash, h);
+	{
+		const char *p[3] = { slug, title, h };
+
+		r = q(c, "INSERT INTO collection (slug, title, upload_secret_hash)"
+		    " VALUES ($1, $2, $3) ON CONFLICT (slug) DO UPDATE SET"
+		    " upload_secret_hash = $3 RETURNING id", 3, p);
+	}
+	PQclear(r);
+	fprintf(stderr, "collection %s; its upload link (shown only now):\n"
+	    "  /api/v1/collections/%s/uploads?key=%s\nthe secret alone:\n",
+	    slug, slug, secret);
+	printf("%s\n", secret);
+	return (0);
+}

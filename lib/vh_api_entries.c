@@ -1,0 +1,344 @@
+/*
+ * One-request submissions: POST /api/v1/entries (field workers) and
+ * POST /api/v1/collections/{slug}/uploads (residents) with a multipart
+ * body holding an "entry" JSON part and any number of files. Each file
+ * part streams into its own blob writer as it arrives; when the body is
+ * complete a worker makes every file durable and then stores the entry and
+ * its media in one transaction. Any failure removes what was written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_blobstore.h"
+#include "vh_db.h"
+#include "vh_entry.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_multipart.h"
+#include "vh_pool.h"
+#include "vh_xmalloc.h"
+
+#define MAX_FILES	20
+#define MAX_ENTRY_JSON	(256 * 1024)
+
+struct part_file {
+	struct vh_blob_writer	*writer;
+	struct vh_entry_file	 file;
+	char			*filename, *ctype;
+	bool			 committed;
+};
+
+struct submission {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	struct vh_principal	 who;
+	struct vh_multipart	*mp;
+	/* the part being read */
+	enum { P_NONE, P_ENTRY, P_FILE, P_SKIP } part;
+	char			*json;
+	size_t			 json_len;
+	struct part_file	 files[MAX_FILES];
+	size_t			 nfiles;
+	/* set by parsing or by the worker */
+	int			 status;
+	char			*type, *detail;
+	json_t			*fields, *result;
+};
+
+static void
+submission_free(struct submission *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++) {
+		vh_blob_writer_abort(s->files[i].writer);
+		free(s->files[i].filename);
+		free(s->files[i].ctype);
+	}
+	vh_multipart_free(s->mp);
+	json_decref(s->fields);
+	json_decref(s->result);
+	free(s->json);
+	free(s->type);
+	free(s->detail);
+	free(s);
+}
+
+static void
+set_error(struct submission *s, int status, const char *type, char *detail)
+{
+	if (s->status != 0) {
+		free(detail);
+		return;
+	}
+	s->status = status;
+	s->type = vh_xstrdup(type);
+	s->detail = detail;
+}
+
+static int
+part_begin(void *arg, const struct vh_multipart_part *p)
+{
+	struct submission	*s = arg;
+	struct part_file	*f;
+	char			*err = NULL;
+
+	if (strcmp(p->name, "entry") == 0 && p->filename == NULL) {
+		if (s->json != NULL) {
+			set_error(s, 400, "bad-multipart",
+			    vh_xstrdup("more than one 'entry' part"));
+			return (VH_EINVAL);
+		}
+		s->part = P_ENTRY;
+		s->json = vh_xmalloc(1);
+		return (0);
+	}
+	if (p->filename == NULL) {
+		s->part = P_SKIP;	/* other form fields are not used */
+		return (0);
+	}
+	if (s->nfiles == MAX_FILES) {
+		set_error(s, 413, "too-many-files",
+		    vh_xasprintf("at most %d files per submission", MAX_FILES));
+		return (VH_ETOOBIG);
+	}
+	f = &s->files[s->nfiles];
+	if ((f->writer = vh_blob_writer_new(vh_app_blobstore(s->app), &err)) == NULL) {
+		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), err);
+		set_error(s, 507, "storage", err);
+		return (VH_EIO);
+	}
+	f->filename = vh_xstrdup(p->filename);
+	f->ctype = vh_xstrdup(p->content_type != NULL ? p->content_type : "");
+	s->nfiles++;
+	s->part = P_FILE;
+	return (0);
+}
+
+static int
+part_data(void *arg, const char *data, size_t len)
+{
+	struct submission *s = arg;
+
+	switch (s->part) {
+	case P_ENTRY:
+		if (s->json_len + len > MAX_ENTRY_JSON) {
+			set_error(s, 413, "entry-too-large",
+			    vh_xasprintf("the entry part is larger than %d bytes",
+			    MAX_ENTRY_JSON));
+			return (VH_ETOOBIG);
+		}
+		s->json = vh_xreallocarray(s->json, s->json_len + len + 1, 1);
+		memcpy(s->json + s->json_len, data, len);
+		s->json_len += len;
+		return (0);
+	case P_FILE:
+		if (vh_blob_writer_write(s->files[s->nfiles - 1].writer, data,
+		    len) != 0) {
+			set_error(s, 507, "storage",
+			    vh_xstrdup("the file could not be written"));
+			return (VH_EIO);
+		}
+		return (0);
+	default:
+		return (0);
+	}
+}
+
+static int
+part_end(void *arg)
+{
+	struct submission *s = arg;
+
+	s->part = P_NONE;
+	return (0);
+}
+
+static const struct vh_multipart_cbs cbs = { part_begin, part_data, part_end };
+
+static void
+respond(struct submission *s)
+{
+	struct vh_http_req *req = s->req;
+
+	if (s->status != 0)
+		vh_http_respond_problem(req, s->status, s->type, "%s", s->detail);
+	else {
+		vh_http_add_header(req, "Location", "/api/v1/entries/%lld",
+		    (long long)json_integer_value(json_object_get(s->result, "id")));
+		vh_http_respond_json(req, 201, json_incref(s->result));
+	}
+	submission_free(s);
+}
+
+/* Worker: make every file durable, then store the entry in one go. */
+static void
+store_work(struct vh_worker *w, void *arg)
+{
+	struct submission	*s = arg;
+	struct vh_entry_file	 files[MAX_FILES];
+	PGconn			*db;
+	char			*err = NULL;
+	int			 rc;
+
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct part_file *f = &s->files[i];
+
+		f->file.size = vh_blob_writer_size(f->writer);
+		rc = vh_blob_writer_commit(f->writer, f->file.sha256);
+		f->writer = NULL;
+		if (rc != 0) {
+			set_error(s, 507, "storage",
+			    vh_xstrdup("a file could not be stored"));
+			return;
+		}
+		f->committed = true;
+		f->file.filename = f->filename;
+		f->file.declared_type = f->ctype;
+		files[i] = f->file;
+	}
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		set_error(s, 503, "database-unavailable", err);
+		return;
+	}
+	rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles, NULL,
+	    &s->result, &err);
+	if (rc == VH_EINVAL)
+		set_error(s, 422, "invalid-entry", err);
+	else if (rc != 0) {
+		vh_log_warnx("req=%s storing entry: %s", vh_http_req_id(s->req), err);
+		free(err);
+		set_error(s, 503, "database-unavailable",
+		    vh_xstrdup("the entry could not be stored; nothing was kept"));
+	}
+	if (rc != 0) {
+		/* Blobs no row refers to would be orphans: remove them unless
+		 * another entry holds the same content. */
+		for (size_t i = 0; i < s->nfiles; i++) {
+			const char	*params[1] = { s->files[i].file.sha256 };
+			PGresult	*r = NULL;
+
+			if (db != NULL && (r = vh_db_exec(db,
+			    "SELECT 1 FROM blob WHERE sha256 = $1", 1, params,
+			    NULL)) != NULL && PQntuples(r) == 0 &&
+			    vh_blobstore_delete(vh_app_blobstore(s->app),
+			    params[0]) != 0)
+				vh_log_warnx("could not remove orphan blob %s",
+				    params[0]);
+			PQclear(r);
+		}
+	}
+}
+
+static void
+store_done(void *arg)
+{
+	respond(arg);
+}
+
+static int
+on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+{
+	struct submission *s = arg;
+
+	if (vh_multipart_feed(s->mp, data, len) != 0) {
+		set_error(s, 400, "bad-multipart",
+		    vh_xstrdup("the multipart body is malformed"));
+		respond(s);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+on_end(struct vh_http_req *req, void *arg)
+{
+	struct submission	*s = arg;
+	json_error_t		 jerr;
+	char			*why = NULL;
+
+	if (vh_multipart_finish(s->mp) != 0) {
+		set_error(s, 400, "bad-multipart",
+		    vh_xstrdup("the multipart body ends before its closing boundary"));
+		respond(s);
+		return;
+	}
+	if (s->json == NULL) {
+		set_error(s, 422, "invalid-entry",
+		    vh_xstrdup("a part named 'entry' with the entry as JSON is "
+		    "required"));
+		respond(s);
+		return;
+	}
+	if ((s->fields = json_loadb(s->json, s->json_len, 0, &jerr)) == NULL) {
+		set_error(s, 400, "bad-json", vh_xasprintf("the entry part is not "
+		    "JSON: %s (line %d)", jerr.text, jerr.line));
+		respond(s);
+		return;
+	}
+	if (vh_entry_validate(s->fields, &s->who, &why) != 0) {
+		set_error(s, 422, "invalid-entry", why);
+		respond(s);
+		return;
+	}
+	vh_pool_submit(vh_app_pool(s->app), store_work, store_done, s);
+}
+
+static void
+on_abort(struct vh_http_req *req, void *arg)
+{
+	struct submission *s = arg;
+
+	/* Writers are aborted (their spool files removed) by the free. */
+	submission_free(s);
+	vh_http_respond_error(req);
+}
+
+static void
+submit(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_principal *who)
+{
+	struct submission	*s;
+	const char		*ctype = vh_http_req_header(req, "Content-Type");
+	char			*boundary = NULL;
+
+	if (ctype == NULL || vh_multipart_boundary(ctype, &boundary) != 0) {
+		vh_http_respond_problem(req, 415, "unsupported-media-type",
+		    "send multipart/form-data with a boundary");
+		return;
+	}
+	s = vh_xcalloc(1, sizeof *s);
+	s->app = app;
+	s->req = req;
+	s->who = *who;
+	s->mp = vh_multipart_new(boundary, &cbs, s);
+	free(boundary);
+	if (s->mp == NULL) {
+		free(s);
+		vh_http_respond_problem(req, 400, "bad-multipart",
+		    "the multipart boundary is not valid");
+		return;
+	}
+	vh_http_req_read_body(req, vh_app_config(app)->max_upload_size, on_body,
+	    on_end, on_abort, s);
+}
+
+void
+vh_api_entries_post(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, who);
+}
+
+void
+vh_api_collection_upload(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	const char *ctype = vh_http_req_header(req, "Content-Type");
+
+	/* The same link takes one-request stories and tus creations. */
+	if (ctype != NULL && strncasecmp(ctype, "multipart/", 10) == 0)
+		submit(app, req, who);
+	else
+		vh_api_tus_create(app, req, params, who);
+}

@@ -1,0 +1,118 @@
+/*
+ * Stored files of entries. The original upload is sealed: only admins and
+ * the field worker who uploaded it may read it.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_blobstore.h"
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_serve.h"
+#include "vh_xmalloc.h"
+
+struct file_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	struct vh_principal	 who;
+	char			*id;
+	int			 status;
+	char			*detail;
+	int			 fd;
+	int64_t			 size;
+	char			 sha256[65];
+	char			*ctype, *filename;
+};
+
+static void
+original_work(struct vh_worker *w, void *arg)
+{
+	struct file_job		*j = arg;
+	struct vh_blob_reader	*rd = NULL;
+	char			 account[32];
+	const char		*params[3] = { j->id, account, NULL };
+	PGconn			*db;
+	PGresult		*r;
+	char			*err = NULL;
+
+	snprintf(account, sizeof account, "%" PRId64, j->who.account_id);
+	params[2] = j->who.role == VH_ROLE_ADMIN ? "t" : "f";
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		j->status = 503;
+		j->detail = err;
+		return;
+	}
+	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
+	    " FROM media m JOIN entry e ON e.id = m.entry_id"
+	    " WHERE m.id = $1::bigint AND ($3::boolean OR e.account_id = $2)",
+	    3, params, &err);
+	if (r == NULL) {
+		j->status = 503;
+		j->detail = err;
+		return;
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		j->status = 404;
+		j->detail = vh_xasprintf("no media %s of yours", j->id);
+		return;
+	}
+	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
+	j->filename = vh_xstrdup(PQgetvalue(r, 0, 2));
+	PQclear(r);
+	if (vh_blobstore_open(vh_app_blobstore(j->app), j->sha256, &rd) != 0 ||
+	    (j->fd = dup(vh_blob_reader_fd(rd))) == -1) {
+		j->status = 404;
+		j->detail = vh_xstrdup("the file is not in the store");
+	} else
+		j->size = vh_blob_reader_size(rd);
+	vh_blob_reader_free(rd);
+}
+
+static void
+original_done(void *arg)
+{
+	struct file_job *j = arg;
+
+	if (j->status != 0)
+		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
+		    "not-found" : "unavailable", "%s", j->detail);
+	else {
+		vh_log_info("req=%s %s read original of media %s",
+		    vh_http_req_id(j->req), j->who.name, j->id);
+		/* Never trust the declared type: the original is bytes. */
+		vh_serve_file(j->req, j->fd, j->size, j->sha256,
+		    "application/octet-stream", j->filename, "attachment");
+	}
+	free(j->id);
+	free(j->detail);
+	free(j->filename);
+	free(j);
+}
+
+void
+vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct file_job	*j;
+	const char	*id = vh_route_param(params, "id");
+
+	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
+	    strlen(id) > 18) {
+		vh_http_respond_problem(req, 404, "not-found", "no such media");
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = app;
+	j->req = req;
+	j->who = *who;
+	j->id = vh_xstrdup(id);
+	j->fd = -1;
+	vh_pool_submit(vh_app_pool(app), original_work, original_done, j);
+}

@@ -1,0 +1,825 @@
+/*
+ * tus 1.0.0 at /api/v1/uploads: creation (with upload, deferred length),
+ * HEAD, PATCH, termination, expiration and checksums (sha1, sha256).
+ *
+ * Requests for one upload run one at a time: each upload with a request in
+ * progress has a slot, whose active operation must finish before the next
+ * queued one starts. A new HEAD or PATCH arriving while a PATCH still
+ * receives its body closes that PATCH's connection: the old request then
+ * saves the bytes it has (fdatasync, offset) and answers into the void,
+ * and the new one proceeds from the saved offset. Body bytes go from the
+ * loop thread straight into the partial file with pwrite; everything that
+ * waits (loading the row, syncing, finishing) runs on the worker pool.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_blobstore.h"
+#include "vh_entry.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_tus.h"
+#include "vh_tusparse.h"
+#include "vh_upload.h"
+#include "vh_xmalloc.h"
+
+#define TUS_VERSION	"1.0.0"
+#define OCTET_STREAM	"application/offset+octet-stream"
+#define REAP_MS		(60 * 1000)
+
+enum op_kind { OP_CREATE, OP_HEAD, OP_PATCH, OP_DELETE };
+
+struct slot;
+
+struct op {
+	struct vh_tus		*tus;
+	struct vh_http_req	*req;
+	enum op_kind		 kind;
+	struct vh_principal	 who;
+	char			 id[33];
+	struct slot		*slot;
+	TAILQ_ENTRY(op)		 queue;
+
+	int64_t			 req_offset;	/* Upload-Offset */
+	int64_t			 req_length;	/* Upload-Length, or -1 */
+	bool			 has_body;	/* creation-with-upload */
+	bool			 has_checksum;
+	enum vh_tus_algo	 algo;
+	uint8_t			 digest[32];
+	size_t			 digest_len;
+	EVP_MD_CTX		*md;
+
+	struct vh_upload	 u;
+	int			 fd;
+	bool			 reading;	/* body in progress */
+	bool			 complete;	/* the whole body arrived */
+	int64_t			 written;
+
+	int			 status;	/* an error to answer */
+	char			*ptype, *detail;
+	json_t			*entry;
+};
+
+struct slot {
+	char			 id[33];
+	struct op		*active;
+	TAILQ_HEAD(, op)	 waiting;
+	LIST_ENTRY(slot)	 entry;
+};
+
+struct vh_tus {
+	struct vh_app		*app;
+	LIST_HEAD(, slot)	 slots;
+	struct event		*reaper;
+};
+
+static void	op_load(struct op *);
+static void	op_respond(struct op *);
+
+static void
+op_error(struct op *op, int status, const char *type, char *detail)
+{
+	if (op->status != 0) {
+		free(detail);
+		return;
+	}
+	op->status = status;
+	op->ptype = vh_xstrdup(type);
+	op->detail = detail;
+}
+
+static void
+op_free(struct op *op)
+{
+	if (op->fd != -1)
+		close(op->fd);
+	EVP_MD_CTX_free(op->md);
+	vh_upload_clear(&op->u);
+	json_decref(op->entry);
+	free(op->ptype);
+	free(op->detail);
+	free(op);
+}
+
+static struct op *
+op_new(struct vh_app *app, struct vh_http_req *req, enum op_kind kind,
+    const struct vh_principal *who)
+{
+	struct op *op = vh_xcalloc(1, sizeof *op);
+
+	op->tus = vh_app_tus(app);
+	op->req = req;
+	op->kind = kind;
+	op->who = *who;
+	op->fd = -1;
+	op->req_length = -1;
+	return (op);
+}
+
+/* Slots */
+
+static struct slot *
+slot_get(struct vh_tus *tus, const char *id)
+{
+	struct slot *s;
+
+	LIST_FOREACH(s, &tus->slots, entry)
+		if (strcmp(s->id, id) == 0)
+			return (s);
+	s = vh_xcalloc(1, sizeof *s);
+	snprintf(s->id, sizeof s->id, "%s", id);
+	TAILQ_INIT(&s->waiting);
+	LIST_INSERT_HEAD(&tus->slots, s, entry);
+	return (s);
+}
+
+/* Runs op now or after the requests before it; a PATCH still receiving
+ * its body is cut off so that the newcomer need not wait for it. */
+static void
+slot_enter(struct op *op)
+{
+	struct slot *s = slot_get(op->tus, op->id);
+
+	op->slot = s;
+	if (s->active == NULL) {
+		s->active = op;
+		op_load(op);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->waiting, op, queue);
+	if (s->active->reading && (op->kind == OP_PATCH || op->kind == OP_HEAD ||
+	    op->kind == OP_DELETE)) {
+		vh_log_info("req=%s takes over upload %s from req=%s",
+		    vh_http_req_id(op->req), op->id,
+		    vh_http_req_id(s->active->req));
+		vh_http_req_close(s->active->req);
+	}
+}
+
+static void
+slot_leave(struct op *op)
+{
+	struct slot	*s = op->slot;
+	struct op	*next;
+
+	if (s == NULL)
+		return;
+	op->slot = NULL;
+	if ((next = TAILQ_FIRST(&s->waiting)) != NULL) {
+		TAILQ_REMOVE(&s->waiting, next, queue);
+		s->active = next;
+		op_load(next);
+		return;
+	}
+	LIST_REMOVE(s, entry);
+	free(s);
+}
+
+/* Responses */
+
+static void
+http_date(int64_t t, char *buf, size_t len)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void
+upload_headers(struct op *op)
+{
+	struct vh_http_req	*req = op->req;
+	char			 date[64];
+
+	vh_http_add_header(req, "Upload-Offset", "%" PRId64, op->u.offset);
+	if (op->u.length >= 0)
+		vh_http_add_header(req, "Upload-Length", "%" PRId64, op->u.length);
+	else
+		vh_http_add_header(req, "Upload-Defer-Length", "1");
+	if (!op->u.completed) {
+		http_date(op->u.expires, date, sizeof date);
+		vh_http_add_header(req, "Upload-Expires", "%s", date);
+	}
+	if (op->u.entry_id != 0)
+		vh_http_add_header(req, "Upload-Entry", "%" PRId64, op->u.entry_id);
+}
+
+static void
+op_respond(struct op *op)
+{
+	struct vh_http_req *req = op->req;
+
+	vh_http_add_header(req, "Tus-Resumable", TUS_VERSION);
+	vh_http_add_header(req, "Cache-Control", "no-store");
+	if (op->status != 0) {
+		if (op->status == 409 || op->status == 460)
+			vh_http_add_header(req, "Upload-Offset", "%" PRId64,
+			    op->u.offset);
+		vh_http_respond_problem(req, op->status, op->ptype, "%s",
+		    op->detail);
+	} else if (vh_http_req_error(req) != 0 || vh_http_req_gone(req)) {
+		vh_http_add_header(req, "Upload-Offset", "%" PRId64, op->u.offset);
+		vh_http_respond_error(req);
+	} else {
+		switch (op->kind) {
+		case OP_CREATE:
+			vh_http_add_header(req, "Location", "/api/v1/uploads/%s",
+			    op->u.id);
+			upload_headers(op);
+			vh_http_respond(req, 201, NULL, NULL, 0);
+			break;
+		case OP_HEAD:
+			upload_headers(op);
+			if (op->u.metadata != NULL && op->u.metadata[0] != '\0')
+				vh_http_add_header(req, "Upload-Metadata", "%s",
+				    op->u.metadata);
+			vh_http_respond(req, 200, NULL, NULL, 0);
+			break;
+		case OP_PATCH:
+			upload_headers(op);
+			vh_http_respond(req, 204, NULL, NULL, 0);
+			break;
+		case OP_DELETE:
+			vh_http_respond(req, 204, NULL, NULL, 0);
+			break;
+		}
+	}
+	slot_leave(op);
+	op_free(op);
+}
+
+/* Saving a body: checksum, fdatasync, offset, and finishing. */
+
+static void
+save_work(struct vh_worker *w, void *arg)
+{
+	struct op		*op = arg;
+	struct vh_app		*app = op->tus->app;
+	struct vh_principal	 owner = op->who;
+	uint8_t			 got[EVP_MAX_MD_SIZE];
+	unsigned int		 n = 0;
+	PGconn			*db;
+	char			*err = NULL;
+	int			 rc;
+
+	if (op->has_checksum) {
+		/* A cut-off chunk cannot be verified: it is dropped. */
+		if (op->complete)
+			EVP_DigestFinal_ex(op->md, got, &n);
+		if (!op->complete || n != op->digest_len ||
+		    memcmp(got, op->digest, n) != 0) {
+			if (ftruncate(op->fd, op->u.offset) == -1)
+				vh_log_warn("upload %s: ftruncate", op->id);
+			if (op->complete)
+				op_error(op, 460, "checksum-mismatch",
+				    vh_xstrdup("the chunk does not match "
+				    "Upload-Checksum; it was dropped"));
+			return;
+		}
+	}
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		op_error(op, 503, "database-unavailable", err);
+		return;
+	}
+	if (op->written > 0 || (op->req_length >= 0 && op->u.length < 0)) {
+		rc = vh_upload_advance(db, &op->u, op->fd, op->u.offset +
+		    op->written, op->req_length, vh_app_config(app)->upload_expiry,
+		    &err);
+		if (rc == VH_ECONFLICT) {
+			op_error(op, 409, "offset-mismatch", err);
+			return;
+		}
+		if (rc != 0) {
+			vh_log_warnx("upload %s: %s", op->id, err);
+			op_error(op, 503, "storage", err);
+			return;
+		}
+	}
+	if (op->u.length < 0 || op->u.offset != op->u.length || op->u.completed)
+		return;
+	close(op->fd);
+	op->fd = -1;
+	/* The upload belongs to whoever created it. */
+	if (op->u.account_id == 0) {
+		owner.role = VH_ROLE_RESIDENT;
+		owner.account_id = 0;
+		owner.collection_id = op->u.collection_id;
+	}
+	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &owner,
+	    &op->entry, &err);
+	if (rc == VH_EINVAL)
+		op_error(op, 422, "invalid-entry", err);
+	else if (rc != 0) {
+		vh_log_warnx("upload %s: finishing: %s", op->id, err);
+		op_error(op, 503, "storage", err);
+	} else
+		vh_log_info("req=%s upload %s complete: entry %" PRId64
+		    " media %" PRId64, vh_http_req_id(op->req), op->id,
+		    op->u.entry_id, op->u.media_id);
+}
+
+static void
+save_done(void *arg)
+{
+	op_respond(arg);
+}
+
+static void
+save(struct op *op)
+{
+	op->reading = false;
+	vh_pool_submit(vh_app_pool(op->tus->app), save_work, save_done, op);
+}
+
+static int
+on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+{
+	struct op	*op = arg;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = pwrite(op->fd, data, len, op->u.offset + op->written);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			vh_log_warn("upload %s: write", op->id);
+			op_error(op, 507, "storage",
+			    vh_xstrdup("the upload could not be written"));
+			save(op);	/* keeps what was written before */
+			return (-1);
+		}
+		if (op->md != NULL)
+			EVP_DigestUpdate(op->md, data, (size_t)n);
+		op->written += n;
+		data += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+static void
+on_end(struct vh_http_req *req, void *arg)
+{
+	struct op *op = arg;
+
+	op->complete = true;
+	save(op);
+}
+
+static void
+on_abort(struct vh_http_req *req, void *arg)
+{
+	save(arg);
+}
+
+static void
+read_body(struct op *op)
+{
+	const struct vh_config	*cfg = vh_app_config(op->tus->app);
+	int64_t			 limit;
+
+	limit = op->u.length >= 0 ? op->u.length :
+	    op->req_length >= 0 ? op->req_length : cfg->max_upload_size;
+	if (op->has_checksum) {
+		op->md = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(op->md, op->algo == VH_TUS_SHA1 ?
+		    EVP_sha1() : EVP_sha256(), NULL);
+	}
+	op->reading = true;
+	vh_http_req_read_body(op->req, limit - op->u.offset, on_body, on_end,
+	    on_abort, op);
+}
+
+/* Loading the upload (HEAD, PATCH, DELETE) */
+
+static void
+load_work(struct vh_worker *w, void *arg)
+{
+	struct op		*op = arg;
+	struct vh_app		*app = op->tus->app;
+	PGconn			*db;
+	char			*err = NULL;
+	int64_t			 length, cl;
+	int			 rc;
+
+	vh_upload_clear(&op->u);
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		op_error(op, 503, "database-unavailable", err);
+		return;
+	}
+	rc = vh_upload_load(db, vh_app_blobstore(app), op->id, &op->u, &err);
+	if (rc == VH_ENOENT || (rc == 0 && op->u.account_id != 0 &&
+	    op->u.account_id != op->who.account_id &&
+	    op->who.role != VH_ROLE_ADMIN)) {
+		op_error(op, 404, "no-such-upload", vh_xasprintf("no upload %s",
+		    op->id));
+		return;
+	}
+	if (rc != 0) {
+		op_error(op, 503, "database-unavailable", err);
+		return;
+	}
+	if (!op->u.completed && op->u.expires < (int64_t)time(NULL)) {
+		op_error(op, 410, "upload-expired", vh_xasprintf("upload %s "
+		    "expired", op->id));
+		return;
+	}
+	switch (op->kind) {
+	case OP_HEAD:
+		return;
+	case OP_DELETE:
+		if (op->u.completed)
+			op_error(op, 410, "upload-finished",
+			    vh_xstrdup("the upload is complete; delete its entry "
+			    "instead"));
+		else if (vh_upload_delete(db, &op->u, &err) != 0)
+			op_error(op, 503, "database-unavailable", err);
+		return;
+	default:
+		break;
+	}
+	if (op->u.completed) {
+		op_error(op, 410, "upload-finished",
+		    vh_xstrdup("the upload is already complete"));
+		return;
+	}
+	if (op->req_offset != op->u.offset) {
+		op_error(op, 409, "offset-mismatch", vh_xasprintf("Upload-Offset "
+		    "is %" PRId64 " but the upload is at %" PRId64,
+		    op->req_offset, op->u.offset));
+		return;
+	}
+	if (op->req_length >= 0 && op->u.length >= 0 &&
+	    op->req_length != op->u.length) {
+		op_error(op, 400, "length-mismatch",
+		    vh_xstrdup("Upload-Length cannot change once set"));
+		return;
+	}
+	length = op->u.length >= 0 ? op->u.length : op->req_length;
+	if (length >= 0 && length < op->u.offset) {
+		op_error(op, 400, "bad-length",
+		    vh_xstrdup("Upload-Length is below the upload's offset"));
+		return;
+	}
+	cl = vh_http_req_content_length(op->req);
+	if (cl >= 0 && length >= 0 && op->u.offset + cl > length) {
+		op_error(op, 413, "past-upload-length", vh_xasprintf("the body "
+		    "would go %" PRId64 " bytes past Upload-Length",
+		    op->u.offset + cl - length));
+		return;
+	}
+	if (vh_upload_open(&op->u, &op->fd, &err) != 0)
+		op_error(op, 503, "storage", err);
+}
+
+static void
+load_done(void *arg)
+{
+	struct op *op = arg;
+
+	if (op->status != 0 || op->kind != OP_PATCH ||
+	    vh_http_req_gone(op->req)) {
+		op_respond(op);
+		return;
+	}
+	read_body(op);
+}
+
+static void
+op_load(struct op *op)
+{
+	vh_pool_submit(vh_app_pool(op->tus->app), load_work, load_done, op);
+}
+
+/* Creation */
+
+static void
+create_work(struct vh_worker *w, void *arg)
+{
+	struct op	*op = arg;
+	struct vh_app	*app = op->tus->app;
+	PGconn		*db;
+	char		*err = NULL;
+
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		op_error(op, 503, "database-unavailable", err);
+		return;
+	}
+	if (vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
+	    vh_app_config(app)->upload_expiry, &op->fd, &err) != 0) {
+		vh_log_warnx("creating an upload: %s", err);
+		op_error(op, 503, "storage", err);
+	}
+}
+
+static void
+create_done(void *arg)
+{
+	struct op *op = arg;
+
+	if (op->status != 0 || !op->has_body || vh_http_req_gone(op->req)) {
+		op_respond(op);
+		return;
+	}
+	/* creation-with-upload: the new upload's slot is free. */
+	snprintf(op->id, sizeof op->id, "%s", op->u.id);
+	op->slot = slot_get(op->tus, op->id);
+	op->slot->active = op;
+	read_body(op);
+}
+
+/* Request checks shared by the handlers; false when answered. */
+static bool
+check_version(struct vh_http_req *req)
+{
+	const char *v = vh_http_req_header(req, "Tus-Resumable");
+
+	if (v != NULL && strcmp(v, TUS_VERSION) == 0)
+		return (true);
+	vh_http_add_header(req, "Tus-Version", TUS_VERSION);
+	vh_http_add_header(req, "Tus-Resumable", TUS_VERSION);
+	vh_http_respond_problem(req, 412, "tus-version",
+	    "this server speaks tus %s (Tus-Resumable header)", TUS_VERSION);
+	return (false);
+}
+
+static bool
+parse_int_header(struct op *op, const char *name, int64_t *out)
+{
+	const char *v = vh_http_req_header(op->req, name);
+
+	if (v == NULL)
+		return (true);
+	if (vh_parse_int64_strict(v, strlen(v), out) != 0) {
+		op_error(op, 400, "bad-header", vh_xasprintf("%s must be a "
+		    "non-negative whole number", name));
+		return (false);
+	}
+	return (true);
+}
+
+static bool
+has_body(struct vh_http_req *req)
+{
+	return (vh_http_req_body_kind(req) == VH_BODY_CHUNKED ||
+	    vh_http_req_content_length(req) > 0);
+}
+
+static bool
+check_body_type(struct op *op)
+{
+	const char *ct = vh_http_req_header(op->req, "Content-Type");
+
+	if (ct != NULL && strcasecmp(ct, OCTET_STREAM) == 0)
+		return (true);
+	op_error(op, 415, "unsupported-media-type",
+	    vh_xstrdup("tus bodies are Content-Type: " OCTET_STREAM));
+	return (false);
+}
+
+static bool
+check_checksum(struct op *op)
+{
+	const char	*v = vh_http_req_header(op->req, "Upload-Checksum");
+	int		 rc;
+
+	if (v == NULL)
+		return (true);
+	rc = vh_tus_checksum_parse(v, &op->algo, op->digest, &op->digest_len);
+	if (rc != 0) {
+		op_error(op, 400, "bad-checksum", vh_xstrdup(rc == VH_ENOTSUP ?
+		    "Upload-Checksum: supported algorithms are sha1 and sha256" :
+		    "Upload-Checksum is malformed"));
+		return (false);
+	}
+	op->has_checksum = true;
+	return (true);
+}
+
+static bool
+valid_id(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n] != '\0'; n++)
+		if (!((id[n] >= '0' && id[n] <= '9') ||
+		    (id[n] >= 'a' && id[n] <= 'f')))
+			return (false);
+	return (n == 32);
+}
+
+void
+vh_api_tus_options(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	vh_http_add_header(req, "Tus-Version", TUS_VERSION);
+	vh_http_add_header(req, "Tus-Extension", "creation,creation-with-upload,"
+	    "creation-defer-length,expiration,checksum,termination");
+	vh_http_add_header(req, "Tus-Max-Size", "%" PRId64,
+	    vh_app_config(app)->max_upload_size);
+	vh_http_add_header(req, "Tus-Checksum-Algorithm", "sha1,sha256");
+	vh_http_respond(req, 204, NULL, NULL, 0);
+}
+
+void
+vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct op		*op;
+	struct vh_tus_metadata	*md = NULL;
+	json_t			*fields = NULL;
+	const char		*v, *why = NULL;
+	char			*msg = NULL;
+
+	if (!check_version(req))
+		return;
+	op = op_new(app, req, OP_CREATE, who);
+	if (!parse_int_header(op, "Upload-Length", &op->req_length))
+		goto answer;
+	v = vh_http_req_header(req, "Upload-Defer-Length");
+	if (op->req_length < 0 && (v == NULL || strcmp(v, "1") != 0)) {
+		op_error(op, 400, "bad-header", vh_xstrdup(v != NULL ?
+		    "Upload-Defer-Length must be 1" :
+		    "Upload-Length or Upload-Defer-Length: 1 is required"));
+		goto answer;
+	}
+	if (op->req_length > vh_app_config(app)->max_upload_size) {
+		op_error(op, 413, "upload-too-large", vh_xasprintf("uploads may "
+		    "be at most %" PRId64 " bytes", vh_app_config(app)->max_upload_size));
+		goto answer;
+	}
+	v = vh_http_req_header(req, "Upload-Metadata");
+	if (v == NULL)
+		v = "";
+	/* The entry is checked now, not after the last byte. */
+	if (vh_tus_metadata_parse(v, strlen(v), &md, &why) != 0) {
+		op_error(op, 400, "bad-metadata", vh_xasprintf("Upload-Metadata: %s",
+		    why));
+		goto answer;
+	}
+	if ((fields = vh_entry_from_metadata(md, &msg)) == NULL ||
+	    vh_entry_validate(fields, who, &msg) != 0) {
+		op_error(op, 400, "bad-metadata", msg);
+		goto answer;
+	}
+	op->u.metadata = vh_xstrdup(v);
+	op->u.length = op->req_length;
+	if ((op->has_body = has_body(req))) {
+		if (!check_body_type(op) || !check_checksum(op))
+			goto answer;
+		if (op->req_length >= 0 && vh_http_req_content_length(req) >
+		    op->req_length) {
+			op_error(op, 413, "past-upload-length",
+			    vh_xstrdup("the body is longer than Upload-Length"));
+			goto answer;
+		}
+	}
+	vh_tus_metadata_free(md);
+	json_decref(fields);
+	vh_pool_submit(vh_app_pool(app), create_work, create_done, op);
+	return;
+answer:
+	vh_tus_metadata_free(md);
+	json_decref(fields);
+	op_respond(op);
+}
+
+static void
+per_upload(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who,
+    enum op_kind kind)
+{
+	struct op	*op;
+	const char	*id = vh_route_param(params, "id");
+
+	if (!check_version(req))
+		return;
+	op = op_new(app, req, kind, who);
+	if (id == NULL || !valid_id(id)) {
+		op_error(op, 404, "no-such-upload", vh_xstrdup("no such upload"));
+		op_respond(op);
+		return;
+	}
+	snprintf(op->id, sizeof op->id, "%s", id);
+	if (kind == OP_PATCH) {
+		if (!check_body_type(op) || !check_checksum(op) ||
+		    !parse_int_header(op, "Upload-Length", &op->req_length)) {
+			op_respond(op);
+			return;
+		}
+		op->req_offset = -1;
+		if (!parse_int_header(op, "Upload-Offset", &op->req_offset) ||
+		    op->req_offset < 0) {
+			op_error(op, 400, "bad-header",
+			    vh_xstrdup("Upload-Offset is required"));
+			op_respond(op);
+			return;
+		}
+	}
+	slot_enter(op);
+}
+
+void
+vh_api_tus_head(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	per_upload(app, req, params, who, OP_HEAD);
+}
+
+void
+vh_api_tus_patch(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	per_upload(app, req, params, who, OP_PATCH);
+}
+
+void
+vh_api_tus_delete(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	per_upload(app, req, params, who, OP_DELETE);
+}
+
+/* The reaper of expired uploads */
+
+struct reap_job {
+	struct vh_tus	*tus;
+	int		 n;
+	char		*err;
+};
+
+static void
+reap_work(struct vh_worker *w, void *arg)
+{
+	struct reap_job	*j = arg;
+	PGconn		*db;
+
+	if ((db = vh_worker_db(w, &j->err)) != NULL &&
+	    vh_upload_reap(db, vh_app_blobstore(j->tus->app), &j->n,
+	    &j->err) != 0)
+		vh_log_warnx("reaping uploads: %s", j->err);
+}
+
+static void
+reap_done(void *arg)
+{
+	struct reap_job	*j = arg;
+	struct timeval	 tv = { REAP_MS / 1000, 0 };
+
+	if (j->n > 0)
+		vh_log_info("removed %d expired upload(s)", j->n);
+	free(j->err);
+	evtimer_add(j->tus->reaper, &tv);
+	free(j);
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct reap_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->tus = arg;
+	vh_pool_submit(vh_app_pool(j->tus->app), reap_work, reap_done, j);
+}
+
+struct vh_tus *
+vh_tus_new(struct vh_app *app)
+{
+	struct vh_tus	*tus = vh_xcalloc(1, sizeof *tus);
+	struct timeval	 tv = { 1, 0 };
+
+	tus->app = app;
+	LIST_INIT(&tus->slots);
+	tus->reaper = evtimer_new(vh_app_base(app), reap_cb, tus);
+	evtimer_add(tus->reaper, &tv);
+	return (tus);
+}
+
+void
+vh_tus_free(struct vh_tus *tus)
+{
+	struct slot *s;
+
+	if (tus == NULL)
+		return;
+	while ((s = LIST_FIRST(&tus->slots)) != NULL) {
+		LIST_REMOVE(s, entry);
+		free(s);
+	}
+	event_free(tus->reaper);
+	free(tus);
+}

@@ -1,0 +1,147 @@
+/*
+ * Credentials. API tokens and upload-link secrets are 32 random bytes,
+ * base64url-encoded behind a "vh_" prefix; the database keeps only their
+ * SHA-256, which is enough for secrets of that entropy (unlike passwords,
+ * they need no slow hash) and lets a lookup use the unique index.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+
+#include "vh_auth.h"
+#include "vh_base64.h"
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_xmalloc.h"
+
+static const struct {
+	unsigned	 role;
+	const char	*name;
+} roles[] = {
+	{ VH_ROLE_RESIDENT, "resident" },
+	{ VH_ROLE_FIELDWORKER, "fieldworker" },
+	{ VH_ROLE_ANALYST, "analyst" },
+	{ VH_ROLE_MODERATOR, "moderator" },
+	{ VH_ROLE_ADMIN, "admin" },
+};
+
+void
+vh_auth_hash(const char *secret, uint8_t hash[32])
+{
+	unsigned int n = 32;
+
+	if (EVP_Digest(secret, strlen(secret), hash, &n, EVP_sha256(), NULL) != 1)
+		vh_fatal("EVP_Digest");
+}
+
+void
+vh_auth_secret_new(char out[VH_SECRET_LEN], uint8_t hash[32])
+{
+	uint8_t	 raw[32];
+	char	*enc;
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		vh_fatal("getrandom");
+	enc = vh_base64url_encode(raw, sizeof raw);
+	snprintf(out, VH_SECRET_LEN, "vh_%s", enc);
+	free(enc);
+	vh_auth_hash(out, hash);
+}
+
+void
+vh_auth_hash_sql(const uint8_t hash[32], char out[67])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	out[1] = 'x';
+	for (int i = 0; i < 32; i++) {
+		out[2 + 2 * i] = hex[hash[i] >> 4];
+		out[3 + 2 * i] = hex[hash[i] & 15];
+	}
+	out[66] = '\0';
+}
+
+int
+vh_role_parse(const char *s, unsigned *role)
+{
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+		if (strcmp(s, roles[i].name) == 0) {
+			*role = roles[i].role;
+			return (0);
+		}
+	}
+	return (VH_EINVAL);
+}
+
+const char *
+vh_role_name(unsigned role)
+{
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (roles[i].role == role)
+			return (roles[i].name);
+	return ("none");
+}
+
+int
+vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
+    char **err)
+{
+	uint8_t		 hash[32];
+	char		 h[67];
+	const char	*params[1] = { h };
+	PGresult	*r;
+	int		 rc = VH_ENOENT;
+
+	memset(p, 0, sizeof *p);
+	vh_auth_hash(token, hash);
+	vh_auth_hash_sql(hash, h);
+	r = vh_db_exec(db,
+	    "UPDATE api_token t SET last_used_at = now() FROM account a"
+	    " WHERE t.token_hash = $1 AND a.id = t.account_id"
+	    " AND t.revoked_at IS NULL AND NOT a.disabled"
+	    " AND (t.expires_at IS NULL OR t.expires_at > now())"
+	    " RETURNING a.id, a.name, a.role", 1, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	if (PQntuples(r) == 1) {
+		p->account_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		snprintf(p->name, sizeof p->name, "%s", PQgetvalue(r, 0, 1));
+		if (vh_role_parse(PQgetvalue(r, 0, 2), &p->role) == 0)
+			rc = 0;
+	}
+	PQclear(r);
+	return (rc);
+}
+
+int
+vh_auth_lookup_link(PGconn *db, const char *slug, const char *secret,
+    struct vh_principal *p, char **err)
+{
+	uint8_t		 hash[32];
+	char		 h[67];
+	const char	*params[2] = { slug, h };
+	PGresult	*r;
+	int		 rc = VH_ENOENT;
+
+	memset(p, 0, sizeof *p);
+	vh_auth_hash(secret, hash);
+	vh_auth_hash_sql(hash, h);
+	r = vh_db_exec(db, "SELECT id FROM collection WHERE slug = $1"
+	    " AND upload_secret_hash = $2", 2, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	if (PQntuples(r) == 1) {
+		p->role = VH_ROLE_RESIDENT;
+		p->collection_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		snprintf(p->collection, sizeof p->collection, "%s", slug);
+		snprintf(p->name, sizeof p->name, "resident");
+		rc = 0;
+	}
+	PQclear(r);
+	return (rc);
+}

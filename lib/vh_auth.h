@@ -1,0 +1,51 @@
+#ifndef VH_AUTH_H
+#define VH_AUTH_H
+/* Who is calling: roles, API tokens and collection upload links. Secrets
+ * are random, shown once, and stored only as their SHA-256. */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+enum vh_role {
+	VH_ROLE_NONE = 0,
+	VH_ROLE_RESIDENT = 1 << 0,	/* through a collection's upload link */
+	VH_ROLE_FIELDWORKER = 1 << 1,
+	VH_ROLE_ANALYST = 1 << 2,
+	VH_ROLE_MODERATOR = 1 << 3,
+	VH_ROLE_ADMIN = 1 << 4,
+};
+#define VH_ROLES_ACCOUNTS (VH_ROLE_FIELDWORKER | VH_ROLE_ANALYST | \
+	    VH_ROLE_MODERATOR | VH_ROLE_ADMIN)
+
+struct vh_principal {
+	unsigned	role;		/* one vh_role bit, or NONE */
+	int64_t		account_id;	/* 0 for residents */
+	char		name[65];
+	int64_t		collection_id;	/* residents: the link's collection */
+	char		collection[65];
+};
+
+#define VH_SECRET_LEN 48	/* "vh_" + 43 base64url characters + NUL */
+
+/* A new random secret ("vh_…") and its hash. */
+void	vh_auth_secret_new(char out[VH_SECRET_LEN], uint8_t hash[32]);
+void	vh_auth_hash(const char *secret, uint8_t hash[32]);
+/* The hash as PostgreSQL bytea text ("\\x…"), for query parameters. */
+void	vh_auth_hash_sql(const uint8_t hash[32], char out[67]);
+
+int	vh_role_parse(const char *, unsigned *) __attribute__((warn_unused_result));
+const char *vh_role_name(unsigned);
+
+/*
+ * Blocking lookups, for worker threads. VH_ENOENT when the token is
+ * unknown, revoked, expired or its account disabled (or the slug and
+ * secret do not match); VH_EDB with *err set when the database failed.
+ * A found token has its last use recorded.
+ */
+int	vh_auth_lookup_token(PGconn *, const char *token, struct vh_principal *,
+	    char **err) __attribute__((warn_unused_result));
+int	vh_auth_lookup_link(PGconn *, const char *slug, const char *secret,
+	    struct vh_principal *, char **err) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,49 @@
+#ifndef VH_ENTRY_H
+#define VH_ENTRY_H
+/* Entries and their media: validating the fields a client sends (JSON or
+ * tus metadata) and storing entry, media and blob rows in one transaction. */
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "vh_auth.h"
+#include "vh_tusparse.h"
+
+/* A durable file to attach: already in the blob store. */
+struct vh_entry_file {
+	char		 sha256[65];
+	int64_t		 size;
+	const char	*filename;	/* as sent, may be NULL */
+	const char	*declared_type;	/* as sent, may be NULL */
+};
+
+/*
+ * Checks an entry's fields for who: known keys of the right types and
+ * sizes; residents may only send stories. 0, or VH_EINVAL with *why set
+ * to a message for the client (caller frees).
+ */
+int	vh_entry_validate(const json_t *fields, const struct vh_principal *,
+	    char **why) __attribute__((warn_unused_result));
+
+/*
+ * The fields carried by tus Upload-Metadata (kind, title, text, area,
+ * collection, occurred_at, themes as a comma list, consent as JSON,
+ * entry_id); other keys are ignored. NULL with *why on malformed values.
+ */
+json_t	*vh_entry_from_metadata(const struct vh_tus_metadata *, char **why);
+
+/*
+ * Blocking (worker thread): in one transaction, records the blobs, creates
+ * the entry (or, with "entry_id" in fields, checks that who owns it) and
+ * one media row per file. *out gets the entry as JSON (caller decrefs),
+ * media_ids (n of them, may be NULL) the new media. VH_EINVAL with *err a
+ * message for the client (unknown collection, bad date, foreign entry),
+ * VH_EDB on a database failure.
+ */
+int	vh_entry_store(PGconn *, const json_t *fields,
+	    const struct vh_principal *, const struct vh_entry_file *, size_t n,
+	    int64_t *media_ids, json_t **out, char **err)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * tus upload state. The row's offset is the durable offset: it only moves
+ * after the file's bytes up to it were fdatasync'd, so a crash at any
+ * point leaves a row that never claims more than the disk holds. Bytes
+ * past it in the file are leftovers and are cut off before the next write.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "vh_blobstore.h"
+#include "vh_db.h"
+#include "vh_entry.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_tusparse.h"
+#include "vh_upload.h"
+#include "vh_xmalloc.h"
+
+#define SPOOL_PREFIX "tus"
+
+void
+vh_upload_clear(struct vh_upload *u)
+{
+	free(u->metadata);
+	free(u->spool_path);
+	memset(u, 0, sizeof *u);
+}
+
+static void
+new_id(char id[33])
+{
+	static const char	hex[] = "0123456789abcdef";
+	uint8_t			raw[16];
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		vh_fatal("getrandom");
+	for (int i = 0; i < 16; i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[32] = '\0';
+}
+
+static int
+sync_dir_of(const char *path)
+{
+	char	*copy = vh_xstrdup(path);
+	int	 fd, rc = 0;
+
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1)
+		rc = VH_EIO;
+	if (fd != -1)
+		close(fd);
+	free(copy);
+	return (rc);
+}
+
+int
+vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
+    const struct vh_principal *who, int64_t expiry_ms, int *fd, char **err)
+{
+	char		 length[32], account[32], collection[32], expiry[32];
+	const char	*params[7];
+	PGresult	*r;
+
+	*fd = -1;
+	new_id(u->id);
+	u->spool_path = vh_blobstore_spool_path(bs, SPOOL_PREFIX);
+	if ((*fd = open(u->spool_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0640)) == -1 || sync_dir_of(u->spool_path) != 0) {
+		*err = vh_xasprintf("creating %s: %s", u->spool_path,
+		    strerror(errno));
+		goto fail;
+	}
+	snprintf(length, sizeof length, "%lld", (long long)u->length);
+	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	snprintf(collection, sizeof collection, "%lld",
+	    (long long)who->collection_id);
+	snprintf(expiry, sizeof expiry, "%lld", (long long)expiry_ms);
+	params[0] = u->id;
+	params[1] = u->length >= 0 ? length : NULL;
+	params[2] = u->metadata != NULL ? u->metadata : "";
+	params[3] = strrchr(u->spool_path, '/') + 1;
+	params[4] = who->account_id != 0 ? account : NULL;
+	params[5] = who->collection_id != 0 ? collection : NULL;
+	params[6] = expiry;
+	r = vh_db_exec(db, "INSERT INTO upload (id, length, metadata, spool_name,"
+	    " account_id, collection_id, expires_at) VALUES ($1, $2, $3, $4, $5,"
+	    " $6, now() + $7 * interval '1 ms')"
+	    " RETURNING extract(epoch FROM expires_at)::bigint", 7, params, err);
+	if (r == NULL)
+		goto fail;
+	u->expires = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	u->account_id = who->account_id;
+	u->collection_id = who->collection_id;
+	PQclear(r);
+	return (0);
+fail:
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+		unlink(u->spool_path);
+	}
+	return (VH_EDB);
+}
+
+int
+vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
+    struct vh_upload *u, char **err)
+{
+	const char	*params[1] = { id };
+	PGresult	*r;
+
+	memset(u, 0, sizeof *u);
+	r = vh_db_exec(db, "SELECT length, \"offset\", metadata, spool_name,"
+	    " coalesce(account_id, 0), coalesce(collection_id, 0),"
+	    " completed_at IS NOT NULL, extract(epoch FROM expires_at)::bigint,"
+	    " coalesce(u.media_id, 0), coalesce(m.entry_id, 0)"
+	    " FROM upload u LEFT JOIN media m ON m.id = u.media_id"
+	    " WHERE u.id = $1", 1, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return (VH_ENOENT);
+	}
+	snprintf(u->id, sizeof u->id, "%s", id);
+	u->length = PQgetisnull(r, 0, 0) ? -1 :
+	    strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	u->offset = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	u->metadata = vh_xstrdup(PQgetvalue(r, 0, 2));
+	u->spool_path = vh_xasprintf("%s/spool/%s", vh_blobstore_root(bs),
+	    PQgetvalue(r, 0, 3));
+	u->account_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+	u->collection_id = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+	u->completed = strcmp(PQgetvalue(r, 0, 6), "t") == 0;
+	u->expires = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+	u->media_id = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
+	u->entry_id = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+	PQclear(r);
+	return (0);
+}
+
+int
+vh_upload_open(const struct vh_upload *u, int *fd, char **err)
+{
+	if ((*fd = open(u->spool_path, O_WRONLY | O_CLOEXEC)) == -1 ||
+	    ftruncate(*fd, u->offset) == -1) {
+		*err = vh_xasprintf("opening the partial file of upload %s: %s",
+		    u->id, strerror(errno));
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		return (VH_EIO);
+	}
+	return (0);
+}
+
+int
+vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
+    int64_t length, int64_t expiry_ms, char **err)
+{
+	char		 old[32], new[32], len[32], expiry[32];
+	const char	*params[5] = { u->id, old, new, NULL, expiry };
+	PGresult	*r;
+
+	if (fdatasync(fd) == -1) {
+		*err = vh_xasprintf("fdatasync of upload %s: %s", u->id,
+		    strerror(errno));
+		return (VH_EIO);
+	}
+	snprintf(old, sizeof old, "%lld", (long long)u->offset);
+	snprintf(new, sizeof new, "%lld", (long long)new_offset);
+	snprintf(len, sizeof len, "%lld", (long long)length);
+	snprintf(expiry, sizeof expiry, "%lld", (long long)expiry_ms);
+	if (length >= 0)
+		params[3] = len;
+	r = vh_db_exec(db, "UPDATE upload SET \"offset\" = $3,"
+	    " length = coalesce(length, $4), updated_at = now(),"
+	    " expires_at = now() + $5 * interval '1 ms'"
+	    " WHERE id = $1 AND \"offset\" = $2 AND completed_at IS NULL",
+	    5, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	if (strcmp(PQcmdTuples(r), "1") != 0) {
+		PQclear(r);
+		*err = vh_xasprintf("upload %s moved on meanwhile", u->id);
+		return (VH_ECONFLICT);
+	}
+	PQclear(r);
+	u->offset = new_offset;
+	if (u->length < 0 && length >= 0)
+		u->length = length;
+	return (0);
+}
+
+int
+vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
+    const struct vh_principal *upload_owner, json_t **entry, char **err)
+{
+	struct vh_tus_metadata	*md = NULL;
+	struct vh_entry_file	 f = { .size = u->length };
+	struct vh_principal	 who = *upload_owner;
+	json_t			*fields = NULL;
+	const char		*why = NULL, *params[3];
+	char			 media[32];
+	int64_t			 media_id;
+	size_t			 len;
+	PGresult		*r;
+	int			 rc;
+
+	*entry = NULL;
+	if (vh_tus_metadata_parse(u->metadata, strlen(u->metadata), &md,
+	    &why) != 0) {
+		*err = vh_xasprintf("Upload-Metadata: %s", why);
+		return (VH_EINVAL);
+	}
+	if ((fields = vh_entry_from_metadata(md, err)) == NULL) {
+		rc = VH_EINVAL;
+		goto out;
+	}
+	if ((rc = vh_entry_validate(fields, &who, err)) != 0)
+		goto out;
+	f.filename = vh_tus_metadata_get(md, "filename", &len);
+	f.declared_type = vh_tus_metadata_get(md, "filetype", &len);
+	if ((rc = vh_blobstore_put_file(bs, u->spool_path, f.sha256)) != 0) {
+		*err = vh_xasprintf("storing upload %s: %s", u->id,
+		    vh_strerror(rc));
+		goto out;
+	}
+	if ((rc = vh_entry_store(db, fields, &who, &f, 1, &media_id, entry,
+	    err)) != 0)
+		goto out;
+	snprintf(media, sizeof media, "%lld", (long long)media_id);
+	params[0] = u->id;
+	params[1] = media;
+	r = vh_db_exec(db, "UPDATE upload SET completed_at = now(), media_id = $2,"
+	    " updated_at = now() WHERE id = $1", 2, params, err);
+	if (r == NULL) {
+		rc = VH_EDB;
+		goto out;
+	}
+	PQclear(r);
+	u->completed = true;
+	u->media_id = media_id;
+	u->entry_id = json_integer_value(json_object_get(*entry, "id"));
+out:
+	json_decref(fields);
+	vh_tus_metadata_free(md);
+	return (rc);
+}
+
+int
+vh_upload_delete(PGconn *db, const struct vh_upload *u, char **err)
+{
+	const char	*params[1] = { u->id };
+	PGresult	*r;
+
+	r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1 AND completed_at IS"
+	    " NULL", 1, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	if (strcmp(PQcmdTuples(r), "1") != 0) {
+		PQclear(r);
+		return (VH_ENOENT);
+	}
+	PQclear(r);
+	if (unlink(u->spool_path) == -1 && errno != ENOENT)
+		vh_log_warn("unlink %s", u->spool_path);
+	return (0);
+}
+
+int
+vh_upload_reap(PGconn *db, struct vh_blobstore *bs, int *n, char **err)
+{
+	PGresult	*r;
+	char		*path;
+
+	*n = 0;
+	r = vh_db_exec(db, "DELETE FROM upload WHERE completed_at IS NULL AND"
+	    " expires_at < now() RETURNING spool_name", 0, NULL, err);
+	if (r == NULL)
+		return (VH_EDB);
+	for (int i = 0; i < PQntuples(r); i++) {
+		path = vh_xasprintf("%s/spool/%s", vh_blobstore_root(bs),
+		    PQgetvalue(r, i, 0));
+		if (unlink(path) == -1 && errno != ENOENT)
+			vh_log_warn("unlink %s", path);
+		free(path);
+		(*n)++;
+	}
+	PQclear(r);
+	return (0);
+}
