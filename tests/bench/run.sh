@@ -71,7 +71,11 @@ stop_server() {
 cleanup() {
 	stop_server
 	[ "$have_pg" = 1 ] && sh contrib/dev/pgcluster.sh stop "$tmp/pg" >/dev/null 2>&1
-	rm -rf "$tmp"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: logs kept in $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
