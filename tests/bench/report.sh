@@ -57,8 +57,16 @@ BEGIN {
 {
 	key = $2 " " $3
 	if (!(key in seen)) { seen[key] = 1; keys[++nkeys] = key }
+	note = $10
+	for (i = 11; i <= NF; i++) note = note " " $i
 	if ($4 == "-") {
-		printf "%-12s %7s %7s   %s\n", name($1), human($2), $3, why($10)
+		printf "%-12s %7s %7s   %s\n", name($1), human($2), $3, why(note)
+		next
+	}
+	if ($4 == 0) {
+		rates[$1 " " key] = 0
+		printf "%-12s %7s %7d %10.1f %9.1f %9s %9s %12.1f %6d  %s\n",
+		    name($1), human($2), $3, 0, 0, "-", "-", $8 / 1024, $9, note
 		next
 	}
 	secs = $5 / 1e6
@@ -66,7 +74,7 @@ BEGIN {
 	rates[$1 " " key] = rate
 	printf "%-12s %7s %7d %10.1f %9.1f %9.1f %9.1f %12.1f %6d%s\n",
 	    name($1), human($2), $3, rate, rate * $2 / 1e6, $6 / 1000,
-	    $7 / 1000, $8 / 1024, $9, ($10 != "-" ? "  " $10 : "")
+	    $7 / 1000, $8 / 1024, $9, (note != "-" ? "  " note : "")
 }
 END {
 	printf "\nverhaald / peer, uploads per second (aims: >= 0.9 x nginx, >= 3 x @tus/server)\n"

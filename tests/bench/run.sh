@@ -25,7 +25,11 @@ sizes=${BENCH_SIZES:-"1048576 50000000"}
 concs=${BENCH_CONCURRENCY:-"16 64"}
 secs_small=${BENCH_SECONDS:-10}
 secs_large=${BENCH_SECONDS_LARGE:-20}
-threads=${BENCH_THREADS:-$(nproc 2>/dev/null || echo 2)}
+# One wrk thread: wrk builds each thread's request (body included) before
+# the clock starts but starts each thread as soon as it is built, so with
+# several threads the first would upload for seconds before the window
+# opens. One thread writes far faster than any of the servers stores.
+threads=${BENCH_THREADS:-1}
 out=$build/bench-results.txt
 
 need() {
@@ -52,6 +56,15 @@ results=$tmp/results
 pids=""
 have_pg=0
 
+# alive PID: the process runs (a zombie, exited but not yet reaped by
+# wait, does not count).
+alive() {
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	''|Z*) return 1 ;;
+	esac
+	return 0
+}
+
 stop_server() {
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null
@@ -59,7 +72,7 @@ stop_server() {
 	for p in $pids; do
 		# Children of this shell: wait reaps them; give them 10 s.
 		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+		while alive "$p" && [ $i -lt 100 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -126,7 +139,7 @@ start_verhaald() {
 	url=""
 	while [ $i -lt 200 ] && [ -z "$url" ]; do
 		url=$(sed -n 's|.*listening on \(http://[^/ ]*\)/.*|\1|p' "$tmp/verhaald/log" | head -n 1)
-		kill -0 "$pids" 2>/dev/null || break
+		alive "$pids" || break
 		[ -n "$url" ] || sleep 0.1
 		i=$((i + 1))
 	done
@@ -282,6 +295,7 @@ cell() {
 	get() { printf '%s\n' "$r" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 	bad=$(( $(get bad) + $(get connect) + $(get read) + $(get write) + $(get timeout) ))
 	[ "$(get bad)" -gt 0 ] && note="last-bad-status-$(get badstatus)"
+	[ "$(get ok)" -eq 0 ] && note="no upload finished within $secs s"
 	echo "$server $size $conc $(get ok) $(get duration_us) $(get p50_us)" \
 	    "$(get p99_us) $rss $bad ${note:--}" >>"$results"
 	# @tus/server keeps every upload; do not let 50 MB cells fill the disk.
@@ -311,8 +325,10 @@ echo "bench: $ncells cells, ${secs_small} s per 1 MiB-class cell, ${secs_large} 
 for size in $sizes; do
 	for conc in $concs; do
 		for server in $servers; do
-			printf 'bench: %-9s %9s bytes x %3s clients ...\n' "$server" "$size" "$conc" >&2
+			t0=$(date +%s)
+			printf 'bench: %-9s %9s bytes x %3s clients ... ' "$server" "$size" "$conc" >&2
 			cell "$server" "$size" "$conc"
+			echo "$(( $(date +%s) - t0 )) s" >&2
 		done
 	done
 done
