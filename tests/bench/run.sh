@@ -23,8 +23,12 @@ case "$build" in /*) ;; *) build="$top/$build" ;; esac
 servers=${BENCH_SERVERS:-"verhaald nginx tus-node"}
 sizes=${BENCH_SIZES:-"1048576 50000000"}
 concs=${BENCH_CONCURRENCY:-"16 64"}
-secs_small=${BENCH_SECONDS:-10}
-secs_large=${BENCH_SECONDS_LARGE:-20}
+secs_small=${BENCH_SECONDS:-8}
+secs_large=${BENCH_SECONDS_LARGE:-12}
+# A large-body cell lasts at least long enough for every client to finish
+# one upload at this aggregate rate (MB/s): 64 clients x 50 MB at 80 MB/s
+# is 40 s. Otherwise a slow disk shows nothing but "no upload finished".
+min_rate=${BENCH_MIN_RATE:-80}
 # One wrk thread: wrk builds each thread's request (body included) before
 # the clock starts but starts each thread as soon as it is built, so with
 # several threads the first would upload for seconds before the window
@@ -172,9 +176,10 @@ start_verhaald() {
 
 # probe_verhaald: one small creation-with-upload; prints its status.
 probe_verhaald() {
+	auth="X-Bench: no-token"
+	[ -n "$vh_token" ] && auth="Authorization: Bearer $vh_token"
 	curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
-	    ${vh_token:+-H "Authorization: Bearer $vh_token"} \
-	    -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 5' \
+	    -H "$auth" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 5' \
 	    -H 'Content-Type: application/offset+octet-stream' \
 	    -H 'Upload-Metadata: filename YmVuY2guYmlu,kind c3Rvcnk=,title YmVuY2g=' \
 	    --data-binary hello "$url/api/v1/uploads"
@@ -247,7 +252,10 @@ start_tus_node() {
 cell() {
 	server=$1 size=$2 conc=$3
 	secs=$secs_small
-	[ "$size" -gt 8388608 ] && secs=$secs_large
+	if [ "$size" -gt 8388608 ]; then
+		secs=$((conc * size / (min_rate * 1000000)))
+		[ "$secs" -lt "$secs_large" ] && secs=$secs_large
+	fi
 	note=""
 	case $server in
 	verhaald)
@@ -321,7 +329,7 @@ case " $servers " in
 esac
 
 ncells=$(( $(echo $servers | wc -w) * $(echo $sizes | wc -w) * $(echo $concs | wc -w) ))
-echo "bench: $ncells cells, ${secs_small} s per 1 MiB-class cell, ${secs_large} s per large one; wrk -t$threads" >&2
+echo "bench: $ncells cells, ${secs_small} s per cell up to 8 MiB, at least ${secs_large} s per larger one; wrk -t$threads" >&2
 for size in $sizes; do
 	for conc in $concs; do
 		for server in $servers; do
