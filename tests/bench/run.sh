@@ -26,9 +26,9 @@ concs=${BENCH_CONCURRENCY:-"16 64"}
 secs_small=${BENCH_SECONDS:-8}
 secs_large=${BENCH_SECONDS_LARGE:-12}
 # A large-body cell lasts at least long enough for every client to finish
-# one upload at this aggregate rate (MB/s): 64 clients x 50 MB at 80 MB/s
-# is 40 s. Otherwise a slow disk shows nothing but "no upload finished".
-min_rate=${BENCH_MIN_RATE:-80}
+# one upload at this aggregate rate (MB/s): 64 clients x 50 MB at 100 MB/s
+# is 32 s. Otherwise a slow disk shows nothing but "no upload finished".
+min_rate=${BENCH_MIN_RATE:-100}
 # One wrk thread: wrk builds each thread's request (body included) before
 # the clock starts but starts each thread as soon as it is built, so with
 # several threads the first would upload for seconds before the window
