@@ -72,8 +72,8 @@ BEGIN {
 	secs = $5 / 1e6
 	rate = secs > 0 ? $4 / secs : 0
 	rates[$1 " " key] = rate
-	printf "%-12s %7s %7d %10.1f %9.1f %9.1f %9.1f %12.1f %6d%s\n",
-	    name($1), human($2), $3, rate, rate * $2 / 1e6, $6 / 1000,
+	printf "%-12s %7s %7d %10s %9.1f %9.1f %9.1f %12.1f %6d%s\n",
+	    name($1), human($2), $3, sprintf(rate < 10 ? "%.2f" : "%.1f", rate), rate * $2 / 1e6, $6 / 1000,
 	    $7 / 1000, $8 / 1024, $9, (note != "-" ? "  " note : "")
 }
 END {
