@@ -132,7 +132,13 @@ login_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 {
 	struct login_job *j = arg;
 
-	/* read_body's limit keeps this in bounds. */
+	/* read_body's limit keeps this in bounds; check anyway. */
+	if (len > sizeof j->body - 1 - j->len) {
+		vh_http_respond_problem(req, 413, "body-too-large",
+		    "a login is at most %d bytes", LOGIN_BODY_MAX - 1);
+		login_free(j);
+		return (-1);
+	}
 	memcpy(j->body + j->len, data, len);
 	j->len += len;
 	return (0);
