@@ -100,6 +100,27 @@ rehash(PGconn *db, int64_t account_id, const char *password)
 	free(h);
 }
 
+/* Drops ended sessions and passed throttling windows. Logins are the
+ * only writers of both tables, so sweeping here keeps them bounded
+ * without a timer; a failure only postpones the sweep. */
+static void
+sweep(PGconn *db, const struct vh_login_limits *lim)
+{
+	char		 win[40], *err = NULL;
+	const char	*params[1] = { win };
+	PGresult	*r;
+
+	snprintf(win, sizeof win, "%" PRId64 " milliseconds", lim->window_ms);
+	r = vh_db_exec(db, "WITH s AS (DELETE FROM session WHERE expires_at"
+	    " <= now()) DELETE FROM login_throttle WHERE window_start <="
+	    " now() - $1::interval", 1, params, &err);
+	if (r == NULL) {
+		vh_log_warnx("login sweep: %s", err);
+		free(err);
+	}
+	PQclear(r);
+}
+
 int
 vh_login_attempt(PGconn *db, const char *name, const char *password,
     const char *addr, const struct vh_login_limits *lim,
@@ -112,6 +133,7 @@ vh_login_attempt(PGconn *db, const char *name, const char *password,
 	int		 rc;
 
 	memset(out, 0, sizeof *out);
+	sweep(db, lim);
 	/* Names are lowercase; count "Alice" and "alice" as one. */
 	snprintf(key, sizeof key, "%s", name);
 	for (char *p = key; *p != '\0'; p++)

@@ -190,9 +190,16 @@ test('the cookie is Secure behind a trusted TLS proxy only', () => withDaemon({ 
   assert.doesNotMatch(session.setCookie, /Secure/);
 }));
 
-test('an idle session ends after session_idle_timeout', () => withDaemon({}, async (d, url) => {
+test('an idle session ends after session_idle_timeout; ended sessions are swept', () => withDaemon({}, async (d, url) => {
   addUser(url, 'kim', 'admin', PW);
   const { session } = await login(d.url, 'kim', PW);
   psql(url, "UPDATE session SET last_seen_at = now() - interval '3 hours'");
   assert.equal((await fetch(`${d.url}/api/v1/session`, { headers: sessionHeaders(session) })).status, 401);
+  // Ended sessions and passed throttling windows are swept at the next login.
+  psql(url, "UPDATE session SET expires_at = now() - interval '1 second'");
+  await login(d.url, 'nobody', 'wrong password here');
+  psql(url, "UPDATE login_throttle SET window_start = now() - interval '1 hour'");
+  assert.equal((await login(d.url, 'kim', PW)).r.status, 200);
+  assert.equal(psql(url, 'SELECT count(*) FROM session'), '1');
+  assert.equal(psql(url, "SELECT count(*) FROM login_throttle WHERE key = 'nobody'"), '0');
 }));
