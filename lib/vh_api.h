@@ -24,5 +24,16 @@ VH_HANDLER(vh_api_tus_delete);
 
 /* vh_api_media.c: stored files */
 VH_HANDLER(vh_api_media_original);
+/* A stated reason for reading sealed data: 3 to 500 characters, not only
+ * blanks, no control characters. */
+bool	vh_api_reason_ok(const char *);
+
+/* vh_api_session.c: logins */
+VH_HANDLER(vh_api_session_login);
+VH_HANDLER(vh_api_session_get);
+VH_HANDLER(vh_api_session_logout);
+
+/* vh_api_audit.c: the audit trail */
+VH_HANDLER(vh_api_audit_list);
 
 #endif

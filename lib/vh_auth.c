@@ -111,6 +111,7 @@ vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
 	if (PQntuples(r) == 1) {
 		p->account_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		snprintf(p->name, sizeof p->name, "%s", PQgetvalue(r, 0, 1));
+		p->via = VH_VIA_TOKEN;
 		if (vh_role_parse(PQgetvalue(r, 0, 2), &p->role) == 0)
 			rc = 0;
 		/* Last use to the minute: a write per request would cost a
@@ -146,6 +147,7 @@ vh_auth_lookup_link(PGconn *db, const char *slug, const char *secret,
 		return (VH_EDB);
 	if (PQntuples(r) == 1) {
 		p->role = VH_ROLE_RESIDENT;
+		p->via = VH_VIA_LINK;
 		p->collection_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		snprintf(p->collection, sizeof p->collection, "%s", slug);
 		snprintf(p->name, sizeof p->name, "resident");

@@ -77,6 +77,18 @@ static const struct key keys[] = {
 	  "unfinished tus uploads are removed after this long without a PATCH" },
 	{ "resident_upload_rate", T_INT, OFF(resident_upload_rate), "30", true, 1, 1000000,
 	  "uploads per client address per hour through a collection's upload link" },
+	{ "session_lifetime", T_DURATION, OFF(session_lifetime), "12h", true, 60 * 1000, 30 * 24 * HOUR_MS,
+	  "a login session ends this long after it began" },
+	{ "session_idle_timeout", T_DURATION, OFF(session_idle_timeout), "2h", true, 60 * 1000, 30 * 24 * HOUR_MS,
+	  "a login session unused for this long ends" },
+	{ "login_max_failures", T_INT, OFF(login_max_failures), "5", true, 1, 1000000,
+	  "login attempts per account name per login_window; more get 429" },
+	{ "login_max_failures_address", T_INT, OFF(login_max_failures_address), "20", true, 1, 1000000,
+	  "failed login attempts per client address (IPv6 /64) per login_window; more get 429" },
+	{ "login_window", T_DURATION, OFF(login_window), "15m", true, 1000, 24 * HOUR_MS,
+	  "the window in which login attempts are counted" },
+	{ "trust_proxy_tls", T_BOOL, OFF(trust_proxy_tls), "false", true, 0, 0,
+	  "trust X-Forwarded-Proto: https from the reverse proxy and mark the session cookie Secure" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

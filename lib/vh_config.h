@@ -28,6 +28,12 @@ struct vh_config {
 	int64_t		 db_timeout;
 	int64_t		 upload_expiry;
 	int64_t		 resident_upload_rate;	/* uploads per address per hour */
+	int64_t		 session_lifetime;
+	int64_t		 session_idle_timeout;
+	int64_t		 login_max_failures;	/* per account name per window */
+	int64_t		 login_max_failures_address;
+	int64_t		 login_window;
+	bool		 trust_proxy_tls;
 };
 
 /* A configuration holding every key's default; caller frees. */

@@ -20,6 +20,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
+#include "vh_routes.h"
 
 extern char **environ;
 
@@ -34,11 +35,23 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: verhaald [-n] [-c file] [--get key]\n"
+	    "usage: verhaald [-n] [-c file] [--get key] [--routes]\n"
 	    "  -c file    configuration file (default: built-in defaults)\n"
 	    "  -n         check the configuration and exit\n"
-	    "  --get key  print the effective value of a key and exit\n");
+	    "  --get key  print the effective value of a key and exit\n"
+	    "  --routes   print the route table (method, path, access) and exit\n");
 	exit(2);
+}
+
+/* One line of --routes: "METHOD PATTERN ACCESS". */
+static void
+print_route(enum vh_http_method m, const char *pattern, unsigned access,
+    void *arg)
+{
+	char *a = vh_route_access_name(access);
+
+	printf("%-7s %-40s %s\n", vh_route_method_name(m), pattern, a);
+	free(a);
 }
 
 static void
@@ -141,6 +154,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "get", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "routes", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon		 d = { 0 };
@@ -156,6 +170,10 @@ main(int argc, char **argv)
 		case 'c': d.config_path = optarg; break;
 		case 'n': check = true; break;
 		case 'g': get = optarg; break;
+		case 'r':
+			/* The table itself, for docs and the access-matrix test. */
+			vh_routes_each(print_route, NULL);
+			return (0);
 		default: usage();
 		}
 	}
