@@ -271,12 +271,40 @@ op_respond(struct op *op)
 
 /* Saving a body: checksum, fdatasync, offset, and finishing. */
 
+/* Turns a complete upload into its entry; worker thread. */
+static int
+finish(struct op *op, PGconn *db)
+{
+	struct vh_app		*app = op->tus->app;
+	struct vh_principal	 owner = op->who;
+	char			*err = NULL;
+	int			 rc;
+
+	/* The upload belongs to whoever created it. */
+	if (op->u.account_id == 0) {
+		owner.role = VH_ROLE_RESIDENT;
+		owner.account_id = 0;
+		owner.collection_id = op->u.collection_id;
+	}
+	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &owner,
+	    &op->entry, &err);
+	if (rc == VH_EINVAL)
+		op_error(op, 422, "invalid-entry", err);
+	else if (rc != 0) {
+		vh_log_warnx("upload %s: finishing: %s", op->id, err);
+		op_error(op, 503, "storage", err);
+	} else
+		vh_log_info("req=%s upload %s complete: entry %" PRId64
+		    " media %" PRId64, vh_http_req_id(op->req), op->id,
+		    op->u.entry_id, op->u.media_id);
+	return (rc);
+}
+
 static void
 save_work(struct vh_worker *w, void *arg)
 {
 	struct op		*op = arg;
 	struct vh_app		*app = op->tus->app;
-	struct vh_principal	 owner = op->who;
 	uint8_t			 got[EVP_MAX_MD_SIZE];
 	unsigned int		 n = 0;
 	PGconn			*db;
@@ -318,25 +346,11 @@ save_work(struct vh_worker *w, void *arg)
 	}
 	if (op->u.length < 0 || op->u.offset != op->u.length || op->u.completed)
 		return;
-	close(op->fd);
-	op->fd = -1;
-	/* The upload belongs to whoever created it. */
-	if (op->u.account_id == 0) {
-		owner.role = VH_ROLE_RESIDENT;
-		owner.account_id = 0;
-		owner.collection_id = op->u.collection_id;
+	if (op->fd != -1) {
+		close(op->fd);
+		op->fd = -1;
 	}
-	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &owner,
-	    &op->entry, &err);
-	if (rc == VH_EINVAL)
-		op_error(op, 422, "invalid-entry", err);
-	else if (rc != 0) {
-		vh_log_warnx("upload %s: finishing: %s", op->id, err);
-		op_error(op, 503, "storage", err);
-	} else
-		vh_log_info("req=%s upload %s complete: entry %" PRId64
-		    " media %" PRId64, vh_http_req_id(op->req), op->id,
-		    op->u.entry_id, op->u.media_id);
+	(void)finish(op, db);
 }
 
 static void
@@ -440,6 +454,10 @@ load_work(struct vh_worker *w, void *arg)
 		op_error(op, 503, "database-unavailable", err);
 		return;
 	}
+	/* Complete but never finished: the process died in between. */
+	if (!op->u.completed && op->u.length >= 0 &&
+	    op->u.offset == op->u.length && finish(op, db) != 0)
+		return;
 	if (!op->u.completed && op->u.expires < (int64_t)time(NULL)) {
 		op_error(op, 410, "upload-expired", vh_xasprintf("upload %s "
 		    "expired", op->id));

@@ -25,6 +25,7 @@ struct vh_upload {
 	bool		 completed;
 	int64_t		 expires;	/* seconds since the epoch */
 	int64_t		 media_id, entry_id;
+	char		 blob_sha256[65];	/* "" until complete */
 };
 
 void	vh_upload_clear(struct vh_upload *);
