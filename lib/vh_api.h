@@ -25,4 +25,12 @@ VH_HANDLER(vh_api_tus_delete);
 /* vh_api_media.c: stored files */
 VH_HANDLER(vh_api_media_original);
 
+/* vh_api_renditions.c: what the media jobs made */
+VH_HANDLER(vh_api_media_get);
+VH_HANDLER(vh_api_media_opus);
+VH_HANDLER(vh_api_media_m4a);
+VH_HANDLER(vh_api_media_peaks);
+VH_HANDLER(vh_api_media_display);
+VH_HANDLER(vh_api_media_thumb);
+
 #endif

@@ -50,7 +50,9 @@ original_work(struct vh_worker *w, void *arg)
 	}
 	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
 	    " FROM media m JOIN entry e ON e.id = m.entry_id"
-	    " WHERE m.id = $1::bigint AND ($3::boolean OR e.account_id = $2)",
+	    " WHERE m.id = $1::bigint AND ($3::boolean OR e.account_id = $2)"
+	    /* A rejected original is sealed for good. */
+	    " AND m.status <> 'rejected'",
 	    3, params, &err);
 	if (r == NULL) {
 		j->status = 503;

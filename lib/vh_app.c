@@ -13,6 +13,7 @@
 #include "vh_ratelimit.h"
 #include "vh_tus.h"
 #include "vh_error.h"
+#include "vh_jobs.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
 #include "vh_pool.h"
@@ -29,6 +30,7 @@ struct vh_app {
 	struct vh_blobstore	*blobs;
 	struct vh_ratelimit	*ratelimit;
 	struct vh_tus		*tus;
+	struct vh_jobs		*jobs;
 };
 
 #define MIGRATE_RETRY_MS 3000
@@ -159,6 +161,7 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
+	app->jobs = vh_jobs_new(app->cfg, app->blobs);
 	return (app);
 fail:
 	vh_app_free(app);
@@ -171,6 +174,8 @@ vh_app_free(struct vh_app *app)
 	if (app == NULL)
 		return;
 	vh_http_server_free(app->http);
+	/* Runners use the blob store: they go before it. */
+	vh_jobs_free(app->jobs);
 	if (app->migrate_timer != NULL)
 		event_free(app->migrate_timer);
 	/* The pool runs the completions still pending; they may use tus. */
@@ -190,6 +195,12 @@ vh_app_start(struct vh_app *app, int *port, char **err)
 	    (int)app->cfg->listen_port, port, err));
 }
 
+int
+vh_app_start_jobs(struct vh_app *app, char **err)
+{
+	return (vh_jobs_start(app->jobs, err));
+}
+
 void
 vh_app_reload(struct vh_app *app, const struct vh_config *next)
 {
@@ -205,6 +216,7 @@ void
 vh_app_shutdown(struct vh_app *app, void (*done)(void *), void *arg)
 {
 	evtimer_del(app->migrate_timer);
+	vh_jobs_stop(app->jobs);
 	vh_http_server_drain(app->http, done, arg);
 }
 

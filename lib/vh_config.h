@@ -28,6 +28,11 @@ struct vh_config {
 	int64_t		 db_timeout;
 	int64_t		 upload_expiry;
 	int64_t		 resident_upload_rate;	/* uploads per address per hour */
+	int64_t		 media_runners;
+	int64_t		 job_max_attempts;
+	int64_t		 job_retry_delay;
+	int64_t		 job_lease;
+	int64_t		 job_poll_interval;
 };
 
 /* A configuration holding every key's default; caller frees. */

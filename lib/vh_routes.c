@@ -21,6 +21,7 @@
 
 #define STAFF	(VH_ROLE_ADMIN | VH_ROLE_MODERATOR | VH_ROLE_ANALYST)
 #define UPLOADERS (VH_ROLE_FIELDWORKER | VH_ROLE_ADMIN)
+#define MEDIA_READERS (STAFF | VH_ROLE_FIELDWORKER)
 
 struct route {
 	enum vh_http_method	 method;
@@ -45,6 +46,14 @@ static const struct route routes[] = {
 	{ VH_HTTP_OPTIONS, "/api/v1/uploads/{id}", VH_ACCESS_PUBLIC, vh_api_tus_options },
 
 	{ VH_HTTP_GET, "/api/v1/media/{id}/original", UPLOADERS, vh_api_media_original },
+
+	/* Media jobs' results: staff, and the field worker who uploaded. */
+	{ VH_HTTP_GET, "/api/v1/media/{id}", MEDIA_READERS, vh_api_media_get },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.opus", MEDIA_READERS, vh_api_media_opus },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.m4a", MEDIA_READERS, vh_api_media_m4a },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/peaks.json", MEDIA_READERS, vh_api_media_peaks },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/display.jpg", MEDIA_READERS, vh_api_media_display },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
