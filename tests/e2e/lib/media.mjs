@@ -94,7 +94,7 @@ export function decodedSeconds(file) {
 
 export function ffprobe(file) {
   return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries',
-    'format=duration,format_name:stream=codec_name,sample_rate,channels,width,height', '-of', 'json', file],
+    'format=duration,format_name:stream=codec_name,sample_rate,channels,width,height,duration', '-of', 'json', file],
   { encoding: 'utf8' }));
 }
 
