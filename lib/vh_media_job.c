@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "vh_audio.h"
+#include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_classify.h"
 #include "vh_db.h"
@@ -45,6 +46,7 @@ struct result {
 	char		*tmp[D_MAX];	/* derived files, before the store */
 	char		 hash[D_MAX][65];
 	int64_t		 size[D_MAX];
+	bool		 pinned[D_MAX];	/* held against the blob collector */
 	int64_t		 duration_ms;	/* -1: none */
 	double		 loudness;
 	bool		 has_loudness;
@@ -182,6 +184,12 @@ store_derived(struct vh_media_job *mj, struct result *res, char **err)
 			    vh_strerror(rc));
 			return (rc);
 		}
+		/* Until the media row names it, only the pin keeps the
+		 * collector from taking an older identical blob. */
+		if ((rc = vh_blobgc_pin(mj->db, mj->blobs, res->hash[i],
+		    res->size[i], err)) != 0)
+			return (rc);
+		res->pinned[i] = true;
 	}
 	return (0);
 }
@@ -510,8 +518,6 @@ vh_media_job_run(struct vh_media_job *mj, char **err)
 		classify_and_process(mj, &m, in, &res, err);
 	if (res.reason == NULL && (rc = store_derived(mj, &res, err)) != 0)
 		goto out;
-	if (res.reason != NULL)
-		memset(res.hash, 0, sizeof res.hash);
 	if ((rc = record(mj, &m, &res, err)) != 0)
 		goto out;
 	if (res.reason != NULL) {
@@ -526,6 +532,8 @@ out:
 		unlink(in);
 	free(in);
 	for (int i = 0; i < D_MAX; i++) {
+		if (res.pinned[i])
+			vh_blobgc_unpin(mj->db, res.hash[i]);
 		if (res.tmp[i] != NULL)
 			unlink(res.tmp[i]);
 		free(res.tmp[i]);

@@ -51,5 +51,9 @@ ALTER TABLE media
 	ADD CONSTRAINT media_reject_check CHECK
 	    ((status = 'rejected') = (reject_reason IS NOT NULL));
 
+-- The blob collector asks whether a rendition is still named.
+CREATE INDEX media_derived_idx ON media USING gin ((ARRAY[opus_sha256,
+	m4a_sha256, peaks_sha256, display_sha256, thumb_sha256]));
+
 -- Media uploaded before this migration get their job now.
 INSERT INTO job (kind, media_id) SELECT 'media', id FROM media;
