@@ -73,7 +73,7 @@ for f in wav m4a webm 3gp; do
 		ffmpeg -v quiet -y -i "$in" -ar 48000 -ac 1 "$ow"
 	fi
 	t0=$(now)
-	opusenc --quiet --bitrate 24 "$ow" "$dir/oe.opus"
+	opusenc --quiet --bitrate 24 "$ow" "$dir/oe.opus" 2>/dev/null
 	t1=$(now)
 	oe=$(echo "$(elapsed "$t0" "$t1") * 1000" | bc -l)
 	wall=$(get wall)
