@@ -14,7 +14,7 @@ export function token(url, user, role) {
 // and a second field worker.
 export async function mediaDaemon(env = {}) {
   const url = freshDatabase();
-  const d = await startDaemon({ databaseUrl: url, env: { VERHAAL_LOG_LEVEL: 'info', ...env } });
+  const d = await startDaemon({ databaseUrl: url, env: { VERHAAL_LOG_LEVEL: 'info', VERHAAL_MEDIA_RUNNERS: '2', ...env } });
   return {
     url, d,
     worker: token(url, 'fw1', 'fieldworker'),
