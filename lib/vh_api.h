@@ -36,4 +36,12 @@ VH_HANDLER(vh_api_session_logout);
 /* vh_api_audit.c: the audit trail */
 VH_HANDLER(vh_api_audit_list);
 
+/* vh_api_renditions.c: what the media jobs made */
+VH_HANDLER(vh_api_media_get);
+VH_HANDLER(vh_api_media_opus);
+VH_HANDLER(vh_api_media_m4a);
+VH_HANDLER(vh_api_media_peaks);
+VH_HANDLER(vh_api_media_display);
+VH_HANDLER(vh_api_media_thumb);
+
 #endif

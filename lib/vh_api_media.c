@@ -50,7 +50,9 @@ original_work(struct vh_worker *w, void *arg)
 		return;
 	}
 	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
-	    " FROM media m WHERE m.id = $1::bigint", 1, params, &err);
+	    " FROM media m WHERE m.id = $1::bigint"
+	    /* A rejected original is sealed for good. */
+	    " AND m.status <> 'rejected'", 1, params, &err);
 	if (r == NULL) {
 		j->status = 503;
 		j->detail = err;

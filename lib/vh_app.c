@@ -14,6 +14,7 @@
 #include "vh_ratelimit.h"
 #include "vh_tus.h"
 #include "vh_error.h"
+#include "vh_jobs.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
 #include "vh_pool.h"
@@ -30,6 +31,7 @@ struct vh_app {
 	struct vh_blobstore	*blobs;
 	struct vh_ratelimit	*ratelimit;
 	struct vh_tus		*tus;
+	struct vh_jobs		*jobs;
 	struct event		*gc_timer;
 };
 
@@ -202,6 +204,7 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
+	app->jobs = vh_jobs_new(app->cfg, app->blobs);
 	app->gc_timer = evtimer_new(base, gc_timer_cb, app);
 	{
 		struct timeval tv = { 60, 0 };
@@ -220,6 +223,8 @@ vh_app_free(struct vh_app *app)
 	if (app == NULL)
 		return;
 	vh_http_server_free(app->http);
+	/* Runners use the blob store: they go before it. */
+	vh_jobs_free(app->jobs);
 	/* The pool runs the completions still pending; they may re-arm
 	 * timers and use tus, so those go after it. */
 	vh_pool_free(app->pool);
@@ -242,6 +247,12 @@ vh_app_start(struct vh_app *app, int *port, char **err)
 	    (int)app->cfg->listen_port, port, err));
 }
 
+int
+vh_app_start_jobs(struct vh_app *app, char **err)
+{
+	return (vh_jobs_start(app->jobs, err));
+}
+
 void
 vh_app_reload(struct vh_app *app, const struct vh_config *next)
 {
@@ -257,6 +268,7 @@ void
 vh_app_shutdown(struct vh_app *app, void (*done)(void *), void *arg)
 {
 	evtimer_del(app->migrate_timer);
+	vh_jobs_stop(app->jobs);
 	vh_http_server_drain(app->http, done, arg);
 }
 

@@ -89,6 +89,16 @@ static const struct key keys[] = {
 	  "the window in which login attempts are counted" },
 	{ "trust_proxy_tls", T_BOOL, OFF(trust_proxy_tls), "false", true, 0, 0,
 	  "trust X-Forwarded-Proto: https from the reverse proxy and mark the session cookie Secure" },
+	{ "media_runners", T_INT, OFF(media_runners), "2", false, 0, 256,
+	  "media job runner threads (classify, transcode, photos); 0 runs none" },
+	{ "job_max_attempts", T_INT, OFF(job_max_attempts), "5", false, 1, 100,
+	  "tries of a media job before it is marked failed" },
+	{ "job_retry_delay", T_DURATION, OFF(job_retry_delay), "5s", false, 10, 3600 * 1000,
+	  "wait before a failed job's second attempt; doubles each time, at most 1 h" },
+	{ "job_lease", T_DURATION, OFF(job_lease), "60s", false, 1000, 3600 * 1000,
+	  "a running job's lease; renewed while it runs, reclaimed when it lapses" },
+	{ "job_poll_interval", T_DURATION, OFF(job_poll_interval), "30s", false, 100, 3600 * 1000,
+	  "runners look for due jobs this often even without a notification" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

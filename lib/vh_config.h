@@ -34,6 +34,11 @@ struct vh_config {
 	int64_t		 login_max_failures_address;
 	int64_t		 login_window;
 	bool		 trust_proxy_tls;
+	int64_t		 media_runners;
+	int64_t		 job_max_attempts;
+	int64_t		 job_retry_delay;
+	int64_t		 job_lease;
+	int64_t		 job_poll_interval;
 };
 
 /* A configuration holding every key's default; caller frees. */

@@ -12,6 +12,7 @@
 
 #include "vh_db.h"
 #include "vh_entry.h"
+#include "vh_jobs.h"
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
@@ -337,9 +338,13 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    files[i].declared_type : "";
 		r = PQexecParams(db,
 		    "WITH b AS (INSERT INTO blob (sha256, size) VALUES ($1, $2)"
-		    " ON CONFLICT (sha256) DO NOTHING)"
-		    " INSERT INTO media (entry_id, blob_sha256, size, filename,"
-		    " declared_type) VALUES ($3, $1, $2, $4, $5) RETURNING id",
+		    " ON CONFLICT (sha256) DO NOTHING),"
+		    " m AS (INSERT INTO media (entry_id, blob_sha256, size,"
+		    " filename, declared_type) VALUES ($3, $1, $2, $4, $5)"
+		    " RETURNING id),"
+		    /* The media job is queued in the same transaction. */
+		    " j AS (INSERT INTO job (kind, media_id) SELECT 'media', id"
+		    " FROM m) SELECT id FROM m",
 		    5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
@@ -347,6 +352,15 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		}
 		if (media_ids != NULL)
 			media_ids[i] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+	}
+	/* Wakes the media runners once the transaction commits. */
+	if (n > 0) {
+		r = PQexec(db, "NOTIFY " VH_JOBS_CHANNEL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			*err = vh_xstrdup(PQerrorMessage(db));
+			return (fail_tx(db, r, err, "job"));
+		}
 		PQclear(r);
 	}
 	params[0] = id;

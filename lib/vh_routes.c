@@ -26,6 +26,7 @@
 
 #define STAFF	(VH_ROLE_ADMIN | VH_ROLE_MODERATOR | VH_ROLE_ANALYST)
 #define UPLOADERS (VH_ROLE_FIELDWORKER | VH_ROLE_ADMIN)
+#define MEDIA_READERS (STAFF | VH_ROLE_FIELDWORKER)
 
 struct route {
 	enum vh_http_method	 method;
@@ -58,6 +59,14 @@ static const struct route routes[] = {
 	{ VH_HTTP_DELETE, "/api/v1/session", VH_ROLES_ACCOUNTS,
 	  vh_api_session_logout },
 	{ VH_HTTP_GET, "/api/v1/audit", VH_ROLE_ADMIN, vh_api_audit_list },
+
+	/* Media jobs' results: staff, and the field worker who uploaded. */
+	{ VH_HTTP_GET, "/api/v1/media/{id}", MEDIA_READERS, vh_api_media_get },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.opus", MEDIA_READERS, vh_api_media_opus },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.m4a", MEDIA_READERS, vh_api_media_m4a },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/peaks.json", MEDIA_READERS, vh_api_media_peaks },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/display.jpg", MEDIA_READERS, vh_api_media_display },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

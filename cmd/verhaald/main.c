@@ -35,11 +35,12 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: verhaald [-n] [-c file] [--get key] [--routes]\n"
-	    "  -c file    configuration file (default: built-in defaults)\n"
-	    "  -n         check the configuration and exit\n"
-	    "  --get key  print the effective value of a key and exit\n"
-	    "  --routes   print the route table (method, path, access) and exit\n");
+	    "usage: verhaald [-n] [-c file] [--get key] [--routes] [--jobs-only]\n"
+	    "  -c file      configuration file (default: built-in defaults)\n"
+	    "  -n           check the configuration and exit\n"
+	    "  --get key    print the effective value of a key and exit\n"
+	    "  --routes     print the route table (method, path, access) and exit\n"
+	    "  --jobs-only  run media runners only, no HTTP server\n");
 	exit(2);
 }
 
@@ -155,6 +156,7 @@ main(int argc, char **argv)
 		{ "get", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "routes", no_argument, NULL, 'r' },
+		{ "jobs-only", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon		 d = { 0 };
@@ -162,7 +164,7 @@ main(int argc, char **argv)
 	struct event		*sigs[4];
 	const char		*get = NULL;
 	char			*err = NULL, *v;
-	bool			 check = false, later = false;
+	bool			 check = false, later = false, jobs_only = false;
 	int			 ch, port;
 
 	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
@@ -174,6 +176,7 @@ main(int argc, char **argv)
 			/* The table itself, for docs and the access-matrix test. */
 			vh_routes_each(print_route, NULL);
 			return (0);
+		case 'j': jobs_only = true; break;
 		default: usage();
 		}
 	}
@@ -211,8 +214,14 @@ main(int argc, char **argv)
 		return (1);
 	d.base = event_base_new();
 	if ((d.app = vh_app_new(d.base, cfg, &err)) == NULL ||
-	    vh_app_start(d.app, &port, &err) != 0) {
+	    (!jobs_only && vh_app_start(d.app, &port, &err) != 0) ||
+	    vh_app_start_jobs(d.app, &err) != 0) {
 		vh_log_error("%s", err);
+		return (1);
+	}
+	if (jobs_only && cfg->media_runners == 0) {
+		vh_log_error("--jobs-only with media_runners = 0 has nothing "
+		    "to do");
 		return (1);
 	}
 	if (later)
@@ -222,8 +231,12 @@ main(int argc, char **argv)
 	sigs[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	vh_log_info("listening on http://%s:%d/ (data in %s)",
-	    cfg->listen_address, port, cfg->data_dir);
+	if (jobs_only)
+		vh_log_info("running media jobs only (data in %s)",
+		    cfg->data_dir);
+	else
+		vh_log_info("listening on http://%s:%d/ (data in %s)",
+		    cfg->listen_address, port, cfg->data_dir);
 	vh_config_free(cfg);
 
 	event_base_dispatch(d.base);

@@ -10,7 +10,7 @@ libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libheif-dev libebur128-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
-sox libsox-fmt-base zip python3
+sox libsox-fmt-base zip python3 opus-tools
 clang libclang-rt-14-dev nginx-light wrk"
 
 missing=""
