@@ -25,4 +25,12 @@ VH_HANDLER(vh_api_tus_delete);
 /* vh_api_media.c: stored files */
 VH_HANDLER(vh_api_media_original);
 
+/* vh_api_withdraw.c: a resident withdraws a story with a receipt code */
+VH_HANDLER(vh_api_withdraw);
+
+/* vh_api_moderation.c: publish, reject, redact */
+VH_HANDLER(vh_api_entry_publish);
+VH_HANDLER(vh_api_entry_reject);
+VH_HANDLER(vh_api_entry_redact);
+
 #endif

@@ -46,6 +46,15 @@ static const struct route routes[] = {
 	{ VH_HTTP_OPTIONS, "/api/v1/uploads/{id}", VH_ACCESS_PUBLIC, vh_api_tus_options },
 
 	{ VH_HTTP_GET, "/api/v1/media/{id}/original", UPLOADERS, vh_api_media_original },
+
+	/* Moderation and withdrawal (vh_api_moderation.c, vh_api_withdraw.c) */
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/publish",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_publish },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/reject",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_reject },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
+	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
