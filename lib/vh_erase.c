@@ -24,6 +24,9 @@
 #include "vh_log.h"
 #include "vh_xmalloc.h"
 
+/* The advisory lock key of a blob, as vh_blobgc.c takes it. */
+#define LOCK_KEY "hashtextextended($1, 1347)"
+
 static const char *reasons[] = { "withdrawn", "retention", "admin" };
 
 const char *
@@ -105,7 +108,7 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
     enum vh_erase_reason why, const char *actor, json_t **report, char **err)
 {
 	char		 idbuf[32], **hashes = NULL;
-	bool		*dropped = NULL;
+	bool		*dropped = NULL, *locked = NULL;
 	const char	*params[4] = { idbuf };
 	PGresult	*r;
 	json_t		*what = NULL;
@@ -141,6 +144,7 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	nblobs = PQntuples(r);
 	hashes = vh_xcalloc((size_t)nblobs + 1, sizeof *hashes);
 	dropped = vh_xcalloc((size_t)nblobs + 1, sizeof *dropped);
+	locked = vh_xcalloc((size_t)nblobs + 1, sizeof *locked);
 	for (int i = 0; i < nblobs; i++)
 		hashes[i] = vh_xstrdup(PQgetvalue(r, i, 0));
 	PQclear(r);
@@ -166,6 +170,16 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	for (int i = 0; i < nblobs; i++) {
 		const char *p[1] = { hashes[i] };
 
+		/* The lock writers pin a blob with (vh_blobgc.c): while an
+		 * upload of the same bytes relies on the file, it stays. Held
+		 * until the file is gone, past the commit. */
+		if ((r = step(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")",
+		    1, p, err)) == NULL)
+			goto out;
+		locked[i] = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+		if (!locked[i])
+			continue;
 		if ((r = step(db, "DELETE FROM blob WHERE sha256 = $1 AND"
 		    " NOT vh_blob_in_use($1)", 1, p, err)) == NULL)
 			goto out;
@@ -203,9 +217,16 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	rc = 0;
 out:
 	json_decref(what);
-	for (int i = 0; i < nblobs; i++)
+	for (int i = 0; i < nblobs; i++) {
+		const char *p[1] = { hashes[i] };
+
+		if (locked[i])
+			PQclear(PQexecParams(db, "SELECT pg_advisory_unlock("
+			    LOCK_KEY ")", 1, NULL, p, NULL, NULL, 0));
 		free(hashes[i]);
+	}
 	free(hashes);
 	free(dropped);
+	free(locked);
 	return (rc);
 }

@@ -24,6 +24,7 @@ static const struct {
 	{ "collection", ctl_collection, "collection create --slug SLUG --title TITLE | list" },
 	{ "import-areas", ctl_import_areas, "import-areas FILE..." },
 	{ "import-indicators", ctl_import_indicators, "import-indicators FILE..." },
+	{ "purge", ctl_purge, "purge [--dry-run]" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
