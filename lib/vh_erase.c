@@ -5,8 +5,8 @@
  * migrations are found without this file knowing their columns), deletes
  * the entry (the rest cascades), and drops each blob row no other row
  * refers to. Only after the commit are those blobs' files unlinked: a
- * crash in between leaves unreferenced files (found by a store check),
- * never rows that point at missing files.
+ * crash in between leaves files no row names (to be found by a store
+ * check), never rows that point at missing files.
  */
 #include <errno.h>
 #include <stdbool.h>
