@@ -51,7 +51,7 @@ static const struct key keys[] = {
 	  "apply pending schema migrations when verhaald starts" },
 	{ "log_level", T_LOGLEVEL, OFF(log_level), "info", true, 0, 0,
 	  "error, warn, info or debug" },
-	{ "workers", T_INT, OFF(workers), "4", false, 1, 256,
+	{ "workers", T_INT, OFF(workers), "16", false, 1, 256,
 	  "threads for blocking work (fsync, database, libmagic)" },
 	{ "max_connections", T_INT, OFF(max_connections), "1024", true, 1, 1000000,
 	  "open client connections; further clients get 503" },

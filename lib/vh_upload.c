@@ -262,6 +262,39 @@ out:
 }
 
 int
+vh_upload_record_complete(PGconn *db, struct vh_upload *u,
+    const struct vh_principal *who, int64_t media_id, char **err)
+{
+	char		 length[32], account[32], collection[32], media[32];
+	const char	*params[6];
+	PGresult	*r;
+
+	new_id(u->id);
+	snprintf(length, sizeof length, "%lld", (long long)u->length);
+	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	snprintf(collection, sizeof collection, "%lld",
+	    (long long)who->collection_id);
+	snprintf(media, sizeof media, "%lld", (long long)media_id);
+	params[0] = u->id;
+	params[1] = length;
+	params[2] = u->metadata != NULL ? u->metadata : "";
+	params[3] = who->account_id != 0 ? account : NULL;
+	params[4] = who->collection_id != 0 ? collection : NULL;
+	params[5] = media;
+	r = vh_db_exec(db, "INSERT INTO upload (id, length, \"offset\", metadata,"
+	    " spool_name, account_id, collection_id, expires_at, completed_at,"
+	    " media_id) VALUES ($1, $2, $2, $3, '', $4, $5, now(), now(), $6)",
+	    6, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	u->offset = u->length;
+	u->completed = true;
+	u->media_id = media_id;
+	return (0);
+}
+
+int
 vh_upload_delete(PGconn *db, const struct vh_upload *u, char **err)
 {
 	const char	*params[1] = { u->id };

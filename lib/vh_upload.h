@@ -67,6 +67,14 @@ int	vh_upload_finish(PGconn *, struct vh_blobstore *, struct vh_upload *,
 	    const struct vh_principal *who, json_t **entry, char **err)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Records an upload that arrived whole in its creation request and is
+ * already stored as media_id: a finished row, so HEAD answers for it.
+ */
+int	vh_upload_record_complete(PGconn *, struct vh_upload *u,
+	    const struct vh_principal *who, int64_t media_id, char **err)
+	    __attribute__((warn_unused_result));
+
 /* Removes an upload's row and partial file. VH_ENOENT if unknown. */
 int	vh_upload_delete(PGconn *, const struct vh_upload *, char **err)
 	    __attribute__((warn_unused_result));
