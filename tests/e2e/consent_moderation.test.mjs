@@ -45,6 +45,15 @@ test('consent is required, validated and stored; the receipt is shown once and k
     assert.equal(psql(ctx.url, `SELECT status || ' ' || (SELECT scope FROM consent WHERE entry_id = ${id}) FROM entry WHERE id = ${id}`), 'pending_review analysis_only');
     assert.equal(psql(ctx.url, `SELECT entry_id FROM receipt WHERE code_hash = sha256('${code}'::bytea)`), id);
 
+    // A creation that carries the whole upload answers with the receipt.
+    const md = `consent ${Buffer.from(JSON.stringify(CONSENT())).toString('base64')},filename ${Buffer.from('a.bin').toString('base64')}`;
+    const one = await fetch(`${ctx.d.url}/api/v1/collections/buurt/uploads?key=${encodeURIComponent(ctx.key)}`, {
+      method: 'POST', body: Buffer.from('in een keer'),
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '11', 'Upload-Metadata': md, 'Content-Type': 'application/offset+octet-stream' },
+    });
+    assert.equal(one.status, 201);
+    assert.match(one.headers.get('upload-receipt') ?? '', /^vh_/);
+
     // Field workers' visits need no consent and skip review.
     const form = new FormData();
     form.append('entry', JSON.stringify({ kind: 'visit', text: 'werkbezoek' }));
