@@ -44,4 +44,12 @@ VH_HANDLER(vh_api_media_peaks);
 VH_HANDLER(vh_api_media_display);
 VH_HANDLER(vh_api_media_thumb);
 
+/* vh_api_withdraw.c: a resident withdraws a story with a receipt code */
+VH_HANDLER(vh_api_withdraw);
+
+/* vh_api_moderation.c: publish, reject, redact */
+VH_HANDLER(vh_api_entry_publish);
+VH_HANDLER(vh_api_entry_reject);
+VH_HANDLER(vh_api_entry_redact);
+
 #endif

@@ -210,6 +210,7 @@ static void
 upload_headers(struct op *op)
 {
 	struct vh_http_req	*req = op->req;
+	const char		*receipt;
 	char			 date[64];
 
 	vh_http_add_header(req, "Upload-Offset", "%" PRId64, op->u.offset);
@@ -223,6 +224,11 @@ upload_headers(struct op *op)
 	}
 	if (op->u.entry_id != 0)
 		vh_http_add_header(req, "Upload-Entry", "%" PRId64, op->u.entry_id);
+	/* The resident's withdrawal code, on the request that finished the
+	 * upload only: it is never stored in a form that could be shown again. */
+	if ((receipt = json_string_value(json_object_get(op->entry,
+	    "receipt"))) != NULL)
+		vh_http_add_header(req, "Upload-Receipt", "%s", receipt);
 }
 
 static void
@@ -807,8 +813,12 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 		    why));
 		goto answer;
 	}
-	if ((fields = vh_entry_from_metadata(md, &msg)) == NULL ||
-	    vh_entry_validate(fields, who, &msg) != 0) {
+	if ((fields = vh_entry_from_metadata(md, &msg)) != NULL &&
+	    vh_entry_validate_consent(fields, who, &msg) != 0) {
+		op_error(op, 422, "invalid-consent", msg);
+		goto answer;
+	}
+	if (fields == NULL || vh_entry_validate(fields, who, &msg) != 0) {
 		op_error(op, 400, "bad-metadata", msg);
 		goto answer;
 	}

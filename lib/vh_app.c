@@ -12,6 +12,7 @@
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_ratelimit.h"
+#include "vh_retention.h"
 #include "vh_tus.h"
 #include "vh_error.h"
 #include "vh_jobs.h"
@@ -33,6 +34,7 @@ struct vh_app {
 	struct vh_tus		*tus;
 	struct vh_jobs		*jobs;
 	struct event		*gc_timer;
+	struct vh_retention	*retention;
 };
 
 #define MIGRATE_RETRY_MS 3000
@@ -205,6 +207,7 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
 	app->jobs = vh_jobs_new(app->cfg, app->blobs);
+	app->retention = vh_retention_new(app);
 	app->gc_timer = evtimer_new(base, gc_timer_cb, app);
 	{
 		struct timeval tv = { 60, 0 };
@@ -233,6 +236,7 @@ vh_app_free(struct vh_app *app)
 	if (app->gc_timer != NULL)
 		event_free(app->gc_timer);
 	vh_tus_free(app->tus);
+	vh_retention_free(app->retention);
 	vh_ratelimit_free(app->ratelimit);
 	vh_blobstore_free(app->blobs);
 	vh_migrate_plan_free(app->plan);

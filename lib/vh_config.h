@@ -39,6 +39,14 @@ struct vh_config {
 	int64_t		 job_retry_delay;
 	int64_t		 job_lease;
 	int64_t		 job_poll_interval;
+	/* retention periods in milliseconds; 0 keeps forever */
+	int64_t		 retention_story_analysis_only;
+	int64_t		 retention_story_quote_anonymised;
+	int64_t		 retention_story_audio_to_staff;
+	int64_t		 retention_story_publish;
+	int64_t		 retention_story_rejected;
+	int64_t		 retention_visit;
+	int64_t		 retention_purge_interval;
 };
 
 /* A configuration holding every key's default; caller frees. */

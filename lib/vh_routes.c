@@ -67,6 +67,15 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/media/{id}/peaks.json", MEDIA_READERS, vh_api_media_peaks },
 	{ VH_HTTP_GET, "/api/v1/media/{id}/display.jpg", MEDIA_READERS, vh_api_media_display },
 	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
+
+	/* Moderation and withdrawal (vh_api_moderation.c, vh_api_withdraw.c) */
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/publish",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_publish },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/reject",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_reject },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
+	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -26,5 +26,6 @@ int	ctl_import_areas(struct ctl *, int, char **);
 int	ctl_import_indicators(struct ctl *, int, char **);
 int	ctl_user(struct ctl *, int, char **);
 int	ctl_audit(struct ctl *, int, char **);
+int	ctl_purge(struct ctl *, int, char **);
 
 #endif

@@ -26,6 +26,7 @@ static const struct {
 	{ "import-indicators", ctl_import_indicators, "import-indicators FILE..." },
 	{ "user", ctl_user, "user add NAME --role ROLE | passwd NAME | disable NAME | enable NAME | list" },
 	{ "audit", ctl_audit, "audit [--since T] [--until T] [--actor NAME] [--action A] [--object TYPE[:ID]] [--limit N]" },
+	{ "purge", ctl_purge, "purge [--dry-run]" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
