@@ -13,7 +13,8 @@ export const CONSENT = (scope = 'quote_anonymised') => ({ scope, version: '2024-
 // token per staff role.
 export async function setup(env = {}) {
   const url = freshDatabase();
-  const d = await startDaemon({ databaseUrl: url, env });
+  // Media runners on: these scenarios follow files through their jobs.
+  const d = await startDaemon({ databaseUrl: url, env: { VERHAAL_MEDIA_RUNNERS: '2', ...env } });
   const key = ctl(url, 'collection', 'create', '--slug', 'buurt', '--title', 'Buurt').trim().split('\n').pop();
   const tokens = {};
   for (const role of ['admin', 'moderator', 'analyst', 'fieldworker']) {
