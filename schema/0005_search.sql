@@ -466,3 +466,195 @@ BEGIN
 	END IF;
 	RETURN res;
 END $$;
+
+-- One entry with its media, or NULL when f's viewer may not see it.
+CREATE FUNCTION vh_entry_get(id bigint, f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r jsonb;
+BEGIN
+	EXECUTE format($q$
+	SELECT jsonb_build_object('id', e.id, 'kind', e.kind, 'status', e.status,
+	    'title', e.title, 'text', e.body, 'transcript', e.transcript,
+	    'occurred_at', e.occurred_at, 'created_at', e.created_at,
+	    'updated_at', e.updated_at,
+	    'area', CASE WHEN e.area_code IS NOT NULL THEN jsonb_build_object(
+		'code', e.area_code, 'name', a.name, 'level', a.level) END,
+	    'wijk', CASE WHEN e.wijk_code IS NOT NULL THEN jsonb_build_object(
+		'code', e.wijk_code, 'name', w.name) END,
+	    'themes', to_jsonb(e.themes), 'collection', c.slug,
+	    'consent', e.consent,
+	    'media', coalesce((SELECT jsonb_agg(jsonb_build_object('id', m.id,
+		'filename', m.filename, 'declared_type', m.declared_type,
+		'size', m.size, 'sha256', m.blob_sha256, 'status', m.status,
+		'href', '/api/v1/media/' || m.id || '/original') ORDER BY m.id)
+		FROM media m WHERE m.entry_id = e.id), '[]'))
+	  FROM entry e LEFT JOIN area a ON a.code = e.area_code
+	  LEFT JOIN area w ON w.code = e.wijk_code
+	  LEFT JOIN collection c ON c.id = e.collection_id
+	 WHERE e.id = %s AND %s$q$, id,
+	    vh_search_where(f - ARRAY['q', 'area', 'theme', 'kind', 'status',
+	    'collection', 'from', 'to', 'has_audio', 'has_photo'])) INTO r;
+	RETURN r;
+END $$;
+
+-- The condition "c.area_code lies in code" over entry_count.
+CREATE FUNCTION vh_count_area(code text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE
+	    WHEN code LIKE 'GM%' THEN format('substr(c.area_code, 3, 4) = %L',
+		substr(code, 3, 4))
+	    WHEN code LIKE 'WK%' THEN format('(c.area_code = %L OR '
+		'c.area_code LIKE %L)', code, 'BU' || substr(code, 3, 6) || '%')
+	    ELSE format('c.area_code = %L', code) END
+$$;
+
+-- An area's dossier: f = {code, from, to (years), role, k}. Indicator
+-- series; stories per theme and year on the same axis (from
+-- entry_count); the latest entries; and per theme with a linked
+-- indicator whether figures and stories move apart. NULL: no such area.
+CREATE FUNCTION vh_area_dossier(f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	code text := f->>'code';
+	k int := coalesce((f->>'k')::int, 5);
+	y1 int := coalesce(substr(f->>'to', 1, 4)::int,
+	    extract(year FROM now())::int);
+	y0 int := coalesce(substr(f->>'from', 1, 4)::int, y1 - 9);
+	st text := CASE WHEN f->>'role' = 'analyst' THEN 'c.status = ''published'''
+	    ELSE 'true' END;
+	area jsonb;
+	series jsonb;
+	stories jsonb;
+	totals jsonb;
+	div jsonb;
+	latest jsonb;
+BEGIN
+	SELECT jsonb_build_object('code', a.code, 'name', a.name, 'level', a.level,
+	    'parent', a.parent) INTO area FROM area a WHERE a.code = f->>'code';
+	IF area IS NULL THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(jsonb_agg(jsonb_build_object('key', i.key, 'title',
+	    i.title, 'unit', i.unit, 'source', i.source, 'values', v.vals)
+	    ORDER BY i.key), '[]') INTO series
+	  FROM indicator i JOIN LATERAL (
+		SELECT jsonb_agg(jsonb_build_object('period', iv.period,
+		    'period_type', iv.period_type, 'value', iv.value)
+		    ORDER BY iv.period_start, iv.period) AS vals
+		  FROM indicator_value iv
+		 WHERE iv.indicator_id = i.id AND iv.area_code = code
+		   AND (iv.period_start IS NULL OR extract(year FROM
+		       iv.period_start) BETWEEN y0 AND y1)) v ON v.vals IS NOT NULL;
+	-- Per theme and year, zero-filled on the axis.
+	EXECUTE format($q$
+	WITH y AS (SELECT generate_series(%1$s, %2$s) AS y),
+	cnt AS (SELECT c.theme, extract(year FROM c.month)::int AS y,
+		sum(n)::bigint AS n FROM entry_count c
+		WHERE %3$s AND %4$s AND c.month >= make_date(%1$s, 1, 1)
+		AND c.month < make_date(%2$s + 1, 1, 1) GROUP BY 1, 2),
+	th AS (SELECT DISTINCT theme FROM cnt WHERE theme <> '' AND n > 0)
+	SELECT jsonb_build_object(
+	    'themes', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+		'theme', th.theme, 'title', t.title, 'counts',
+		(SELECT jsonb_agg(vh_k(coalesce(cnt.n, 0), %5$s) ORDER BY y.y)
+		   FROM y LEFT JOIN cnt ON cnt.y = y.y AND cnt.theme = th.theme))
+		ORDER BY th.theme), '[]') FROM th LEFT JOIN theme t
+		ON t.slug = th.theme),
+	    'total', (SELECT jsonb_agg(vh_k(coalesce(cnt.n, 0), %5$s) ORDER BY y.y)
+		FROM y LEFT JOIN cnt ON cnt.y = y.y AND cnt.theme = ''))
+	$q$, y0, y1, vh_count_area(code), st, k) INTO stories;
+	-- Divergence: first and last year of the window with a figure.
+	EXECUTE format($q$
+	WITH l AS (SELECT t.slug, t.title, i.id AS ind, i.key FROM theme t
+		JOIN indicator i ON i.key = t.indicator_key),
+	v AS (SELECT l.slug, iv.period::int AS y, iv.value FROM l
+		JOIN indicator_value iv ON iv.indicator_id = l.ind
+		WHERE iv.area_code = %3$L AND iv.period_type = 'year'
+		AND iv.value IS NOT NULL AND iv.period::int BETWEEN %1$s AND %2$s),
+	ends AS (SELECT slug, min(y) AS ya, max(y) AS yb FROM v GROUP BY 1
+		HAVING min(y) < max(y)),
+	s AS (SELECT c.theme, extract(year FROM c.month)::int AS y,
+		sum(n)::bigint AS n FROM entry_count c WHERE %4$s AND %5$s
+		GROUP BY 1, 2),
+	d AS (SELECT l.slug, l.key, e.ya, e.yb,
+		(SELECT value FROM v WHERE v.slug = l.slug AND v.y = e.ya) AS ia,
+		(SELECT value FROM v WHERE v.slug = l.slug AND v.y = e.yb) AS ib,
+		coalesce((SELECT n FROM s WHERE s.theme = l.slug AND s.y = e.ya), 0) AS sa,
+		coalesce((SELECT n FROM s WHERE s.theme = l.slug AND s.y = e.yb), 0) AS sb
+		FROM l JOIN ends e ON e.slug = l.slug),
+	r AS (SELECT d.*, CASE WHEN ia > 0 THEN (ib - ia) / ia END AS ic,
+		CASE WHEN sa >= %6$s AND sb >= %6$s THEN (sb - sa)::numeric / sa END AS sc
+		FROM d)
+	SELECT coalesce(jsonb_agg(jsonb_build_object('theme', slug,
+	    'indicator', key, 'from', ya, 'to', yb,
+	    'indicator_change', round(ic, 3), 'stories', jsonb_build_array(
+		vh_k(sa, %6$s), vh_k(sb, %6$s)),
+	    'stories_change', round(sc, 3),
+	    'diverging', coalesce(sign(ic) * sign(sc) < 0 AND abs(ic) >= 0.1
+		AND abs(sc) >= 0.1, false),
+	    'note', CASE WHEN sc IS NULL THEN 'too few stories to compare'
+		WHEN sign(ic) * sign(sc) < 0 AND abs(ic) >= 0.1 AND abs(sc) >= 0.1
+		THEN CASE WHEN ic < 0 THEN 'registered figures fall while stories rise'
+		ELSE 'registered figures rise while stories fall' END
+		ELSE 'figures and stories move together' END) ORDER BY slug), '[]')
+	  FROM r
+	$q$, y0, y1, code, vh_count_area(code), st, k) INTO div;
+	latest := vh_search(jsonb_build_object('role', f->>'role', 'account',
+	    f->>'account', 'area', code, 'limit', 10, 'facets', false))->'items';
+	RETURN jsonb_build_object('area', area, 'from', y0, 'to', y1,
+	    'axis', (SELECT jsonb_agg(g::text) FROM generate_series(y0, y1) g),
+	    'indicators', series, 'stories', stories, 'divergence', div,
+	    'latest', latest, 'k', k);
+END $$;
+
+-- The export query for f (COPY … TO STDOUT as CSV): one row per entry.
+CREATE FUNCTION vh_export_entries_sql(f jsonb) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT format($q$
+	SELECT e.id, e.kind, e.status, e.occurred_at, e.created_at,
+	    e.area_code, a.name AS area_name, e.wijk_code, w.name AS wijk_name,
+	    c.slug AS collection, array_to_string(e.themes, ';') AS themes,
+	    e.title, e.body AS text, e.transcript,
+	    (SELECT count(*) FROM media m WHERE m.entry_id = e.id) AS media
+	  FROM entry e LEFT JOIN area a ON a.code = e.area_code
+	  LEFT JOIN area w ON w.code = e.wijk_code
+	  LEFT JOIN collection c ON c.id = e.collection_id
+	 WHERE %s ORDER BY e.sort_at DESC, e.id DESC$q$, vh_search_where(f))
+$$;
+
+-- Buurten as a GeoJSON FeatureCollection: entries matching f counted per
+-- buurt (k-protected) and each indicator's latest value in the period.
+CREATE FUNCTION vh_export_buurten(f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	k int := coalesce((f->>'k')::int, 5);
+	a text := f->>'area';
+	r jsonb;
+BEGIN
+	EXECUTE format($q$
+	WITH n AS (SELECT e.area_code, count(*) AS n FROM entry e
+		WHERE %1$s AND e.area_code LIKE 'BU%%' GROUP BY 1),
+	b AS (SELECT * FROM area WHERE level = 'buurt' AND (%2$L::text IS NULL
+		OR code = %2$L OR parent = %2$L OR substr(parent, 3, 4) =
+		substr(%2$L, 3, 4) AND %2$L LIKE 'GM%%'))
+	SELECT jsonb_build_object('type', 'FeatureCollection',
+	    'features', coalesce(jsonb_agg(jsonb_build_object('type', 'Feature',
+		'id', b.code,
+		'geometry', ST_AsGeoJSON(b.boundary, 6)::jsonb,
+		'properties', jsonb_build_object('code', b.code, 'name', b.name,
+		    'wijk', b.parent, 'entries', vh_k(coalesce(n.n, 0), %3$s))
+		    || coalesce(ind.p, '{}')) ORDER BY b.code), '[]'))
+	  FROM b LEFT JOIN n ON n.area_code = b.code
+	  LEFT JOIN LATERAL (SELECT jsonb_object_agg(x.key, x.value) AS p FROM (
+		SELECT DISTINCT ON (i.key) i.key, iv.value FROM indicator_value iv
+		  JOIN indicator i ON i.id = iv.indicator_id
+		 WHERE iv.area_code = b.code AND iv.value IS NOT NULL
+		   AND (%4$L::timestamptz IS NULL OR iv.period_start >= %4$L)
+		   AND (%5$L::timestamptz IS NULL OR iv.period_start < %5$L)
+		 ORDER BY i.key, iv.period_start DESC NULLS LAST) x) ind ON true
+	$q$, vh_search_where(f), a, k,
+	    CASE WHEN f ? 'from' THEN vh_period_start(f->>'from') END,
+	    CASE WHEN f ? 'to' THEN vh_period_end(f->>'to') END) INTO r;
+	RETURN r;
+END $$;
