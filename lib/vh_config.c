@@ -77,6 +77,8 @@ static const struct key keys[] = {
 	  "unfinished tus uploads are removed after this long without a PATCH" },
 	{ "resident_upload_rate", T_INT, OFF(resident_upload_rate), "30", true, 1, 1000000,
 	  "uploads per client address per hour through a collection's upload link" },
+	{ "small_count_k", T_INT, OFF(small_count_k), "5", true, 1, 1000,
+	  "counts below this (but above 0) are shown as \"<k\" in facets, dossiers and exports" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -28,6 +28,7 @@ struct vh_config {
 	int64_t		 db_timeout;
 	int64_t		 upload_expiry;
 	int64_t		 resident_upload_rate;	/* uploads per address per hour */
+	int64_t		 small_count_k;		/* smallest count shown exactly */
 };
 
 /* A configuration holding every key's default; caller frees. */
