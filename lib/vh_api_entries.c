@@ -11,8 +11,8 @@
 
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_blobgc.h"
 #include "vh_blobstore.h"
-#include "vh_db.h"
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -179,6 +179,7 @@ store_work(struct vh_worker *w, void *arg)
 	struct vh_entry_file	 files[MAX_FILES];
 	PGconn			*db;
 	char			*err = NULL;
+	size_t			 npinned;
 	int			 rc;
 
 	for (size_t i = 0; i < s->nfiles; i++) {
@@ -201,6 +202,17 @@ store_work(struct vh_worker *w, void *arg)
 		set_error(s, 503, "database-unavailable", err);
 		return;
 	}
+	/* Pinned files cannot be collected while the entry is stored; a
+	 * refused entry leaves unreferenced blobs to the collector, which
+	 * keeps any that another entry took meanwhile. */
+	for (npinned = 0; npinned < s->nfiles; npinned++) {
+		rc = vh_blobgc_pin(db, vh_app_blobstore(s->app),
+		    files[npinned].sha256, files[npinned].size, &err);
+		if (rc != 0) {
+			set_error(s, 503, "storage", err);
+			goto unpin;
+		}
+	}
 	rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles, NULL,
 	    &s->result, &err);
 	if (rc == VH_EINVAL)
@@ -211,23 +223,9 @@ store_work(struct vh_worker *w, void *arg)
 		set_error(s, 503, "database-unavailable",
 		    vh_xstrdup("the entry could not be stored; nothing was kept"));
 	}
-	if (rc != 0) {
-		/* Blobs no row refers to would be orphans: remove them unless
-		 * another entry holds the same content. */
-		for (size_t i = 0; i < s->nfiles; i++) {
-			const char	*params[1] = { s->files[i].file.sha256 };
-			PGresult	*r = NULL;
-
-			if (db != NULL && (r = vh_db_exec(db,
-			    "SELECT 1 FROM blob WHERE sha256 = $1", 1, params,
-			    NULL)) != NULL && PQntuples(r) == 0 &&
-			    vh_blobstore_delete(vh_app_blobstore(s->app),
-			    params[0]) != 0)
-				vh_log_warnx("could not remove orphan blob %s",
-				    params[0]);
-			PQclear(r);
-		}
-	}
+unpin:
+	while (npinned > 0)
+		vh_blobgc_unpin(db, files[--npinned].sha256);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "vh_app.h"
+#include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_ratelimit.h"
 #include "vh_tus.h"
@@ -29,9 +30,51 @@ struct vh_app {
 	struct vh_blobstore	*blobs;
 	struct vh_ratelimit	*ratelimit;
 	struct vh_tus		*tus;
+	struct event		*gc_timer;
 };
 
 #define MIGRATE_RETRY_MS 3000
+#define GC_INTERVAL_S	3600
+#define GC_GRACE_S	(24 * 3600)	/* far longer than any store takes */
+
+struct gc_job {
+	struct vh_app	*app;
+	int		 n;
+	char		*err;
+};
+
+static void
+gc_work(struct vh_worker *w, void *arg)
+{
+	struct gc_job	*j = arg;
+	PGconn		*db;
+
+	if ((db = vh_worker_db(w, &j->err)) != NULL &&
+	    vh_blobgc_collect(db, j->app->blobs, GC_GRACE_S, &j->n, &j->err) != 0)
+		vh_log_warnx("blob gc: %s", j->err);
+}
+
+static void
+gc_done(void *arg)
+{
+	struct gc_job	*j = arg;
+	struct timeval	 tv = { GC_INTERVAL_S, 0 };
+
+	if (j->n > 0)
+		vh_log_info("blob gc: removed %d unreferenced blob(s)", j->n);
+	evtimer_add(j->app->gc_timer, &tv);
+	free(j->err);
+	free(j);
+}
+
+static void
+gc_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gc_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->app = arg;
+	vh_pool_submit(j->app->pool, gc_work, gc_done, j);
+}
 
 struct migrate_job {
 	struct vh_app	*app;
@@ -159,6 +202,12 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
+	app->gc_timer = evtimer_new(base, gc_timer_cb, app);
+	{
+		struct timeval tv = { 60, 0 };
+
+		evtimer_add(app->gc_timer, &tv);
+	}
 	return (app);
 fail:
 	vh_app_free(app);
@@ -171,10 +220,13 @@ vh_app_free(struct vh_app *app)
 	if (app == NULL)
 		return;
 	vh_http_server_free(app->http);
+	/* The pool runs the completions still pending; they may re-arm
+	 * timers and use tus, so those go after it. */
+	vh_pool_free(app->pool);
 	if (app->migrate_timer != NULL)
 		event_free(app->migrate_timer);
-	/* The pool runs the completions still pending; they may use tus. */
-	vh_pool_free(app->pool);
+	if (app->gc_timer != NULL)
+		event_free(app->gc_timer);
 	vh_tus_free(app->tus);
 	vh_ratelimit_free(app->ratelimit);
 	vh_blobstore_free(app->blobs);

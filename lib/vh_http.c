@@ -950,23 +950,27 @@ conn_free(struct conn *c)
 
 /* Over the connection limit: a short 503 written straight to the socket. */
 static void
-refuse(evutil_socket_t fd)
+refuse(struct vh_http_server *srv, evutil_socket_t fd)
 {
-	static const char body[] =
-	    "{\"type\":\"/problems/too-many-connections\",\"title\":"
-	    "\"Service Unavailable\",\"status\":503,\"detail\":"
-	    "\"the server has too many open connections; try again\"}";
-	char	msg[512];
+	char	id[40], body[256], msg[768];
 	int	len;
 	ssize_t	n;
 
+	snprintf(id, sizeof id, "%08" PRIx64 "%08" PRIx64,
+	    srv->id_prefix & 0xffffffff, ++srv->id_counter);
+	snprintf(body, sizeof body, "{\"type\":\"/problems/too-many-connections\","
+	    "\"title\":\"Service Unavailable\",\"status\":503,\"detail\":"
+	    "\"the server has too many open connections; try again\","
+	    "\"request_id\":\"%s\"}", id);
 	len = snprintf(msg, sizeof msg, "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Type: application/problem+json\r\nConnection: close\r\n"
-	    "Retry-After: 5\r\nContent-Length: %zu\r\n\r\n%s",
-	    sizeof body - 1, body);
+	    "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n"
+	    "Retry-After: 5\r\nContent-Length: %zu\r\n\r\n%s", id,
+	    strlen(body), body);
 	n = send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)n;
 	close(fd);
+	vh_log_warnx("req=%s refused a connection: %d open", id, srv->nconns);
 }
 
 static void
@@ -978,8 +982,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	char			 addr[INET6_ADDRSTRLEN] = "?";
 
 	if (srv->draining || srv->nconns >= srv->lim.max_connections) {
-		vh_log_warnx("refusing connection: %d open", srv->nconns);
-		refuse(fd);
+		refuse(srv, fd);
 		return;
 	}
 	c = vh_xcalloc(1, sizeof *c);

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
 #include "vh_entry.h"
@@ -235,8 +236,11 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		    vh_strerror(rc));
 		goto out;
 	}
-	if ((rc = vh_entry_store(db, fields, &who, &f, 1, &media_id, entry,
-	    err)) != 0)
+	if ((rc = vh_blobgc_pin(db, bs, f.sha256, f.size, err)) != 0)
+		goto out;
+	rc = vh_entry_store(db, fields, &who, &f, 1, &media_id, entry, err);
+	vh_blobgc_unpin(db, f.sha256);
+	if (rc != 0)
 		goto out;
 	snprintf(media, sizeof media, "%lld", (long long)media_id);
 	params[0] = u->id;

@@ -1,0 +1,31 @@
+#ifndef VH_BLOBGC_H
+#define VH_BLOBGC_H
+/*
+ * Blob lifetimes. A blob row exists before any entry refers to it, so a
+ * file whose entry was never stored is still known; such blobs are
+ * collected after a grace period. Writers pin a blob (a shared advisory
+ * lock on its hash) from the moment its file is in the store until their
+ * transaction ends; the collector only removes what it can lock
+ * exclusively. All blocking: worker threads and verhaalctl.
+ */
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+struct vh_blobstore;
+
+/*
+ * Pins a blob that was just committed to the store and records its row.
+ * VH_ENOENT if the file vanished meanwhile (collected between the commit
+ * and the pin): the caller must fail its request, nothing is lost.
+ */
+int	vh_blobgc_pin(PGconn *, struct vh_blobstore *, const char *hex,
+	    int64_t size, char **err) __attribute__((warn_unused_result));
+void	vh_blobgc_unpin(PGconn *, const char *hex);
+
+/* Removes blobs no media row refers to, older than grace_s; *n gets how
+ * many. */
+int	vh_blobgc_collect(PGconn *, struct vh_blobstore *, int64_t grace_s,
+	    int *n, char **err) __attribute__((warn_unused_result));
+
+#endif
