@@ -65,41 +65,46 @@ CREATE INDEX entry_sort_idx ON entry (sort_at DESC, id DESC);
 CREATE INDEX entry_wijk_sort_idx ON entry (wijk_code, sort_at DESC, id DESC);
 CREATE INDEX entry_account_idx ON entry (account_id, sort_at DESC, id DESC);
 
--- Entry counts by every dimension a facet or dossier groups or filters
--- on without free text. theme '' counts the entries themselves; other
--- rows count entries per theme (an entry with two themes adds to both).
+-- Entry counts by every dimension a facet or a gemeente/wijk dossier
+-- groups or filters on without free text. theme '' counts the entries
+-- themselves; other rows count entries per theme (an entry with two
+-- themes adds to both). Areas are kept at wijk level (the gemeente code
+-- for entries placed on the gemeente, '' for none): buurten hold few
+-- enough entries to count directly, and a finer key would make the
+-- table nearly as long as entry itself.
 -- Kept by a trigger; vh_entry_count_rebuild() recomputes it after bulk
 -- loads that ran with the trigger disabled.
 CREATE TABLE entry_count (
 	status		text NOT NULL,
 	kind		text NOT NULL,
-	area_code	text NOT NULL,		-- '' for entries without area
+	wijk		text NOT NULL,		-- WK…, GM… or ''
 	collection_id	bigint NOT NULL,	-- 0 for none
 	month		date NOT NULL,
 	theme		text NOT NULL,
 	n		bigint NOT NULL,
-	PRIMARY KEY (theme, status, kind, area_code, collection_id, month)
+	PRIMARY KEY (theme, status, kind, wijk, collection_id, month)
 );
 
 CREATE FUNCTION vh_entry_count_add(e entry, d integer) RETURNS void
 LANGUAGE sql AS $$
 	-- Sorted keys: concurrent writers lock rows in the same order.
-	INSERT INTO entry_count AS c (status, kind, area_code, collection_id,
+	INSERT INTO entry_count AS c (status, kind, wijk, collection_id,
 	    month, theme, n)
-	SELECT e.status, e.kind, coalesce(e.area_code, ''),
+	SELECT e.status, e.kind, coalesce(e.wijk_code, e.area_code, ''),
 	    coalesce(e.collection_id, 0), e.month, t, d
 	  FROM (SELECT '' AS t UNION SELECT DISTINCT unnest(e.themes)) s
 	 ORDER BY t
-	ON CONFLICT (theme, status, kind, area_code, collection_id, month)
+	ON CONFLICT (theme, status, kind, wijk, collection_id, month)
 	DO UPDATE SET n = c.n + excluded.n
 $$;
 
 CREATE FUNCTION vh_entry_count_sync() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP = 'UPDATE' AND (OLD.status, OLD.kind, OLD.area_code,
-	    OLD.collection_id, OLD.month, OLD.themes) IS NOT DISTINCT FROM
-	    (NEW.status, NEW.kind, NEW.area_code, NEW.collection_id, NEW.month,
+	IF TG_OP = 'UPDATE' AND (OLD.status, OLD.kind, OLD.wijk_code,
+	    OLD.area_code, OLD.collection_id, OLD.month, OLD.themes) IS NOT
+	    DISTINCT FROM (NEW.status, NEW.kind, NEW.wijk_code, NEW.area_code,
+	    NEW.collection_id, NEW.month,
 	    NEW.themes) THEN
 		RETURN NULL;
 	END IF;
@@ -122,9 +127,10 @@ DECLARE
 BEGIN
 	LOCK TABLE entry IN SHARE MODE;
 	DELETE FROM entry_count;
-	INSERT INTO entry_count (status, kind, area_code, collection_id, month,
+	INSERT INTO entry_count (status, kind, wijk, collection_id, month,
 	    theme, n)
-	SELECT status, kind, coalesce(area_code, ''), coalesce(collection_id, 0),
+	SELECT status, kind, coalesce(wijk_code, area_code, ''),
+	    coalesce(collection_id, 0),
 	    month, t, count(*)
 	  FROM entry, LATERAL (SELECT '' AS t UNION SELECT DISTINCT
 	      unnest(themes)) s
@@ -249,14 +255,14 @@ END $$;
 
 -- The same filter over entry_count c, or NULL when the summary cannot
 -- answer it exactly (free text, themes, media, day-precise periods,
--- field workers).
+-- buurten, field workers).
 CREATE FUNCTION vh_search_count_where(f jsonb) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	w text[] := ARRAY['true'];
 	a text := f->>'area';
 BEGIN
-	IF f ?| ARRAY['q', 'theme', 'has_audio', 'has_photo'] OR
+	IF f ?| ARRAY['q', 'theme', 'has_audio', 'has_photo'] OR a LIKE 'BU%' OR
 	    f->>'from' !~ '^\d{4}(-\d{2})?$' OR f->>'to' !~ '^\d{4}(-\d{2})?$' THEN
 		RETURN NULL;
 	END IF;
@@ -266,12 +272,9 @@ BEGIN
 	ELSE RETURN NULL;
 	END CASE;
 	IF a LIKE 'GM%' THEN
-		w := w || format('substr(c.area_code, 3, 4) = %L', substr(a, 3, 4));
+		w := w || format('substr(c.wijk, 3, 4) = %L', substr(a, 3, 4));
 	ELSIF a LIKE 'WK%' THEN
-		w := w || format('(c.area_code = %L OR c.area_code LIKE %L)', a,
-		    'BU' || substr(a, 3, 6) || '%');
-	ELSIF a IS NOT NULL THEN
-		w := w || format('c.area_code = %L', a);
+		w := w || format('c.wijk = %L', a);
 	END IF;
 	IF f ? 'kind' THEN w := w || format('c.kind = %L', f->>'kind'); END IF;
 	IF f ? 'status' THEN w := w || format('c.status = %L', f->>'status'); END IF;
@@ -297,9 +300,9 @@ LANGUAGE sql IMMUTABLE AS $$
 	    ELSE round(x, 1 - floor(log(x))::int)::bigint END
 $$;
 
--- Total and facets (theme, wijk, kind) of a filter. Exact while at most
--- cap entries match; beyond that, exact from entry_count when it can
--- answer, else estimated from the first cap matches in heap order,
+-- Total and facets (theme, wijk, kind) of a filter. Exact from
+-- entry_count when it can answer; else exact while at most cap entries
+-- match; beyond that estimated from the first cap matches in heap order,
 -- scaled by how much of the table they covered (approximate: true).
 -- Index scans are off so that "first in heap order" holds.
 CREATE FUNCTION vh_search_facets(f jsonb) RETURNS jsonb
@@ -308,9 +311,12 @@ SET enable_indexscan = off SET enable_indexonlyscan = off AS $$
 DECLARE
 	k int := coalesce((f->>'k')::int, 5);
 	cap int := coalesce((f->>'facet_cap')::int, 20000);
-	cw text;
+	cw text := vh_search_count_where(f);
 	r jsonb;
 BEGIN
+	IF cw IS NOT NULL THEN
+		RETURN vh_search_facets_summary(cw, k);
+	END IF;
 	EXECUTE format($q$
 	WITH m AS MATERIALIZED (
 		SELECT e.kind, e.wijk_code, e.themes, (e.ctid::text::point)[0] AS blk
@@ -343,13 +349,14 @@ BEGIN
 		    GROUP BY 1) x)))
 	  FROM s
 	$q$, vh_search_where(f), cap, k) INTO r;
-	IF NOT (r->>'approximate')::boolean THEN
-		RETURN r - 'n';
-	END IF;
-	cw := vh_search_count_where(f);
-	IF cw IS NULL THEN
-		RETURN r - 'n';
-	END IF;
+	RETURN r - 'n';
+END $$;
+
+CREATE FUNCTION vh_search_facets_summary(cw text, k int) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	r jsonb;
+BEGIN
 	EXECUTE format($q$
 	SELECT jsonb_build_object('approximate', false,
 	    'total', (SELECT vh_k(coalesce(sum(n), 0)::bigint, %2$s)
@@ -364,10 +371,8 @@ BEGIN
 		'wijk', (SELECT coalesce(jsonb_agg(jsonb_build_object('value',
 		    x.w, 'name', a.name, 'count', vh_k(x.c, %2$s))
 		    ORDER BY x.c DESC, x.w), '[]')
-		    FROM (SELECT CASE WHEN area_code LIKE 'WK%%' THEN area_code
-			ELSE 'WK' || substr(area_code, 3, 6) END AS w,
-			sum(n)::bigint AS c FROM entry_count c
-		    WHERE theme = '' AND area_code <> '' AND area_code NOT LIKE 'GM%%'
+		    FROM (SELECT c.wijk AS w, sum(n)::bigint AS c FROM entry_count c
+		    WHERE theme = '' AND c.wijk LIKE 'WK%%'
 		    AND %1$s GROUP BY 1 HAVING sum(n) > 0) x
 		    LEFT JOIN area a ON a.code = x.w),
 		'kind', (SELECT coalesce(jsonb_agg(jsonb_build_object('value',
@@ -498,15 +503,21 @@ BEGIN
 	RETURN r;
 END $$;
 
--- The condition "c.area_code lies in code" over entry_count.
-CREATE FUNCTION vh_count_area(code text) RETURNS text
+-- Stories of an area as rows (theme, month, n) for the dossier: from
+-- entry_count for a gemeente or wijk, counted directly for a buurt.
+-- analyst: published entries only.
+CREATE FUNCTION vh_dossier_counts(code text, role text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE
-	    WHEN code LIKE 'GM%' THEN format('substr(c.area_code, 3, 4) = %L',
-		substr(code, 3, 4))
-	    WHEN code LIKE 'WK%' THEN format('(c.area_code = %L OR '
-		'c.area_code LIKE %L)', code, 'BU' || substr(code, 3, 6) || '%')
-	    ELSE format('c.area_code = %L', code) END
+	SELECT CASE WHEN code LIKE 'BU%' THEN format('(SELECT t AS theme,'
+	    ' e.month, count(*) AS n FROM entry e, LATERAL (SELECT '''' AS t'
+	    ' UNION SELECT DISTINCT unnest(e.themes)) x WHERE e.area_code = %L'
+	    ' AND %s GROUP BY 1, 2)', code, CASE WHEN role = 'analyst' THEN
+	    'e.status = ''published''' ELSE 'true' END)
+	ELSE format('(SELECT theme, month, sum(n) AS n FROM entry_count c'
+	    ' WHERE %s AND %s GROUP BY 1, 2)', CASE WHEN code LIKE 'GM%'
+	    THEN format('substr(c.wijk, 3, 4) = %L', substr(code, 3, 4))
+	    ELSE format('c.wijk = %L', code) END, CASE WHEN role = 'analyst'
+	    THEN 'c.status = ''published''' ELSE 'true' END) END
 $$;
 
 -- An area's dossier: f = {code, from, to (years), role, k}. Indicator
@@ -521,8 +532,7 @@ DECLARE
 	y1 int := coalesce(substr(f->>'to', 1, 4)::int,
 	    extract(year FROM now())::int);
 	y0 int := coalesce(substr(f->>'from', 1, 4)::int, y1 - 9);
-	st text := CASE WHEN f->>'role' = 'analyst' THEN 'c.status = ''published'''
-	    ELSE 'true' END;
+	src text := vh_dossier_counts(f->>'code', f->>'role');
 	area jsonb;
 	series jsonb;
 	stories jsonb;
@@ -550,8 +560,8 @@ BEGIN
 	EXECUTE format($q$
 	WITH y AS (SELECT generate_series(%1$s, %2$s) AS y),
 	cnt AS (SELECT c.theme, extract(year FROM c.month)::int AS y,
-		sum(n)::bigint AS n FROM entry_count c
-		WHERE %3$s AND %4$s AND c.month >= make_date(%1$s, 1, 1)
+		sum(n)::bigint AS n FROM %3$s c
+		WHERE %4$s AND c.month >= make_date(%1$s, 1, 1)
 		AND c.month < make_date(%2$s + 1, 1, 1) GROUP BY 1, 2),
 	th AS (SELECT DISTINCT theme FROM cnt WHERE theme <> '' AND n > 0)
 	SELECT jsonb_build_object(
@@ -563,7 +573,7 @@ BEGIN
 		ON t.slug = th.theme),
 	    'total', (SELECT jsonb_agg(vh_k(coalesce(cnt.n, 0), %5$s) ORDER BY y.y)
 		FROM y LEFT JOIN cnt ON cnt.y = y.y AND cnt.theme = ''))
-	$q$, y0, y1, vh_count_area(code), st, k) INTO stories;
+	$q$, y0, y1, src, 'true', k) INTO stories;
 	-- Divergence: first and last year of the window with a figure.
 	EXECUTE format($q$
 	WITH l AS (SELECT t.slug, t.title, i.id AS ind, i.key FROM theme t
@@ -575,7 +585,7 @@ BEGIN
 	ends AS (SELECT slug, min(y) AS ya, max(y) AS yb FROM v GROUP BY 1
 		HAVING min(y) < max(y)),
 	s AS (SELECT c.theme, extract(year FROM c.month)::int AS y,
-		sum(n)::bigint AS n FROM entry_count c WHERE %4$s AND %5$s
+		sum(n)::bigint AS n FROM %4$s c WHERE %5$s
 		GROUP BY 1, 2),
 	d AS (SELECT l.slug, l.key, e.ya, e.yb,
 		(SELECT value FROM v WHERE v.slug = l.slug AND v.y = e.ya) AS ia,
@@ -599,7 +609,7 @@ BEGIN
 		ELSE 'registered figures rise while stories fall' END
 		ELSE 'figures and stories move together' END) ORDER BY slug), '[]')
 	  FROM r
-	$q$, y0, y1, code, vh_count_area(code), st, k) INTO div;
+	$q$, y0, y1, code, src, 'true', k) INTO div;
 	latest := vh_search(jsonb_build_object('role', f->>'role', 'account',
 	    f->>'account', 'area', code, 'limit', 10, 'facets', false))->'items';
 	RETURN jsonb_build_object('area', area, 'from', y0, 'to', y1,
