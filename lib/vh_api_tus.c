@@ -491,6 +491,14 @@ load_done(void *arg)
 {
 	struct op *op = arg;
 
+	/* A request that queued while this PATCH loaded takes over at once:
+	 * this one has no bytes to save yet. */
+	if (op->kind == OP_PATCH && op->status == 0 &&
+	    !TAILQ_EMPTY(&op->slot->waiting)) {
+		vh_log_info("req=%s upload %s taken over before its body",
+		    vh_http_req_id(op->req), op->id);
+		vh_http_req_close(op->req);
+	}
 	if (op->status != 0 || op->kind != OP_PATCH ||
 	    vh_http_req_gone(op->req)) {
 		op_respond(op);

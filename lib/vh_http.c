@@ -37,6 +37,7 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "vh_time.h"
 #include "vh_error.h"
 #include "vh_http.h"
 #include "vh_log.h"
@@ -110,15 +111,6 @@ static void	conn_free(struct conn *);
 static void	conn_read_head(struct conn *);
 static void	conn_feed_body(struct conn *);
 static void	body_failed(struct vh_http_req *, int status);
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 static void
 timer_in(struct conn *c, int64_t ms)
@@ -300,14 +292,11 @@ void
 vh_http_req_set_log(struct vh_http_req *r, const char *fmt, ...)
 {
 	va_list	ap;
-	char	*s;
 
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		vh_fatal("vasprintf");
-	va_end(ap);
 	free(r->logextra);
-	r->logextra = s;
+	va_start(ap, fmt);
+	r->logextra = vh_xvasprintf(fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -641,7 +630,7 @@ vh_http_req_read_body(struct vh_http_req *r, int64_t max,
 		evbuffer_add_printf(bufferevent_get_output(c->bev),
 		    "HTTP/1.1 100 Continue\r\n\r\n");
 	c->state = C_BODY;
-	c->last_byte_ms = c->window_start_ms = now_ms();
+	c->last_byte_ms = c->window_start_ms = vh_now_ms();
 	c->window_bytes = 0;
 	timer_in(c, 1000);
 	bufferevent_enable(c->bev, EV_READ);
@@ -659,7 +648,7 @@ vh_http_req_pause(struct vh_http_req *r, bool pause)
 	if (pause)
 		bufferevent_disable(c->bev, EV_READ);
 	else {
-		c->last_byte_ms = c->window_start_ms = now_ms();
+		c->last_byte_ms = c->window_start_ms = vh_now_ms();
 		c->window_bytes = 0;
 		bufferevent_enable(c->bev, EV_READ);
 		conn_feed_body(c);
@@ -784,7 +773,7 @@ conn_read_head(struct conn *c)
 		return;
 	if (!c->head_started) {
 		c->head_started = true;
-		c->deadline_ms = now_ms() + lim->header_timeout_ms;
+		c->deadline_ms = vh_now_ms() + lim->header_timeout_ms;
 		timer_in(c, lim->header_timeout_ms);
 	}
 	n = len < (size_t)lim->max_header_size ? len : (size_t)lim->max_header_size;
@@ -825,7 +814,7 @@ read_cb(struct bufferevent *bev, void *arg)
 		conn_read_head(c);
 		break;
 	case C_BODY:
-		c->last_byte_ms = now_ms();
+		c->last_byte_ms = vh_now_ms();
 		conn_feed_body(c);
 		break;
 	default:
@@ -888,7 +877,7 @@ static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
-	int64_t		 now = now_ms();
+	int64_t		 now = vh_now_ms();
 	struct vh_http_req *r;
 
 	switch (c->state) {

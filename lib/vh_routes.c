@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vh_time.h"
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_error.h"
@@ -224,15 +225,6 @@ bearer(struct vh_http_req *req)
 	return (*v != '\0' ? vh_xstrdup(v) : NULL);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static void
 authenticate(struct vh_app *app, struct vh_http_req *req,
     const struct route *route, struct vh_route_params *params)
@@ -252,7 +244,7 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	if (token == NULL && (route->access & VH_ROLE_RESIDENT)) {
 		/* Residents: every attempt counts, so guessing is slow too. */
 		if (!vh_ratelimit_hit(vh_app_ratelimit(app), vh_http_req_peer(req),
-		    vh_app_config(app)->resident_upload_rate, now_ms(), &retry)) {
+		    vh_app_config(app)->resident_upload_rate, vh_now_ms(), &retry)) {
 			vh_http_add_header(req, "Retry-After", "%lld",
 			    (long long)retry);
 			vh_http_respond_problem(req, 429, "rate-limited",

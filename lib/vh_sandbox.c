@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vh_time.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_sandbox.h"
@@ -61,15 +62,6 @@ vh_sandbox_limits_default(struct vh_sandbox_limits *l)
 	l->cpu_seconds = 600;
 	l->max_file_size = 2048ULL * 1024 * 1024;
 	l->timeout_ms = 15 * 60 * 1000;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 static void
@@ -248,7 +240,7 @@ vh_sandbox_run(const struct vh_sandbox_limits *limits, vh_sandbox_fn fn,
 	 * forked by another thread may hold a copy of our pipe's write end. */
 	pidfd = pidfd_open_(pid);
 	if (limits->timeout_ms > 0)
-		deadline = now_ms() + limits->timeout_ms;
+		deadline = vh_now_ms() + limits->timeout_ms;
 	while (!exited) {
 		nfd = 0;
 		pfd[nfd].fd = p[0];
@@ -259,7 +251,7 @@ vh_sandbox_run(const struct vh_sandbox_limits *limits, vh_sandbox_fn fn,
 		}
 		left = pidfd == -1 ? 100 : -1;
 		if (deadline != 0) {
-			int64_t	rem = deadline - now_ms();
+			int64_t	rem = deadline - vh_now_ms();
 
 			if (rem <= 0) {
 				kill(pid, SIGKILL);

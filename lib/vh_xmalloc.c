@@ -67,14 +67,23 @@ vh_xstrndup(const char *s, size_t n)
 }
 
 char *
+vh_xvasprintf(const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		vh_fatal("vasprintf");
+	return (s);
+}
+
+char *
 vh_xasprintf(const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		vh_fatal("vasprintf");
+	s = vh_xvasprintf(fmt, ap);
 	va_end(ap);
 	return (s);
 }

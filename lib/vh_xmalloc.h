@@ -2,6 +2,7 @@
 #define VH_XMALLOC_H
 /* Allocation that never returns NULL: on failure it logs and aborts, the
  * only way lib/ ever ends the process. */
+#include <stdarg.h>
 #include <stddef.h>
 
 void	*vh_xmalloc(size_t);
@@ -10,5 +11,6 @@ void	*vh_xreallocarray(void *, size_t, size_t);
 char	*vh_xstrdup(const char *);
 char	*vh_xstrndup(const char *, size_t);
 char	*vh_xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*vh_xvasprintf(const char *, va_list) __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -60,14 +60,15 @@ const running = new Set();
 after(() => { for (const p of running) p.kill('SIGKILL'); });
 
 // Starts verhaald; resolves once it listens. stop() sends a signal and
-// resolves with the exit code.
-export function startDaemon({ databaseUrl, env = {}, args = ['-c', path.join(top, 'config/verhaald.conf')] } = {}) {
-  const dataDir = path.join(tmpdir('data'), 'data');
+// resolves with the exit code. dataDir and port restart a daemon on the
+// data directory (and port) of a previous one.
+export function startDaemon({ databaseUrl, env = {}, dataDir, port = 0, args = ['-c', path.join(top, 'config/verhaald.conf')] } = {}) {
+  dataDir ??= path.join(tmpdir('data'), 'data');
   // A null in env removes that variable.
   const fullEnv = {
     ...process.env,
     VERHAAL_DATABASE_URL: databaseUrl ?? '',
-    VERHAAL_LISTEN_PORT: '0',
+    VERHAAL_LISTEN_PORT: String(port),
     VERHAAL_DATA_DIR: dataDir,
     VERHAAL_LOG_LEVEL: 'debug',
     ...env,
