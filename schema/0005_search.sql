@@ -310,7 +310,7 @@ LANGUAGE plpgsql STABLE
 SET enable_indexscan = off SET enable_indexonlyscan = off AS $$
 DECLARE
 	k int := coalesce((f->>'k')::int, 5);
-	cap int := coalesce((f->>'facet_cap')::int, 20000);
+	cap int := coalesce((f->>'facet_cap')::int, 5000);
 	cw text := vh_search_count_where(f);
 	r jsonb;
 BEGIN

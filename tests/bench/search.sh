@@ -7,7 +7,7 @@
 #
 #   sh tests/bench/search.sh [BUILD]
 #
-# BENCH_SEARCH_ITER requests per query kind (default 60). BENCH_SEARCH_DIR
+# BENCH_SEARCH_ITER requests per query kind (default 30). BENCH_SEARCH_DIR
 # keeps the cluster there between runs (the data is generated once);
 # otherwise a temporary directory is used and removed.
 set -u
@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
 n=${BENCH_SEARCH_ENTRIES:-1000000}
-iter=${BENCH_SEARCH_ITER:-60}
+iter=${BENCH_SEARCH_ITER:-30}
 areas=../shared/data/areas
 
 if [ -n "${BENCH_SEARCH_DIR:-}" ]; then
