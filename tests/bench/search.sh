@@ -70,6 +70,7 @@ echo "entries: $(q "SELECT count(*) FROM entry"), summary rows: $(q "SELECT coun
 # An analyst: published entries only, the common case.
 token=$("$build/verhaalctl" token create --user bench-analyst --role analyst 2>/dev/null | tail -n 1)
 account=$(q "SELECT id FROM account WHERE name = 'bench-analyst'")
+: >"$dir/verhaald.log"	# a kept directory has the last run's
 VERHAAL_LISTEN_PORT=0 VERHAAL_DATA_DIR="$dir/data" VERHAAL_LOG_LEVEL=info \
     "$build/verhaald" -c config/verhaald.conf 2>"$dir/verhaald.log" &
 pid=$!
