@@ -24,6 +24,33 @@ VH_HANDLER(vh_api_tus_delete);
 
 /* vh_api_media.c: stored files */
 VH_HANDLER(vh_api_media_original);
+/* A stated reason for reading sealed data: 3 to 500 characters, not only
+ * blanks, no control characters. */
+bool	vh_api_reason_ok(const char *);
+
+/* vh_api_session.c: logins */
+VH_HANDLER(vh_api_session_login);
+VH_HANDLER(vh_api_session_get);
+VH_HANDLER(vh_api_session_logout);
+
+/* vh_api_audit.c: the audit trail */
+VH_HANDLER(vh_api_audit_list);
+
+/* vh_api_renditions.c: what the media jobs made */
+VH_HANDLER(vh_api_media_get);
+VH_HANDLER(vh_api_media_opus);
+VH_HANDLER(vh_api_media_m4a);
+VH_HANDLER(vh_api_media_peaks);
+VH_HANDLER(vh_api_media_display);
+VH_HANDLER(vh_api_media_thumb);
+
+/* vh_api_withdraw.c: a resident withdraws a story with a receipt code */
+VH_HANDLER(vh_api_withdraw);
+
+/* vh_api_moderation.c: publish, reject, redact */
+VH_HANDLER(vh_api_entry_publish);
+VH_HANDLER(vh_api_entry_reject);
+VH_HANDLER(vh_api_entry_redact);
 
 /* vh_api_search.c: search, one entry, exports */
 VH_HANDLER(vh_api_search_entries);

@@ -274,6 +274,11 @@ on_end(struct vh_http_req *req, void *arg)
 		respond(s);
 		return;
 	}
+	if (vh_entry_validate_consent(s->fields, &s->who, &why) != 0) {
+		set_error(s, 422, "invalid-consent", why);
+		respond(s);
+		return;
+	}
 	if (vh_entry_validate(s->fields, &s->who, &why) != 0) {
 		set_error(s, 422, "invalid-entry", why);
 		respond(s);

@@ -1,6 +1,8 @@
 /*
- * Stored files of entries. The original upload is sealed: only admins and
- * the field worker who uploaded it may read it.
+ * Stored files of entries. The original upload is sealed: it keeps its
+ * EXIF and unredacted audio, so only admins may read it, only with a
+ * stated reason, and each read is in the audit trail before a byte is
+ * served (no audit row, no read).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
 #include "vh_error.h"
@@ -21,7 +24,8 @@ struct file_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
-	char			*id;
+	struct vh_audit_actor	 actor;
+	char			*id, *reason;
 	int			 status;
 	char			*detail;
 	int			 fd;
@@ -35,23 +39,20 @@ original_work(struct vh_worker *w, void *arg)
 {
 	struct file_job		*j = arg;
 	struct vh_blob_reader	*rd = NULL;
-	char			 account[32];
-	const char		*params[3] = { j->id, account, NULL };
+	const char		*params[1] = { j->id };
 	PGconn			*db;
 	PGresult		*r;
 	char			*err = NULL;
 
-	snprintf(account, sizeof account, "%" PRId64, j->who.account_id);
-	params[2] = j->who.role == VH_ROLE_ADMIN ? "t" : "f";
 	if ((db = vh_worker_db(w, &err)) == NULL) {
 		j->status = 503;
 		j->detail = err;
 		return;
 	}
 	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
-	    " FROM media m JOIN entry e ON e.id = m.entry_id"
-	    " WHERE m.id = $1::bigint AND ($3::boolean OR e.account_id = $2)",
-	    3, params, &err);
+	    " FROM media m WHERE m.id = $1::bigint"
+	    /* A rejected original is sealed for good. */
+	    " AND m.status <> 'rejected'", 1, params, &err);
 	if (r == NULL) {
 		j->status = 503;
 		j->detail = err;
@@ -60,7 +61,14 @@ original_work(struct vh_worker *w, void *arg)
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		j->status = 404;
-		j->detail = vh_xasprintf("no media %s of yours", j->id);
+		j->detail = vh_xasprintf("no media %s", j->id);
+		return;
+	}
+	if (vh_audit_record(db, &j->actor, "read", "media", j->id, j->reason,
+	    &err) != 0) {
+		PQclear(r);
+		j->status = 503;
+		j->detail = err;
 		return;
 	}
 	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
@@ -86,14 +94,32 @@ original_done(void *arg)
 	else {
 		vh_log_info("req=%s %s read original of media %s",
 		    vh_http_req_id(j->req), j->who.name, j->id);
+		vh_http_add_header(j->req, "Cache-Control", "private, no-store");
 		/* Never trust the declared type: the original is bytes. */
 		vh_serve_file(j->req, j->fd, j->size, j->sha256,
 		    "application/octet-stream", j->filename, "attachment");
 	}
 	free(j->id);
+	free(j->reason);
 	free(j->detail);
 	free(j->filename);
 	free(j);
+}
+
+bool
+vh_api_reason_ok(const char *s)
+{
+	size_t	n, visible = 0;
+
+	if (s == NULL || (n = strlen(s)) > 500)
+		return (false);
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return (false);
+		if (s[i] != ' ')
+			visible++;
+	}
+	return (visible >= 3);
 }
 
 void
@@ -101,10 +127,24 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct file_job	*j;
-	const char	*id = vh_route_param(params, "id");
+	const char	*id = vh_route_param(params, "id"), *h;
+	char		*reason;
 
+	if ((h = vh_http_req_header(req, "X-Access-Reason")) != NULL)
+		reason = vh_xstrdup(h);
+	else
+		reason = vh_http_query_get(vh_http_req_query(req), "reason");
+	if (!vh_api_reason_ok(reason)) {
+		free(reason);
+		vh_http_respond_problem(req, 400, "reason-required",
+		    "reading a sealed original needs a stated reason "
+		    "(X-Access-Reason header or ?reason=, 3 to 500 "
+		    "characters)");
+		return;
+	}
 	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
 	    strlen(id) > 18) {
+		free(reason);
 		vh_http_respond_problem(req, 404, "not-found", "no such media");
 		return;
 	}
@@ -112,7 +152,9 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
 	j->app = app;
 	j->req = req;
 	j->who = *who;
+	vh_audit_actor_from(&j->actor, req, who);
 	j->id = vh_xstrdup(id);
+	j->reason = reason;
 	j->fd = -1;
 	vh_pool_submit(vh_app_pool(app), original_work, original_done, j);
 }

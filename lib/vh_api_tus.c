@@ -25,6 +25,7 @@
 
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_entry.h"
 #include "vh_error.h"
@@ -67,6 +68,10 @@ struct op {
 	bool			 complete;	/* the whole body arrived */
 	int64_t			 written;
 
+	/* creation with the whole upload in its body: no partial file */
+	struct vh_blob_writer	*writer;
+	json_t			*fields;
+
 	int			 status;	/* an error to answer */
 	char			*ptype, *detail;
 	json_t			*entry;
@@ -106,6 +111,8 @@ op_free(struct op *op)
 	if (op->fd != -1)
 		close(op->fd);
 	EVP_MD_CTX_free(op->md);
+	vh_blob_writer_abort(op->writer);
+	json_decref(op->fields);
 	vh_upload_clear(&op->u);
 	json_decref(op->entry);
 	free(op->ptype);
@@ -203,6 +210,7 @@ static void
 upload_headers(struct op *op)
 {
 	struct vh_http_req	*req = op->req;
+	const char		*receipt;
 	char			 date[64];
 
 	vh_http_add_header(req, "Upload-Offset", "%" PRId64, op->u.offset);
@@ -216,6 +224,11 @@ upload_headers(struct op *op)
 	}
 	if (op->u.entry_id != 0)
 		vh_http_add_header(req, "Upload-Entry", "%" PRId64, op->u.entry_id);
+	/* The resident's withdrawal code, on the request that finished the
+	 * upload only: it is never stored in a form that could be shown again. */
+	if ((receipt = json_string_value(json_object_get(op->entry,
+	    "receipt"))) != NULL)
+		vh_http_add_header(req, "Upload-Receipt", "%s", receipt);
 }
 
 static void
@@ -264,12 +277,40 @@ op_respond(struct op *op)
 
 /* Saving a body: checksum, fdatasync, offset, and finishing. */
 
+/* Turns a complete upload into its entry; worker thread. */
+static int
+finish(struct op *op, PGconn *db)
+{
+	struct vh_app		*app = op->tus->app;
+	struct vh_principal	 owner = op->who;
+	char			*err = NULL;
+	int			 rc;
+
+	/* The upload belongs to whoever created it. */
+	if (op->u.account_id == 0) {
+		owner.role = VH_ROLE_RESIDENT;
+		owner.account_id = 0;
+		owner.collection_id = op->u.collection_id;
+	}
+	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &owner,
+	    &op->entry, &err);
+	if (rc == VH_EINVAL)
+		op_error(op, 422, "invalid-entry", err);
+	else if (rc != 0) {
+		vh_log_warnx("upload %s: finishing: %s", op->id, err);
+		op_error(op, 503, "storage", err);
+	} else
+		vh_log_info("req=%s upload %s complete: entry %" PRId64
+		    " media %" PRId64, vh_http_req_id(op->req), op->id,
+		    op->u.entry_id, op->u.media_id);
+	return (rc);
+}
+
 static void
 save_work(struct vh_worker *w, void *arg)
 {
 	struct op		*op = arg;
 	struct vh_app		*app = op->tus->app;
-	struct vh_principal	 owner = op->who;
 	uint8_t			 got[EVP_MAX_MD_SIZE];
 	unsigned int		 n = 0;
 	PGconn			*db;
@@ -311,25 +352,11 @@ save_work(struct vh_worker *w, void *arg)
 	}
 	if (op->u.length < 0 || op->u.offset != op->u.length || op->u.completed)
 		return;
-	close(op->fd);
-	op->fd = -1;
-	/* The upload belongs to whoever created it. */
-	if (op->u.account_id == 0) {
-		owner.role = VH_ROLE_RESIDENT;
-		owner.account_id = 0;
-		owner.collection_id = op->u.collection_id;
+	if (op->fd != -1) {
+		close(op->fd);
+		op->fd = -1;
 	}
-	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &owner,
-	    &op->entry, &err);
-	if (rc == VH_EINVAL)
-		op_error(op, 422, "invalid-entry", err);
-	else if (rc != 0) {
-		vh_log_warnx("upload %s: finishing: %s", op->id, err);
-		op_error(op, 503, "storage", err);
-	} else
-		vh_log_info("req=%s upload %s complete: entry %" PRId64
-		    " media %" PRId64, vh_http_req_id(op->req), op->id,
-		    op->u.entry_id, op->u.media_id);
+	(void)finish(op, db);
 }
 
 static void
@@ -433,6 +460,10 @@ load_work(struct vh_worker *w, void *arg)
 		op_error(op, 503, "database-unavailable", err);
 		return;
 	}
+	/* Complete but never finished: the process died in between. */
+	if (!op->u.completed && op->u.length >= 0 &&
+	    op->u.offset == op->u.length && finish(op, db) != 0)
+		return;
 	if (!op->u.completed && op->u.expires < (int64_t)time(NULL)) {
 		op_error(op, 410, "upload-expired", vh_xasprintf("upload %s "
 		    "expired", op->id));
@@ -548,6 +579,109 @@ create_done(void *arg)
 	op->slot = slot_get(op->tus, op->id);
 	op->slot->active = op;
 	read_body(op);
+}
+
+/*
+ * Creation with the whole upload in its body. Nothing can be resumed
+ * until the 201 names the upload, so a cut-off body is simply dropped;
+ * a complete one goes through a blob writer and is stored in one step:
+ * one fdatasync, one rename, one transaction, instead of a partial file
+ * that is synced, recorded, and then read again.
+ */
+static void
+whole_work(struct vh_worker *w, void *arg)
+{
+	struct op		*op = arg;
+	struct vh_app		*app = op->tus->app;
+	struct vh_entry_file	 f = { .size = op->u.length };
+	struct vh_tus_metadata	*md = NULL;
+	const char		*why;
+	size_t			 len;
+	int64_t			 media_id;
+	PGconn			*db;
+	char			*err = NULL;
+	int			 rc;
+
+	rc = vh_blob_writer_commit(op->writer, f.sha256);
+	op->writer = NULL;
+	if (rc != 0) {
+		op_error(op, 507, "storage", vh_xstrdup("the upload could not "
+		    "be stored"));
+		return;
+	}
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		op_error(op, 503, "database-unavailable", err);
+		return;
+	}
+	if (vh_tus_metadata_parse(op->u.metadata, strlen(op->u.metadata), &md,
+	    &why) == 0) {
+		f.filename = vh_tus_metadata_get(md, "filename", &len);
+		f.declared_type = vh_tus_metadata_get(md, "filetype", &len);
+	}
+	if ((rc = vh_blobgc_pin(db, vh_app_blobstore(app), f.sha256, f.size,
+	    &err)) != 0) {
+		op_error(op, 503, "storage", err);
+		goto out;
+	}
+	rc = vh_entry_store(db, op->fields, &op->who, &f, 1, &media_id,
+	    &op->entry, &err);
+	if (rc == 0)
+		rc = vh_upload_record_complete(db, &op->u, &op->who, media_id,
+		    &err);
+	vh_blobgc_unpin(db, f.sha256);
+	if (rc == VH_EINVAL)
+		op_error(op, 422, "invalid-entry", err);
+	else if (rc != 0) {
+		vh_log_warnx("req=%s storing an upload: %s",
+		    vh_http_req_id(op->req), err);
+		op_error(op, 503, "storage", err);
+	} else
+		op->u.entry_id = json_integer_value(json_object_get(op->entry,
+		    "id"));
+out:
+	vh_tus_metadata_free(md);
+}
+
+static int
+whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+{
+	struct op *op = arg;
+
+	if (vh_blob_writer_write(op->writer, data, len) != 0) {
+		op_error(op, 507, "storage",
+		    vh_xstrdup("the upload could not be written"));
+		op_respond(op);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+whole_end(struct vh_http_req *req, void *arg)
+{
+	vh_pool_submit(vh_app_pool(((struct op *)arg)->tus->app), whole_work,
+	    save_done, arg);
+}
+
+static void
+whole_abort(struct vh_http_req *req, void *arg)
+{
+	op_respond(arg);	/* frees the writer, and so its spool file */
+}
+
+static void
+create_whole(struct op *op)
+{
+	char *err = NULL;
+
+	if ((op->writer = vh_blob_writer_new(vh_app_blobstore(op->tus->app),
+	    &err)) == NULL) {
+		op_error(op, 507, "storage", err);
+		op_respond(op);
+		return;
+	}
+	vh_http_req_read_body(op->req, op->u.length, whole_body, whole_end,
+	    whole_abort, op);
 }
 
 /* Request checks shared by the handlers; false when answered. */
@@ -679,8 +813,12 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 		    why));
 		goto answer;
 	}
-	if ((fields = vh_entry_from_metadata(md, &msg)) == NULL ||
-	    vh_entry_validate(fields, who, &msg) != 0) {
+	if ((fields = vh_entry_from_metadata(md, &msg)) != NULL &&
+	    vh_entry_validate_consent(fields, who, &msg) != 0) {
+		op_error(op, 422, "invalid-consent", msg);
+		goto answer;
+	}
+	if (fields == NULL || vh_entry_validate(fields, who, &msg) != 0) {
 		op_error(op, 400, "bad-metadata", msg);
 		goto answer;
 	}
@@ -697,6 +835,12 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 		}
 	}
 	vh_tus_metadata_free(md);
+	if (op->has_body && !op->has_checksum && op->req_length > 0 &&
+	    vh_http_req_content_length(req) == op->req_length) {
+		op->fields = fields;
+		create_whole(op);
+		return;
+	}
 	json_decref(fields);
 	vh_pool_submit(vh_app_pool(app), create_work, create_done, op);
 	return;

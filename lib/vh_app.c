@@ -12,8 +12,10 @@
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_ratelimit.h"
+#include "vh_retention.h"
 #include "vh_tus.h"
 #include "vh_error.h"
+#include "vh_jobs.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
 #include "vh_pool.h"
@@ -30,7 +32,9 @@ struct vh_app {
 	struct vh_blobstore	*blobs;
 	struct vh_ratelimit	*ratelimit;
 	struct vh_tus		*tus;
+	struct vh_jobs		*jobs;
 	struct event		*gc_timer;
+	struct vh_retention	*retention;
 };
 
 #define MIGRATE_RETRY_MS 3000
@@ -202,6 +206,8 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
+	app->jobs = vh_jobs_new(app->cfg, app->blobs);
+	app->retention = vh_retention_new(app);
 	app->gc_timer = evtimer_new(base, gc_timer_cb, app);
 	{
 		struct timeval tv = { 60, 0 };
@@ -220,6 +226,8 @@ vh_app_free(struct vh_app *app)
 	if (app == NULL)
 		return;
 	vh_http_server_free(app->http);
+	/* Runners use the blob store: they go before it. */
+	vh_jobs_free(app->jobs);
 	/* The pool runs the completions still pending; they may re-arm
 	 * timers and use tus, so those go after it. */
 	vh_pool_free(app->pool);
@@ -228,6 +236,7 @@ vh_app_free(struct vh_app *app)
 	if (app->gc_timer != NULL)
 		event_free(app->gc_timer);
 	vh_tus_free(app->tus);
+	vh_retention_free(app->retention);
 	vh_ratelimit_free(app->ratelimit);
 	vh_blobstore_free(app->blobs);
 	vh_migrate_plan_free(app->plan);
@@ -240,6 +249,12 @@ vh_app_start(struct vh_app *app, int *port, char **err)
 {
 	return (vh_http_server_listen(app->http, app->cfg->listen_address,
 	    (int)app->cfg->listen_port, port, err));
+}
+
+int
+vh_app_start_jobs(struct vh_app *app, char **err)
+{
+	return (vh_jobs_start(app->jobs, err));
 }
 
 void
@@ -257,6 +272,7 @@ void
 vh_app_shutdown(struct vh_app *app, void (*done)(void *), void *arg)
 {
 	evtimer_del(app->migrate_timer);
+	vh_jobs_stop(app->jobs);
 	vh_http_server_drain(app->http, done, arg);
 }
 

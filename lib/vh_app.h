@@ -21,6 +21,9 @@ void	vh_app_free(struct vh_app *);
 /* Listens; *port gets the bound port. */
 int	vh_app_start(struct vh_app *, int *port, char **err)
 	    __attribute__((warn_unused_result));
+/* Starts the media runners (media_runners of them, maybe none). */
+int	vh_app_start_jobs(struct vh_app *, char **err)
+	    __attribute__((warn_unused_result));
 /* Applies pending migrations in the background, retrying every few
  * seconds until the database answers (it was down at start). */
 void	vh_app_migrate_later(struct vh_app *);

@@ -149,6 +149,25 @@ peaks_free(struct peaks *p)
 	free(p);
 }
 
+/* Zeroes the samples of buf (n of them, the first at sample pos) that
+ * fall in a mute range. */
+static void
+mute(const struct vh_audio_limits *l, int64_t pos, float *buf, int n)
+{
+	int64_t	s, e;
+
+	for (size_t i = 0; i < l->nmute; i++) {
+		s = l->mute[i].start_ms * (VH_AUDIO_RATE / 1000) - pos;
+		e = l->mute[i].end_ms * (VH_AUDIO_RATE / 1000) - pos;
+		if (s < 0)
+			s = 0;
+		if (e > n)
+			e = n;
+		if (s < e)
+			memset(buf + s, 0, (size_t)(e - s) * sizeof *buf);
+	}
+}
+
 /* Pass one: loudness, true peak, peaks; returns the sample count. */
 static int
 measure(const char *in, const struct vh_audio_limits *l, struct peaks *pk,
@@ -177,6 +196,7 @@ measure(const char *in, const struct vh_audio_limits *l, struct peaks *pk,
 		res->timing.decode_us += audio_now_us() - t;
 		if (n <= 0)
 			break;
+		mute(l, *total, buf, n);
 		*total += n;
 		t = audio_now_us();
 		ebur128_add_frames_float(st, buf, (size_t)n);
@@ -256,9 +276,11 @@ render(const char *in, const char *out_opus, const char *out_m4a,
 	for (;;) {
 		t = audio_now_us();
 		n = audio_dec_read(d, &buf, err);
-		if (n > 0)
+		if (n > 0) {
+			mute(l, total, buf, n);
 			for (int i = 0; i < n; i++)
 				buf[i] *= (float)gain;
+		}
 		res->timing.decode_us += audio_now_us() - t;
 		if (n <= 0)
 			break;

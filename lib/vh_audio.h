@@ -9,6 +9,11 @@
 
 #include "vh_sandbox.h"
 
+/* A time range [start_ms, end_ms) of a recording. */
+struct vh_audio_range {
+	int64_t	start_ms, end_ms;
+};
+
 struct vh_audio_limits {
 	int64_t	max_file_size;		/* bytes of input; default 1 GiB */
 	int64_t	max_duration_ms;	/* default 2 h */
@@ -22,6 +27,10 @@ struct vh_audio_limits {
 	int	peaks_samples_per_pixel; /* at 48 kHz; default 480 (100/s) */
 	int	peaks_max_length;	/* pixels; samples_per_pixel doubles
 					 * until the data fits; 0: no cap */
+	/* Redaction: these ranges of the input are zeroed after resampling,
+	 * before loudness, peaks and encoding. Borrowed; NULL: none. */
+	const struct vh_audio_range *mute;
+	size_t	nmute;
 };
 
 /* Microseconds spent in each stage (both decoding passes count). */

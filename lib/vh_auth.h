@@ -18,12 +18,22 @@ enum vh_role {
 #define VH_ROLES_ACCOUNTS (VH_ROLE_FIELDWORKER | VH_ROLE_ANALYST | \
 	    VH_ROLE_MODERATOR | VH_ROLE_ADMIN)
 
+/* How a principal proved who it is. */
+enum vh_via {
+	VH_VIA_NONE = 0,
+	VH_VIA_TOKEN,			/* Authorization: Bearer */
+	VH_VIA_SESSION,			/* the session cookie of a login */
+	VH_VIA_LINK,			/* a collection's upload link */
+};
+
 struct vh_principal {
 	unsigned	role;		/* one vh_role bit, or NONE */
+	enum vh_via	via;
 	int64_t		account_id;	/* 0 for residents */
 	char		name[65];
 	int64_t		collection_id;	/* residents: the link's collection */
 	char		collection[65];
+	char		session_expires[40]; /* VH_VIA_SESSION: ISO 8601 UTC */
 };
 
 #define VH_SECRET_LEN 48	/* "vh_" + 43 base64url characters + NUL */

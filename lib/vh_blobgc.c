@@ -17,6 +17,12 @@
 
 #define LOCK_KEY "hashtextextended($1, 1347)"
 
+/* A blob is in use while a media row names it as original or rendition. */
+#define UNUSED(x) " NOT EXISTS (SELECT 1 FROM media m WHERE" \
+	" m.blob_sha256 = " x ") AND NOT EXISTS (SELECT 1 FROM media m WHERE" \
+	" ARRAY[m.opus_sha256, m.m4a_sha256, m.peaks_sha256," \
+	" m.display_sha256, m.thumb_sha256] @> ARRAY[" x "::text])"
+
 int
 vh_blobgc_pin(PGconn *db, struct vh_blobstore *bs, const char *hex,
     int64_t size, char **err)
@@ -66,8 +72,8 @@ vh_blobgc_collect(PGconn *db, struct vh_blobstore *bs, int64_t grace_s,
 	*n = 0;
 	snprintf(grace, sizeof grace, "%lld", (long long)grace_s);
 	r = vh_db_exec(db, "SELECT sha256 FROM blob b WHERE created_at <"
-	    " now() - $1 * interval '1 s' AND NOT EXISTS (SELECT 1 FROM media m"
-	    " WHERE m.blob_sha256 = b.sha256) LIMIT 1000", 1, params, err);
+	    " now() - $1 * interval '1 s' AND" UNUSED("b.sha256")
+	    " LIMIT 1000", 1, params, err);
 	if (r == NULL)
 		return (VH_EDB);
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -80,9 +86,8 @@ vh_blobgc_collect(PGconn *db, struct vh_blobstore *bs, int64_t grace_s,
 			continue;		/* a writer holds it */
 		}
 		PQclear(d);
-		d = vh_db_exec(db, "DELETE FROM blob b WHERE sha256 = $1 AND NOT"
-		    " EXISTS (SELECT 1 FROM media m WHERE m.blob_sha256 = $1)", 1,
-		    p, NULL);
+		d = vh_db_exec(db, "DELETE FROM blob b WHERE sha256 = $1 AND"
+		    UNUSED("$1"), 1, p, NULL);
 		if (d != NULL && strcmp(PQcmdTuples(d), "1") == 0) {
 			if (vh_blobstore_delete(bs, p[0]) != 0)
 				vh_log_warnx("blob gc: %s had no file", p[0]);

@@ -433,6 +433,18 @@ out:
 }
 
 int
+vh_blobstore_hash_file(const char *path, char hex[65], int64_t *size)
+{
+	int	fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	rc = hash_fd(fd, path, hex, size);
+	close(fd);
+	return (rc);
+}
+
+int
 vh_blobstore_put_file(struct vh_blobstore *bs, const char *path,
     char hex[65])
 {

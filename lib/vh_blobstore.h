@@ -71,6 +71,10 @@ void	vh_blob_writer_abort(struct vh_blob_writer *);
  */
 int	vh_blobstore_put_file(struct vh_blobstore *, const char *path,
 	    char hex[65]) __attribute__((warn_unused_result));
+/* Blocking: the SHA-256 of a file (lower-case hex) and its size;
+ * VH_ENOENT when it does not exist. */
+int	vh_blobstore_hash_file(const char *path, char hex[65], int64_t *size)
+	    __attribute__((warn_unused_result));
 /*
  * A new unique path "<root>/spool/<prefix>.<32 hex>" for a caller-managed
  * file; it is not created. prefix is 1 to 32 of [A-Za-z0-9_-]; NULL when

@@ -28,6 +28,25 @@ struct vh_config {
 	int64_t		 db_timeout;
 	int64_t		 upload_expiry;
 	int64_t		 resident_upload_rate;	/* uploads per address per hour */
+	int64_t		 session_lifetime;
+	int64_t		 session_idle_timeout;
+	int64_t		 login_max_failures;	/* per account name per window */
+	int64_t		 login_max_failures_address;
+	int64_t		 login_window;
+	bool		 trust_proxy_tls;
+	int64_t		 media_runners;
+	int64_t		 job_max_attempts;
+	int64_t		 job_retry_delay;
+	int64_t		 job_lease;
+	int64_t		 job_poll_interval;
+	/* retention periods in milliseconds; 0 keeps forever */
+	int64_t		 retention_story_analysis_only;
+	int64_t		 retention_story_quote_anonymised;
+	int64_t		 retention_story_audio_to_staff;
+	int64_t		 retention_story_publish;
+	int64_t		 retention_story_rejected;
+	int64_t		 retention_visit;
+	int64_t		 retention_purge_interval;
 	int64_t		 small_count_k;		/* smallest count shown exactly */
 };
 

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh_consent.h"
 #include "vh_db.h"
 #include "vh_entry.h"
+#include "vh_jobs.h"
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
@@ -132,12 +134,35 @@ vh_entry_validate(const json_t *obj, const struct vh_principal *who,
 		*why = vh_xstrdup("residents submit stories only");
 		return (VH_EINVAL);
 	}
+	if (vh_entry_validate_consent(obj, who, why) != 0)
+		return (VH_EINVAL);
 	v = json_object_get(obj, "area");
 	if (v != NULL && !valid_area(json_string_value(v))) {
 		*why = vh_xasprintf("'area' must be a CBS code such as GM0344, "
 		    "WK034401 or BU03440111");
 		return (VH_EINVAL);
 	}
+	return (0);
+}
+
+int
+vh_entry_validate_consent(const json_t *obj, const struct vh_principal *who,
+    char **why)
+{
+	struct vh_consent	 c;
+	const json_t		*v = json_object_get(obj, "consent");
+
+	/* A resident's new story is stored only with what they agreed to. */
+	if (v == NULL && who->role == VH_ROLE_RESIDENT &&
+	    json_object_get(obj, "entry_id") == NULL) {
+		*why = vh_xstrdup("a story needs 'consent': {\"scope\": "
+		    "analysis_only | quote_anonymised | audio_to_staff | publish, "
+		    "\"version\": the consent text's version, \"language\": "
+		    "the language it was shown in}");
+		return (VH_EINVAL);
+	}
+	if (v != NULL && vh_consent_parse(v, &c, why) != 0)
+		return (VH_EINVAL);
 	return (0);
 }
 
@@ -227,7 +252,7 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
 	char		 account[32], collection[32], *themes, *consent;
-	const char	*params[10];
+	const char	*params[11];
 	PGresult	*r;
 
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
@@ -248,16 +273,20 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	params[7] = themes;
 	params[8] = consent;
 	params[9] = who->account_id != 0 ? account : NULL;
+	/* Residents' stories wait for a moderator before analysts see them. */
+	params[10] = who->role == VH_ROLE_RESIDENT ? "pending_review" :
+	    "received";
 	r = PQexecParams(db,
 	    "INSERT INTO entry (kind, title, body, area_code, collection_id,"
-	    " occurred_at, themes, consent, account_id)"
+	    " occurred_at, themes, consent, account_id, status)"
 	    " SELECT $1, coalesce($2, ''), coalesce($3, ''), $4,"
 	    " coalesce($5::bigint, (SELECT id FROM collection WHERE slug = $6)),"
 	    " $7::timestamptz,"
-	    " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), $9::jsonb, $10"
+	    " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), $9::jsonb, $10,"
+	    " $11"
 	    " WHERE $6::text IS NULL OR $5::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $6)"
-	    " RETURNING id", 10, NULL, params, NULL, NULL, 0);
+	    " RETURNING id", 11, NULL, params, NULL, NULL, 0);
 	free(themes);
 	free(consent);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -273,6 +302,57 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		return (VH_EINVAL);
 	}
 	snprintf(id, idlen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return (0);
+}
+
+/*
+ * The consent record of a new entry and, for a resident, the receipt code
+ * that withdraws it: receipt gets the code, the database its SHA-256.
+ */
+static int
+store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
+    const char *id, char receipt[VH_SECRET_LEN], char **err)
+{
+	struct vh_consent	 c;
+	const json_t		*v = json_object_get(obj, "consent");
+	const char		*params[4];
+	char			 hash_sql[67];
+	uint8_t			 hash[32];
+	PGresult		*r;
+
+	if (v != NULL) {
+		if (vh_consent_parse(v, &c, err) != 0) {
+			PQclear(PQexec(db, "ROLLBACK"));
+			return (VH_EINVAL);
+		}
+		params[0] = id;
+		params[1] = vh_consent_scope_name(c.scope);
+		params[2] = c.version;
+		params[3] = c.language;
+		r = PQexecParams(db, "INSERT INTO consent (entry_id, scope,"
+		    " text_version, language, collection_id)"
+		    " SELECT id, $2, $3, $4, collection_id FROM entry"
+		    " WHERE id = $1", 4, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			*err = vh_xstrdup(PQerrorMessage(db));
+			return (fail_tx(db, r, err, "bad consent"));
+		}
+		PQclear(r);
+	}
+	if (who->role != VH_ROLE_RESIDENT)
+		return (0);
+	vh_auth_secret_new(receipt, hash);
+	vh_auth_hash_sql(hash, hash_sql);
+	params[0] = hash_sql;
+	params[1] = id;
+	r = PQexecParams(db, "INSERT INTO receipt (code_hash, entry_id)"
+	    " VALUES ($1::bytea, $2)", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		*err = vh_xstrdup(PQerrorMessage(db));
+		receipt[0] = '\0';
+		return (fail_tx(db, r, err, "receipt"));
+	}
 	PQclear(r);
 	return (0);
 }
@@ -311,7 +391,7 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
     const struct vh_entry_file *files, size_t n, int64_t *media_ids,
     json_t **out, char **err)
 {
-	char		 id[32], size[32];
+	char		 id[32], size[32], receipt[VH_SECRET_LEN] = "";
 	const char	*params[5];
 	PGresult	*r;
 	json_error_t	 jerr;
@@ -323,8 +403,8 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	PQclear(r);
 	if (json_object_get(obj, "entry_id") != NULL)
 		rc = check_entry(db, obj, who, id, sizeof id, err);
-	else
-		rc = insert_entry(db, obj, who, id, sizeof id, err);
+	else if ((rc = insert_entry(db, obj, who, id, sizeof id, err)) == 0)
+		rc = store_consent(db, obj, who, id, receipt, err);
 	if (rc != 0)
 		return (rc);
 	for (size_t i = 0; i < n; i++) {
@@ -337,9 +417,13 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    files[i].declared_type : "";
 		r = PQexecParams(db,
 		    "WITH b AS (INSERT INTO blob (sha256, size) VALUES ($1, $2)"
-		    " ON CONFLICT (sha256) DO NOTHING)"
-		    " INSERT INTO media (entry_id, blob_sha256, size, filename,"
-		    " declared_type) VALUES ($3, $1, $2, $4, $5) RETURNING id",
+		    " ON CONFLICT (sha256) DO NOTHING),"
+		    " m AS (INSERT INTO media (entry_id, blob_sha256, size,"
+		    " filename, declared_type) VALUES ($3, $1, $2, $4, $5)"
+		    " RETURNING id),"
+		    /* The media job is queued in the same transaction. */
+		    " j AS (INSERT INTO job (kind, media_id) SELECT 'media', id"
+		    " FROM m) SELECT id FROM m",
 		    5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
@@ -347,6 +431,15 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		}
 		if (media_ids != NULL)
 			media_ids[i] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+	}
+	/* Wakes the media runners once the transaction commits. */
+	if (n > 0) {
+		r = PQexec(db, "NOTIFY " VH_JOBS_CHANNEL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			*err = vh_xstrdup(PQerrorMessage(db));
+			return (fail_tx(db, r, err, "job"));
+		}
 		PQclear(r);
 	}
 	params[0] = id;
@@ -367,6 +460,9 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	}
 	*out = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
 	PQclear(r);
+	/* Shown once, here; only its hash stays. */
+	if (*out != NULL && receipt[0] != '\0')
+		json_object_set_new(*out, "receipt", json_string(receipt));
 	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL) {
 		json_decref(*out);
 		*out = NULL;

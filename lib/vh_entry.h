@@ -27,6 +27,14 @@ int	vh_entry_validate(const json_t *fields, const struct vh_principal *,
 	    char **why) __attribute__((warn_unused_result));
 
 /*
+ * The consent part of vh_entry_validate, alone: a resident's new story
+ * must carry a valid consent object; anyone's consent must be valid.
+ */
+int	vh_entry_validate_consent(const json_t *fields,
+	    const struct vh_principal *, char **why)
+	    __attribute__((warn_unused_result));
+
+/*
  * The fields carried by tus Upload-Metadata (kind, title, text, area,
  * collection, occurred_at, themes as a comma list, consent as JSON,
  * entry_id); other keys are ignored. NULL with *why on malformed values.
@@ -37,7 +45,9 @@ json_t	*vh_entry_from_metadata(const struct vh_tus_metadata *, char **why);
  * Blocking (worker thread): in one transaction, records the blobs, creates
  * the entry (or, with "entry_id" in fields, checks that who owns it) and
  * one media row per file. *out gets the entry as JSON (caller decrefs),
- * media_ids (n of them, may be NULL) the new media. VH_EINVAL with *err a
+ * media_ids (n of them, may be NULL) the new media. A resident's new
+ * story starts in pending_review with its consent record, and *out then
+ * holds "receipt": the withdrawal code, shown once. VH_EINVAL with *err a
  * message for the client (unknown collection, bad date, foreign entry),
  * VH_EDB on a database failure.
  */

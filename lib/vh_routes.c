@@ -2,9 +2,12 @@
  * Routing and access. The table below lists every route verhaald serves,
  * with the roles that may call it; nothing else decides who may call what.
  * A path is matched segment by segment, "{name}" taking one segment. The
- * credentials (a bearer token, or a collection's upload-link secret for
- * residents) are checked on a worker thread before the handler runs.
+ * credentials (a bearer token, a collection's upload-link secret for
+ * residents, or a login's session cookie) are checked on a worker thread
+ * before the handler runs; a state-changing request made with the cookie
+ * must also carry the session's CSRF token in X-CSRF-Token.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,10 +21,12 @@
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_routes.h"
+#include "vh_session.h"
 #include "vh_xmalloc.h"
 
 #define STAFF	(VH_ROLE_ADMIN | VH_ROLE_MODERATOR | VH_ROLE_ANALYST)
 #define UPLOADERS (VH_ROLE_FIELDWORKER | VH_ROLE_ADMIN)
+#define MEDIA_READERS (STAFF | VH_ROLE_FIELDWORKER)
 
 struct route {
 	enum vh_http_method	 method;
@@ -45,7 +50,32 @@ static const struct route routes[] = {
 	{ VH_HTTP_DELETE, "/api/v1/uploads/{id}", VH_ACCESS_OPTIONAL, vh_api_tus_delete },
 	{ VH_HTTP_OPTIONS, "/api/v1/uploads/{id}", VH_ACCESS_PUBLIC, vh_api_tus_options },
 
-	{ VH_HTTP_GET, "/api/v1/media/{id}/original", UPLOADERS, vh_api_media_original },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/original", VH_ROLE_ADMIN,
+	  vh_api_media_original },
+
+	/* Logins and the audit trail (vh_api_session.c, vh_api_audit.c). */
+	{ VH_HTTP_POST, "/api/v1/session", VH_ACCESS_PUBLIC, vh_api_session_login },
+	{ VH_HTTP_GET, "/api/v1/session", VH_ROLES_ACCOUNTS, vh_api_session_get },
+	{ VH_HTTP_DELETE, "/api/v1/session", VH_ROLES_ACCOUNTS,
+	  vh_api_session_logout },
+	{ VH_HTTP_GET, "/api/v1/audit", VH_ROLE_ADMIN, vh_api_audit_list },
+
+	/* Media jobs' results: staff, and the field worker who uploaded. */
+	{ VH_HTTP_GET, "/api/v1/media/{id}", MEDIA_READERS, vh_api_media_get },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.opus", MEDIA_READERS, vh_api_media_opus },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.m4a", MEDIA_READERS, vh_api_media_m4a },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/peaks.json", MEDIA_READERS, vh_api_media_peaks },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/display.jpg", MEDIA_READERS, vh_api_media_display },
+	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
+
+	/* Moderation and withdrawal (vh_api_moderation.c, vh_api_withdraw.c) */
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/publish",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_publish },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/reject",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_reject },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
+	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
 
 	/* Search and evidence: staff read; field workers search their own. */
 	{ VH_HTTP_GET, "/api/v1/entries", STAFF | VH_ROLE_FIELDWORKER,
@@ -129,6 +159,35 @@ vh_route_param(const struct vh_route_params *params, const char *name)
 	return (NULL);
 }
 
+const char *
+vh_route_method_name(enum vh_http_method m)
+{
+	if ((size_t)m >= sizeof method_names / sizeof method_names[0])
+		return ("OTHER");
+	return (method_names[m]);
+}
+
+char *
+vh_route_access_name(unsigned access)
+{
+	static const unsigned bits[] = { VH_ROLE_ADMIN, VH_ROLE_MODERATOR,
+	    VH_ROLE_ANALYST, VH_ROLE_FIELDWORKER, VH_ROLE_RESIDENT };
+	char	buf[128] = "";
+
+	if (access == VH_ACCESS_PUBLIC)
+		return (vh_xstrdup("public"));
+	if (access & VH_ACCESS_OPTIONAL)
+		snprintf(buf, sizeof buf, "optional");
+	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+		if (!(access & bits[i]))
+			continue;
+		if (buf[0] != '\0')
+			strncat(buf, ",", sizeof buf - strlen(buf) - 1);
+		strncat(buf, vh_role_name(bits[i]), sizeof buf - strlen(buf) - 1);
+	}
+	return (vh_xstrdup(buf));
+}
+
 void
 vh_routes_each(vh_route_each_fn fn, void *arg)
 {
@@ -144,7 +203,9 @@ struct auth_job {
 	struct vh_route_params	 params;
 	char			*token;		/* bearer token */
 	char			*slug, *secret;	/* upload link */
+	char			*session, *csrf; /* login cookie */
 	struct vh_principal	 principal;
+	bool			 csrf_ok;
 	int			 rc;
 	char			*err;
 };
@@ -161,9 +222,13 @@ auth_work(struct vh_worker *w, void *arg)
 	}
 	if (j->token != NULL)
 		j->rc = vh_auth_lookup_token(db, j->token, &j->principal, &j->err);
-	else
+	else if (j->secret != NULL)
 		j->rc = vh_auth_lookup_link(db, j->slug, j->secret,
 		    &j->principal, &j->err);
+	else
+		j->rc = vh_session_lookup(db, j->session, j->csrf,
+		    vh_app_config(j->app)->session_idle_timeout, &j->principal,
+		    &j->csrf_ok, &j->err);
 }
 
 static void
@@ -196,17 +261,27 @@ auth_done(void *arg)
 	if (j->rc == VH_ENOENT)
 		unauthorized(j->req, j->token != NULL ?
 		    "the token is unknown, expired or revoked" :
-		    "the upload link is not valid");
+		    j->secret != NULL ? "the upload link is not valid" :
+		    "the session has ended; log in again");
 	else if (j->rc != 0) {
 		vh_log_warnx("req=%s auth: %s", vh_http_req_id(j->req), j->err);
 		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "credentials cannot be checked right now");
-	} else
+	} else if (j->principal.via == VH_VIA_SESSION && !j->csrf_ok &&
+	    vh_session_method_unsafe(vh_http_req_method(j->req)))
+		/* A cookie rides along with any request the browser makes;
+		 * only our own pages know the token to send with it. */
+		vh_http_respond_problem(j->req, 403, "csrf-token-invalid",
+		    "a request made with the session cookie needs the "
+		    "session's X-CSRF-Token header");
+	else
 		call(j->app, j->req, j->route, &j->params, &j->principal);
 	vh_route_params_clear(&j->params);
 	free(j->token);
 	free(j->slug);
 	free(j->secret);
+	free(j->session);
+	free(j->csrf);
 	free(j->err);
 	free(j);
 }
@@ -232,11 +307,16 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	struct vh_principal	 none = { .role = VH_ROLE_NONE };
 	struct auth_job		*j;
 	char			*token = bearer(req), *secret = NULL;
+	char			*session = NULL;
 	const char		*v;
 	int64_t			 retry;
 
+	if (route->access != VH_ACCESS_PUBLIC && token == NULL)
+		session = vh_cookie_get(vh_http_req_header(req, "Cookie"),
+		    VH_SESSION_COOKIE);
 	if (route->access == VH_ACCESS_PUBLIC ||
-	    (route->access == VH_ACCESS_OPTIONAL && token == NULL)) {
+	    (route->access == VH_ACCESS_OPTIONAL && token == NULL &&
+	    session == NULL)) {
 		free(token);
 		call(app, req, route, params, &none);
 		return;
@@ -245,6 +325,7 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 		/* Residents: every attempt counts, so guessing is slow too. */
 		if (!vh_ratelimit_hit(vh_app_ratelimit(app), vh_http_req_peer(req),
 		    vh_app_config(app)->resident_upload_rate, vh_now_ms(), &retry)) {
+			free(session);
 			vh_http_add_header(req, "Retry-After", "%lld",
 			    (long long)retry);
 			vh_http_respond_problem(req, 429, "rate-limited",
@@ -257,8 +338,9 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 		else
 			secret = vh_http_query_get(vh_http_req_query(req), "key");
 	}
-	if (token == NULL && secret == NULL) {
-		unauthorized(req, "this needs a bearer token or an upload link");
+	if (token == NULL && secret == NULL && session == NULL) {
+		unauthorized(req, "this needs a bearer token, a login session "
+		    "or an upload link");
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
@@ -267,13 +349,22 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	j->route = route;
 	j->params = *params;
 	params->n = 0;			/* the job owns the values now */
+	/* One credential decides: a token, else an upload link, else the
+	 * session cookie. */
 	j->token = token;
-	if (token == NULL) {
+	if (token == NULL && secret != NULL) {
 		j->secret = secret;
 		v = vh_route_param(&j->params, "slug");
 		j->slug = vh_xstrdup(v != NULL ? v : "");
-	} else
+		free(session);
+	} else if (token == NULL) {
+		j->session = session;
+		if ((v = vh_http_req_header(req, "X-CSRF-Token")) != NULL)
+			j->csrf = vh_xstrdup(v);
+	} else {
 		free(secret);
+		free(session);
+	}
 	vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
 }
 

@@ -46,5 +46,10 @@ void	vh_routes_dispatch(struct vh_app *, struct vh_http_req *);
 typedef void (*vh_route_each_fn)(enum vh_http_method, const char *pattern,
 	    unsigned access, void *arg);
 void	vh_routes_each(vh_route_each_fn, void *arg);
+/* "GET", "POST", … */
+const char *vh_route_method_name(enum vh_http_method);
+/* An access mask as text: "public", or the roles ("admin,fieldworker"),
+ * led by "optional" for VH_ACCESS_OPTIONAL. Caller frees. */
+char	*vh_route_access_name(unsigned access);
 
 #endif

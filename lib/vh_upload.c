@@ -123,7 +123,8 @@ vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
 	r = vh_db_exec(db, "SELECT length, \"offset\", metadata, spool_name,"
 	    " coalesce(account_id, 0), coalesce(collection_id, 0),"
 	    " completed_at IS NOT NULL, extract(epoch FROM expires_at)::bigint,"
-	    " coalesce(u.media_id, 0), coalesce(m.entry_id, 0)"
+	    " coalesce(u.media_id, 0), coalesce(m.entry_id, 0),"
+	    " coalesce(u.blob_sha256, '')"
 	    " FROM upload u LEFT JOIN media m ON m.id = u.media_id"
 	    " WHERE u.id = $1", 1, params, err);
 	if (r == NULL)
@@ -145,6 +146,8 @@ vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
 	u->expires = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
 	u->media_id = strtoll(PQgetvalue(r, 0, 8), NULL, 10);
 	u->entry_id = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+	snprintf(u->blob_sha256, sizeof u->blob_sha256, "%s",
+	    PQgetvalue(r, 0, 10));
 	PQclear(r);
 	return (0);
 }
@@ -202,6 +205,58 @@ vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
 	return (0);
 }
 
+/* Records the hash of a complete partial file before it moves. */
+static int
+note_hash(PGconn *db, struct vh_upload *u, const char *hex, char **err)
+{
+	const char	*params[2] = { u->id, hex };
+	PGresult	*r;
+
+	if ((r = vh_db_exec(db, "UPDATE upload SET blob_sha256 = $2 WHERE id ="
+	    " $1", 2, params, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	return (0);
+}
+
+/*
+ * Moves a complete upload's file into the blob store. Its hash is
+ * recorded first: if the process dies after the move but before the
+ * entry is committed, the next attempt finds the blob by that hash
+ * instead of a partial file that is no longer there.
+ */
+static int
+store_file(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
+    char hex[65], char **err)
+{
+	char	 moved[65];
+	int64_t	 size;
+	int	 rc;
+
+	rc = vh_blobstore_hash_file(u->spool_path, hex, &size);
+	if (rc == VH_ENOENT && u->blob_sha256[0] != '\0' &&
+	    vh_blobstore_exists(bs, u->blob_sha256, &size) == 0) {
+		memcpy(hex, u->blob_sha256, 65);	/* moved last time */
+		return (0);
+	}
+	if (rc != 0) {
+		*err = vh_xasprintf("upload %s: its file is gone", u->id);
+		return (VH_EIO);
+	}
+	if ((rc = note_hash(db, u, hex, err)) != 0)
+		return (rc);
+	if ((rc = vh_blobstore_put_file(bs, u->spool_path, moved)) != 0) {
+		*err = vh_xasprintf("storing upload %s: %s", u->id,
+		    vh_strerror(rc));
+		return (rc);
+	}
+	if (strcmp(moved, hex) != 0) {
+		*err = vh_xasprintf("upload %s changed while it was stored", u->id);
+		return (VH_EIO);
+	}
+	return (0);
+}
+
 int
 vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
     const struct vh_principal *upload_owner, json_t **entry, char **err)
@@ -231,11 +286,8 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		goto out;
 	f.filename = vh_tus_metadata_get(md, "filename", &len);
 	f.declared_type = vh_tus_metadata_get(md, "filetype", &len);
-	if ((rc = vh_blobstore_put_file(bs, u->spool_path, f.sha256)) != 0) {
-		*err = vh_xasprintf("storing upload %s: %s", u->id,
-		    vh_strerror(rc));
+	if ((rc = store_file(db, bs, u, f.sha256, err)) != 0)
 		goto out;
-	}
 	if ((rc = vh_blobgc_pin(db, bs, f.sha256, f.size, err)) != 0)
 		goto out;
 	rc = vh_entry_store(db, fields, &who, &f, 1, &media_id, entry, err);
@@ -259,6 +311,39 @@ out:
 	json_decref(fields);
 	vh_tus_metadata_free(md);
 	return (rc);
+}
+
+int
+vh_upload_record_complete(PGconn *db, struct vh_upload *u,
+    const struct vh_principal *who, int64_t media_id, char **err)
+{
+	char		 length[32], account[32], collection[32], media[32];
+	const char	*params[6];
+	PGresult	*r;
+
+	new_id(u->id);
+	snprintf(length, sizeof length, "%lld", (long long)u->length);
+	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	snprintf(collection, sizeof collection, "%lld",
+	    (long long)who->collection_id);
+	snprintf(media, sizeof media, "%lld", (long long)media_id);
+	params[0] = u->id;
+	params[1] = length;
+	params[2] = u->metadata != NULL ? u->metadata : "";
+	params[3] = who->account_id != 0 ? account : NULL;
+	params[4] = who->collection_id != 0 ? collection : NULL;
+	params[5] = media;
+	r = vh_db_exec(db, "INSERT INTO upload (id, length, \"offset\", metadata,"
+	    " spool_name, account_id, collection_id, expires_at, completed_at,"
+	    " media_id) VALUES ($1, $2, $2, $3, '', $4, $5, now(), now(), $6)",
+	    6, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	u->offset = u->length;
+	u->completed = true;
+	u->media_id = media_id;
+	return (0);
 }
 
 int

@@ -25,6 +25,7 @@ struct vh_upload {
 	bool		 completed;
 	int64_t		 expires;	/* seconds since the epoch */
 	int64_t		 media_id, entry_id;
+	char		 blob_sha256[65];	/* "" until complete */
 };
 
 void	vh_upload_clear(struct vh_upload *);
@@ -65,6 +66,14 @@ int	vh_upload_advance(PGconn *, struct vh_upload *, int fd,
  */
 int	vh_upload_finish(PGconn *, struct vh_blobstore *, struct vh_upload *,
 	    const struct vh_principal *who, json_t **entry, char **err)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Records an upload that arrived whole in its creation request and is
+ * already stored as media_id: a finished row, so HEAD answers for it.
+ */
+int	vh_upload_record_complete(PGconn *, struct vh_upload *u,
+	    const struct vh_principal *who, int64_t media_id, char **err)
 	    __attribute__((warn_unused_result));
 
 /* Removes an upload's row and partial file. VH_ENOENT if unknown. */

@@ -175,15 +175,27 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	    ELSE to_jsonb(coalesce(n, 0)) END
 $$;
 
--- Audio and photos, by what the uploader declared or the file is named.
+-- Audio and photos: the family media processing found (0004), else
+-- what the uploader declared or the file is named.
 CREATE FUNCTION vh_entry_has(e_id bigint, what text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
 	SELECT EXISTS (SELECT 1 FROM media m WHERE m.entry_id = e_id AND
-	    CASE what
-	    WHEN 'audio' THEN m.declared_type LIKE 'audio/%' OR m.filename ~*
+	    CASE WHEN m.family IS NOT NULL THEN
+		m.family = CASE what WHEN 'audio' THEN 'audio' ELSE 'image' END
+	    WHEN what = 'audio' THEN m.declared_type LIKE 'audio/%' OR m.filename ~*
 		'\.(opus|ogg|oga|m4a|mp3|wav|aac|amr|3gp|flac|webm)$'
 	    ELSE m.declared_type LIKE 'image/%' OR m.filename ~*
 		'\.(jpe?g|png|heic|heif|webp|gif|tiff?)$' END)
+$$;
+
+-- Whether the viewer may read an entry's words verbatim: a story whose
+-- consent is analysis_only is counted and searched, never shown to
+-- analysts (the consent table arrives with 0007; resolved at run time).
+CREATE FUNCTION vh_verbatim_sql(f jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN f->>'role' IN ('admin', 'moderator') THEN 'true'
+	    ELSE 'NOT EXISTS (SELECT 1 FROM consent cs WHERE cs.entry_id = e.id'
+		' AND cs.scope = ''analysis_only'')' END
 $$;
 
 CREATE FUNCTION vh_html_escape(s text) RETURNS text
@@ -439,7 +451,7 @@ BEGIN
 	SELECT jsonb_build_object(
 	    'items', coalesce(jsonb_agg(jsonb_build_object(
 		'id', e.id, 'kind', e.kind, 'status', e.status, 'title', e.title,
-		'snippet', %5$s,
+		'snippet', CASE WHEN %8$s THEN %5$s END,
 		'occurred_at', e.occurred_at, 'created_at', e.created_at,
 		'area', CASE WHEN e.area_code IS NOT NULL THEN jsonb_build_object(
 		    'code', e.area_code, 'name', a.name) END,
@@ -461,7 +473,7 @@ BEGIN
 		'e.body || '' '' || e.transcript), %s, ''StartSel=<mark>, '
 		'StopSel=</mark>, MaxFragments=2, MaxWords=25, MinWords=8'')', tsq)
 	    ELSE 'vh_html_escape(left(e.body, 240))' END,
-	    lim, CASE WHEN rel THEN 'r' ELSE 't' END) INTO page;
+	    lim, CASE WHEN rel THEN 'r' ELSE 't' END, vh_verbatim_sql(f)) INTO page;
 	res := jsonb_build_object('items', page->'items',
 	    'next_cursor', CASE WHEN page->'next' <> 'null' THEN
 		vh_cursor_encode(page->'next') END,
@@ -480,7 +492,9 @@ DECLARE
 BEGIN
 	EXECUTE format($q$
 	SELECT jsonb_build_object('id', e.id, 'kind', e.kind, 'status', e.status,
-	    'title', e.title, 'text', e.body, 'transcript', e.transcript,
+	    'title', e.title, 'verbatim', %3$s,
+	    'text', CASE WHEN %3$s THEN e.body END,
+	    'transcript', CASE WHEN %3$s THEN e.transcript END,
 	    'occurred_at', e.occurred_at, 'created_at', e.created_at,
 	    'updated_at', e.updated_at,
 	    'area', CASE WHEN e.area_code IS NOT NULL THEN jsonb_build_object(
@@ -492,14 +506,15 @@ BEGIN
 	    'media', coalesce((SELECT jsonb_agg(jsonb_build_object('id', m.id,
 		'filename', m.filename, 'declared_type', m.declared_type,
 		'size', m.size, 'sha256', m.blob_sha256, 'status', m.status,
-		'href', '/api/v1/media/' || m.id || '/original') ORDER BY m.id)
+		'href', '/api/v1/media/' || m.id, 'original', '/api/v1/media/' || m.id || '/original') ORDER BY m.id)
 		FROM media m WHERE m.entry_id = e.id), '[]'))
 	  FROM entry e LEFT JOIN area a ON a.code = e.area_code
 	  LEFT JOIN area w ON w.code = e.wijk_code
 	  LEFT JOIN collection c ON c.id = e.collection_id
-	 WHERE e.id = %s AND %s$q$, id,
+	 WHERE e.id = %1$s AND %2$s$q$, id,
 	    vh_search_where(f - ARRAY['q', 'area', 'theme', 'kind', 'status',
-	    'collection', 'from', 'to', 'has_audio', 'has_photo'])) INTO r;
+	    'collection', 'from', 'to', 'has_audio', 'has_photo']),
+	    vh_verbatim_sql(f)) INTO r;
 	RETURN r;
 END $$;
 
@@ -625,12 +640,14 @@ LANGUAGE sql STABLE AS $$
 	SELECT e.id, e.kind, e.status, e.occurred_at, e.created_at,
 	    e.area_code, a.name AS area_name, e.wijk_code, w.name AS wijk_name,
 	    c.slug AS collection, array_to_string(e.themes, ';') AS themes,
-	    e.title, e.body AS text, e.transcript,
+	    e.title, CASE WHEN %2$s THEN e.body END AS text,
+	    CASE WHEN %2$s THEN e.transcript END AS transcript,
 	    (SELECT count(*) FROM media m WHERE m.entry_id = e.id) AS media
 	  FROM entry e LEFT JOIN area a ON a.code = e.area_code
 	  LEFT JOIN area w ON w.code = e.wijk_code
 	  LEFT JOIN collection c ON c.id = e.collection_id
-	 WHERE %s ORDER BY e.sort_at DESC, e.id DESC$q$, vh_search_where(f))
+	 WHERE %1$s ORDER BY e.sort_at DESC, e.id DESC$q$, vh_search_where(f),
+	    vh_verbatim_sql(f))
 $$;
 
 -- Buurten as a GeoJSON FeatureCollection: entries matching f counted per

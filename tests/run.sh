@@ -51,6 +51,19 @@ if [ "$e2e_only" = 0 ]; then
 		echo "$name: $out"
 		record "$name" $rc
 	done
+
+	echo "== fuzz smoke (libFuzzer, 10 s per target)"
+	out=$(sh tests/fuzz/run.sh --smoke 10 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^\([0-9]* passed, [0-9]* failed\)$/fuzz smoke: \1/'
+	n=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -n 1)
+	f=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -n 1)
+	pass=$((pass + ${n:-0}))
+	fail=$((fail + ${f:-0}))
+	if [ $rc -ne 0 ]; then
+		[ "${f:-0}" -eq 0 ] && fail=$((fail + 1))
+		failed="$failed fuzz-smoke"
+	fi
 fi
 
 echo "== end-to-end tests"

@@ -24,5 +24,8 @@ int	ctl_token(struct ctl *, int, char **);
 int	ctl_collection(struct ctl *, int, char **);
 int	ctl_import_areas(struct ctl *, int, char **);
 int	ctl_import_indicators(struct ctl *, int, char **);
+int	ctl_user(struct ctl *, int, char **);
+int	ctl_audit(struct ctl *, int, char **);
+int	ctl_purge(struct ctl *, int, char **);
 
 #endif

@@ -109,17 +109,21 @@ static int
 token_list(struct ctl *c, int argc, char **argv)
 {
 	PGresult *r = q(c, "SELECT t.id, a.name, a.role, t.label, t.created_at::date,"
-	    " coalesce(t.expires_at::text, '-'), coalesce(t.last_used_at::text, '-'),"
-	    " CASE WHEN t.revoked_at IS NULL THEN 'active' ELSE 'revoked' END"
+	    " coalesce(to_char(t.expires_at, 'YYYY-MM-DD HH24:MI'), 'never'),"
+	    " coalesce(to_char(t.last_used_at, 'YYYY-MM-DD HH24:MI'), '-'),"
+	    " CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'"
+	    " WHEN t.expires_at <= now() THEN 'expired'"
+	    " WHEN a.disabled THEN 'disabled' ELSE 'active' END"
 	    " FROM api_token t JOIN account a ON a.id = t.account_id ORDER BY t.id",
 	    0, NULL);
 
-	printf("%-5s %-16s %-12s %-8s %-11s %s\n", "id", "user", "role", "state",
-	    "created", "last used");
+	printf("%-5s %-16s %-12s %-8s %-11s %-17s %-17s %s\n", "id", "user",
+	    "role", "state", "created", "expires", "last used", "label");
 	for (int i = 0; i < PQntuples(r); i++)
-		printf("%-5s %-16s %-12s %-8s %-11s %s\n", PQgetvalue(r, i, 0),
-		    PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 7),
-		    PQgetvalue(r, i, 4), PQgetvalue(r, i, 6));
+		printf("%-5s %-16s %-12s %-8s %-11s %-17s %-17s %s\n",
+		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		    PQgetvalue(r, i, 7), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+		    PQgetvalue(r, i, 6), PQgetvalue(r, i, 3));
 	PQclear(r);
 	return (0);
 }

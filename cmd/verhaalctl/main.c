@@ -20,10 +20,13 @@ static const struct {
 	const char	*usage;
 } commands[] = {
 	{ "migrate", ctl_migrate, "migrate [--status]" },
-	{ "token", ctl_token, "token create --user NAME [--role ROLE] | revoke ID | list" },
+	{ "token", ctl_token, "token create --user NAME [--role ROLE] [--expires '90 days'] | revoke ID | list" },
 	{ "collection", ctl_collection, "collection create --slug SLUG --title TITLE | list" },
 	{ "import-areas", ctl_import_areas, "import-areas FILE..." },
 	{ "import-indicators", ctl_import_indicators, "import-indicators FILE..." },
+	{ "user", ctl_user, "user add NAME --role ROLE | passwd NAME | disable NAME | enable NAME | list" },
+	{ "audit", ctl_audit, "audit [--since T] [--until T] [--actor NAME] [--action A] [--object TYPE[:ID]] [--limit N]" },
+	{ "purge", ctl_purge, "purge [--dry-run]" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -20,6 +20,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
+#include "vh_routes.h"
 
 extern char **environ;
 
@@ -34,11 +35,24 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: verhaald [-n] [-c file] [--get key]\n"
-	    "  -c file    configuration file (default: built-in defaults)\n"
-	    "  -n         check the configuration and exit\n"
-	    "  --get key  print the effective value of a key and exit\n");
+	    "usage: verhaald [-n] [-c file] [--get key] [--routes] [--jobs-only]\n"
+	    "  -c file      configuration file (default: built-in defaults)\n"
+	    "  -n           check the configuration and exit\n"
+	    "  --get key    print the effective value of a key and exit\n"
+	    "  --routes     print the route table (method, path, access) and exit\n"
+	    "  --jobs-only  run media runners only, no HTTP server\n");
 	exit(2);
+}
+
+/* One line of --routes: "METHOD PATTERN ACCESS". */
+static void
+print_route(enum vh_http_method m, const char *pattern, unsigned access,
+    void *arg)
+{
+	char *a = vh_route_access_name(access);
+
+	printf("%-7s %-40s %s\n", vh_route_method_name(m), pattern, a);
+	free(a);
 }
 
 static void
@@ -141,6 +155,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "get", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "routes", no_argument, NULL, 'r' },
+		{ "jobs-only", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon		 d = { 0 };
@@ -148,7 +164,7 @@ main(int argc, char **argv)
 	struct event		*sigs[4];
 	const char		*get = NULL;
 	char			*err = NULL, *v;
-	bool			 check = false, later = false;
+	bool			 check = false, later = false, jobs_only = false;
 	int			 ch, port;
 
 	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
@@ -156,6 +172,11 @@ main(int argc, char **argv)
 		case 'c': d.config_path = optarg; break;
 		case 'n': check = true; break;
 		case 'g': get = optarg; break;
+		case 'r':
+			/* The table itself, for docs and the access-matrix test. */
+			vh_routes_each(print_route, NULL);
+			return (0);
+		case 'j': jobs_only = true; break;
 		default: usage();
 		}
 	}
@@ -193,8 +214,14 @@ main(int argc, char **argv)
 		return (1);
 	d.base = event_base_new();
 	if ((d.app = vh_app_new(d.base, cfg, &err)) == NULL ||
-	    vh_app_start(d.app, &port, &err) != 0) {
+	    (!jobs_only && vh_app_start(d.app, &port, &err) != 0) ||
+	    vh_app_start_jobs(d.app, &err) != 0) {
 		vh_log_error("%s", err);
+		return (1);
+	}
+	if (jobs_only && cfg->media_runners == 0) {
+		vh_log_error("--jobs-only with media_runners = 0 has nothing "
+		    "to do");
 		return (1);
 	}
 	if (later)
@@ -204,8 +231,12 @@ main(int argc, char **argv)
 	sigs[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
 	for (int i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	vh_log_info("listening on http://%s:%d/ (data in %s)",
-	    cfg->listen_address, port, cfg->data_dir);
+	if (jobs_only)
+		vh_log_info("running media jobs only (data in %s)",
+		    cfg->data_dir);
+	else
+		vh_log_info("listening on http://%s:%d/ (data in %s)",
+		    cfg->listen_address, port, cfg->data_dir);
 	vh_config_free(cfg);
 
 	event_base_dispatch(d.base);

@@ -10,7 +10,8 @@ libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libheif-dev libebur128-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
-sox libsox-fmt-base zip python3"
+sox libsox-fmt-base zip python3 opus-tools
+clang libclang-rt-14-dev nginx-light wrk"
 
 missing=""
 for p in $PKGS; do
@@ -35,11 +36,15 @@ if ! command -v npm >/dev/null 2>&1; then
 	$sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 
-# The end-to-end tests' npm packages (tus-js-client and the like).
-cd "$(dirname "$0")/../../tests/e2e"
-if [ -f package.json ] && [ ! -d node_modules ] ||
-   [ package.json -nt node_modules ]; then
-	echo "deps: installing npm packages for tests/e2e"
-	npm install --no-audit --no-fund --loglevel=error >/dev/null
-	touch node_modules
-fi
+# The npm packages of the end-to-end tests (tus-js-client and the like)
+# and of make bench (@tus/server as a peer), each directory on its own.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+for d in tests/e2e tests/bench; do
+	[ -f "$top/$d/package.json" ] || continue
+	if [ ! -d "$top/$d/node_modules" ] ||
+	   [ "$top/$d/package.json" -nt "$top/$d/node_modules" ]; then
+		echo "deps: installing npm packages for $d"
+		(cd "$top/$d" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+		touch "$top/$d/node_modules"
+	fi
+done

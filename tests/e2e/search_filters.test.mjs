@@ -79,7 +79,8 @@ test('every filter: area (gemeente, wijk with its buurten, buurt), theme, kind, 
   assert.equal(one.status, 200);
   assert.equal(one.body.area.code, 'BU03440111');
   assert.equal(one.body.media.length, 1);
-  assert.equal(one.body.media[0].href, `/api/v1/media/${one.body.media[0].id}/original`);
+  assert.equal(one.body.media[0].href, `/api/v1/media/${one.body.media[0].id}`);
+  assert.equal(one.body.media[0].original, `/api/v1/media/${one.body.media[0].id}/original`);
 });
 
 test('rights: analysts see published entries only, field workers their own', async () => {
@@ -103,6 +104,18 @@ test('rights: analysts see published entries only, field workers their own', asy
   // Export follows the same rights.
   const csv = (await s.get('an', '/api/v1/exports/entries.csv?collection=rights')).body;
   assert.equal(csv.trim().split('\n').length, 2);
+  assert.match(csv, /openbaar verslag/);
+  // analysis_only consent: counted and searched, never shown verbatim to analysts.
+  s.sql(`INSERT INTO consent (entry_id, scope, text_version, language) VALUES (${pub}, 'analysis_only', '1', 'nl')`);
+  let r = await s.get('an', '/api/v1/entries?collection=rights&q=verslag');
+  assert.deepEqual(ids(r), [pub]);
+  assert.equal(r.body.items[0].snippet, null);
+  r = await s.get('an', `/api/v1/entries/${pub}`);
+  assert.equal(r.body.text, null);
+  assert.equal(r.body.verbatim, false);
+  assert.doesNotMatch((await s.get('an', '/api/v1/exports/entries.csv?collection=rights')).body, /openbaar verslag/);
+  r = await s.get('mo', `/api/v1/entries/${pub}`);
+  assert.equal(r.body.text, 'openbaar verslag');
 });
 
 test('facets per theme, wijk and kind, with counts below k shown as "<5"', async () => {

@@ -1,8 +1,9 @@
 // GET and HEAD of a stored original (/api/v1/media/{id}/original): ETag,
 // 304, single ranges byte for byte, 416, the safety headers, and who may
-// read it.
+// read it: the original is sealed, so only admins, with a stated reason.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { ctl } from './lib/harness.mjs';
 import {
   RawConn, assertProblem, entryPart, postEntry, fieldworkerToken, migratedStore,
   withDaemon, sha256, randomFile,
@@ -14,8 +15,12 @@ before(() => { ({ db, dataDir } = migratedStore()); });
 
 const N = 300000;
 
+function adminToken(dbUrl, name) {
+  return ctl(dbUrl, 'token', 'create', '--user', name, '--role', 'admin').trim().split('\n').pop();
+}
+
 async function get(d, id, token, headers = {}, method = 'GET') {
-  const h = { ...headers };
+  const h = { 'X-Access-Reason': 'e2e test of file serving', ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
   const r = await fetch(`${d.url}/api/v1/media/${id}/original`, { method, headers: h });
   const body = Buffer.from(await r.arrayBuffer());
@@ -29,10 +34,11 @@ function safetyHeaders(r, what) {
 }
 
 test('a stored original: ETag, If-None-Match 304, ranges 206 byte-exact, 416, HEAD, attachment', () => withDaemon({ databaseUrl: db, dataDir }, async (d) => {
-  const owner = fieldworkerToken(db, 'files-owner');
+  const uploader = fieldworkerToken(db, 'files-owner');
+  const owner = adminToken(db, 'files-admin');
   const data = randomFile(N);
   const hex = sha256(data);
-  const up = await postEntry(d.url, owner, [entryPart({ kind: 'visit', title: 'bytes' }),
+  const up = await postEntry(d.url, uploader, [entryPart({ kind: 'visit', title: 'bytes' }),
     { name: 'f', filename: 'opname.bin', type: 'application/octet-stream', data }]);
   assert.equal(up.status, 201, up.text);
   const id = up.json.media[0].id;
@@ -92,7 +98,7 @@ test('a stored original: ETag, If-None-Match 304, ranges 206 byte-exact, 416, HE
   const c = new RawConn(d.url);
   try {
     await c.connected;
-    const h = (extra) => `GET /api/v1/media/${id}/original HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${owner}\r\n${extra}\r\n`;
+    const h = (extra) => `GET /api/v1/media/${id}/original HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${owner}\r\nX-Access-Reason: raw socket test\r\n${extra}\r\n`;
     await c.write(h('Range: bytes=1000-1999\r\n') + h(''));
     const a = await c.readResponse();
     assert.equal(a.status, 206);
@@ -103,9 +109,10 @@ test('a stored original: ETag, If-None-Match 304, ranges 206 byte-exact, 416, HE
   } finally { c.destroy(); }
 }));
 
-test('only the uploader reads an original: no token 401, another field worker 403 or 404, unknown id 404', () => withDaemon({ databaseUrl: db, dataDir }, async (d) => {
+test('only admins read an original, with a reason: no token 401, the uploader and another field worker 403, no reason 400, unknown id 404', () => withDaemon({ databaseUrl: db, dataDir }, async (d) => {
   const owner = fieldworkerToken(db, 'files-owner2');
   const other = fieldworkerToken(db, 'files-other');
+  const admin = adminToken(db, 'files-admin2');
   const data = randomFile(5000);
   const up = await postEntry(d.url, owner, [entryPart({ kind: 'story', title: 'privé' }),
     { name: 'f', filename: 'p.bin', data }]);
@@ -124,9 +131,13 @@ test('only the uploader reads an original: no token 401, another field worker 40
   assert.ok([403, 404].includes(r.status), `another field worker, HEAD: ${r.status}`);
   assert.equal(r.headers.get('etag'), null, 'HEAD does not leak the ETag');
 
-  r = await get(d, '987654321', owner);
-  assertProblem(r, 404, 'unknown media');
   r = await get(d, id, owner);
+  assertProblem(r, 403, 'the uploader no longer reads the sealed original');
+  r = await get(d, id, admin, { 'X-Access-Reason': '' });
+  assertProblem(r, 400, 'an admin without a reason');
+  r = await get(d, '987654321', admin);
+  assertProblem(r, 404, 'unknown media');
+  r = await get(d, id, admin);
   assert.equal(r.status, 200);
   assert.ok(r.body.equals(data));
 }));

@@ -50,7 +50,7 @@ test('curl submits a story with a JSON part and two files: 201, both media durab
   writeFileSync(entryFile, JSON.stringify({
     kind: 'story', title: 'De brug bij de Weerdsluis', text: 'Hier speelden wij vroeger.',
     occurred_at: '1978-06-01T12:00:00Z', themes: ['spelen', 'water'],
-    consent: { publish: true, recording: true },
+    consent: { scope: 'publish', version: '1', language: 'nl' },
   }));
   const spool0 = filesUnder(path.join(d.dataDir, 'spool'));
   const r = await curl(['-H', `Authorization: Bearer ${token()}`,
@@ -170,7 +170,7 @@ test('a resident submits through the collection link with its secret; a wrong se
   const secret = collectionSecret(db, 'wijkverhalen-noord', 'Wijkverhalen Noord');
   assert.ok(secret.length >= 16, 'a secret of some length');
   const photo = readFileSync(path.join(fixtures, 'b.jpg'));
-  const parts = [entryPart({ kind: 'story', title: 'Mijn straat', consent: { publish: true } }),
+  const parts = [entryPart({ kind: 'story', title: 'Mijn straat', consent: { scope: 'publish', version: '1', language: 'nl' } }),
     { name: 'photo', filename: 'straat.jpg', type: 'image/jpeg', data: photo }];
 
   let r = await postEntry(d.url, null, parts, { path: `/api/v1/collections/wijkverhalen-noord/uploads?key=${encodeURIComponent(secret)}` });
@@ -206,7 +206,7 @@ test('a resident submits through the collection link with its secret; a wrong se
 test('resident uploads beyond resident_upload_rate get 429 with Retry-After', () => daemon(async (d) => {
   const secret = collectionSecret(db, 'rate-test', 'Rate test');
   const link = `/api/v1/collections/rate-test/uploads?key=${encodeURIComponent(secret)}`;
-  const parts = (i) => [entryPart({ kind: 'story', title: `verhaal ${i}` }),
+  const parts = (i) => [entryPart({ kind: 'story', title: `verhaal ${i}`, consent: { scope: 'analysis_only', version: '1', language: 'nl' } }),
     { name: 'note', filename: `n${i}.txt`, type: 'text/plain', data: Buffer.from(`note ${i}\n`) }];
   for (let i = 0; i < 3; i++) {
     const r = await postEntry(d.url, null, parts(i), { path: link });

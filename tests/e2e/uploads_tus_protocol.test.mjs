@@ -258,7 +258,7 @@ test('a resident creates through the collection link; the upload URL is the capa
   const secret = collectionSecret(db, 'tus-buurt', 'Tus buurt');
   const data = randomFile(200000);
   const r = await fetch(`${d.url}/api/v1/collections/tus-buurt/uploads?key=${encodeURIComponent(secret)}`, {
-    method: 'POST', headers: tusHeaders(null, { 'Upload-Length': String(data.length), 'Upload-Metadata': tusMetadata(meta()) }) });
+    method: 'POST', headers: tusHeaders(null, { 'Upload-Length': String(data.length), 'Upload-Metadata': tusMetadata(meta({ consent: JSON.stringify({ scope: 'publish', version: '1', language: 'nl' }) })) }) });
   assert.equal(r.status, 201, await r.text());
   const loc = new URL(r.headers.get('location'), d.url).href;
   const p = await tusPatch(loc, null, 0, data);

@@ -206,7 +206,9 @@ test_formats(void **state)
 		printf("  %-15s %-24s %-8s %6lld ms  in %6.1f LUFS "
 		    "gain %+5.1f dB\n", names[i], r.in_format, r.in_codec,
 		    (long long)r.duration_ms, r.loudness_in_lufs, r.gain_db);
-		assert_true(fabs(r.loudness_out_lufs + 18) < 1.0);
+		if (fabs(r.loudness_out_lufs + 18) >= 1.0)
+			fail_msg("%s: out %.2f LUFS, want -18 +- 1", names[i],
+			    r.loudness_out_lufs);
 	}
 }
 
@@ -246,6 +248,70 @@ test_renditions(void **state)
 }
 
 /* A whisper and a shout both come out at -18 LUFS, peaks under -1 dBTP. */
+/* RMS (dBFS) of [from_ms, to_ms) of path as ffmpeg decodes it. */
+static double
+rms_db(const char *path, int from_ms, int to_ms)
+{
+	char	 cmd[512];
+	float	 buf[4800];
+	double	 sum = 0;
+	size_t	 n, count = 0;
+	FILE	*f;
+
+	snprintf(cmd, sizeof(cmd), "ffmpeg -v error -i '%s' -ss %.3f -t %.3f "
+	    "-f f32le -ac 1 -ar 48000 -", path, from_ms / 1000.0,
+	    (to_ms - from_ms) / 1000.0);
+	assert_non_null(f = popen(cmd, "r"));
+	while ((n = fread(buf, sizeof(float), 4800, f)) > 0)
+		for (size_t i = 0; i < n; i++, count++)
+			sum += (double)buf[i] * buf[i];
+	assert_int_equal(pclose(f), 0);
+	assert_true(count > 0);
+	return (sum > 0 ? 10 * log10(sum / count) : -200.0);
+}
+
+/* Redaction: muted ranges are silent in both renditions, the rest is not. */
+static void
+test_mute(void **state)
+{
+	struct vh_audio_limits	 l;
+	struct vh_audio_result	 res;
+	struct vh_audio_range	 r[2] = { { 2000, 3500 }, { 5000, 5400 } };
+	char			 outs[2][256], tone[256];
+	char			*err = NULL;
+	double			 in, out;
+
+	(void)state;
+	snprintf(outs[0], sizeof outs[0], "%s", at("mute.opus"));
+	snprintf(outs[1], sizeof outs[1], "%s", at("mute.m4a"));
+	snprintf(tone, sizeof tone, "%s", at("tone.wav"));
+	sh("sox -n -r 44100 -c 2 %s synth 7 sine 440 gain -12", tone);
+	vh_audio_limits_default(&l);
+	l.mute = r;
+	l.nmute = 2;
+	assert_int_equal(vh_audio_transcode(tone, outs[0], outs[1],
+	    at("mute.json"), &l, &res, &err), 0);
+	assert_null(err);
+	assert_int_equal(res.duration_ms, 7000);
+	for (int i = 0; i < 2; i++) {
+		/* A few ms at each edge belong to the codecs' windows. */
+		out = rms_db(outs[i], 2030, 3470);
+		in = rms_db(outs[i], 500, 1900);
+		print_message("%s: muted %.1f dBFS, kept %.1f dBFS\n", outs[i],
+		    out, in);
+		assert_true(out < -60.0);
+		assert_true(in > -30.0);
+		assert_true(rms_db(outs[i], 5030, 5370) < -60.0);
+		assert_true(rms_db(outs[i], 3600, 4900) > -30.0);
+	}
+	/* Without the ranges, the same stretch is loud. */
+	l.mute = NULL;
+	l.nmute = 0;
+	assert_int_equal(vh_audio_transcode(tone, outs[0], NULL, NULL,
+	    &l, &res, &err), 0);
+	assert_true(rms_db(outs[0], 2030, 3470) > -30.0);
+}
+
 static void
 test_loudness(void **state)
 {
@@ -476,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_renditions),
 		cmocka_unit_test(test_loudness),
+		cmocka_unit_test(test_mute),
 		cmocka_unit_test(test_downmix),
 		cmocka_unit_test(test_peaks),
 		cmocka_unit_test(test_hostile),

@@ -71,6 +71,9 @@ export function startDaemon({ databaseUrl, env = {}, dataDir, port = 0, args = [
     VERHAAL_LISTEN_PORT: String(port),
     VERHAAL_DATA_DIR: dataDir,
     VERHAAL_LOG_LEVEL: 'debug',
+    // Media runners would classify (and quarantine) the random bytes other
+    // tests upload: only tests that ask for them (tests/e2e/lib/media.mjs) run them.
+    VERHAAL_MEDIA_RUNNERS: '0',
     ...env,
   };
   for (const k of Object.keys(fullEnv)) if (fullEnv[k] === null) delete fullEnv[k];

@@ -1,0 +1,369 @@
+/*
+ * Moderation: POST /api/v1/entries/{id}/publish, /reject and /redact, for
+ * moderators and admins. Publishing and rejecting are one conditional
+ * UPDATE with its moderation row. Redaction rewrites the entry's title
+ * and text in one transaction (the search index is a generated column of
+ * the row, so it follows), and re-encodes a recording's Opus and AAC
+ * renditions and peaks from the sealed original with the given ranges
+ * silent; the new blobs replace the old ones, which are removed unless
+ * another row uses them. Each redaction is logged by position, never by
+ * the words removed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_blobstore.h"
+#include "vh_body.h"
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_redact.h"
+#include "vh_redact_audio.h"
+#include "vh_xmalloc.h"
+
+enum action { A_PUBLISH, A_REJECT, A_REDACT };
+
+struct mod_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	struct vh_principal	 who;
+	enum action		 action;
+	char			 id[24], account[24];
+	json_t			*body;
+	int			 status;
+	char			*ptype, *detail;
+	json_t			*result;
+};
+
+static void
+job_free(void *arg)
+{
+	struct mod_job *j = arg;
+
+	json_decref(j->body);
+	json_decref(j->result);
+	free(j->ptype);
+	free(j->detail);
+	free(j);
+}
+
+static void
+job_error(struct mod_job *j, int status, const char *type, char *detail)
+{
+	if (j->status != 0) {
+		free(detail);
+		return;
+	}
+	j->status = status;
+	j->ptype = vh_xstrdup(type);
+	j->detail = detail;
+}
+
+/* 404 or 409, for an UPDATE that matched nothing. */
+static void
+explain_miss(struct mod_job *j, PGconn *db, const char *wanted)
+{
+	const char	*params[1] = { j->id };
+	PGresult	*r;
+	char		*err = NULL;
+
+	if ((r = vh_db_exec(db, "SELECT status FROM entry WHERE id = $1", 1,
+	    params, &err)) == NULL) {
+		job_error(j, 503, "unavailable", err);
+		return;
+	}
+	if (PQntuples(r) == 0)
+		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+	else
+		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
+		    "%s", j->id, wanted));
+	PQclear(r);
+}
+
+static void
+decide(struct mod_job *j, PGconn *db)
+{
+	const char	*reason = json_string_value(json_object_get(j->body,
+			    "reason"));
+	const char	*params[5];
+	PGresult	*r;
+	char		*err = NULL;
+
+	params[0] = j->id;
+	params[1] = j->action == A_PUBLISH ? "published" : "rejected";
+	params[2] = j->who.account_id != 0 ? j->account : NULL;
+	params[3] = j->action == A_PUBLISH ? "publish" : "reject";
+	params[4] = reason != NULL ? reason : "";
+	r = vh_db_exec(db,
+	    "WITH u AS (UPDATE entry SET status = $2, updated_at = now()"
+	    " WHERE id = $1 AND status <> $2 RETURNING id, status),"
+	    " m AS (INSERT INTO moderation (entry_id, account_id, action,"
+	    " reason) SELECT id, $3, $4, $5 FROM u)"
+	    " SELECT json_build_object('id', id, 'status', status) FROM u",
+	    5, params, &err);
+	if (r == NULL) {
+		job_error(j, 503, "unavailable", err);
+		return;
+	}
+	if (PQntuples(r) == 1)
+		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	else
+		explain_miss(j, db, params[1]);
+	PQclear(r);
+	if (j->result != NULL && reason != NULL)
+		json_object_set_new(j->result, "reason", json_string(reason));
+}
+
+/* Spans as logged: positions and replacements only. */
+static json_t *
+spans_log(const struct vh_redact_span *s, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:I, s:I, s:s}", "start",
+		    (json_int_t)s[i].start, "end", (json_int_t)s[i].end,
+		    "replacement", s[i].replacement != NULL ? s[i].replacement :
+		    VH_REDACT_MARK));
+	return (a);
+}
+
+/* Redacts title and text in one transaction. */
+static int
+redact_text(struct mod_job *j, PGconn *db)
+{
+	static const char *fields[2] = { "title", "text" };
+	struct vh_redact_span	*spans[2] = { NULL, NULL };
+	size_t			 n[2] = { 0, 0 };
+	char			*text[2] = { NULL, NULL }, *why = NULL, *err = NULL;
+	char			*log_s = NULL;
+	const char		*params[5];
+	json_t			*log = json_object();
+	PGresult		*r = NULL;
+	int			 rc = VH_EINVAL;
+
+	for (int f = 0; f < 2; f++) {
+		json_t *l = json_object_get(j->body, fields[f]);
+
+		if (l != NULL && vh_redact_spans_parse(l, &spans[f], &n[f],
+		    &why) != 0) {
+			job_error(j, 422, "invalid-redaction", vh_xasprintf("%s: "
+			    "%s", fields[f], why));
+			free(why);
+			goto out;
+		}
+	}
+	if (n[0] == 0 && n[1] == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, &err)) == NULL)
+		goto dberr;
+	PQclear(r);
+	params[0] = j->id;
+	if ((r = vh_db_exec(db, "SELECT title, body FROM entry WHERE id = $1"
+	    " FOR UPDATE", 1, params, &err)) == NULL)
+		goto dberr;
+	if (PQntuples(r) != 1) {
+		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		goto rollback;
+	}
+	for (int f = 0; f < 2; f++) {
+		if (vh_redact_text(PQgetvalue(r, 0, f), spans[f], n[f], &text[f],
+		    &why) != 0) {
+			job_error(j, 422, "invalid-redaction", vh_xasprintf("%s: "
+			    "%s", fields[f], why));
+			free(why);
+			goto rollback;
+		}
+		if (n[f] > 0)
+			json_object_set_new(log, fields[f],
+			    spans_log(spans[f], n[f]));
+	}
+	PQclear(r);
+	log_s = json_dumps(log, JSON_COMPACT);
+	params[1] = text[0];
+	params[2] = text[1];
+	params[3] = j->who.account_id != 0 ? j->account : NULL;
+	params[4] = log_s;
+	r = vh_db_exec(db, "WITH u AS (UPDATE entry SET title = $2, body = $3,"
+	    " updated_at = now() WHERE id = $1 RETURNING id)"
+	    " INSERT INTO redaction (entry_id, account_id, actor, kind, spans)"
+	    " SELECT id, $4, (SELECT name FROM account WHERE id = $4), 'text',"
+	    " $5::jsonb FROM u", 5, params, &err);
+	if (r == NULL)
+		goto dberr;
+	PQclear(r);
+	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, &err)) == NULL)
+		goto dberr;
+	rc = 0;
+	goto out;
+dberr:
+	job_error(j, 503, "unavailable", err);
+rollback:
+	PQclear(PQexec(db, "ROLLBACK"));
+out:
+	PQclear(r);
+	for (int f = 0; f < 2; f++) {
+		free(spans[f]);
+		free(text[f]);
+	}
+	free(log_s);
+	json_decref(log);
+	return (rc);
+}
+
+static void
+redact(struct mod_job *j, PGconn *db)
+{
+	const char	*params[1] = { j->id };
+	json_t		*a, *item, *done = json_array();
+	PGresult	*r;
+	char		*err = NULL;
+	size_t		 i;
+	int		 status;
+
+	if (redact_text(j, db) != 0)
+		goto out;
+	json_array_foreach(json_object_get(j->body, "audio"), i, item) {
+		a = NULL;
+		status = vh_redact_audio(db, vh_app_blobstore(j->app), j->id,
+		    json_object_get(item, "media"), json_object_get(item, "mute"),
+		    &j->who, &a, &err);
+		if (status != 0) {
+			job_error(j, status, status == 422 ? "invalid-redaction" :
+			    status == 404 ? "not-found" : status == 409 ?
+			    "conflict" : status == 501 ? "not-implemented" :
+			    "unavailable", err);
+			goto out;
+		}
+		json_array_append_new(done, a);
+	}
+	if ((r = vh_db_exec(db, "SELECT json_build_object('id', id, 'status',"
+	    " status, 'title', title, 'text', body) FROM entry WHERE id = $1",
+	    1, params, &err)) == NULL) {
+		job_error(j, 503, "unavailable", err);
+		goto out;
+	}
+	if (PQntuples(r) == 1) {
+		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+		json_object_set(j->result, "audio", done);
+	} else
+		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+	PQclear(r);
+out:
+	json_decref(done);
+}
+
+static void
+mod_work(struct vh_worker *w, void *arg)
+{
+	struct mod_job	*j = arg;
+	PGconn		*db;
+	char		*err = NULL;
+
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		job_error(j, 503, "unavailable", err);
+		return;
+	}
+	if (j->action == A_REDACT)
+		redact(j, db);
+	else
+		decide(j, db);
+}
+
+static void
+mod_done(void *arg)
+{
+	struct mod_job *j = arg;
+
+	if (j->status != 0)
+		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
+		    j->detail);
+	else {
+		vh_log_info("req=%s %s %s entry %s", vh_http_req_id(j->req),
+		    j->who.name, j->action == A_PUBLISH ? "published" :
+		    j->action == A_REJECT ? "rejected" : "redacted", j->id);
+		vh_http_respond_json(j->req, 200, json_incref(j->result));
+	}
+	job_free(j);
+}
+
+static void
+on_body(struct vh_http_req *req, json_t *body, void *arg)
+{
+	struct mod_job	*j = arg;
+	const char	*reason = json_string_value(json_object_get(body,
+			    "reason"));
+	json_t		*audio = json_object_get(body, "audio");
+
+	if (j->action == A_REJECT && (reason == NULL || *reason == '\0' ||
+	    strlen(reason) > 2000)) {
+		vh_http_respond_problem(req, 422, "reason-required",
+		    "send {\"reason\": \"why the story is rejected\"} (at most "
+		    "2000 bytes)");
+		job_free(j);
+		return;
+	}
+	if (j->action == A_REDACT && ((audio != NULL && !json_is_array(audio)) ||
+	    (json_object_get(body, "text") == NULL &&
+	    json_object_get(body, "title") == NULL && audio == NULL))) {
+		vh_http_respond_problem(req, 422, "invalid-redaction",
+		    "send {\"text\": [{\"start\", \"end\", \"replacement\"}],"
+		    " \"title\": [...], \"audio\": [{\"media\": id, \"mute\":"
+		    " [[start_ms, end_ms]]}]}");
+		job_free(j);
+		return;
+	}
+	j->body = json_incref(body);
+	vh_pool_submit(vh_app_pool(j->app), mod_work, mod_done, j);
+}
+
+static void
+moderate(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who,
+    enum action action)
+{
+	struct mod_job	*j;
+	const char	*id = vh_route_param(params, "id");
+
+	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
+	    strlen(id) > 18) {
+		vh_http_respond_problem(req, 404, "not-found", "no such entry");
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = app;
+	j->req = req;
+	j->who = *who;
+	j->action = action;
+	snprintf(j->id, sizeof j->id, "%s", id);
+	snprintf(j->account, sizeof j->account, "%" PRId64, who->account_id);
+	vh_body_read_json(req, 256 * 1024, on_body, job_free, j);
+}
+
+void
+vh_api_entry_publish(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	moderate(app, req, params, who, A_PUBLISH);
+}
+
+void
+vh_api_entry_reject(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	moderate(app, req, params, who, A_REJECT);
+}
+
+void
+vh_api_entry_redact(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	moderate(app, req, params, who, A_REDACT);
+}

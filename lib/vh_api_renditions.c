@@ -1,0 +1,247 @@
+/*
+ * What the media jobs made of a file: its description (status, family,
+ * type, duration, dimensions, the reason for a reject) and the derived
+ * renditions (Opus, AAC, peaks, display photo, thumbnail), served inline
+ * with ETag and Range. Staff see every file; a field worker only those
+ * of their own entries. The route table's masks say which roles may ask;
+ * the query here adds the ownership check.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_blobstore.h"
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_serve.h"
+#include "vh_xmalloc.h"
+
+/* The renditions; column names are fixed strings, never input. */
+struct rendition {
+	const char	*name;
+	const char	*column;
+	const char	*ctype;
+	const char	*ext;		/* of the download's file name */
+};
+
+static const struct rendition renditions[] = {
+	{ "audio.opus", "opus_sha256", "audio/ogg; codecs=opus", "opus" },
+	{ "audio.m4a", "m4a_sha256", "audio/mp4", "m4a" },
+	{ "peaks.json", "peaks_sha256", "application/json", "peaks.json" },
+	{ "display.jpg", "display_sha256", "image/jpeg", "display.jpg" },
+	{ "thumb.jpg", "thumb_sha256", "image/jpeg", "thumb.jpg" },
+};
+
+struct rend_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	struct vh_principal	 who;
+	const struct rendition	*rend;		/* NULL: the description */
+	char			*id;
+	int			 status;
+	char			*detail;
+	json_t			*json;
+	int			 fd;
+	int64_t			 size;
+	char			 sha256[65];
+	char			*filename;
+};
+
+/* Field workers see only media of their own entries. */
+#define OWNED " AND ($3::boolean OR e.account_id = $2::bigint)"
+
+static PGresult *
+query(struct vh_worker *w, struct rend_job *j, const char *sql)
+{
+	char		 account[32];
+	const char	*params[3] = { j->id, account, NULL };
+	PGconn		*db;
+	PGresult	*r;
+	char		*err = NULL;
+
+	snprintf(account, sizeof account, "%" PRId64, j->who.account_id);
+	params[2] = j->who.role == VH_ROLE_FIELDWORKER ? "f" : "t";
+	if ((db = vh_worker_db(w, &err)) == NULL ||
+	    (r = vh_db_exec(db, sql, 3, params, &err)) == NULL) {
+		j->status = 503;
+		j->detail = err;
+		return (NULL);
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		j->status = 404;
+		j->detail = vh_xasprintf("no media %s of yours", j->id);
+		return (NULL);
+	}
+	return (r);
+}
+
+static void
+describe_work(struct vh_worker *w, void *arg)
+{
+	struct rend_job	*j = arg;
+	PGresult	*r;
+	json_error_t	 jerr;
+
+	r = query(w, j, "SELECT json_build_object('id', m.id, 'entry_id',"
+	    " m.entry_id, 'status', m.status, 'family', m.family, 'type',"
+	    " m.detected_type, 'declared_type', m.declared_type, 'filename',"
+	    " m.filename, 'size', m.size, 'duration_ms', m.duration_ms,"
+	    " 'width', m.width, 'height', m.height, 'loudness_lufs',"
+	    " m.loudness_lufs, 'taken_at', m.taken_at, 'reason',"
+	    " m.reject_reason, 'processed_at', m.processed_at,"
+	    " 'job', (SELECT json_build_object('state', state, 'attempts',"
+	    " attempts, 'last_error', last_error) FROM job WHERE kind ="
+	    " 'media' AND media_id = m.id),"
+	    " 'links', json_strip_nulls(json_build_object("
+	    " 'self', '/api/v1/media/' || m.id,"
+	    " 'audio.opus', CASE WHEN m.opus_sha256 IS NOT NULL THEN"
+	    " '/api/v1/media/' || m.id || '/audio.opus' END,"
+	    " 'audio.m4a', CASE WHEN m.m4a_sha256 IS NOT NULL THEN"
+	    " '/api/v1/media/' || m.id || '/audio.m4a' END,"
+	    " 'peaks.json', CASE WHEN m.peaks_sha256 IS NOT NULL THEN"
+	    " '/api/v1/media/' || m.id || '/peaks.json' END,"
+	    " 'display.jpg', CASE WHEN m.display_sha256 IS NOT NULL THEN"
+	    " '/api/v1/media/' || m.id || '/display.jpg' END,"
+	    " 'thumb.jpg', CASE WHEN m.thumb_sha256 IS NOT NULL THEN"
+	    " '/api/v1/media/' || m.id || '/thumb.jpg' END)))"
+	    " FROM media m JOIN entry e ON e.id = m.entry_id"
+	    " WHERE m.id = $1::bigint" OWNED);
+	if (r == NULL)
+		return;
+	if ((j->json = json_loads(PQgetvalue(r, 0, 0), 0, &jerr)) == NULL) {
+		j->status = 500;
+		j->detail = vh_xasprintf("media %s: %s", j->id, jerr.text);
+	}
+	PQclear(r);
+}
+
+static void
+file_work(struct vh_worker *w, void *arg)
+{
+	struct rend_job		*j = arg;
+	struct vh_blob_reader	*rd = NULL;
+	PGresult		*r;
+	char			*sql, *base, *dot;
+
+	sql = vh_xasprintf("SELECT m.%s, m.filename FROM media m JOIN entry e"
+	    " ON e.id = m.entry_id WHERE m.id = $1::bigint AND m.status ="
+	    " 'ready' AND m.%s IS NOT NULL" OWNED, j->rend->column,
+	    j->rend->column);
+	r = query(w, j, sql);
+	free(sql);
+	if (r == NULL)
+		return;
+	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
+	/* "story.m4a" becomes "story.opus", "story.thumb.jpg", ... */
+	base = vh_xstrdup(PQgetvalue(r, 0, 1));
+	if ((dot = strrchr(base, '.')) != NULL)
+		*dot = '\0';
+	if (*base == '\0')
+		j->filename = vh_xasprintf("media-%s.%s", j->id, j->rend->ext);
+	else
+		j->filename = vh_xasprintf("%s.%s", base, j->rend->ext);
+	free(base);
+	PQclear(r);
+	if (vh_blobstore_open(vh_app_blobstore(j->app), j->sha256, &rd) != 0 ||
+	    (j->fd = dup(vh_blob_reader_fd(rd))) == -1) {
+		j->status = 404;
+		j->detail = vh_xstrdup("the file is not in the store");
+	} else
+		j->size = vh_blob_reader_size(rd);
+	vh_blob_reader_free(rd);
+}
+
+static void
+rend_done(void *arg)
+{
+	struct rend_job *j = arg;
+
+	if (j->status != 0)
+		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
+		    "not-found" : "unavailable", "%s", j->detail);
+	else if (j->rend == NULL) {
+		vh_http_respond_json(j->req, 200, j->json);
+		j->json = NULL;
+	} else
+		vh_serve_file(j->req, j->fd, j->size, j->sha256,
+		    j->rend->ctype, j->filename, "inline");
+	json_decref(j->json);
+	free(j->id);
+	free(j->detail);
+	free(j->filename);
+	free(j);
+}
+
+static void
+submit(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who,
+    const struct rendition *rend)
+{
+	struct rend_job	*j;
+	const char	*id = vh_route_param(params, "id");
+
+	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
+	    strlen(id) > 18) {
+		vh_http_respond_problem(req, 404, "not-found", "no such media");
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = app;
+	j->req = req;
+	j->who = *who;
+	j->rend = rend;
+	j->id = vh_xstrdup(id);
+	j->fd = -1;
+	vh_pool_submit(vh_app_pool(app), rend == NULL ? describe_work :
+	    file_work, rend_done, j);
+}
+
+void
+vh_api_media_get(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, params, who, NULL);
+}
+
+void
+vh_api_media_opus(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, params, who, &renditions[0]);
+}
+
+void
+vh_api_media_m4a(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, params, who, &renditions[1]);
+}
+
+void
+vh_api_media_peaks(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, params, who, &renditions[2]);
+}
+
+void
+vh_api_media_display(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, params, who, &renditions[3]);
+}
+
+void
+vh_api_media_thumb(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	submit(app, req, params, who, &renditions[4]);
+}

@@ -1,0 +1,126 @@
+/*
+ * POST /api/v1/withdraw: a resident takes a story back with the receipt
+ * code they were shown when they sent it. Public, so every attempt counts
+ * against the caller's address like the upload link does; the code is
+ * hashed and looked up, and the entry erased (vh_erase) before the answer,
+ * which says what was removed.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_body.h"
+#include "vh_erase.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_pool.h"
+#include "vh_ratelimit.h"
+#include "vh_time.h"
+#include "vh_xmalloc.h"
+
+struct withdraw_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	char			*code;
+	int			 rc;
+	int64_t			 entry;
+	json_t			*report;
+	char			*err;
+};
+
+static void
+job_free(void *arg)
+{
+	struct withdraw_job *j = arg;
+
+	free(j->code);
+	json_decref(j->report);
+	free(j->err);
+	free(j);
+}
+
+static void
+withdraw_work(struct vh_worker *w, void *arg)
+{
+	struct withdraw_job	*j = arg;
+	PGconn			*db;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+		j->rc = VH_EDB;
+		return;
+	}
+	if ((j->rc = vh_erase_find_receipt(db, j->code, &j->entry,
+	    &j->err)) != 0)
+		return;
+	j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
+	    VH_ERASE_WITHDRAWN, "resident", &j->report, &j->err);
+}
+
+static void
+withdraw_done(void *arg)
+{
+	struct withdraw_job *j = arg;
+
+	if (j->rc == VH_ENOENT)
+		vh_http_respond_problem(j->req, 404, "unknown-receipt",
+		    "no story is stored under this receipt code; it may have "
+		    "been withdrawn already");
+	else if (j->rc != 0) {
+		vh_log_warnx("req=%s withdraw: %s", vh_http_req_id(j->req),
+		    j->err);
+		vh_http_respond_problem(j->req, 503, "unavailable",
+		    "the story could not be withdrawn right now; nothing was "
+		    "removed, please try again");
+	} else {
+		vh_log_info("req=%s entry %" PRId64 " withdrawn by the resident",
+		    vh_http_req_id(j->req), j->entry);
+		vh_http_add_header(j->req, "Cache-Control", "no-store");
+		vh_http_respond_json(j->req, 200, json_pack("{s:b, s:O}",
+		    "withdrawn", 1, "removed", j->report));
+	}
+	job_free(j);
+}
+
+static void
+withdraw_body(struct vh_http_req *req, json_t *body, void *arg)
+{
+	struct withdraw_job	*j = arg;
+	const char		*code;
+
+	code = json_string_value(json_object_get(body, "receipt"));
+	if (code == NULL || *code == '\0' || strlen(code) >= 128) {
+		vh_http_respond_problem(req, 422, "invalid-receipt",
+		    "send {\"receipt\": \"the code you were given\"}");
+		job_free(j);
+		return;
+	}
+	j->code = vh_xstrdup(code);
+	vh_pool_submit(vh_app_pool(j->app), withdraw_work, withdraw_done, j);
+}
+
+void
+vh_api_withdraw(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct withdraw_job	*j;
+	char			 key[80];
+	int64_t			 retry;
+
+	/* Counted apart from uploads, at the same rate: guessing a code is
+	 * as slow as guessing an upload link. */
+	snprintf(key, sizeof key, "withdraw %s", vh_http_req_peer(req));
+	if (!vh_ratelimit_hit(vh_app_ratelimit(app), key,
+	    vh_app_config(app)->resident_upload_rate, vh_now_ms(), &retry)) {
+		vh_http_add_header(req, "Retry-After", "%lld", (long long)retry);
+		vh_http_respond_problem(req, 429, "rate-limited", "too many "
+		    "attempts from this address; try again in %lld s",
+		    (long long)retry);
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = app;
+	j->req = req;
+	vh_body_read_json(req, 4096, withdraw_body, job_free, j);
+}

@@ -1,0 +1,230 @@
+/*
+ * Consent rules. A scope maps to a set of uses through one table; the
+ * role then widens it for reviewers (admins and moderators must read and
+ * hear a story to publish or redact it) but never for quoting or
+ * publication, which only the resident can allow. Everything else (SQL
+ * scope lists, entry filtering) is derived from that table.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vh_auth.h"
+#include "vh_consent.h"
+#include "vh_error.h"
+#include "vh_xmalloc.h"
+
+#define STAFF_ALL (VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ | \
+	    VH_USE_QUOTE | VH_USE_PLAY)
+
+static const struct {
+	enum vh_consent_scope	 scope;
+	const char		*name;
+	unsigned		 uses;
+} scopes[] = {
+	{ VH_SCOPE_NONE, NULL, STAFF_ALL },
+	{ VH_SCOPE_ANALYSIS_ONLY, "analysis_only",
+	  VH_USE_COUNT | VH_USE_SEARCH },
+	{ VH_SCOPE_QUOTE_ANONYMISED, "quote_anonymised",
+	  VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ | VH_USE_QUOTE },
+	{ VH_SCOPE_AUDIO_TO_STAFF, "audio_to_staff",
+	  VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ | VH_USE_PLAY },
+	{ VH_SCOPE_PUBLISH, "publish", STAFF_ALL | VH_USE_PUBLISH },
+};
+#define NSCOPES (sizeof scopes / sizeof scopes[0])
+
+static const struct {
+	enum vh_consent_use	 use;
+	const char		*name;
+} uses[] = {
+	{ VH_USE_COUNT, "count" },
+	{ VH_USE_SEARCH, "search" },
+	{ VH_USE_READ, "read" },
+	{ VH_USE_QUOTE, "quote" },
+	{ VH_USE_PLAY, "play" },
+	{ VH_USE_PUBLISH, "publish" },
+};
+#define NUSES (sizeof uses / sizeof uses[0])
+
+const char *
+vh_consent_scope_name(enum vh_consent_scope s)
+{
+	for (size_t i = 0; i < NSCOPES; i++)
+		if (scopes[i].scope == s)
+			return (scopes[i].name);
+	return (NULL);
+}
+
+int
+vh_consent_scope_parse(const char *name, enum vh_consent_scope *out)
+{
+	if (name == NULL || *name == '\0') {
+		*out = VH_SCOPE_NONE;
+		return (0);
+	}
+	for (size_t i = 1; i < NSCOPES; i++) {
+		if (strcmp(scopes[i].name, name) == 0) {
+			*out = scopes[i].scope;
+			return (0);
+		}
+	}
+	return (VH_EINVAL);
+}
+
+unsigned
+vh_consent_uses(enum vh_consent_scope s, unsigned role)
+{
+	unsigned u = 0;
+
+	for (size_t i = 0; i < NSCOPES; i++)
+		if (scopes[i].scope == s)
+			u = scopes[i].uses;
+	switch (role) {
+	case VH_ROLE_ADMIN:
+	case VH_ROLE_MODERATOR:
+		/* Reviewing needs the whole story; quoting does not. */
+		return (u | VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ |
+		    VH_USE_PLAY);
+	case VH_ROLE_ANALYST:
+	case VH_ROLE_FIELDWORKER:
+		return (u);
+	default:
+		return (0);
+	}
+}
+
+bool
+vh_consent_allows(enum vh_consent_scope s, unsigned role,
+    enum vh_consent_use use)
+{
+	return ((vh_consent_uses(s, role) & use) == (unsigned)use);
+}
+
+char *
+vh_consent_scopes_sql(char *buf, size_t size, unsigned role,
+    enum vh_consent_use use)
+{
+	size_t	len = 0;
+
+	len += (size_t)snprintf(buf, size, "{");
+	for (size_t i = 0; i < NSCOPES && len < size; i++) {
+		if (!vh_consent_allows(scopes[i].scope, role, use))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    len > 1 ? "," : "",
+		    scopes[i].name != NULL ? scopes[i].name : "\"\"");
+	}
+	if (len < size)
+		snprintf(buf + len, size - len, "}");
+	return (buf);
+}
+
+static bool
+valid_version(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return (false);
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return (false);
+	return (true);
+}
+
+/* BCP 47, the common shapes: "nl", "nl-NL", "zh-Hant-TW" (at most three
+ * subtags after the language, as the schema's CHECK says). */
+static bool
+valid_language(const char *s)
+{
+	size_t	n, parts = 0;
+
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+	if (n < 2 || n > 3)
+		return (false);
+	s += n;
+	while (*s == '-') {
+		s++;
+		for (n = 0; isalnum((unsigned char)s[n]); n++)
+			;
+		if (n < 1 || n > 8 || ++parts > 3)
+			return (false);
+		s += n;
+	}
+	return (*s == '\0');
+}
+
+int
+vh_consent_parse(const json_t *obj, struct vh_consent *out, char **why)
+{
+	const char	*key, *s;
+	json_t		*v;
+
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(obj)) {
+		*why = vh_xstrdup("'consent' must be an object {scope, version, "
+		    "language}");
+		return (VH_EINVAL);
+	}
+	json_object_foreach((json_t *)obj, key, v) {
+		if (strcmp(key, "scope") != 0 && strcmp(key, "version") != 0 &&
+		    strcmp(key, "language") != 0) {
+			*why = vh_xasprintf("unknown consent field '%s'", key);
+			return (VH_EINVAL);
+		}
+	}
+	s = json_string_value(json_object_get(obj, "scope"));
+	if (s == NULL || *s == '\0' ||
+	    vh_consent_scope_parse(s, &out->scope) != 0) {
+		*why = vh_xstrdup("consent 'scope' must be one of analysis_only, "
+		    "quote_anonymised, audio_to_staff, publish");
+		return (VH_EINVAL);
+	}
+	v = json_object_get(obj, "version");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		snprintf(out->version, sizeof out->version, "%lld",
+		    (long long)json_integer_value(v));
+	else if (json_is_string(v) && valid_version(json_string_value(v)))
+		snprintf(out->version, sizeof out->version, "%s",
+		    json_string_value(v));
+	else {
+		*why = vh_xstrdup("consent 'version' must name the consent text's "
+		    "version (1 to 32 of A-Z a-z 0-9 . _ -)");
+		return (VH_EINVAL);
+	}
+	s = json_string_value(json_object_get(obj, "language"));
+	if (s == NULL || strlen(s) >= sizeof out->language ||
+	    !valid_language(s)) {
+		*why = vh_xstrdup("consent 'language' must be the language the "
+		    "consent text was shown in, such as \"nl\" or \"en\"");
+		return (VH_EINVAL);
+	}
+	snprintf(out->language, sizeof out->language, "%s", s);
+	return (0);
+}
+
+void
+vh_consent_filter_entry(json_t *entry, enum vh_consent_scope s, unsigned role)
+{
+	unsigned	 u = vh_consent_uses(s, role);
+	json_t		*allowed = json_array(), *m;
+	size_t		 i;
+
+	for (i = 0; i < NUSES; i++)
+		if (u & uses[i].use)
+			json_array_append_new(allowed, json_string(uses[i].name));
+	json_object_set_new(entry, "allowed", allowed);
+	if (!(u & VH_USE_READ)) {
+		/* Counted and searchable, never shown verbatim. */
+		json_object_set_new(entry, "title", json_null());
+		json_object_set_new(entry, "text", json_null());
+		json_object_set_new(entry, "withheld", json_string(
+		    "the resident's consent does not allow showing the text"));
+	}
+	json_array_foreach(json_object_get(entry, "media"), i, m) {
+		json_object_set_new(m, "playable",
+		    json_boolean((u & VH_USE_PLAY) != 0));
+		if (!(u & VH_USE_READ))
+			json_object_del(m, "filename");
+	}
+}

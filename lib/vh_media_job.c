@@ -1,0 +1,546 @@
+/*
+ * One media job. The original is copied out of the blob store into a
+ * spool file (decoders and the sandboxed child open files by path), then
+ * classified by its bytes. Audio is transcoded in a sandboxed child to
+ * Opus, AAC and peaks; photos are processed in this thread (libvips is not
+ * safe to fork once its threads run); notes are validated and appended to
+ * the entry's text. Derived files go into the blob store first; then one
+ * transaction completes the job (only if this runner still holds its
+ * lease) and records the media row, so a result is recorded exactly once.
+ *
+ * A photo's GPS position is looked up against the buurt boundaries and
+ * forgotten: only the area code is kept, and only if the entry has none.
+ * A rejected original is quarantined after the commit unless another
+ * media row that was accepted shares its bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vh_audio.h"
+#include "vh_blobgc.h"
+#include "vh_blobstore.h"
+#include "vh_classify.h"
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_jobs.h"
+#include "vh_log.h"
+#include "vh_media_job.h"
+#include "vh_photo.h"
+#include "vh_text.h"
+#include "vh_xmalloc.h"
+
+#define MAX_NOTE	(1024 * 1024)
+
+enum { D_OPUS, D_M4A, D_PEAKS, D_DISPLAY, D_THUMB, D_MAX };
+
+struct result {
+	struct vh_classify_result cls;
+	char		*reason;	/* set: rejected */
+	char		*tmp[D_MAX];	/* derived files, before the store */
+	char		 hash[D_MAX][65];
+	int64_t		 size[D_MAX];
+	bool		 pinned[D_MAX];	/* held against the blob collector */
+	int64_t		 duration_ms;	/* -1: none */
+	double		 loudness;
+	bool		 has_loudness;
+	int		 width, height;
+	char		 taken_at[64];	/* canonical, with offset; "" */
+	char		 area[16];	/* from GPS; "" */
+	char		*text;
+};
+
+struct media_row {
+	char	 sha256[65];
+	char	 entry_id[32];
+	char	*filename;
+	char	*declared_type;
+};
+
+static const char *const ext_audio[] = { "wav", "mp3", "m4a", "mp4", "aac",
+    "amr", "3gp", "3gpp", "ogg", "oga", "opus", "webm", "weba", "flac",
+    "mka", "spx", NULL };
+static const char *const ext_image[] = { "jpg", "jpeg", "png", "webp",
+    "heic", "heif", NULL };
+static const char *const ext_text[] = { "txt", "md", "markdown", NULL };
+
+static bool
+in_list(const char *const *list, const char *s)
+{
+	for (; *list != NULL; list++)
+		if (strcasecmp(*list, s) == 0)
+			return (true);
+	return (false);
+}
+
+/*
+ * What the client claimed the file to be, from its declared type or else
+ * its name's extension; VH_MEDIA_REJECTED when it claimed nothing usable.
+ * A claim never widens what the bytes allow; it only lets a mismatch
+ * (a text file named .wav) be refused.
+ */
+static enum vh_media_family
+claimed_family(const struct media_row *m)
+{
+	const char	*t = m->declared_type, *dot;
+
+	if (strncasecmp(t, "audio/", 6) == 0 || strncasecmp(t, "video/", 6) == 0)
+		return (VH_MEDIA_AUDIO);
+	if (strncasecmp(t, "image/", 6) == 0)
+		return (VH_MEDIA_IMAGE);
+	if (strncasecmp(t, "text/", 5) == 0)
+		return (VH_MEDIA_TEXT);
+	if (strcasecmp(t, "application/pdf") == 0)
+		return (VH_MEDIA_PDF);
+	if ((dot = strrchr(m->filename, '.')) == NULL)
+		return (VH_MEDIA_REJECTED);
+	dot++;
+	if (in_list(ext_audio, dot))
+		return (VH_MEDIA_AUDIO);
+	if (in_list(ext_image, dot))
+		return (VH_MEDIA_IMAGE);
+	if (in_list(ext_text, dot))
+		return (VH_MEDIA_TEXT);
+	if (strcasecmp(dot, "pdf") == 0)
+		return (VH_MEDIA_PDF);
+	return (VH_MEDIA_REJECTED);
+}
+
+/* Copies blob hex into a new spool file *path (caller unlinks, frees). */
+static int
+copy_original(struct vh_blobstore *bs, const char *hex, char **path,
+    char **err)
+{
+	struct vh_blob_reader	*rd = NULL;
+	char			*buf = NULL;
+	int64_t			 off = 0;
+	ssize_t			 n;
+	int			 fd = -1, rc;
+
+	if ((rc = vh_blobstore_open(bs, hex, &rd)) != 0) {
+		*err = vh_xasprintf("original %s: %s", hex, vh_strerror(rc));
+		return (rc);
+	}
+	*path = vh_blobstore_spool_path(bs, "job");
+	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		*err = vh_xasprintf("%s: %s", *path, strerror(errno));
+		rc = VH_EIO;
+		goto out;
+	}
+	buf = vh_xmalloc(1 << 20);
+	while ((n = vh_blob_reader_pread(rd, buf, 1 << 20, off)) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			*err = vh_xasprintf("%s: %s", *path, strerror(errno));
+			rc = VH_EIO;
+			goto out;
+		}
+		off += n;
+	}
+	if (n < 0) {
+		*err = vh_xasprintf("reading original %s", hex);
+		rc = VH_EIO;
+	}
+out:
+	if (fd != -1 && close(fd) == -1 && rc == 0) {
+		*err = vh_xasprintf("%s: %s", *path, strerror(errno));
+		rc = VH_EIO;
+	}
+	free(buf);
+	vh_blob_reader_free(rd);
+	return (rc);
+}
+
+static void
+new_tmp(struct vh_media_job *mj, struct result *res, int which)
+{
+	res->tmp[which] = vh_blobstore_spool_path(mj->blobs, "job");
+}
+
+/* Moves the derived files into the store; their spool files go. */
+static int
+store_derived(struct vh_media_job *mj, struct result *res, char **err)
+{
+	struct stat	st;
+	int		rc;
+
+	for (int i = 0; i < D_MAX; i++) {
+		if (res->tmp[i] == NULL)
+			continue;
+		if (stat(res->tmp[i], &st) == -1) {
+			/* Not written: the step was skipped. */
+			continue;
+		}
+		res->size[i] = st.st_size;
+		if ((rc = vh_blobstore_put_file(mj->blobs, res->tmp[i],
+		    res->hash[i])) != 0) {
+			*err = vh_xasprintf("storing a derived file: %s",
+			    vh_strerror(rc));
+			return (rc);
+		}
+		/* Until the media row names it, only the pin keeps the
+		 * collector from taking an older identical blob. */
+		if ((rc = vh_blobgc_pin(mj->db, mj->blobs, res->hash[i],
+		    res->size[i], err)) != 0)
+			return (rc);
+		res->pinned[i] = true;
+	}
+	return (0);
+}
+
+static void
+do_audio(struct vh_media_job *mj, const char *in, struct result *res)
+{
+	struct vh_audio_result	 ar;
+	char			*why = NULL;
+
+	new_tmp(mj, res, D_OPUS);
+	new_tmp(mj, res, D_M4A);
+	new_tmp(mj, res, D_PEAKS);
+	if (vh_audio_transcode_sandboxed(in, res->tmp[D_OPUS], res->tmp[D_M4A],
+	    res->tmp[D_PEAKS], NULL, NULL, &ar, &why) != 0) {
+		res->reason = vh_xasprintf("audio: %s", why != NULL ? why :
+		    "cannot be decoded");
+		free(why);
+		return;
+	}
+	res->duration_ms = ar.duration_ms;
+	res->loudness = ar.loudness_in_lufs;
+	res->has_loudness = true;
+}
+
+/* The buurt holding (lat, lon), when boundaries are loaded. */
+static void
+area_of(PGconn *db, double lat, double lon, char area[16])
+{
+	char		 x[32], y[32];
+	const char	*params[2] = { x, y };
+	PGresult	*r;
+	char		*err = NULL;
+
+	snprintf(x, sizeof x, "%.7f", lon);
+	snprintf(y, sizeof y, "%.7f", lat);
+	r = vh_db_exec(db, "SELECT code FROM area WHERE level = 'buurt' AND"
+	    " boundary IS NOT NULL AND ST_Contains(boundary,"
+	    " ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326))"
+	    " ORDER BY code LIMIT 1", 2, params, &err);
+	if (r == NULL) {
+		vh_log_warnx("area lookup: %s", err);
+		free(err);
+		return;
+	}
+	if (PQntuples(r) == 1)
+		snprintf(area, 16, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* EXIF times without an offset are local time in Utrecht. */
+static void
+canonical_time(PGconn *db, const char *taken, char out[64])
+{
+	const char	*params[1] = { taken };
+	PGresult	*r;
+	char		*err = NULL;
+
+	out[0] = '\0';
+	if (*taken == '\0')
+		return;
+	r = vh_db_exec(db, "SELECT (CASE WHEN $1 ~ '([+-][0-9:]+|Z)$'"
+	    " THEN $1::timestamptz ELSE $1::timestamp AT TIME ZONE"
+	    " 'Europe/Amsterdam' END)::text", 1, params, &err);
+	if (r == NULL) {
+		vh_log_debug("capture time '%s' ignored: %s", taken, err);
+		free(err);
+		return;
+	}
+	snprintf(out, 64, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static void
+do_image(struct vh_media_job *mj, const char *in, struct result *res)
+{
+	struct vh_photo_result	 pr;
+	char			*why = NULL;
+
+	new_tmp(mj, res, D_DISPLAY);
+	new_tmp(mj, res, D_THUMB);
+	memset(&pr, 0, sizeof pr);
+	if (vh_photo_process(in, res->tmp[D_DISPLAY], res->tmp[D_THUMB], NULL,
+	    &pr, &why) != 0) {
+		res->reason = vh_xasprintf("image: %s", why != NULL ? why :
+		    "cannot be decoded");
+		free(why);
+		return;
+	}
+	res->width = pr.width;
+	res->height = pr.height;
+	canonical_time(mj->db, pr.taken_at, res->taken_at);
+	if (pr.has_gps)
+		area_of(mj->db, pr.lat, pr.lon, res->area);
+	/* The position is not kept anywhere, not even in memory. */
+	explicit_bzero(&pr, sizeof pr);
+}
+
+static void
+do_text(const char *in, struct result *res)
+{
+	char	*why = NULL;
+
+	if (vh_text_validate(in, MAX_NOTE, &res->text, &why) != 0) {
+		res->reason = vh_xasprintf("text: %s", why != NULL ? why :
+		    "not valid UTF-8");
+		free(why);
+	}
+}
+
+static const char *
+hash_or_null(const struct result *res, int which)
+{
+	return (res->hash[which][0] != '\0' ? res->hash[which] : NULL);
+}
+
+/* One transaction: complete the job, record the media row and entry. */
+static int
+record(struct vh_media_job *mj, const struct media_row *m,
+    const struct result *res, char **err)
+{
+	char		 id[32], dur[32], w[16], h[16], loud[32], size[32];
+	const char	*p[15];
+	PGresult	*r;
+	int		 rc;
+
+	snprintf(id, sizeof id, "%" PRId64, mj->media_id);
+	snprintf(dur, sizeof dur, "%" PRId64, res->duration_ms);
+	snprintf(w, sizeof w, "%d", res->width);
+	snprintf(h, sizeof h, "%d", res->height);
+	snprintf(loud, sizeof loud, "%.2f", res->loudness);
+	if ((r = vh_db_exec(mj->db, "BEGIN", 0, NULL, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	if ((rc = vh_jobs_complete(mj->db, mj->job_id, mj->lock_id, err)) != 0)
+		goto fail;
+	rc = VH_EDB;
+	for (int i = 0; i < D_MAX; i++) {
+		if (res->hash[i][0] == '\0')
+			continue;
+		snprintf(size, sizeof size, "%" PRId64, res->size[i]);
+		p[0] = res->hash[i];
+		p[1] = size;
+		if ((r = vh_db_exec(mj->db, "INSERT INTO blob (sha256, size)"
+		    " VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING", 2, p,
+		    err)) == NULL)
+			goto fail;
+		PQclear(r);
+	}
+	p[0] = id;
+	p[1] = res->reason != NULL ? "rejected" : "ready";
+	p[2] = res->cls.family != VH_MEDIA_REJECTED ?
+	    vh_media_family_name(res->cls.family) : NULL;
+	p[3] = res->cls.mime[0] != '\0' ? res->cls.mime : NULL;
+	p[4] = res->reason;
+	p[5] = res->duration_ms >= 0 ? dur : NULL;
+	p[6] = res->width > 0 ? w : NULL;
+	p[7] = res->height > 0 ? h : NULL;
+	p[8] = res->has_loudness ? loud : NULL;
+	p[9] = res->taken_at[0] != '\0' ? res->taken_at : NULL;
+	p[10] = hash_or_null(res, D_OPUS);
+	p[11] = hash_or_null(res, D_M4A);
+	p[12] = hash_or_null(res, D_PEAKS);
+	p[13] = hash_or_null(res, D_DISPLAY);
+	p[14] = hash_or_null(res, D_THUMB);
+	if ((r = vh_db_exec(mj->db, "UPDATE media SET status = $2,"
+	    " family = $3, detected_type = $4, reject_reason = $5,"
+	    " duration_ms = $6::bigint, width = $7::int, height = $8::int,"
+	    " loudness_lufs = $9::float8, taken_at = $10::timestamptz,"
+	    " opus_sha256 = $11, m4a_sha256 = $12, peaks_sha256 = $13,"
+	    " display_sha256 = $14, thumb_sha256 = $15, processed_at = now()"
+	    " WHERE id = $1::bigint", 15, p, err)) == NULL)
+		goto fail;
+	PQclear(r);
+	p[0] = m->entry_id;
+	if (res->area[0] != '\0') {
+		p[1] = res->area;
+		if ((r = vh_db_exec(mj->db, "UPDATE entry SET area_code = $2,"
+		    " updated_at = now() WHERE id = $1::bigint AND"
+		    " area_code IS NULL", 2, p, err)) == NULL)
+			goto fail;
+		PQclear(r);
+	}
+	if (res->text != NULL && res->reason == NULL) {
+		p[1] = res->text;
+		if ((r = vh_db_exec(mj->db, "UPDATE entry SET body = CASE WHEN"
+		    " body = '' THEN $2 ELSE body || E'\\n\\n' || $2 END,"
+		    " updated_at = now() WHERE id = $1::bigint", 2, p,
+		    err)) == NULL)
+			goto fail;
+		PQclear(r);
+	}
+	if ((r = vh_db_exec(mj->db, "COMMIT", 0, NULL, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	return (0);
+fail:
+	PQclear(PQexec(mj->db, "ROLLBACK"));
+	return (rc);
+}
+
+/* After a reject: seal the bytes away unless an accepted row shares them. */
+static void
+quarantine(struct vh_media_job *mj, const struct media_row *m)
+{
+	const char	*p[1] = { m->sha256 };
+	PGresult	*r;
+	char		*err = NULL;
+	bool		 shared;
+	int		 rc;
+
+	if ((r = vh_db_exec(mj->db, "SELECT EXISTS (SELECT 1 FROM media"
+	    " WHERE blob_sha256 = $1 AND status = 'ready')", 1, p,
+	    &err)) == NULL) {
+		vh_log_warnx("media %" PRId64 ": %s", mj->media_id, err);
+		free(err);
+		return;
+	}
+	shared = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (shared)
+		return;
+	if ((rc = vh_blobstore_quarantine(mj->blobs, m->sha256)) != 0 &&
+	    rc != VH_ENOENT)
+		vh_log_warnx("media %" PRId64 ": quarantine %s: %s",
+		    mj->media_id, m->sha256, vh_strerror(rc));
+}
+
+/* 0 with *m, VH_ENOENT when the media row is gone, VH_EDB. */
+static int
+load(struct vh_media_job *mj, struct media_row *m, char **err)
+{
+	char		 id[32];
+	const char	*p[1] = { id };
+	PGresult	*r;
+
+	snprintf(id, sizeof id, "%" PRId64, mj->media_id);
+	if ((r = vh_db_exec(mj->db, "UPDATE media SET status = 'processing'"
+	    " WHERE id = $1::bigint AND status = 'received'", 1, p,
+	    err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	if ((r = vh_db_exec(mj->db, "SELECT blob_sha256, entry_id, filename,"
+	    " declared_type FROM media WHERE id = $1::bigint", 1, p,
+	    err)) == NULL)
+		return (VH_EDB);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return (VH_ENOENT);
+	}
+	snprintf(m->sha256, sizeof m->sha256, "%s", PQgetvalue(r, 0, 0));
+	snprintf(m->entry_id, sizeof m->entry_id, "%s", PQgetvalue(r, 0, 1));
+	m->filename = vh_xstrdup(PQgetvalue(r, 0, 2));
+	m->declared_type = vh_xstrdup(PQgetvalue(r, 0, 3));
+	PQclear(r);
+	return (0);
+}
+
+static void
+classify_and_process(struct vh_media_job *mj, const struct media_row *m,
+    const char *in, struct result *res, char **err)
+{
+	enum vh_media_family	claim;
+
+	if (vh_classify_file(mj->magic, in, &res->cls, err) != 0) {
+		res->reason = vh_xasprintf("unreadable: %s", *err);
+		free(*err);
+		*err = NULL;
+		return;
+	}
+	if (res->cls.family == VH_MEDIA_REJECTED) {
+		res->reason = vh_xstrdup(res->cls.reason[0] != '\0' ?
+		    res->cls.reason : "not an accepted kind of file");
+		return;
+	}
+	claim = claimed_family(m);
+	if (claim != VH_MEDIA_REJECTED && claim != res->cls.family) {
+		res->reason = vh_xasprintf("sent as %s (%s%s%s) but the "
+		    "contents are %s (%s)", vh_media_family_name(claim),
+		    m->declared_type, *m->declared_type != '\0' ? ", " : "",
+		    m->filename, vh_media_family_name(res->cls.family),
+		    res->cls.mime);
+		return;
+	}
+	switch (res->cls.family) {
+	case VH_MEDIA_AUDIO:
+		do_audio(mj, in, res);
+		break;
+	case VH_MEDIA_IMAGE:
+		do_image(mj, in, res);
+		break;
+	case VH_MEDIA_TEXT:
+		do_text(in, res);
+		break;
+	default:
+		break;	/* a PDF is kept as it is */
+	}
+}
+
+int
+vh_media_job_run(struct vh_media_job *mj, char **err)
+{
+	struct media_row	 m = { 0 };
+	struct result		 res;
+	char			*in = NULL;
+	int			 rc;
+
+	memset(&res, 0, sizeof res);
+	res.duration_ms = -1;
+	if ((rc = load(mj, &m, err)) == VH_ENOENT) {
+		/* Deleted meanwhile (withdrawn): nothing left to do. */
+		snprintf(mj->outcome, sizeof mj->outcome, "media gone");
+		rc = vh_jobs_complete(mj->db, mj->job_id, mj->lock_id, err);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	rc = copy_original(mj->blobs, m.sha256, &in, err);
+	if (rc == VH_ENOENT && vh_blobstore_quarantined(mj->blobs, m.sha256)) {
+		free(*err);
+		*err = NULL;
+		res.reason = vh_xstrdup("the same file was rejected before");
+	} else if (rc != 0)
+		goto out;
+	else
+		classify_and_process(mj, &m, in, &res, err);
+	if (res.reason == NULL && (rc = store_derived(mj, &res, err)) != 0)
+		goto out;
+	if ((rc = record(mj, &m, &res, err)) != 0)
+		goto out;
+	if (res.reason != NULL) {
+		quarantine(mj, &m);
+		snprintf(mj->outcome, sizeof mj->outcome, "rejected: %s",
+		    res.reason);
+	} else
+		snprintf(mj->outcome, sizeof mj->outcome, "ready %s (%s)",
+		    vh_media_family_name(res.cls.family), res.cls.mime);
+out:
+	if (in != NULL)
+		unlink(in);
+	free(in);
+	for (int i = 0; i < D_MAX; i++) {
+		if (res.pinned[i])
+			vh_blobgc_unpin(mj->db, res.hash[i]);
+		if (res.tmp[i] != NULL)
+			unlink(res.tmp[i]);
+		free(res.tmp[i]);
+	}
+	free(res.reason);
+	free(res.text);
+	free(m.filename);
+	free(m.declared_type);
+	return (rc);
+}

@@ -1,0 +1,346 @@
+#!/bin/sh
+# `make bench`: uploads per second, MB/s, latency and peak memory of
+# verhaald's durable tus creation-with-upload, side by side with nginx's
+# WebDAV PUT into files and the tus project's Node.js server (@tus/server
+# with @tus/file-store), on this machine, with one load generator (wrk and
+# tests/bench/upload.lua) for all three. A benchmark that prints figures,
+# not a test: it fails only when it cannot run at all.
+#
+#   sh tests/bench/run.sh [BUILD]
+#
+# Each cell (server x body size x concurrency) starts its server afresh on
+# loopback, so the peak RSS (VmHWM, summed over nginx's master and workers)
+# belongs to that cell alone. verhaald runs against a private PostgreSQL in
+# the bench directory. Results go to stdout and to BUILD/bench-results.txt.
+# docs/bench.md explains the knobs (BENCH_* variables) and the columns.
+set -u
+
+build=${1:-build}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+case "$build" in /*) ;; *) build="$top/$build" ;; esac
+
+servers=${BENCH_SERVERS:-"verhaald nginx tus-node"}
+sizes=${BENCH_SIZES:-"1048576 50000000"}
+concs=${BENCH_CONCURRENCY:-"16 64"}
+secs_small=${BENCH_SECONDS:-8}
+secs_large=${BENCH_SECONDS_LARGE:-12}
+# A large-body cell lasts at least long enough for every client to finish
+# one upload at this aggregate rate (MB/s): 64 clients x 50 MB at 100 MB/s
+# is 32 s. Otherwise a slow disk shows nothing but "no upload finished".
+min_rate=${BENCH_MIN_RATE:-100}
+# One wrk thread: wrk builds each thread's request (body included) before
+# the clock starts but starts each thread as soon as it is built, so with
+# several threads the first would upload for seconds before the window
+# opens. One thread writes far faster than any of the servers stores.
+threads=${BENCH_THREADS:-1}
+out=$build/bench-results.txt
+
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	echo "bench: $1 not found; run make deps" >&2
+	exit 1
+}
+need wrk
+need curl
+need node
+case " $servers " in *" nginx "*) need nginx ;; esac
+if [ ! -d tests/bench/node_modules/@tus/server ]; then
+	(cd tests/bench && npm install --no-audit --no-fund --loglevel=error >/dev/null) ||
+	    { echo "bench: npm install in tests/bench failed" >&2; exit 1; }
+fi
+
+# /var/tmp rather than /tmp: a tmpfs would make fsync free and flatter
+# verhaald. BENCH_DIR puts it elsewhere (say, on the production disk).
+base=${BENCH_DIR:-/var/tmp}
+tmp=$(mktemp -d "$base/verhaal-bench.XXXXXX") || exit 1
+chmod 0755 "$tmp"
+results=$tmp/results
+: >"$results"
+pids=""
+have_pg=0
+
+# alive PID: the process runs (a zombie, exited but not yet reaped by
+# wait, does not count).
+alive() {
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	''|Z*) return 1 ;;
+	esac
+	return 0
+}
+
+stop_server() {
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		# Children of this shell: wait reaps them; give them 10 s.
+		i=0
+		while alive "$p" && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	pids=""
+}
+cleanup() {
+	stop_server
+	[ "$have_pg" = 1 ] && sh contrib/dev/pgcluster.sh stop "$tmp/pg" >/dev/null 2>&1
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: logs kept in $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	node -e 'const s = require("net").createServer().listen(0, "127.0.0.1",
+	    () => { console.log(s.address().port); s.close(); });'
+}
+
+# wait_http URL: until anything answers on URL (at most 20 s).
+wait_http() {
+	i=0
+	while [ $i -lt 200 ]; do
+		curl -s -o /dev/null --max-time 1 "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# peak_rss PID...: the sum of the processes' and their children's VmHWM, kB.
+peak_rss() {
+	all=""
+	for p in "$@"; do
+		all="$all $p $(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')"
+	done
+	kb=0
+	for p in $all; do
+		v=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null)
+		kb=$((kb + ${v:-0}))
+	done
+	echo "$kb"
+}
+
+# --- the servers: start_X sets pids and url, or returns non-zero -------
+
+vh_status=""		# why verhaald's rows are empty, once known
+vh_token=""
+
+start_verhaald() {
+	mkdir -p "$tmp/verhaald"
+	VERHAAL_DATABASE_URL=$(sh contrib/dev/pgcluster.sh url "$tmp/pg") \
+	VERHAAL_LISTEN_ADDRESS=127.0.0.1 VERHAAL_LISTEN_PORT=0 \
+	VERHAAL_DATA_DIR="$tmp/verhaald/data" VERHAAL_LOG_LEVEL=info \
+	    "$build/verhaald" -c config/verhaald.conf >"$tmp/verhaald/log" 2>&1 &
+	pids=$!
+	i=0
+	url=""
+	while [ $i -lt 200 ] && [ -z "$url" ]; do
+		url=$(sed -n 's|.*listening on \(http://[^/ ]*\)/.*|\1|p' "$tmp/verhaald/log" | head -n 1)
+		alive "$pids" || break
+		[ -n "$url" ] || sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -z "$url" ]; then
+		echo "bench: verhaald did not start:" >&2
+		tail -n 5 "$tmp/verhaald/log" >&2
+		stop_server
+		return 1
+	fi
+	# Readiness includes the migrations, which the token needs.
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200 ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -z "$vh_token" ]; then
+		# The token is the last line of stdout, printed once.
+		if VERHAAL_DATABASE_URL=$(sh contrib/dev/pgcluster.sh url "$tmp/pg") \
+		    "$build/verhaalctl" token create --user bench --role fieldworker \
+		    >"$tmp/verhaald/token" 2>>"$tmp/verhaald/ctl.log"; then
+			vh_token=$(tail -n 1 "$tmp/verhaald/token")
+		else
+			echo "bench: verhaalctl token create failed:" \
+			    "$(head -n 1 "$tmp/verhaald/ctl.log")" >&2
+		fi
+	fi
+	return 0
+}
+
+# probe_verhaald: one small creation-with-upload; prints its status.
+probe_verhaald() {
+	auth="X-Bench: no-token"
+	[ -n "$vh_token" ] && auth="Authorization: Bearer $vh_token"
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+	    -H "$auth" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 5' \
+	    -H 'Content-Type: application/offset+octet-stream' \
+	    -H 'Upload-Metadata: filename YmVuY2guYmlu,kind c3Rvcnk=,title YmVuY2g=' \
+	    --data-binary hello "$url/api/v1/uploads"
+}
+
+start_nginx() {
+	d=$tmp/nginx
+	rm -rf "$d"
+	mkdir -p "$d/www/dav" "$d/body" "$d/tmp"
+	port=$(free_port)
+	user=""
+	[ "$(id -u)" -eq 0 ] && user="user root;"
+	cat >"$d/nginx.conf" <<EOF
+$user
+worker_processes auto;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log $d/access.log;
+	client_body_temp_path $d/body;
+	proxy_temp_path $d/tmp;
+	fastcgi_temp_path $d/tmp;
+	uwsgi_temp_path $d/tmp;
+	scgi_temp_path $d/tmp;
+	keepalive_requests 100000;
+	server {
+		listen 127.0.0.1:$port;
+		location /dav/ {
+			root $d/www;
+			dav_methods PUT;
+			create_full_put_path on;
+			client_max_body_size 0;
+		}
+	}
+}
+EOF
+	nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' \
+	    >"$d/stderr" 2>&1 &
+	pids=$!
+	url=http://127.0.0.1:$port
+	if ! wait_http "$url/"; then
+		echo "bench: nginx did not start:" >&2
+		cat "$d/stderr" "$d/error.log" >&2 2>/dev/null
+		stop_server
+		return 1
+	fi
+}
+
+start_tus_node() {
+	d=$tmp/tus-node
+	rm -rf "$d"
+	mkdir -p "$d/files"
+	port=$(free_port)
+	node tests/bench/tus-server.mjs "$port" "$d/files" >"$d/log" 2>&1 &
+	pids=$!
+	url=http://127.0.0.1:$port
+	if ! wait_http "$url/"; then
+		echo "bench: @tus/server did not start:" >&2
+		cat "$d/log" >&2
+		stop_server
+		return 1
+	fi
+}
+
+# --- one cell ---------------------------------------------------------
+
+# cell SERVER SIZE CONC: appends "server size conc ok secs p50 p99 rss bad
+# note" to $results.
+cell() {
+	server=$1 size=$2 conc=$3
+	secs=$secs_small
+	if [ "$size" -gt 8388608 ]; then
+		secs=$((conc * size / (min_rate * 1000000)))
+		[ "$secs" -lt "$secs_large" ] && secs=$secs_large
+	fi
+	note=""
+	case $server in
+	verhaald)
+		if [ -n "$vh_status" ]; then
+			echo "$server $size $conc - - - - - - $vh_status" >>"$results"
+			return
+		fi
+		start_verhaald || {
+			vh_status="not-started"
+			echo "$server $size $conc - - - - - - $vh_status" >>"$results"
+			return
+		}
+		st=$(probe_verhaald)
+		if [ "$st" != 201 ]; then
+			vh_status="status-$st"
+			stop_server
+			echo "$server $size $conc - - - - - - $vh_status" >>"$results"
+			return
+		fi
+		mode=tus path=/api/v1/uploads okst=201 token=$vh_token
+		;;
+	nginx)
+		start_nginx || { echo "$server $size $conc - - - - - - not-started" >>"$results"; return; }
+		mode=put path=/dav/bench okst="201 204" token=""
+		;;
+	tus-node)
+		start_tus_node || { echo "$server $size $conc - - - - - - not-started" >>"$results"; return; }
+		mode=tus path=/api/v1/uploads okst=201 token=""
+		;;
+	esac
+	t=$threads
+	[ "$t" -gt "$conc" ] && t=$conc
+	BENCH_MODE=$mode BENCH_SIZE=$size BENCH_PATH=$path BENCH_OK=$okst \
+	BENCH_TOKEN=$token wrk -t"$t" -c"$conc" -d"${secs}s" --timeout 120s \
+	    -s tests/bench/upload.lua "$url" >"$tmp/wrk.out" 2>&1
+	rss=$(peak_rss $pids)
+	stop_server
+	r=$(grep '^RESULT ' "$tmp/wrk.out" | tail -n 1)
+	if [ -z "$r" ]; then
+		echo "bench: wrk gave no result for $server $size $conc:" >&2
+		tail -n 5 "$tmp/wrk.out" >&2
+		echo "$server $size $conc - - - - - - wrk-failed" >>"$results"
+		return
+	fi
+	get() { printf '%s\n' "$r" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+	bad=$(( $(get bad) + $(get connect) + $(get read) + $(get write) + $(get timeout) ))
+	[ "$(get bad)" -gt 0 ] && note="last-bad-status-$(get badstatus)"
+	[ "$(get ok)" -eq 0 ] && note="no upload finished within $secs s"
+	echo "$server $size $conc $(get ok) $(get duration_us) $(get p50_us)" \
+	    "$(get p99_us) $rss $bad ${note:--}" >>"$results"
+	# @tus/server keeps every upload; do not let 50 MB cells fill the disk.
+	# Then write back what is still dirty, so that the next cell does not
+	# pay for this one's page cache.
+	rm -rf "$tmp/tus-node" "$tmp/nginx"
+	sync
+}
+
+# --- the run ----------------------------------------------------------
+
+case " $servers " in
+*" verhaald "*)
+	if [ ! -x "$build/verhaald" ]; then
+		vh_status="not-built"
+	elif sh contrib/dev/pgcluster.sh init "$tmp/pg" >/dev/null &&
+	    sh contrib/dev/pgcluster.sh start "$tmp/pg" >/dev/null; then
+		have_pg=1
+	else
+		vh_status="no-postgresql"
+	fi
+	;;
+esac
+
+ncells=$(( $(echo $servers | wc -w) * $(echo $sizes | wc -w) * $(echo $concs | wc -w) ))
+echo "bench: $ncells cells, ${secs_small} s per cell up to 8 MiB, at least ${secs_large} s per larger one; wrk -t$threads" >&2
+for size in $sizes; do
+	for conc in $concs; do
+		for server in $servers; do
+			t0=$(date +%s)
+			printf 'bench: %-9s %9s bytes x %3s clients ... ' "$server" "$size" "$conc" >&2
+			cell "$server" "$size" "$conc"
+			echo "$(( $(date +%s) - t0 )) s" >&2
+		done
+	done
+done
+
+mkdir -p "$(dirname "$out")"
+sh tests/bench/report.sh "$results" "$tmp" | tee "$out"
+echo "(also in $out)"
