@@ -52,4 +52,21 @@ VH_HANDLER(vh_api_entry_publish);
 VH_HANDLER(vh_api_entry_reject);
 VH_HANDLER(vh_api_entry_redact);
 
+/* vh_api_search.c: search, one entry, exports */
+VH_HANDLER(vh_api_search_entries);
+VH_HANDLER(vh_api_entry_get);
+VH_HANDLER(vh_api_export_entries_csv);
+VH_HANDLER(vh_api_export_buurten_geojson);
+
+/* vh_api_areas.c: areas, indicators, dossiers, collections, themes */
+VH_HANDLER(vh_api_areas_list);
+VH_HANDLER(vh_api_area_get);
+VH_HANDLER(vh_api_area_indicators);
+VH_HANDLER(vh_api_area_dossier);
+VH_HANDLER(vh_api_indicators_list);
+VH_HANDLER(vh_api_collections_list);
+VH_HANDLER(vh_api_collections_post);
+VH_HANDLER(vh_api_themes_list);
+VH_HANDLER(vh_api_themes_post);
+
 #endif

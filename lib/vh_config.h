@@ -47,6 +47,7 @@ struct vh_config {
 	int64_t		 retention_story_rejected;
 	int64_t		 retention_visit;
 	int64_t		 retention_purge_interval;
+	int64_t		 small_count_k;		/* smallest count shown exactly */
 };
 
 /* A configuration holding every key's default; caller frees. */

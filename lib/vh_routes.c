@@ -76,6 +76,28 @@ static const struct route routes[] = {
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
 	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
+
+	/* Search and evidence: staff read; field workers search their own. */
+	{ VH_HTTP_GET, "/api/v1/entries", STAFF | VH_ROLE_FIELDWORKER,
+	  vh_api_search_entries },
+	{ VH_HTTP_GET, "/api/v1/entries/{id}", STAFF | VH_ROLE_FIELDWORKER,
+	  vh_api_entry_get },
+	{ VH_HTTP_GET, "/api/v1/indicators", STAFF, vh_api_indicators_list },
+	{ VH_HTTP_GET, "/api/v1/areas", STAFF, vh_api_areas_list },
+	{ VH_HTTP_GET, "/api/v1/areas/{code}", STAFF, vh_api_area_get },
+	{ VH_HTTP_GET, "/api/v1/areas/{code}/indicators", STAFF,
+	  vh_api_area_indicators },
+	{ VH_HTTP_GET, "/api/v1/areas/{code}/dossier", STAFF, vh_api_area_dossier },
+	{ VH_HTTP_GET, "/api/v1/collections", STAFF, vh_api_collections_list },
+	{ VH_HTTP_POST, "/api/v1/collections", VH_ROLE_ADMIN,
+	  vh_api_collections_post },
+	{ VH_HTTP_GET, "/api/v1/themes", STAFF | VH_ROLE_FIELDWORKER,
+	  vh_api_themes_list },
+	{ VH_HTTP_POST, "/api/v1/themes", VH_ROLE_ADMIN, vh_api_themes_post },
+	{ VH_HTTP_GET, "/api/v1/exports/entries.csv", STAFF,
+	  vh_api_export_entries_csv },
+	{ VH_HTTP_GET, "/api/v1/exports/buurten.geojson", STAFF,
+	  vh_api_export_buurten_geojson },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,0 +1,332 @@
+/*
+ * Search and exports: GET /api/v1/entries, /api/v1/entries/{id},
+ * /api/v1/exports/entries.csv and /api/v1/exports/buurten.geojson. The
+ * query string becomes one jsonb filter object (checked here, so bad
+ * input is 400 before any work is queued) that the vh_search* functions
+ * of schema/0005_search.sql turn into SQL; who asks is part of the
+ * filter, so rights are applied in the same place as every other
+ * condition.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh_api.h"
+#include "vh_api_search.h"
+#include "vh_apiq.h"
+#include "vh_app.h"
+#include "vh_areas.h"
+#include "vh_config.h"
+#include "vh_error.h"
+#include "vh_http.h"
+#include "vh_xmalloc.h"
+
+static const char *statuses[] = { "received", "processing", "pending_review",
+    "published", "rejected", "withdrawn", NULL };
+
+bool
+vh_search_slug_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || !(islower((unsigned char)s[0]) ||
+	    isdigit((unsigned char)s[0])))
+		return (false);
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '-')
+			return (false);
+	return (true);
+}
+
+/* "2023", "2023-05" or "2023-05-10" */
+bool
+vh_search_period_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 4 && n != 7 && n != 10)
+		return (false);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 4 || i == 7) {
+			if (s[i] != '-')
+				return (false);
+		} else if (!isdigit((unsigned char)s[i]))
+			return (false);
+	}
+	return (true);
+}
+
+static bool
+one_of(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return (true);
+	return (false);
+}
+
+json_t *
+vh_search_viewer(const struct vh_principal *who, int64_t k)
+{
+	json_t *f = json_object();
+
+	json_object_set_new(f, "role", json_string(vh_role_name(who->role)));
+	json_object_set_new(f, "account", json_integer(who->account_id));
+	json_object_set_new(f, "k", json_integer(k));
+	return (f);
+}
+
+/* Sets f[key] from the query argument name, checked by ok. */
+static int
+arg(struct vh_http_req *req, json_t *f, const char *name,
+    bool (*ok)(const char *), char **why)
+{
+	char *v = vh_apiq_arg(req, name);
+
+	if (v == NULL || *v == '\0') {
+		free(v);
+		return (0);
+	}
+	if (ok != NULL && !ok(v)) {
+		*why = vh_xasprintf("bad value for '%s': %s", name, v);
+		free(v);
+		return (VH_EINVAL);
+	}
+	json_object_set_new(f, name, json_string(v));
+	free(v);
+	return (0);
+}
+
+static bool
+area_ok(const char *s)
+{
+	enum vh_area_level l;
+
+	return (vh_area_level_of(s, &l) == 0);
+}
+
+static bool
+kind_ok(const char *s)
+{
+	return (strcmp(s, "story") == 0 || strcmp(s, "visit") == 0);
+}
+
+static bool
+status_ok(const char *s)
+{
+	return (one_of(s, statuses));
+}
+
+static bool
+sort_ok(const char *s)
+{
+	return (strcmp(s, "relevance") == 0 || strcmp(s, "recent") == 0);
+}
+
+static bool
+cursor_ok(const char *s)
+{
+	return (strlen(s) < 1024 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(s));
+}
+
+static int
+boolarg(struct vh_http_req *req, json_t *f, const char *name, char **why)
+{
+	char	*v = vh_apiq_arg(req, name);
+	int	 rc = 0;
+
+	if (v == NULL || *v == '\0')
+		;
+	else if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		json_object_set_new(f, name, json_true());
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		json_object_set_new(f, name, json_false());
+	else {
+		*why = vh_xasprintf("'%s' must be true or false", name);
+		rc = VH_EINVAL;
+	}
+	free(v);
+	return (rc);
+}
+
+int
+vh_search_filters(struct vh_http_req *req, json_t *f, char **why)
+{
+	char	*v, *tok, *save;
+	json_t	*themes;
+	int	 rc = 0;
+
+	if ((v = vh_apiq_arg(req, "q")) != NULL) {
+		/* Surrounding blanks only: websearch syntax is the database's. */
+		size_t n = strlen(v);
+
+		while (n > 0 && isspace((unsigned char)v[n - 1]))
+			v[--n] = '\0';
+		if (n > 1000) {
+			*why = vh_xstrdup("'q' is longer than 1000 characters");
+			free(v);
+			return (VH_EINVAL);
+		}
+		if (v[strspn(v, " \t")] != '\0')
+			json_object_set_new(f, "q", json_string(v + strspn(v, " \t")));
+		free(v);
+	}
+	if ((v = vh_apiq_arg(req, "theme")) != NULL) {
+		themes = json_array();
+		for (tok = strtok_r(v, ",", &save); tok != NULL && rc == 0;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (!vh_search_slug_ok(tok)) {
+				*why = vh_xasprintf("bad theme '%s'", tok);
+				rc = VH_EINVAL;
+			} else
+				json_array_append_new(themes, json_string(tok));
+		}
+		free(v);
+		if (json_array_size(themes) > 0)
+			json_object_set_new(f, "theme", themes);
+		else
+			json_decref(themes);
+		if (rc != 0)
+			return (rc);
+	}
+	if ((rc = arg(req, f, "area", area_ok, why)) != 0 ||
+	    (rc = arg(req, f, "kind", kind_ok, why)) != 0 ||
+	    (rc = arg(req, f, "status", status_ok, why)) != 0 ||
+	    (rc = arg(req, f, "collection", vh_search_slug_ok, why)) != 0 ||
+	    (rc = arg(req, f, "from", vh_search_period_ok, why)) != 0 ||
+	    (rc = arg(req, f, "to", vh_search_period_ok, why)) != 0 ||
+	    (rc = boolarg(req, f, "has_audio", why)) != 0 ||
+	    (rc = boolarg(req, f, "has_photo", why)) != 0)
+		return (rc);
+	return (0);
+}
+
+/* The filter as a query parameter; consumes f. */
+static char *
+dump(json_t *f)
+{
+	char *s = json_dumps(f, JSON_COMPACT);
+
+	json_decref(f);
+	return (s);
+}
+
+static void
+bad_request(struct vh_http_req *req, json_t *f, char *why)
+{
+	vh_http_respond_problem(req, 400, "bad-request", "%s", why);
+	free(why);
+	json_decref(f);
+}
+
+void
+vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	json_t		*f;
+	char		*why = NULL, *v;
+	long		 lim;
+
+	(void)params;
+	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	if (vh_search_filters(req, f, &why) != 0 ||
+	    arg(req, f, "sort", sort_ok, &why) != 0 ||
+	    arg(req, f, "cursor", cursor_ok, &why) != 0 ||
+	    boolarg(req, f, "facets", &why) != 0) {
+		bad_request(req, f, why);
+		return;
+	}
+	if ((v = vh_apiq_arg(req, "limit")) != NULL) {
+		lim = strtol(v, &why, 10);
+		if (*v == '\0' || *why != '\0' || lim < 1 || lim > 200) {
+			free(v);
+			bad_request(req, f, vh_xstrdup("'limit' must be 1 to 200"));
+			return;
+		}
+		free(v);
+		json_object_set_new(f, "limit", json_integer(lim));
+	}
+	q.sql = "SELECT vh_search($1::jsonb)::text";
+	q.nparams = 1;
+	q.params[0] = dump(f);
+	vh_apiq_run(app, req, &q);
+}
+
+static bool
+id_ok(const char *id)
+{
+	return (id != NULL && *id != '\0' && strlen(id) <= 18 &&
+	    strspn(id, "0123456789") == strlen(id));
+}
+
+void
+vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	const char	*id = vh_route_param(params, "id");
+
+	if (!id_ok(id)) {
+		vh_http_respond_problem(req, 404, "not-found", "no such entry");
+		return;
+	}
+	q.sql = "SELECT vh_entry_get($1::bigint, $2::jsonb)::text";
+	q.nparams = 2;
+	q.params[0] = vh_xstrdup(id);
+	q.params[1] = dump(vh_search_viewer(who, 0));
+	q.not_found = "no such entry, or not one you may read";
+	vh_apiq_run(app, req, &q);
+}
+
+void
+vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_CSV };
+	json_t		*f;
+	char		*why = NULL, *sep;
+
+	(void)params;
+	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	if (vh_search_filters(req, f, &why) != 0) {
+		bad_request(req, f, why);
+		return;
+	}
+	/* Excel in a Dutch locale expects semicolons. */
+	sep = vh_apiq_arg(req, "sep");
+	q.csv_options = sep != NULL && strcmp(sep, "semicolon") == 0 ?
+	    "FORMAT csv, HEADER, DELIMITER ';'" : "FORMAT csv, HEADER";
+	free(sep);
+	q.sql = "SELECT vh_export_entries_sql($1::jsonb)";
+	q.nparams = 1;
+	q.params[0] = dump(f);
+	q.content_type = "text/csv; charset=utf-8";
+	q.filename = "entries.csv";
+	vh_apiq_run(app, req, &q);
+}
+
+void
+vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	json_t		*f;
+	char		*why = NULL;
+
+	(void)params;
+	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	if (vh_search_filters(req, f, &why) != 0) {
+		bad_request(req, f, why);
+		return;
+	}
+	q.sql = "SELECT vh_export_buurten($1::jsonb)::text";
+	q.nparams = 1;
+	q.params[0] = dump(f);
+	q.content_type = "application/geo+json";
+	q.filename = "buurten.geojson";
+	vh_apiq_run(app, req, &q);
+}

@@ -1,0 +1,38 @@
+#ifndef VH_APIQ_H
+#define VH_APIQ_H
+/*
+ * Read routes whose answer is one SQL value: the statement runs on a
+ * worker and its single text value becomes the response body. The
+ * search, area and export handlers build their filters on the loop
+ * thread and leave the rest to PostgreSQL (schema/0005_search.sql).
+ */
+#include <jansson.h>
+
+#include "vh_routes.h"
+
+#define VH_APIQ_MAXPARAMS 4
+
+enum vh_apiq_mode {
+	VH_APIQ_JSON,		/* value is JSON; NULL means 404 */
+	VH_APIQ_CSV,		/* value is a query, sent through COPY as CSV */
+};
+
+struct vh_apiq {
+	enum vh_apiq_mode	 mode;
+	const char		*sql;			/* static */
+	int			 nparams;
+	char			*params[VH_APIQ_MAXPARAMS];	/* owned */
+	int			 ok_status;		/* 200 or 201 */
+	const char		*content_type;		/* NULL: JSON */
+	const char		*filename;		/* attachment name or NULL */
+	const char		*not_found;		/* detail for a NULL value */
+	const char		*conflict;		/* detail for 23505 */
+	const char		*csv_options;		/* COPY options, CSV mode */
+};
+
+/* Runs q for req on a worker and responds; takes q's params. */
+void	vh_apiq_run(struct vh_app *, struct vh_http_req *, struct vh_apiq *);
+/* A query parameter (caller frees), NULL when absent. */
+char	*vh_apiq_arg(struct vh_http_req *, const char *name);
+
+#endif
