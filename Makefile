@@ -106,8 +106,17 @@ test: deps all $(UNIT_BIN) $(FUZZ_REPLAY)
 e2e: deps all
 	@sh tests/run.sh --e2e-only $(BUILD)
 
+# BENCH=uploads|transcode|search runs one part; all three by default.
+BENCH ?= uploads transcode search
 bench: deps all
-	@sh tests/bench/run.sh $(BUILD)
+	@for b in $(BENCH); do \
+		case $$b in \
+		uploads) sh tests/bench/run.sh $(BUILD) ;; \
+		transcode) sh tests/bench/transcode.sh $(BUILD) ;; \
+		search) sh tests/bench/search.sh $(BUILD) ;; \
+		*) echo "bench: unknown part $$b" >&2; exit 2 ;; \
+		esac || exit 1; \
+	done
 
 # libFuzzer builds need clang; FUZZ_SECONDS bounds each target's run.
 FUZZ_SECONDS ?= 60
