@@ -38,7 +38,6 @@ static void
 original_work(struct vh_worker *w, void *arg)
 {
 	struct file_job		*j = arg;
-	struct vh_blob_reader	*rd = NULL;
 	const char		*params[1] = { j->id };
 	PGconn			*db;
 	PGresult		*r;
@@ -74,13 +73,11 @@ original_work(struct vh_worker *w, void *arg)
 	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
 	j->filename = vh_xstrdup(PQgetvalue(r, 0, 2));
 	PQclear(r);
-	if (vh_blobstore_open(vh_app_blobstore(j->app), j->sha256, &rd) != 0 ||
-	    (j->fd = dup(vh_blob_reader_fd(rd))) == -1) {
+	if (vh_blobstore_open_fd(vh_app_blobstore(j->app), j->sha256, &j->fd,
+	    &j->size) != 0) {
 		j->status = 404;
 		j->detail = vh_xstrdup("the file is not in the store");
-	} else
-		j->size = vh_blob_reader_size(rd);
-	vh_blob_reader_free(rd);
+	}
 }
 
 static void

@@ -127,7 +127,6 @@ static void
 file_work(struct vh_worker *w, void *arg)
 {
 	struct rend_job		*j = arg;
-	struct vh_blob_reader	*rd = NULL;
 	PGresult		*r;
 	char			*sql, *base, *dot;
 
@@ -150,13 +149,11 @@ file_work(struct vh_worker *w, void *arg)
 		j->filename = vh_xasprintf("%s.%s", base, j->rend->ext);
 	free(base);
 	PQclear(r);
-	if (vh_blobstore_open(vh_app_blobstore(j->app), j->sha256, &rd) != 0 ||
-	    (j->fd = dup(vh_blob_reader_fd(rd))) == -1) {
+	if (vh_blobstore_open_fd(vh_app_blobstore(j->app), j->sha256, &j->fd,
+	    &j->size) != 0) {
 		j->status = 404;
 		j->detail = vh_xstrdup("the file is not in the store");
-	} else
-		j->size = vh_blob_reader_size(rd);
-	vh_blob_reader_free(rd);
+	}
 }
 
 static void

@@ -433,6 +433,71 @@ out:
 }
 
 int
+vh_blobstore_copy_out(struct vh_blobstore *bs, const char *hex,
+    const char *path, char **err)
+{
+	struct vh_blob_reader	*rd = NULL;
+	char			*buf = NULL;
+	int64_t			 off = 0;
+	ssize_t			 n = 0;
+	int			 fd = -1, rc;
+
+	if ((rc = vh_blobstore_open(bs, hex, &rd)) != 0) {
+		*err = vh_xasprintf("blob %s: %s", hex, vh_strerror(rc));
+		return (rc);
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		*err = vh_xasprintf("%s: %s", path, strerror(errno));
+		rc = VH_EIO;
+		goto out;
+	}
+	buf = vh_xmalloc(READ_CHUNK);
+	while ((n = vh_blob_reader_pread(rd, buf, READ_CHUNK, off)) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			*err = vh_xasprintf("%s: %s", path, strerror(errno));
+			rc = VH_EIO;
+			goto out;
+		}
+		off += n;
+	}
+	if (n < 0) {
+		*err = vh_xasprintf("reading blob %s", hex);
+		rc = VH_EIO;
+	}
+out:
+	if (fd != -1 && close(fd) == -1 && rc == 0) {
+		*err = vh_xasprintf("%s: %s", path, strerror(errno));
+		rc = VH_EIO;
+	}
+	if (rc != 0 && fd != -1)
+		unlink(path);
+	free(buf);
+	vh_blob_reader_free(rd);
+	return (rc);
+}
+
+int
+vh_blobstore_open_fd(struct vh_blobstore *bs, const char *hex, int *fd,
+    int64_t *size)
+{
+	struct vh_blob_reader	*rd = NULL;
+	int			 rc;
+
+	*fd = -1;
+	if ((rc = vh_blobstore_open(bs, hex, &rd)) != 0)
+		return (rc);
+	if (vh_blob_reader_fd(rd) == -1)
+		rc = VH_ENOTSUP;
+	else if ((*fd = dup(vh_blob_reader_fd(rd))) == -1)
+		rc = VH_EIO;
+	else
+		*size = vh_blob_reader_size(rd);
+	vh_blob_reader_free(rd);
+	return (rc);
+}
+
+int
 vh_blobstore_hash_file(const char *path, char hex[65], int64_t *size)
 {
 	int	fd, rc;

@@ -71,6 +71,21 @@ void	vh_blob_writer_abort(struct vh_blob_writer *);
  */
 int	vh_blobstore_put_file(struct vh_blobstore *, const char *path,
 	    char hex[65]) __attribute__((warn_unused_result));
+/*
+ * Blocking: copies blob hex into a new file at path (0600), for tools that
+ * want a path of their own (decoders). *err says why on failure (caller
+ * frees); a partial file is removed.
+ */
+int	vh_blobstore_copy_out(struct vh_blobstore *, const char *hex,
+	    const char *path, char **err) __attribute__((warn_unused_result));
+/*
+ * A descriptor of blob hex of its own (caller closes) and its size, for
+ * sending with sendfile; VH_ENOENT when absent, VH_ENOTSUP for a backend
+ * without descriptors.
+ */
+int	vh_blobstore_open_fd(struct vh_blobstore *, const char *hex, int *fd,
+	    int64_t *size) __attribute__((warn_unused_result));
+
 /* Blocking: the SHA-256 of a file (lower-case hex) and its size;
  * VH_ENOENT when it does not exist. */
 int	vh_blobstore_hash_file(const char *path, char hex[65], int64_t *size)

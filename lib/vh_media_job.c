@@ -117,44 +117,8 @@ static int
 copy_original(struct vh_blobstore *bs, const char *hex, char **path,
     char **err)
 {
-	struct vh_blob_reader	*rd = NULL;
-	char			*buf = NULL;
-	int64_t			 off = 0;
-	ssize_t			 n;
-	int			 fd = -1, rc;
-
-	if ((rc = vh_blobstore_open(bs, hex, &rd)) != 0) {
-		*err = vh_xasprintf("original %s: %s", hex, vh_strerror(rc));
-		return (rc);
-	}
 	*path = vh_blobstore_spool_path(bs, "job");
-	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
-		*err = vh_xasprintf("%s: %s", *path, strerror(errno));
-		rc = VH_EIO;
-		goto out;
-	}
-	buf = vh_xmalloc(1 << 20);
-	while ((n = vh_blob_reader_pread(rd, buf, 1 << 20, off)) > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
-			*err = vh_xasprintf("%s: %s", *path, strerror(errno));
-			rc = VH_EIO;
-			goto out;
-		}
-		off += n;
-	}
-	if (n < 0) {
-		*err = vh_xasprintf("reading original %s", hex);
-		rc = VH_EIO;
-	}
-out:
-	if (fd != -1 && close(fd) == -1 && rc == 0) {
-		*err = vh_xasprintf("%s: %s", *path, strerror(errno));
-		rc = VH_EIO;
-	}
-	free(buf);
-	vh_blob_reader_free(rd);
-	return (rc);
+	return (vh_blobstore_copy_out(bs, hex, *path, err));
 }
 
 static void

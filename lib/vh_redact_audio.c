@@ -30,49 +30,6 @@
 #define NOUT 3		/* opus, m4a, peaks */
 
 
-/* Copies blob hex to the new spool file path. */
-static int
-copy_out(struct vh_blobstore *bs, const char *hex, const char *path,
-    char **err)
-{
-	struct vh_blob_reader	*rd = NULL;
-	char			*buf = NULL;
-	int64_t			 off = 0;
-	ssize_t			 n = 0;
-	int			 fd = -1, rc;
-
-	if ((rc = vh_blobstore_open(bs, hex, &rd)) != 0) {
-		*err = vh_xasprintf("the original is not in the store: %s",
-		    vh_strerror(rc));
-		return (rc);
-	}
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
-		*err = vh_xasprintf("%s: %s", path, strerror(errno));
-		rc = VH_EIO;
-		goto out;
-	}
-	buf = vh_xmalloc(1 << 20);
-	while ((n = vh_blob_reader_pread(rd, buf, 1 << 20, off)) > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
-			*err = vh_xasprintf("%s: %s", path, strerror(errno));
-			rc = VH_EIO;
-			goto out;
-		}
-		off += n;
-	}
-	if (n < 0) {
-		*err = vh_xasprintf("reading the original %s", hex);
-		rc = VH_EIO;
-	}
-out:
-	if (fd != -1)
-		close(fd);
-	free(buf);
-	vh_blob_reader_free(rd);
-	return (rc);
-}
-
 /* Encodes into tmp[], stores them; hex[] gets their names. */
 static int
 encode(struct vh_blobstore *bs, const char *orig,
@@ -87,7 +44,7 @@ encode(struct vh_blobstore *bs, const char *orig,
 
 	for (int i = 0; i <= NOUT; i++)
 		tmp[i] = vh_blobstore_spool_path(bs, "redact");
-	if (copy_out(bs, orig, tmp[NOUT], err) != 0)
+	if (vh_blobstore_copy_out(bs, orig, tmp[NOUT], err) != 0)
 		return (503);
 	vh_audio_limits_default(&l);
 	l.mute = r;
