@@ -89,7 +89,7 @@ test('failing jobs retry with backoff, then fail with their reason; --jobs-only 
     assert.doesNotMatch(log, /listening on/);
     const m = await waitMedia(ctx.d.url, ctx.worker, bad);
     assert.equal(m.status, 'rejected');
-    assert.match(m.reason, /processing failed after 3 attempts: original [0-9a-f]{64}: /);
+    assert.match(m.reason, /processing failed after 3 attempts: (original|blob) [0-9a-f]{64}: /);
     assert.equal(m.job.state, 'failed');
     // Backoff: the waits between attempts grew (200 ms, then 400 ms).
     const times = [...log.matchAll(/(\S+) info .* job \d+ \(media \d+\) attempt \d/g)]
