@@ -433,6 +433,13 @@ read_body(struct op *op)
 
 /* Loading the upload (HEAD, PATCH, DELETE) */
 
+static bool
+empty_body(struct vh_http_req *req)
+{
+	return (vh_http_req_body_kind(req) == VH_BODY_NONE ||
+	    vh_http_req_content_length(req) == 0);
+}
+
 static void
 load_work(struct vh_worker *w, void *arg)
 {
@@ -484,8 +491,11 @@ load_work(struct vh_worker *w, void *arg)
 		break;
 	}
 	if (op->u.completed) {
-		op_error(op, 410, "upload-finished",
-		    vh_xstrdup("the upload is already complete"));
+		/* An empty PATCH at the end changes nothing: a client whose
+		 * last answer was lost may repeat it and get 204. */
+		if (op->req_offset != op->u.length || !empty_body(op->req))
+			op_error(op, 410, "upload-finished",
+			    vh_xstrdup("the upload is already complete"));
 		return;
 	}
 	if (op->req_offset != op->u.offset) {
@@ -521,6 +531,11 @@ static void
 load_done(void *arg)
 {
 	struct op *op = arg;
+
+	if (op->kind == OP_PATCH && op->status == 0 && op->u.completed) {
+		op_respond(op);		/* the empty PATCH at the end */
+		return;
+	}
 
 	/* A request that queued while this PATCH loaded takes over at once:
 	 * this one has no bytes to save yet. */

@@ -46,7 +46,13 @@
 #define RATE_WINDOW_MS	20000
 #define READ_CHUNK	(64 * 1024)
 
-enum conn_state { C_HEAD, C_DISPATCH, C_BODY, C_WAIT, C_WRITING };
+enum conn_state { C_HEAD, C_DISPATCH, C_BODY, C_WAIT, C_WRITING, C_LINGER };
+
+/* After an answer that left a body unread, the rest is read and dropped
+ * for a while before the close, so that the client sees the answer
+ * instead of a reset (a close with unread data sends RST). */
+#define LINGER_MS	2000
+#define LINGER_BYTES	(8 * 1024 * 1024)
 
 struct conn {
 	struct vh_http_server	*srv;
@@ -58,6 +64,8 @@ struct conn {
 	struct vh_http_limits	 lim;
 	bool			 head_started;	/* some bytes of a head are in */
 	bool			 close_after;
+	bool			 linger;	/* body left unread */
+	int64_t			 lingered;
 	int64_t			 deadline_ms;	/* head deadline */
 	int64_t			 last_byte_ms;	/* body progress */
 	int64_t			 window_start_ms, window_bytes;
@@ -353,9 +361,10 @@ begin_response(struct vh_http_req *r, int status, const char *ctype,
 	c->req = NULL;
 	r->conn = NULL;
 	/* An unread body cannot be skipped safely without reading it. */
-	if (!r->keepalive || c->srv->draining ||
-	    (r->body_kind != VH_BODY_NONE && !r->body_done &&
-	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0)))
+	if (r->body_kind != VH_BODY_NONE && !r->body_done &&
+	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0))
+		c->close_after = c->linger = true;
+	if (!r->keepalive || c->srv->draining)
 		c->close_after = true;
 
 	gmtime_r(&t, &tm);
@@ -817,6 +826,15 @@ read_cb(struct bufferevent *bev, void *arg)
 		c->last_byte_ms = vh_now_ms();
 		conn_feed_body(c);
 		break;
+	case C_LINGER: {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		c->lingered += (int64_t)evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (c->lingered > LINGER_BYTES)
+			conn_free(c);
+		break;
+	}
 	default:
 		/* Nothing is read while a handler works: backpressure. */
 		bufferevent_disable(bev, EV_READ);
@@ -831,6 +849,13 @@ write_cb(struct bufferevent *bev, void *arg)
 
 	if (c->state != C_WRITING)
 		return;
+	if (c->close_after && c->linger) {
+		c->state = C_LINGER;
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+		timer_in(c, LINGER_MS);
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
 	if (c->close_after) {
 		conn_free(c);
 		return;
@@ -881,6 +906,9 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct vh_http_req *r;
 
 	switch (c->state) {
+	case C_LINGER:
+		conn_free(c);
+		return;
 	case C_HEAD:
 		if (!c->head_started) {
 			conn_free(c);		/* idle keep-alive */
