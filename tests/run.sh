@@ -79,7 +79,13 @@ if sh contrib/dev/pgcluster.sh init "$tmp/pg" && sh contrib/dev/pgcluster.sh sta
 	export VERHAAL_BUILD="$build"
 	export VERHAAL_TEST_PGDIR="$tmp/pg"
 	export VERHAAL_TEST_TMP="$tmp"
-	set -- tests/e2e/*.test.mjs
+	# E2E="a b" runs only tests/e2e/a.test.mjs and b.test.mjs.
+	if [ -n "${E2E:-}" ]; then
+		set --
+		for n in $E2E; do set -- "$@" "tests/e2e/$n.test.mjs"; done
+	else
+		set -- tests/e2e/*.test.mjs
+	fi
 	if [ -e "$1" ]; then
 		node --test --test-concurrency=2 --test-timeout=180000 --test-reporter=spec \
 		    --test-reporter-destination=stdout --test-reporter=tap \
@@ -95,7 +101,7 @@ if sh contrib/dev/pgcluster.sh init "$tmp/pg" && sh contrib/dev/pgcluster.sh sta
 		[ $rc -ne 0 ] && failed="$failed e2e"
 	fi
 	for s in tests/e2e/*_test.sh; do
-		[ -e "$s" ] || continue
+		[ -e "$s" ] && [ -z "${E2E:-}" ] || continue
 		db=t_$(basename "$s" _test.sh | tr -c 'a-z0-9\n' '_')
 		sh contrib/dev/pgcluster.sh createdb "$tmp/pg" "$db"
 		out=$(VERHAAL_DATABASE_URL="host=$tmp/pg/run dbname=$db user=verhaal" \

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config git curl ca-certificates
 libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
-libvips-dev libheif-dev libebur128-dev
+libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools
