@@ -321,7 +321,8 @@ finish(struct op *op, PGconn *db)
 
 	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &op->entry,
 	    &err);
-	if (rc == VH_EINVAL)	/* said once: the upload is gone after this */
+	/* Said once: vh_upload_finish discarded the upload. */
+	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
 	else if (rc != 0) {
 		vh_log_warnx("upload %s: finishing: %s", op->id, err);
@@ -616,8 +617,9 @@ create_work(struct vh_worker *w, void *arg)
 		}
 		return;
 	}
+	/* A whole upload has nothing to create before its body. */
 	if (op->writer != NULL)
-		return;		/* whole: nothing to create before the body */
+		return;
 	if (vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
 	    vh_app_config(app)->upload_expiry, &op->fd, &err) != 0) {
 		vh_log_warnx("creating an upload: %s", err);

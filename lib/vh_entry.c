@@ -296,7 +296,8 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    "2024-05-01T14:30:00+02:00"));
 	}
 	if (PQntuples(r) == 0) {
-		*err = vh_xasprintf("no collection '%s'", str(obj, "collection"));
+		*err = vh_xasprintf("no collection '%s'",
+		    str(obj, "collection"));
 		PQclear(r);
 		PQclear(PQexec(db, "ROLLBACK"));
 		return (VH_EINVAL);
@@ -415,8 +416,8 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	    " $5::timestamptz", 5, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
-			*err = vh_xstrdup("'occurred_at' must be a date and time "
-			    "such as 2024-05-01T14:30:00+02:00");
+			*err = vh_xstrdup("'occurred_at' must be a date and "
+			    "time such as 2024-05-01T14:30:00+02:00");
 			rc = VH_EINVAL;
 		} else {
 			*err = vh_xstrdup(PQerrorMessage(db));

@@ -242,7 +242,8 @@ parse_disposition(struct vh_multipart *m, const char *value)
 		plain = ext;
 		ext = NULL;
 	}
-	if (plain != NULL && vh_multipart_clean_filename(plain, strlen(plain)) != 0)
+	if (plain != NULL &&
+	    vh_multipart_clean_filename(plain, strlen(plain)) != 0)
 		goto fail;
 	free(ext);
 	m->filename = plain;

@@ -275,8 +275,8 @@ auth_done(void *arg)
 		    "too many uploads from this address; try again in "
 		    "%lld s", (long long)j->retry_after_s);
 	} else if (j->rc == VH_EINVAL)
-		unauthorized(j->req, "this needs a bearer token, a login session "
-		    "or an upload link");
+		unauthorized(j->req, "this needs a bearer token, a login "
+		    "session or an upload link");
 	else if (j->rc == VH_ENOENT)
 		unauthorized(j->req, j->token != NULL ?
 		    "the token is unknown, expired or revoked" :

@@ -59,8 +59,8 @@ vh_upload_file_fields(const struct vh_tus_metadata *md, char **filename,
 			    (unsigned char)s[i] > 0x7e || len > 255) {
 				free(*filename);
 				*filename = NULL;
-				*why = vh_xstrdup("metadata 'filetype' must be a "
-				    "media type such as audio/ogg");
+				*why = vh_xstrdup("metadata 'filetype' must "
+				    "be a media type such as audio/ogg");
 				return (VH_EINVAL);
 			}
 		}
@@ -369,7 +369,8 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		goto out;
 	f.filename = name;
 	if ((rc = store_file(db, bs, u, f.sha256, err)) != 0) {
-		rc = rc == VH_EINVAL ? VH_EIO : rc;	/* not the client's */
+		/* Not the client's fault, whatever the code. */
+		rc = rc == VH_EINVAL ? VH_EIO : rc;
 		goto out;
 	}
 	if ((rc = vh_blobgc_pin(db, bs, f.sha256, f.size, err)) != 0) {
@@ -422,7 +423,8 @@ vh_upload_record_complete(PGconn *db, struct vh_upload *u,
 	snprintf(media, sizeof media, "%lld", (long long)media_id);
 	params[0] = u->id;
 	params[1] = length;
-	params[2] = "";		/* the entry holds it, as in vh_upload_finish */
+	/* The entry holds the metadata, as in vh_upload_finish. */
+	params[2] = "";
 	params[3] = who->account_id != 0 ? account : NULL;
 	params[4] = who->collection_id != 0 ? collection : NULL;
 	params[5] = media;

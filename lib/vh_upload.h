@@ -42,8 +42,9 @@ struct vh_tus_metadata;
  * bytes. *filename (caller frees) and *filetype (borrowed from md) are
  * NULL when absent. VH_EINVAL with *why (caller frees) for the client.
  */
-int	vh_upload_file_fields(const struct vh_tus_metadata *, char **filename,
-	    const char **filetype, char **why) __attribute__((warn_unused_result));
+int	vh_upload_file_fields(const struct vh_tus_metadata *,
+	    char **filename, const char **filetype, char **why)
+	    __attribute__((warn_unused_result));
 
 /*
  * Creates an upload: an empty partial file (its directory synced) and its
