@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +45,24 @@ struct fuzz_server {
 };
 
 static struct fuzz_server fz;
+static char fz_dir[] = "/tmp/verhaal-fuzz-XXXXXX";
+
+static int
+fz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return (0);
+}
+
+/* The data directory (spool files, blobs) goes with the process. */
+static void
+fz_cleanup(void)
+{
+	nftw(fz_dir, fz_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* Every line is formatted and escaped (that is code under test too),
  * then dropped. */
@@ -72,22 +91,23 @@ fz_init(const char *extra_config)
 {
 	struct vh_config	*cfg;
 	struct vh_http_limits	 lim = { 0 };
-	char			 dir[] = "/tmp/verhaal-fuzz-XXXXXX", *err = NULL;
+	char			*err = NULL;
 	char			*text;
 
 	if (fz.base != NULL)
 		return;
 	vh_log_set_sink(fz_sink, NULL);
 	vh_log_set_level(VH_LOG_DEBUG);
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(fz_dir) == NULL)
 		abort();
+	atexit(fz_cleanup);
 	cfg = vh_config_new();
 	/* A socket directory that does not exist: connects fail at once. */
 	text = NULL;
 	if (asprintf(&text, "database_url = host=/nonexistent/verhaal-fuzz "
 	    "dbname=none connect_timeout=1\ndata_dir = %s/data\nworkers = 2\n"
 	    "max_upload_size = 256k\nmax_header_size = 8k\n"
-	    "max_uri_length = 4k\nresident_upload_rate = 1000000\n%s", dir,
+	    "max_uri_length = 4k\nresident_upload_rate = 1000000\n%s", fz_dir,
 	    extra_config) < 0)
 		abort();
 	if (vh_config_load_string(cfg, "fuzz", text, &err) != 0) {
