@@ -93,7 +93,13 @@ test('a malformed chunked multipart body to a resident upload link: 400, nothing
     assert.equal(j.type, '/problems/bad-multipart');
     assert.equal(j.detail, 'the multipart body is malformed');
   }
+  // The same with the key in X-Upload-Key instead of the query.
+  const r = await raw(d.url, head(['POST /api/v1/collections/sec-chunked/uploads HTTP/1.1', 'Host: t',
+    `X-Upload-Key: ${secret}`, `Content-Type: multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding: chunked'])
+    + piece(bad) + '0\r\n\r\n');
+  assert.equal(problemOf(r, 400, 'X-Upload-Key').detail, 'the multipart body is malformed');
   await stillServing(d, 'chunked multipart');
+  assert.match(d.log(), /"POST \/api\/v1\/collections\/sec-chunked\/uploads" 400 .* user=resident/);
   assert.ok(!d.log().includes(secret), 'the upload-link key is not logged');
   assert.ok(!d.log().includes(encodeURIComponent(secret)), 'the upload-link key is not logged');
 }));
