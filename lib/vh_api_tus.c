@@ -719,6 +719,8 @@ whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 {
 	struct op *op = arg;
 
+	/* Answering from here is safe: the server frees the request only
+	 * once this callback has returned. */
 	if (vh_blob_writer_write(op->writer, data, len) != 0) {
 		op_error(op, 507, "storage",
 		    vh_xstrdup("the upload could not be written"));

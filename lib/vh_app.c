@@ -137,6 +137,7 @@ static void
 limits_from(const struct vh_config *cfg, struct vh_http_limits *lim)
 {
 	lim->max_connections = cfg->max_connections;
+	lim->max_conns_per_addr = cfg->max_connections_per_address;
 	lim->max_header_size = cfg->max_header_size;
 	lim->max_uri_length = cfg->max_uri_length;
 	lim->max_body = cfg->max_upload_size;

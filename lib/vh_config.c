@@ -55,6 +55,8 @@ static const struct key keys[] = {
 	  "threads for blocking work (fsync, database, libmagic)" },
 	{ "max_connections", T_INT, OFF(max_connections), "1024", true, 1, 1000000,
 	  "open client connections; further clients get 503" },
+	{ "max_connections_per_address", T_INT, OFF(max_connections_per_address), "64", true, 0, 1000000,
+	  "open connections from one client address (IPv6: one /64); further ones get 503; 0 is no limit (raise it behind a reverse proxy)" },
 	{ "max_header_size", T_SIZE, OFF(max_header_size), "16k", true, 1024, 1 * MIB,
 	  "largest request head (request line and headers); larger gets 431" },
 	{ "max_uri_length", T_SIZE, OFF(max_uri_length), "8k", true, 64, 1 * MIB,

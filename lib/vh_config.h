@@ -17,6 +17,7 @@ struct vh_config {
 	enum vh_log_level log_level;
 	int64_t		 workers;
 	int64_t		 max_connections;
+	int64_t		 max_connections_per_address;
 	int64_t		 max_header_size;
 	int64_t		 max_uri_length;
 	int64_t		 max_upload_size;

@@ -20,10 +20,12 @@ struct vh_http_req;
 
 struct vh_http_limits {
 	int64_t	max_connections;
+	int64_t	max_conns_per_addr;	/* per address, IPv6 per /64; 0: none */
 	int64_t	max_header_size;	/* 431 past this */
 	int64_t	max_uri_length;		/* 414 past this */
 	int64_t	max_body;		/* 413 past this, unless a route says */
-	int64_t	header_timeout_ms;	/* whole head must arrive in this */
+	int64_t	header_timeout_ms;	/* whole head must arrive in this; a
+					 * new connection counts from accept */
 	int64_t	idle_timeout_ms;	/* keep-alive idle */
 	int64_t	body_timeout_ms;	/* no body byte for this long: 408 */
 	int64_t	body_min_rate;		/* bytes/s averaged over 20 s windows */
@@ -40,6 +42,12 @@ typedef void (*vh_http_dispatch_fn)(struct vh_http_req *, void *arg);
  * client went away, or vh_http_req_error() names the status the body
  * earned (400 bad chunked coding, 408 too slow, 413 too large). Either
  * way the handler still owes its response (vh_http_respond_error).
+ *
+ * A handler may respond from inside any of its callbacks (dispatch,
+ * on_body, on_end, on_abort): the server marks the request answered and
+ * frees it, with its data, only once the callback has returned to it, so
+ * neither the handler nor the server's parsers ever touch freed memory.
+ * No callback runs for a request after its response.
  */
 typedef int (*vh_http_body_fn)(struct vh_http_req *, const char *, size_t,
 	    void *arg);
@@ -52,6 +60,11 @@ void	vh_http_server_free(struct vh_http_server *);
 /* Binds and listens; *port gets the bound port (useful with port 0). */
 int	vh_http_server_listen(struct vh_http_server *, const char *addr,
 	    int port, int *bound, char **err) __attribute__((warn_unused_result));
+/* Serves a connected socket as if just accepted from sa (borrowed);
+ * takes the fd. The listener uses it; tests and fuzzers feed socketpairs. */
+struct sockaddr;
+void	vh_http_server_adopt(struct vh_http_server *, int fd,
+	    const struct sockaddr *sa);
 /* Replaces the limits (SIGHUP); open connections keep theirs. */
 void	vh_http_server_set_limits(struct vh_http_server *,
 	    const struct vh_http_limits *);
@@ -109,9 +122,13 @@ void	vh_http_add_header(struct vh_http_req *, const char *name,
  * get the headers of the body without the body. */
 void	vh_http_respond(struct vh_http_req *, int status,
 	    const char *content_type, const void *body, size_t len);
-/* Steals json. */
+/* Steals json; a NULL json (a failed json_pack) or one that cannot be
+ * dumped is answered 500 with a fixed body. */
 void	vh_http_respond_json(struct vh_http_req *, int status, json_t *);
-/* RFC 9457 problem details: type is a stable slug ("body-too-large"). */
+/* RFC 9457 problem details: type is a stable slug ("body-too-large").
+ * The formatted detail may hold client bytes: bytes that are not UTF-8
+ * and control characters are sent as %XX, and a long detail is cut at a
+ * character boundary. If no reply can be built, a fixed 500 goes out. */
 void	vh_http_respond_problem(struct vh_http_req *, int status,
 	    const char *type, const char *detail, ...)
 	    __attribute__((format(printf, 4, 5)));

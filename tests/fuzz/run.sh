@@ -63,7 +63,7 @@ newest() {
 }
 
 # A header change may touch any object; rebuild those older than it.
-hdr=$(newest lib/*.h)
+hdr=$(newest lib/*.h tests/fuzz/*.h)
 
 # The embedded schema, as the Makefile makes it.
 schema_c=$out/lib/vh_schema_gen.c
