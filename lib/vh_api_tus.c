@@ -198,7 +198,7 @@ slot_enter(struct op *op)
 	TAILQ_INSERT_TAIL(&s->waiting, op, queue);
 	if (s->active->reading && (op->kind == OP_PATCH || op->kind == OP_HEAD ||
 	    op->kind == OP_DELETE) && supersedes(op, s->active)) {
-		vh_log_info("req=%s takes over upload %s from req=%s",
+		vh_log_info("req=%s takes over upload %.8s… from req=%s",
 		    vh_http_req_id(op->req), op->id,
 		    vh_http_req_id(s->active->req));
 		vh_http_req_close(s->active->req);
@@ -325,10 +325,10 @@ finish(struct op *op, PGconn *db)
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
 	else if (rc != 0) {
-		vh_log_warnx("upload %s: finishing: %s", op->id, err);
+		vh_log_warnx("upload %.8s…: finishing: %s", op->id, err);
 		op_error(op, 503, "storage", err);
 	} else
-		vh_log_info("req=%s upload %s complete: entry %" PRId64
+		vh_log_info("req=%s upload %.8s… complete: entry %" PRId64
 		    " media %" PRId64, vh_http_req_id(op->req), op->id,
 		    op->u.entry_id, op->u.media_id);
 	return (rc);
@@ -352,7 +352,7 @@ save_work(struct vh_worker *w, void *arg)
 		if (!op->complete || n != op->digest_len ||
 		    memcmp(got, op->digest, n) != 0) {
 			if (ftruncate(op->fd, op->u.offset) == -1)
-				vh_log_warn("upload %s: ftruncate", op->id);
+				vh_log_warn("upload %.8s…: ftruncate", op->id);
 			if (op->complete)
 				op_error(op, 460, "checksum-mismatch",
 				    vh_xstrdup("the chunk does not match "
@@ -373,7 +373,7 @@ save_work(struct vh_worker *w, void *arg)
 			return;
 		}
 		if (rc != 0) {
-			vh_log_warnx("upload %s: %s", op->id, err);
+			vh_log_warnx("upload %.8s…: %s", op->id, err);
 			op_error(op, 503, "storage", err);
 			return;
 		}
@@ -411,7 +411,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			vh_log_warn("upload %s: write", op->id);
+			vh_log_warn("upload %.8s…: write", op->id);
 			op_error(op, 507, "storage",
 			    vh_xstrdup("the upload could not be written"));
 			save(op);	/* keeps what was written before */
@@ -570,7 +570,7 @@ load_done(void *arg)
 		if (supersedes(w, op))
 			break;
 	if (op->kind == OP_PATCH && op->status == 0 && w != NULL) {
-		vh_log_info("req=%s upload %s taken over before its body",
+		vh_log_info("req=%s upload %.8s… taken over before its body",
 		    vh_http_req_id(op->req), op->id);
 		vh_http_req_close(op->req);
 	}

@@ -213,7 +213,7 @@ vh_upload_open(const struct vh_upload *u, int *fd, char **err)
 {
 	if ((*fd = open(u->spool_path, O_WRONLY | O_CLOEXEC)) == -1 ||
 	    ftruncate(*fd, u->offset) == -1) {
-		*err = vh_xasprintf("opening the partial file of upload %s: %s",
+		*err = vh_xasprintf("opening the partial file of upload %.8s…: %s",
 		    u->id, strerror(errno));
 		if (*fd != -1)
 			close(*fd);
@@ -232,7 +232,7 @@ vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
 	PGresult	*r;
 
 	if (fdatasync(fd) == -1) {
-		*err = vh_xasprintf("fdatasync of upload %s: %s", u->id,
+		*err = vh_xasprintf("fdatasync of upload %.8s…: %s", u->id,
 		    strerror(errno));
 		return (VH_EIO);
 	}
@@ -251,7 +251,7 @@ vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
 		return (VH_EDB);
 	if (strcmp(PQcmdTuples(r), "1") != 0) {
 		PQclear(r);
-		*err = vh_xasprintf("upload %s moved on meanwhile", u->id);
+		*err = vh_xasprintf("upload %.8s… moved on meanwhile", u->id);
 		return (VH_ECONFLICT);
 	}
 	PQclear(r);
@@ -296,18 +296,18 @@ store_file(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		return (0);
 	}
 	if (rc != 0) {
-		*err = vh_xasprintf("upload %s: its file is gone", u->id);
+		*err = vh_xasprintf("upload %.8s…: its file is gone", u->id);
 		return (VH_EIO);
 	}
 	if ((rc = note_hash(db, u, hex, err)) != 0)
 		return (rc);
 	if ((rc = vh_blobstore_put_file(bs, u->spool_path, moved)) != 0) {
-		*err = vh_xasprintf("storing upload %s: %s", u->id,
+		*err = vh_xasprintf("storing upload %.8s…: %s", u->id,
 		    vh_strerror(rc));
 		return (rc);
 	}
 	if (strcmp(moved, hex) != 0) {
-		*err = vh_xasprintf("upload %s changed while it was stored", u->id);
+		*err = vh_xasprintf("upload %.8s… changed while it was stored", u->id);
 		return (VH_EIO);
 	}
 	return (0);
@@ -328,7 +328,7 @@ discard(PGconn *db, const struct vh_upload *u)
 
 	if ((r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1 AND"
 	    " completed_at IS NULL", 1, params, &err)) == NULL) {
-		vh_log_warnx("upload %s: discarding: %s", u->id, err);
+		vh_log_warnx("upload %.8s…: discarding: %s", u->id, err);
 		free(err);
 		return;
 	}

@@ -249,7 +249,13 @@ static void
 fz_serve(const uint8_t *data, size_t size, uint32_t seed)
 {
 	struct sockaddr_in	 sin = { .sin_family = AF_INET };
-	struct fz_run		 r = { .in = data, .len = size, .seed = seed };
+	/* The answer buffer outlives the run: a fresh 64 KiB each time would
+	 * cost more in page faults than the request itself. */
+	static char		*out;
+	static size_t		 outsize;
+	struct fz_run		 r = { .in = data, .len = size, .seed = seed,
+				       .out = out, .outsize = outsize };
+	struct event		*peer;
 	int			 sv[2], spins = 0;
 	size_t			 at = 0, n;
 
@@ -258,18 +264,33 @@ fz_serve(const uint8_t *data, size_t size, uint32_t seed)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	r.fd = sv[1];
 	vh_http_server_adopt(fz.srv, sv[0], (struct sockaddr *)&sin);
-	/* Until the server closes the connection; a worker's answer may
-	 * take a moment, so the loop blocks between rounds briefly. */
+	/* The client's end wakes the loop when the server answers, so a
+	 * round blocks only while a worker is busy, never for a fixed time. */
+	if ((peer = event_new(fz.base, sv[1], EV_READ, fz_tick,
+	    fz.base)) == NULL)
+		abort();
+	/* Until the server closes the connection. While a piece went out the
+	 * loop only runs what is ready: the next piece is what it waits for;
+	 * otherwise it blocks until the server answers, reads or a worker
+	 * reports (2 ms at most, then a new round). */
 	while (!r.eof && spins++ < 20000) {
-		struct timeval tv = { 0, 2000 };
+		struct timeval	 tv = { 0, 2000 };
+		size_t		 sent = r.off;
 
 		fz_pump(&r);
 		if (r.eof)
 			break;
+		if (r.off < r.len && r.off != sent) {
+			event_base_loop(fz.base, EVLOOP_NONBLOCK);
+			continue;
+		}
+		event_add(peer, NULL);
 		evtimer_add(fz.tick, &tv);
 		event_base_loop(fz.base, EVLOOP_ONCE);
 		evtimer_del(fz.tick);
+		event_del(peer);
 	}
+	event_free(peer);
 	if (!r.eof)
 		abort();		/* the server never closed: a hang */
 	/* libevent frees a closed bufferevent in a later round; run it now,
@@ -280,7 +301,8 @@ fz_serve(const uint8_t *data, size_t size, uint32_t seed)
 	    r.outlen - at)) > 0)
 		at += n;
 	close(sv[1]);
-	free(r.out);
+	out = r.out;
+	outsize = r.outsize;
 }
 
 #endif
