@@ -15,6 +15,7 @@
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_time.h"
@@ -110,9 +111,10 @@ vh_api_withdraw(struct vh_app *app, struct vh_http_req *req,
 
 	/* Counted apart from uploads, at the same rate: guessing a code is
 	 * as slow as guessing an upload link. */
-	snprintf(key, sizeof key, "withdraw %s", vh_http_req_peer(req));
+	snprintf(key, sizeof key, "withdraw %s", vh_http_req_client(req));
 	if (!vh_ratelimit_hit(vh_app_ratelimit(app), key,
 	    vh_app_config(app)->resident_upload_rate, vh_now_ms(), &retry)) {
+		vh_metrics_refusal(VH_LIMIT_WITHDRAW);
 		vh_http_add_header(req, "Retry-After", "%lld", (long long)retry);
 		vh_http_respond_problem(req, 429, "rate-limited", "too many "
 		    "attempts from this address; try again in %lld s",
