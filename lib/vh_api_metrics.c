@@ -168,6 +168,10 @@ respond(struct vh_app *app, struct vh_http_req *req,
 	char	*s;
 	size_t	 len;
 
+	if (vh_http_req_gone(req)) {
+		vh_http_respond(req, 200, CTYPE, "", 0);	/* frees it */
+		return;
+	}
 	g->open_connections = vh_app_connections(app);
 	s = vh_metrics_render(g, &len);
 	vh_http_add_header(req, "Cache-Control", "no-store");

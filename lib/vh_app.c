@@ -40,6 +40,7 @@ struct vh_app {
 	struct vh_clientaddr	*trust;
 	struct vh_api_metrics	*metrics;
 	struct vh_http_server	*metrics_http;
+	bool			 metrics_tried;
 };
 
 #define MIGRATE_RETRY_MS 3000
@@ -262,6 +263,8 @@ vh_app_free(struct vh_app *app)
 		return;
 	vh_http_server_free(app->http);
 	vh_http_server_free(app->metrics_http);
+	/* A scrape the pool still finishes below asks for these. */
+	app->http = app->metrics_http = NULL;
 	/* Runners use the blob store: they go before it. */
 	vh_jobs_free(app->jobs);
 	/* The pool runs the completions still pending; they may re-arm
@@ -293,8 +296,9 @@ start_metrics(struct vh_app *app)
 	char	 host[64], *err = NULL;
 	int	 port, bound;
 
-	if (app->metrics_http == NULL)
+	if (app->metrics_http == NULL || app->metrics_tried)
 		return;
+	app->metrics_tried = true;
 	if (vh_api_metrics_parse_listen(app->cfg->metrics_listen, host,
 	    sizeof host, &port) != 0)
 		err = vh_xasprintf("metrics_listen '%s' is not address:port",
@@ -327,6 +331,8 @@ vh_app_start(struct vh_app *app, int *port, char **err)
 int
 vh_app_start_jobs(struct vh_app *app, char **err)
 {
+	/* A --jobs-only process serves its runners' metrics too. */
+	start_metrics(app);
 	return (vh_jobs_start(app->jobs, err));
 }
 
@@ -396,7 +402,7 @@ vh_app_metrics(const struct vh_app *app)
 int
 vh_app_connections(const struct vh_app *app)
 {
-	return (vh_http_server_nconns(app->http));
+	return (app->http != NULL ? vh_http_server_nconns(app->http) : 0);
 }
 
 struct event_base *
