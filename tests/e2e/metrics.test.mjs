@@ -148,3 +148,25 @@ test('metrics: an empty metrics_listen opens no listener', async () => {
     await d.stop('SIGKILL');
   }
 });
+
+test('metrics: media runners count their busy time and each job by family and outcome', async () => {
+  const db = freshDatabase();
+  const d = await startDaemon({ databaseUrl: db, env: { VERHAAL_METRICS_LISTEN: '127.0.0.1:0', VERHAAL_MEDIA_RUNNERS: '1' } });
+  try {
+    const murl = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(d.log())?.[1];
+    assert.ok(murl);
+    const fw = fieldworkerToken(db, 'rita');
+    const up = await postEntry(d.url, fw, [entryPart({ kind: 'visit', title: 'notities' }),
+      { name: 'a', filename: 'a.txt', type: 'text/plain', data: Buffer.from('een notitie\n') },
+      { name: 'b', filename: 'b.wav', type: 'audio/wav', data: Buffer.from('geen geluid, maar tekst\n') }]);
+    assert.equal(up.status, 201, up.text);
+    const key = (f, o) => `verhaal_media_processing_duration_seconds_count{family="${f}",outcome="${o}"}`;
+    const m = await waitFor(async () => {
+      const s = (await scrape(murl)).m;
+      return v(s, key('text', 'ready')) === 1 && v(s, key('text', 'rejected')) === 1 ? s : false;
+    }, { timeout: 30000 });
+    assert.ok(v(m, 'verhaal_runner_busy_seconds_total') > 0);
+  } finally {
+    await d.stop('SIGKILL');
+  }
+});
