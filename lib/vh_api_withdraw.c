@@ -16,6 +16,7 @@
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_time.h"
@@ -73,6 +74,7 @@ withdraw_done(void *arg)
 	struct withdraw_job *j = arg;
 
 	if (j->rc == VH_ETOOBIG) {
+		vh_metrics_refusal(VH_LIMIT_WITHDRAW);
 		vh_http_add_header(j->req, "Retry-After", "%lld",
 		    (long long)j->retry_after_s);
 		vh_http_respond_problem(j->req, 429, "rate-limited", "too many "
@@ -124,6 +126,6 @@ vh_api_withdraw(struct vh_app *app, struct vh_http_req *req,
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
-	vh_ratelimit_key(vh_http_req_peer(req), j->addr);
+	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	vh_body_read_json(req, 4096, withdraw_body, job_free, j);
 }

@@ -35,6 +35,8 @@ struct vh_config {
 	int64_t		 login_max_failures_address;
 	int64_t		 login_window;
 	bool		 trust_proxy_tls;
+	char		*trusted_proxies;	/* addresses, CIDR blocks */
+	char		*metrics_listen;	/* "addr:port"; "" disables */
 	int64_t		 media_runners;
 	int64_t		 job_max_attempts;
 	int64_t		 job_retry_delay;

@@ -47,6 +47,7 @@
 #include <event2/listener.h>
 
 #include "vh_time.h"
+#include "vh_clientaddr.h"
 #include "vh_error.h"
 #include "vh_http.h"
 #include "vh_log.h"
@@ -128,6 +129,12 @@ struct vh_http_req {
 	struct evbuffer		*headers;
 	char			*logextra;
 	struct timespec		 start;
+	/* Copied from the server: an orphan may outlive it. */
+	vh_http_observe_fn	 observe;
+	void			*observe_arg;
+	const struct vh_clientaddr *trust;
+	char			 client[64];	/* "" until asked */
+	int			 route;		/* the observer's tag */
 };
 
 struct vh_http_server {
@@ -146,6 +153,9 @@ struct vh_http_server {
 	struct peer		*peers[PEER_BUCKETS];
 	int64_t			 refuse_log_ms;	/* refusals are logged once a second */
 	int64_t			 refused_quiet;
+	vh_http_observe_fn	 observe;
+	void			*observe_arg;
+	const struct vh_clientaddr *trust;
 };
 
 static void	conn_free(struct conn *);
@@ -289,6 +299,9 @@ req_new(struct conn *c)
 	    srv->id_prefix & 0xffffffff, ++srv->id_counter);
 	snprintf(r->peer, sizeof r->peer, "%s", c->peer);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->observe = srv->observe;
+	r->observe_arg = srv->observe_arg;
+	r->trust = srv->trust;
 	c->req = r;
 	return (r);
 }
@@ -463,8 +476,8 @@ access_log(struct vh_http_req *r, int status, int64_t len, bool gone)
 		log_target(vh_http_req_path(r), target, sizeof target);
 	}
 	vh_log_info("req=%s %s \"%s %s\" %d %" PRId64 " in=%" PRId64 " %"
-	    PRId64 "ms%s%s%s", r->id, r->peer, method, target, status, len,
-	    r->body_read, ms, gone ? " client-gone" : "",
+	    PRId64 "ms%s%s%s", r->id, vh_http_req_client(r), method, target,
+	    status, len, r->body_read, ms, gone ? " client-gone" : "",
 	    r->logextra != NULL ? " " : "",
 	    r->logextra != NULL ? r->logextra : "");
 }
@@ -518,7 +531,15 @@ begin_response(struct vh_http_req *r, int status, const char *ctype,
 static void
 finish(struct vh_http_req *r, struct conn *c, int status, int64_t len)
 {
+	struct timespec	now;
+
 	access_log(r, status, len, c == NULL);
+	if (r->observe != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		r->observe(r, status, len, (now.tv_sec - r->start.tv_sec) *
+		    1000000 + (now.tv_nsec - r->start.tv_nsec) / 1000,
+		    r->observe_arg);
+	}
 	r->answered = true;
 	if (r->holds == 0)
 		req_free(r);
@@ -1326,7 +1347,16 @@ vh_http_server_adopt(struct vh_http_server *srv, int fd,
 		refuse(srv, fd, "the server has too many open connections");
 		return;
 	}
-	if (srv->lim.max_conns_per_addr > 0) {
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    addr, sizeof addr);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+		    sizeof addr);
+	/* A trusted proxy carries every client: the cap is for clients. */
+	if (srv->lim.max_conns_per_addr > 0 &&
+	    !vh_clientaddr_trusted(srv->trust, addr)) {
 		peer_key(sa, key);
 		pp = peer_slot(srv, key);
 		if (*pp != NULL && (*pp)->n >= srv->lim.max_conns_per_addr) {
@@ -1345,13 +1375,6 @@ vh_http_server_adopt(struct vh_http_server *srv, int fd,
 	c->lim = srv->lim;
 	c->peerent = p;
 	c->fresh = true;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    addr, sizeof addr);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
-		    sizeof addr);
 	snprintf(c->peer, sizeof c->peer, "%s", addr);
 	evutil_make_socket_nonblocking(fd);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -1523,4 +1546,40 @@ vh_http_req_close(struct vh_http_req *r)
 {
 	if (r->conn != NULL)
 		conn_lost(r->conn);
+}
+
+void
+vh_http_server_observe(struct vh_http_server *srv, vh_http_observe_fn fn,
+    void *arg)
+{
+	srv->observe = fn;
+	srv->observe_arg = arg;
+}
+
+void
+vh_http_server_trust(struct vh_http_server *srv,
+    const struct vh_clientaddr *trust)
+{
+	srv->trust = trust;
+}
+
+const char *
+vh_http_req_client(struct vh_http_req *r)
+{
+	if (r->client[0] == '\0')
+		vh_clientaddr_resolve(r->trust, r->peer, r->parsed ? &r->head :
+		    NULL, r->client, sizeof r->client);
+	return (r->client);
+}
+
+void
+vh_http_req_set_route(struct vh_http_req *r, int route)
+{
+	r->route = route;
+}
+
+int
+vh_http_req_route(const struct vh_http_req *r)
+{
+	return (r->route);
 }

@@ -17,6 +17,7 @@
 
 struct vh_http_server;
 struct vh_http_req;
+struct vh_clientaddr;
 
 struct vh_http_limits {
 	int64_t	max_connections;
@@ -73,6 +74,16 @@ void	vh_http_server_set_limits(struct vh_http_server *,
 void	vh_http_server_drain(struct vh_http_server *,
 	    void (*done)(void *), void *arg);
 int	vh_http_server_nconns(const struct vh_http_server *);
+/* Called as each request finishes (metrics): its status, response body
+ * bytes and microseconds from its head to its answer. */
+typedef void (*vh_http_observe_fn)(struct vh_http_req *, int status,
+	    int64_t bytes_out, int64_t us, void *arg);
+void	vh_http_server_observe(struct vh_http_server *, vh_http_observe_fn,
+	    void *arg);
+/* The proxies believed about X-Forwarded-For (borrowed; must outlive
+ * every request, orphans included); NULL believes none. */
+void	vh_http_server_trust(struct vh_http_server *,
+	    const struct vh_clientaddr *);
 
 /* The request: borrowed views into the parsed head. */
 const struct vh_http_head *vh_http_req_head(const struct vh_http_req *);
@@ -83,6 +94,12 @@ const char *vh_http_req_query(const struct vh_http_req *);	/* raw or "" */
 const char *vh_http_req_header(struct vh_http_req *, const char *name);
 const char *vh_http_req_id(const struct vh_http_req *);
 const char *vh_http_req_peer(const struct vh_http_req *);	/* address */
+/* The client's address: the peer, or what a trusted proxy forwarded
+ * (vh_clientaddr). Rate limits, logins and logs key on this. */
+const char *vh_http_req_client(struct vh_http_req *);
+/* A number the observer may hang on the request (a route slot); 0. */
+void	vh_http_req_set_route(struct vh_http_req *, int);
+int	vh_http_req_route(const struct vh_http_req *);
 enum vh_http_body_kind vh_http_req_body_kind(const struct vh_http_req *);
 int64_t	vh_http_req_content_length(const struct vh_http_req *);	/* -1 */
 /* Body bytes handed to the handler so far. */

@@ -15,9 +15,11 @@
 
 #include "vh_time.h"
 #include "vh_api.h"
+#include "vh_api_metrics.h"
 #include "vh_app.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_routes.h"
@@ -38,6 +40,8 @@ struct route {
 static const struct route routes[] = {
 	{ VH_HTTP_GET, "/healthz", VH_ACCESS_PUBLIC, vh_api_healthz },
 	{ VH_HTTP_GET, "/readyz", VH_ACCESS_PUBLIC, vh_api_readyz },
+	/* Also on metrics_listen, without credentials (vh_api_metrics.c). */
+	{ VH_HTTP_GET, "/metrics", VH_ROLE_ADMIN, vh_api_metrics_get },
 
 	{ VH_HTTP_POST, "/api/v1/entries", UPLOADERS, vh_api_entries_post },
 	{ VH_HTTP_POST, "/api/v1/collections/{slug}/uploads", VH_ROLE_RESIDENT,
@@ -269,6 +273,7 @@ auth_done(void *arg)
 	struct auth_job *j = arg;
 
 	if (j->rc == VH_ETOOBIG) {
+		vh_metrics_refusal(VH_LIMIT_UPLOAD_LINK);
 		vh_http_add_header(j->req, "Retry-After", "%lld",
 		    (long long)j->retry_after_s);
 		vh_http_respond_problem(j->req, 429, "rate-limited",
@@ -357,7 +362,7 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	j->app = app;
 	j->req = req;
 	j->counted = counted;
-	vh_ratelimit_key(vh_http_req_peer(req), j->addr);
+	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	j->route = route;
 	j->params = *params;
 	params->n = 0;			/* the job owns the values now */
