@@ -71,8 +71,11 @@ static const char collections_sql[] =
     " 'title', c.title, 'description', c.description, 'consent_version',"
     " c.consent_version, 'created_at', c.created_at, 'entries', vh_k(("
     " SELECT coalesce(sum(n), 0) FROM entry_count ec WHERE ec.theme = ''"
-    " AND ec.collection_id = c.id AND (ec.status = 'published' OR $1 <>"
-    " 'analyst'))::bigint, $2::int)) ORDER BY c.id), '[]')::text"
+    " AND ec.collection_id = c.id AND"
+    /* The access rule (schema/0009_access.sql) over the summary. */
+    " coalesce(vh_access_count_sql(jsonb_build_object('role', $1::text),"
+    " 'x') IS NOT NULL AND vh_access_sees($1, NULL, NULL, ec.status),"
+    " false))::bigint, $2::int)) ORDER BY c.id), '[]')::text"
     " FROM collection c";
 
 static const char collection_post_sql[] =

@@ -1,7 +1,9 @@
 /*
  * Moderation: POST /api/v1/entries/{id}/publish, /reject and /redact, for
  * moderators and admins. Publishing and rejecting are one conditional
- * UPDATE with its moderation row. Redaction rewrites the entry's title
+ * UPDATE with its moderation row; publishing first asks the access rule
+ * (vh_access_entry) for the "publish" use, which only the resident's
+ * publish scope (or a staff visit without consent) gives. Redaction rewrites the entry's title
  * and text in one transaction (the search index is a generated column of
  * the row, so it follows), and re-encodes a recording's Opus and AAC
  * renditions and peaks from the sealed original with the given ranges
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_blobstore.h"
@@ -92,8 +95,24 @@ decide(struct mod_job *j, PGconn *db)
 			    "reason"));
 	const char	*params[5];
 	PGresult	*r;
-	char		*err = NULL;
+	char		*err = NULL, *scope = NULL;
+	int		 rc;
 
+	if (j->action == A_PUBLISH && (rc = vh_access_entry(db, &j->who, j->id,
+	    "publish", &scope, &err)) != 0) {
+		if (rc == VH_ENOENT)
+			job_error(j, 404, "not-found", vh_xasprintf("no entry %s",
+			    j->id));
+		else if (rc == VH_ENOTSUP)
+			job_error(j, 409, "consent-scope", vh_xasprintf("entry %s"
+			    " cannot be published: the resident's consent is %s,"
+			    " and only the publish scope allows publication",
+			    j->id, *scope != '\0' ? scope : "missing"));
+		else
+			job_error(j, 503, "unavailable", err);
+		free(scope);
+		return;
+	}
 	params[0] = j->id;
 	params[1] = j->action == A_PUBLISH ? "published" : "rejected";
 	params[2] = j->who.account_id != 0 ? j->account : NULL;
