@@ -314,7 +314,7 @@ void
 vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
 	json_t		*f;
 	char		*why = NULL;
 
@@ -324,7 +324,10 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 		bad_request(req, f, why);
 		return;
 	}
-	q.sql = "SELECT vh_export_buurten($1::jsonb)::text";
+	/* One Feature per row: boundaries make this the largest answer. */
+	q.sql = "SELECT vh_export_buurten_sql($1::jsonb)";
+	q.json_head = "{\"type\":\"FeatureCollection\",\"features\":[";
+	q.json_tail = "]}";
 	q.nparams = 1;
 	q.params[0] = dump(f);
 	q.content_type = "application/geo+json";

@@ -74,8 +74,9 @@ test('moderators publish and reject with a reason; others may not', async () => 
       method: 'POST', headers: { ...(token ? auth(token) : {}), 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined,
     });
     const ids = [];
+    // Only the publish scope allows publication (consent_access.test.mjs).
     for (let i = 0; i < 2; i++) {
-      const r = await submit(ctx, { text: `verhaal ${i}`, consent: CONSENT() });
+      const r = await submit(ctx, { text: `verhaal ${i}`, consent: CONSENT(i === 0 ? 'publish' : undefined) });
       ids.push((await r.json()).id);
     }
     assert.equal((await post(ids[0], 'publish')).status, 401);
