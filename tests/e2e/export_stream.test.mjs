@@ -91,6 +91,9 @@ test('a large CSV export streams in chunks with bounded memory, four at once', {
     ]);
     sampling = false;
     await sampler;
+    const grew = (peak - base) / MiB;
+    t.diagnostic(`4 exports of ${(runs[0].bytes / MiB).toFixed(0)} MiB: RSS ${(base / MiB).toFixed(0)} MiB, peak +${grew.toFixed(1)} MiB`);
+    if (!sanitized) assert.ok(grew < 48, `RSS grew by ${grew.toFixed(1)} MiB during four exports`);
     for (const r of runs) {
       assert.equal(r.status, 200);
       assert.equal(r.headers['transfer-encoding'], 'chunked');
@@ -100,9 +103,6 @@ test('a large CSV export streams in chunks with bounded memory, four at once', {
       assert.ok(r.bytes > 45 * MiB, `export of ${r.bytes} bytes`);
       assert.equal(r.head.subarray(0, 3).toString('hex'), 'efbbbf');
     }
-    const grew = (peak - base) / MiB;
-    t.diagnostic(`4 exports of ${(runs[0].bytes / MiB).toFixed(0)} MiB: RSS ${(base / MiB).toFixed(0)} MiB, peak +${grew.toFixed(1)} MiB`);
-    if (!sanitized) assert.ok(grew < 48, `RSS grew by ${grew.toFixed(1)} MiB during four exports`);
 
     // A client that goes away mid-export: the export stops, the worker is
     // free again, and the next export is whole.
