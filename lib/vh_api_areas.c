@@ -34,12 +34,15 @@ static const char area_indicators_sql[] =
     " AND ($3::text IS NULL OR iv.period_start < vh_period_end($3))) v"
     " ON v.vals IS NOT NULL)::text END";
 
+/* The query of the list (one area a row, streamed): every area of the
+ * Netherlands is a long list. */
 static const char areas_sql[] =
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('code', code, 'level',"
-    " level, 'name', name, 'parent', parent, 'has_boundary', boundary IS NOT"
-    " NULL, 'href', '/api/v1/areas/' || code) ORDER BY code), '[]')::text"
-    " FROM area WHERE ($1::text IS NULL OR level = $1)"
-    " AND ($2::text IS NULL OR parent = $2)";
+    "SELECT format('SELECT jsonb_build_object(''code'', code, ''level'',"
+    " level, ''name'', name, ''parent'', parent, ''has_boundary'', boundary"
+    " IS NOT NULL, ''href'', ''/api/v1/areas/'' || code)::text"
+    " FROM area WHERE (%1$L::text IS NULL OR level = %1$L)"
+    " AND (%2$L::text IS NULL OR parent = %2$L) ORDER BY code',"
+    " $1::text, $2::text)";
 
 static const char area_at_sql[] =
     "SELECT jsonb_build_object('code', a.code, 'level', a.level, 'name',"
@@ -155,7 +158,11 @@ vh_api_areas_list(struct vh_app *app, struct vh_http_req *req,
 		vh_apiq_run(app, req, &q);
 		return;
 	}
+	q.mode = VH_APIQ_JSON_ROWS;
+	q.json_head = "[";
+	q.json_tail = "]";
 	q.sql = areas_sql;
+	q.content_type = "application/json";
 	q.nparams = 2;
 	q.params[0] = vh_apiq_arg(req, "level");
 	q.params[1] = vh_apiq_arg(req, "parent");

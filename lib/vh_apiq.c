@@ -203,7 +203,8 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 			PQclear(r);
 		return;
 	}
-	put(j, j->q.json_head, strlen(j->q.json_head));
+	if (j->q.json_head != NULL)
+		put(j, j->q.json_head, strlen(j->q.json_head));
 	while ((r = PQgetResult(db)) != NULL) {
 		switch (PQresultStatus(r)) {
 		case PGRES_SINGLE_TUPLE:
@@ -227,7 +228,7 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 		}
 		PQclear(r);
 	}
-	if (more && j->status == 0)
+	if (more && j->status == 0 && j->q.json_tail != NULL)
 		put(j, j->q.json_tail, strlen(j->q.json_tail));
 }
 

@@ -118,7 +118,7 @@ test('a large CSV export streams in chunks with bounded memory, four at once', {
   }
 });
 
-test('the GeoJSON export is streamed feature by feature and stays one valid document', { timeout: 120000 }, async () => {
+test('the GeoJSON export and the area list are streamed row by row and stay one valid document', { timeout: 120000 }, async () => {
   const url = freshDatabase();
   ctl(url, 'migrate');
   psql(url, `INSERT INTO area (code, level, name, parent) VALUES ('GM0344', 'gemeente', 'Utrecht', NULL) ON CONFLICT DO NOTHING;
@@ -142,6 +142,14 @@ test('the GeoJSON export is streamed feature by feature and stays one valid docu
     assert.deepEqual(g.features.map((f) => f.id), [...Array(100).keys()].map((i) => `BU034499${String(i).padStart(2, '0')}`));
     assert.equal(g.features[0].geometry.type, 'MultiPolygon');
     assert.equal(g.features.reduce((a, f) => a + f.properties.entries, 0), 700);
+    // The list of areas is streamed the same way.
+    const l = await fetch(`${d.url}/api/v1/areas?parent=WK034499`, { headers: { Authorization: `Bearer ${tok}` } });
+    assert.equal(l.headers.get('transfer-encoding'), 'chunked');
+    const areas = await l.json();
+    assert.equal(areas.length, 100);
+    assert.equal(areas[0].code, 'BU03449900');
+    assert.equal(areas[0].has_boundary, true);
+    assert.deepEqual(await (await fetch(`${d.url}/api/v1/areas?parent=WK034498`, { headers: { Authorization: `Bearer ${tok}` } })).json(), []);
     // An empty result is still one document.
     const e = await (await fetch(`${d.url}/api/v1/exports/buurten.geojson?area=WK034498`, { headers: { Authorization: `Bearer ${tok}` } })).json();
     assert.deepEqual(e, { type: 'FeatureCollection', features: [] });
