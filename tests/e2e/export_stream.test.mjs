@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { build, freshDatabase, startDaemon, ctl, psql } from './lib/harness.mjs';
 
@@ -113,6 +114,25 @@ test('a large CSV export streams in chunks with bounded memory, four at once', {
     assert.equal(again.lines, 1);
     const h = await fetch(`${d.url}/healthz`);
     assert.equal(h.status, 200);
+
+    // HTTP/1.0 has no chunked coding: the body ends with the connection.
+    const raw = await new Promise((resolve, reject) => {
+      const u = new URL(d.url);
+      const sock = net.connect(Number(u.port), u.hostname, () => sock.write(
+        `GET /api/v1/exports/entries.csv HTTP/1.0\r\nAuthorization: Bearer ${tok}\r\n\r\n`));
+      const parts = [];
+      sock.on('data', (b) => parts.push(b));
+      sock.on('end', () => resolve(Buffer.concat(parts)));
+      sock.on('error', reject);
+    });
+    const split = raw.indexOf('\r\n\r\n');
+    const head = raw.subarray(0, split).toString();
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    assert.match(head, /connection: close/i);
+    const body = raw.subarray(split + 4);
+    assert.equal(body.subarray(0, 3).toString('hex'), 'efbbbf');
+    assert.equal(body.toString().split('\n').length - 1, ROWS + 1);
   } finally {
     await d.stop('SIGKILL');
   }
