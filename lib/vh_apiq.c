@@ -12,8 +12,9 @@
  * response. When more than STREAM_HIGH bytes wait for the client, the loop
  * stops reading, the socketpair fills and the worker's write blocks: the
  * client's pace is the database's. A client that stops reading for
- * STREAM_STALL_S seconds times the worker's write out; one that goes away
- * closes the socketpair under it. Either way the worker cancels the query.
+ * STREAM_STALL_S seconds times the worker's write out (and is dropped by
+ * the loop); one that goes away closes the socketpair under it. Either
+ * way the worker cancels the query.
  * Until the first piece leaves the worker nothing is sent, so an error in
  * the first STREAM_PIECE bytes is still a proper problem response; a later
  * one cuts the body short (no last chunk), which clients see as an error.
@@ -61,6 +62,7 @@ struct apiq_job {
 	bool			 sent;		/* worker: a piece went out */
 	bool			 cut;		/* worker: client gone or stalled */
 	struct event		*rev, *tick;
+	int			 paused_s;	/* loop: seconds without drain */
 	bool			 started, eof, done, aborted;
 };
 
@@ -366,6 +368,7 @@ stream_resume(struct vh_http_req *req, void *arg)
 	struct apiq_job *j = arg;
 
 	(void)req;
+	j->paused_s = 0;
 	evtimer_del(j->tick);
 	event_add(j->rev, NULL);
 }
@@ -380,6 +383,13 @@ stream_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!vh_http_req_gone(j->req) && ++j->paused_s >= STREAM_STALL_S) {
+		/* Everything may already be queued here, the worker long
+		 * done: a client that takes nothing must not keep it. */
+		vh_log_info("req=%s export stopped: the client stopped reading",
+		    vh_http_req_id(j->req));
+		vh_http_req_close(j->req);
+	}
 	if (vh_http_req_gone(j->req)) {
 		vh_http_stream_on_drain(j->req, 0, NULL, NULL);
 		stream_abort(j);
