@@ -25,7 +25,7 @@
 #include "vh_xmalloc.h"
 
 static const char *statuses[] = { "received", "processing", "pending_review",
-    "published", "rejected", "withdrawn", NULL };
+    "approved", "published", "rejected", "withdrawn", NULL };
 
 bool
 vh_search_slug_ok(const char *s)

@@ -12,7 +12,7 @@
 --      role         status                       sees
 --      admin        any                          yes
 --      moderator    any                          yes
---      analyst      published                    yes
+--      analyst      approved, published          yes
 --      analyst      pending_review, received,    no: 404, not listed,
 --                   processing, rejected, ...        not counted
 --      fieldworker  any, own entries only        yes (others' no)
@@ -42,8 +42,26 @@
 --                     audio.m4a, peaks.json)
 --      publish        POST /api/v1/entries/{id}/publish
 --
---   So an analyst sees of a published analysis_only story only that it
---   exists and its themes, everywhere; of a pending one nothing at all.
+--   So an analyst sees of an approved or published analysis_only story
+--   only that it exists and its themes, everywhere; of a pending one
+--   nothing at all.
+--
+--   Moderators end a review in one of three ways. "approve" (vrijgeven)
+--   releases the entry to staff readers, whatever its scope: what they
+--   then see is the scope's part of the table above. "publish"
+--   (publiceren) also clears it for use outside the staff (a council
+--   report, an exhibition) and needs the publish use, i.e. the publish
+--   scope or a visit without consent; an approved entry may be published
+--   later, and a published one is released too. "reject" ends it.
+
+-- The statuses with "approved"; moderation logs the new action.
+ALTER TABLE entry DROP CONSTRAINT entry_status_check,
+    ADD CONSTRAINT entry_status_check CHECK (status IN ('received',
+    'processing', 'pending_review', 'approved', 'published', 'rejected',
+    'withdrawn'));
+ALTER TABLE moderation DROP CONSTRAINT moderation_action_check,
+    ADD CONSTRAINT moderation_action_check CHECK (action IN ('approve',
+    'publish', 'reject'));
 
 -- The consent scopes, narrowest first; '' stands for "no consent record".
 CREATE FUNCTION vh_access_scopes() RETURNS text[]
@@ -54,14 +72,15 @@ $$;
 
 -- Part 1 of the rule. Written as one CASE over constants so that, with
 -- the role given as a literal, PostgreSQL inlines and folds it to a plain
--- condition ("e.status = 'published'") in the builders' queries.
+-- condition ("e.status IN ('approved', 'published')") in the builders'
+-- queries.
 CREATE FUNCTION vh_access_sees(role text, account bigint, owner bigint,
     status text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT CASE role
 	    WHEN 'admin' THEN true
 	    WHEN 'moderator' THEN true
-	    WHEN 'analyst' THEN status = 'published'
+	    WHEN 'analyst' THEN status IN ('approved', 'published')
 	    WHEN 'fieldworker' THEN owner IS NOT NULL AND owner = account
 	    ELSE false END
 $$;
@@ -249,8 +268,8 @@ DECLARE
 BEGIN
 	IF cardinality(vh_access_scopes_for(role, 'count')) <>
 	    cardinality(vh_access_scopes()) OR EXISTS (SELECT 1 FROM
-	    unnest(ARRAY['received', 'processing', 'pending_review', 'published',
-	    'rejected', 'withdrawn']) s WHERE vh_access_sees(role, 0, NULL, s)
+	    unnest(ARRAY['received', 'processing', 'pending_review', 'approved',
+	    'published', 'rejected', 'withdrawn']) s WHERE vh_access_sees(role, 0, NULL, s)
 	    IS DISTINCT FROM vh_access_sees(role, 0, 0, s)) THEN
 		RETURN NULL;
 	END IF;

@@ -129,7 +129,7 @@ test('every route answers every role as its access mask says', async (t) => {
 // The route × role × entry state × consent scope matrix: what each viewer
 // gets of an entry, its files and their renditions, in search, in both
 // exports and in the dossier, for every status a story can be in
-// (published, pending review, rejected) and every consent scope
+// (approved, published, pending review, rejected) and every consent scope
 // (lib/vh_consent.c; "none" is a visit without a consent record). The
 // answers are written out below, not computed, so that a change to the
 // rule (vh_access, schema/0009_access.sql) must change this table too.
@@ -146,30 +146,35 @@ test('every route answers every role as its access mask says', async (t) => {
 // Viewers: the four roles, with "fieldworker" not the owner, and "owner"
 // the field worker whose account holds the entry.
 const SCOPES = ['none', 'analysis_only', 'quote_anonymised', 'audio_to_staff', 'publish'];
-const STATES = ['published', 'pending_review', 'rejected'];
+const STATES = ['approved', 'published', 'pending_review', 'rejected'];
 const EXPECTED = {
   //                          none    analysis_only quote_anonymised audio_to_staff publish
   admin: {
+    approved:               ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
     published:              ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
     pending_review:         ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
     rejected:               ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
   },
   moderator: {
+    approved:               ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
     published:              ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
     pending_review:         ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
     rejected:               ['ERQP', 'ERP',        'ERQP',          'ERP',         'ERQP'],
   },
   analyst: {
+    approved:               ['ERQP', 'E',          'ERQ',           'ERP',         'ERQP'],
     published:              ['ERQP', 'E',          'ERQ',           'ERP',         'ERQP'],
     pending_review:         ['-',    '-',          '-',             '-',           '-'],
     rejected:               ['-',    '-',          '-',             '-',           '-'],
   },
   fieldworker: {
+    approved:               ['-',    '-',          '-',             '-',           '-'],
     published:              ['-',    '-',          '-',             '-',           '-'],
     pending_review:         ['-',    '-',          '-',             '-',           '-'],
     rejected:               ['-',    '-',          '-',             '-',           '-'],
   },
   owner: {
+    approved:               ['ERQP', 'E',          'ERQ',           'ERP',         'ERQP'],
     published:              ['ERQP', 'E',          'ERQ',           'ERP',         'ERQP'],
     pending_review:         ['ERQP', 'E',          'ERQ',           'ERP',         'ERQP'],
     rejected:               ['ERQP', 'E',          'ERQ',           'ERP',         'ERQP'],

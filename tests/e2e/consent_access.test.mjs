@@ -1,6 +1,6 @@
 // Consent and visibility on every read path, one regression per defect:
 // media and renditions follow the entry's visibility and consent scope;
-// publishing needs the publish scope; analysts see of an analysis_only
+// publishing needs the publish scope, approving does not; analysts see of an analysis_only
 // story only that it exists and its themes; exports quote only what the
 // scope allows, for moderators too, with spreadsheet formulas defused;
 // a sealed original has one Cache-Control; a reason that is not UTF-8
@@ -96,6 +96,82 @@ test('publishing needs the publish scope', async () => {
     const id = (await r.json()).id;
     assert.equal((await mod(ctx, id, 'publish')).status, 200);
     assert.equal(psql(ctx.url, `SELECT status FROM entry WHERE id = ${id}`), 'published');
+  } finally {
+    await ctx.d.stop('SIGKILL');
+  }
+});
+
+// Two outcomes of a review: approving (vrijgeven) releases a story of any
+// scope to analysts, who then see the scope's part of it; publishing
+// (publiceren) also clears it for use outside the staff and needs the
+// publish scope. An approved story may be published later; a published
+// one is released already.
+test('approving releases every scope to analysts within its scope; publishing still needs the publish scope', async () => {
+  const ctx = await setup();
+  try {
+    const scopes = ['analysis_only', 'quote_anonymised', 'audio_to_staff', 'publish'];
+    const ids = {};
+    for (const scope of scopes) {
+      const r = await submit(ctx, { title: `titel ${scope} vrijwoord`, text: `tekst ${scope} vrijwoord`,
+        consent: CONSENT(scope), themes: ['geweld'] });
+      ids[scope] = (await r.json()).id;
+      assert.equal(await status(ctx, `/api/v1/entries/${ids[scope]}`, ctx.tokens.analyst), 404, `${scope}: pending`);
+    }
+    for (const scope of scopes) {
+      const id = ids[scope];
+      const r = await mod(ctx, id, 'approve');
+      assert.equal(r.status, 200, scope);
+      assert.deepEqual(await r.json(), { id, status: 'approved' });
+      assert.equal(psql(ctx.url, `SELECT status FROM entry WHERE id = ${id}`), 'approved');
+      // What the analyst then gets is the scope's part.
+      const e = await json(ctx, `/api/v1/entries/${id}`, ctx.tokens.analyst);
+      assert.deepEqual(e.themes, ['geweld'], scope);
+      assert.equal(e.text, scope === 'analysis_only' ? null : `tekst ${scope} vrijwoord`, `${scope}: text`);
+      assert.equal(e.allowed.includes('quote'), ['quote_anonymised', 'publish'].includes(scope), `${scope}: quote`);
+      assert.equal(e.allowed.includes('play'), ['audio_to_staff', 'publish'].includes(scope), `${scope}: play`);
+      // Approving twice is a conflict.
+      const again = await mod(ctx, id, 'approve');
+      assert.equal(again.status, 409, `${scope}: approved twice`);
+      assert.equal((await again.json()).type, '/problems/conflict');
+    }
+    // Search lists them; moderators filter by the new status.
+    const s = await json(ctx, '/api/v1/entries?q=vrijwoord', ctx.tokens.analyst);
+    assert.deepEqual(s.items.map((i) => i.id).sort(), Object.values(ids).sort());
+    assert.equal(s.items.find((i) => i.id === ids.analysis_only).title, null);
+    const f = await fetch(`${ctx.d.url}/api/v1/entries?status=approved`, { headers: auth(ctx.tokens.moderator) });
+    assert.equal(f.status, 200);
+    assert.deepEqual((await f.json()).items.map((i) => i.id).sort(), Object.values(ids).sort());
+    // Publishing an approved story: only with the publish scope.
+    for (const scope of ['analysis_only', 'quote_anonymised', 'audio_to_staff']) {
+      const p = await mod(ctx, ids[scope], 'publish');
+      assert.equal(p.status, 409, scope);
+      const body = await p.json();
+      assert.equal(body.type, '/problems/consent-scope');
+      assert.match(body.detail, new RegExp(`consent scope is ${scope}`));
+      assert.match(body.detail, new RegExp(`/api/v1/entries/${ids[scope]}/approve`));
+      assert.equal(psql(ctx.url, `SELECT status FROM entry WHERE id = ${ids[scope]}`), 'approved');
+    }
+    const p = await mod(ctx, ids.publish, 'publish');
+    assert.equal(p.status, 200);
+    assert.deepEqual(await p.json(), { id: ids.publish, status: 'published' });
+    // Published includes released: approving it now is refused, and it stays published.
+    const back = await mod(ctx, ids.publish, 'approve');
+    assert.equal(back.status, 409);
+    assert.match((await back.json()).detail, /already published/);
+    assert.equal(psql(ctx.url, `SELECT status FROM entry WHERE id = ${ids.publish}`), 'published');
+    assert.equal(psql(ctx.url, `SELECT string_agg(action, ',' ORDER BY id) FROM moderation WHERE entry_id = ${ids.publish}`), 'approve,publish');
+    assert.equal(psql(ctx.url, `SELECT string_agg(action, ',' ORDER BY id) FROM moderation WHERE entry_id = ${ids.analysis_only}`), 'approve');
+    // A visit without consent is approved and published alike; others may not approve.
+    const fd = new FormData();
+    fd.append('entry', JSON.stringify({ kind: 'visit', text: 'werkbezoek vrijwoord' }));
+    const v = await (await fetch(`${ctx.d.url}/api/v1/entries`, { method: 'POST', headers: auth(ctx.tokens.fieldworker), body: fd })).json();
+    for (const who of ['analyst', 'fieldworker']) {
+      const r = await fetch(`${ctx.d.url}/api/v1/entries/${v.id}/approve`, { method: 'POST', headers: auth(ctx.tokens[who]) });
+      assert.equal(r.status, 403, who);
+    }
+    assert.equal((await mod(ctx, v.id, 'approve')).status, 200);
+    assert.equal((await mod(ctx, v.id, 'publish')).status, 200);
+    assert.equal((await mod(ctx, 99999, 'approve')).status, 404);
   } finally {
     await ctx.d.stop('SIGKILL');
   }
