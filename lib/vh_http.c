@@ -9,6 +9,8 @@
  *   WAIT      the body is in; the handler has not responded yet
  *   WRITING   the response is queued; when it has drained the connection
  *             reads the next (pipelined) head or closes
+ *   STREAM    a streamed response (vh_http_stream_*): the handler adds
+ *             pieces as the client takes them, then ends it (WRITING)
  *
  * A request object outlives its connection when the client goes away
  * while the handler still works (say, an fsync on the worker pool): it is
@@ -58,7 +60,7 @@
 #define READ_CHUNK	(64 * 1024)
 
 enum conn_state { C_HEAD, C_DISPATCH, C_BODY, C_WAIT, C_WRITING, C_LINGER,
-	C_DEAD };
+	C_DEAD, C_STREAM };
 
 /* Connections per client address: IPv4 by address, IPv6 by /64. */
 #define PEER_BUCKETS	1024
@@ -135,6 +137,14 @@ struct vh_http_req {
 	const struct vh_clientaddr *trust;
 	char			 client[64];	/* "" until asked */
 	int			 route;		/* the observer's tag */
+	/* A streamed response (vh_http_stream_*). */
+	bool			 streaming, stream_chunked;
+	int			 stream_status;
+	int64_t			 stream_len;
+	struct evbuffer_cb_entry *stream_cb;
+	size_t			 drain_low;
+	void			(*drain_fn)(struct vh_http_req *, void *);
+	void			*drain_arg;
 };
 
 struct vh_http_server {
@@ -1582,4 +1592,132 @@ int
 vh_http_req_route(const struct vh_http_req *r)
 {
 	return (r->route);
+}
+
+/* Streamed responses */
+
+/* The output buffer changed: once it has drained to the low mark, the
+ * handler hears it (once per vh_http_stream_on_drain). */
+static void
+stream_out_cb(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct vh_http_req *r = arg;
+	void (*fn)(struct vh_http_req *, void *) = r->drain_fn;
+
+	if (info->n_deleted == 0 || fn == NULL ||
+	    evbuffer_get_length(out) > r->drain_low)
+		return;
+	r->drain_fn = NULL;
+	fn(r, r->drain_arg);
+}
+
+int
+vh_http_stream_begin(struct vh_http_req *r, int status, const char *ctype)
+{
+	struct conn	*c = r->conn;
+	struct evbuffer	*out;
+	char		 date[64];
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	if (answered_twice(r))
+		return (VH_EINVAL);
+	r->streaming = true;
+	r->stream_status = status;
+	if (c == NULL)
+		return (VH_EIO);
+	if (r->body_kind != VH_BODY_NONE && !r->body_done &&
+	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0))
+		c->close_after = c->linger = true;
+	if (!r->keepalive || c->srv->draining)
+		c->close_after = true;
+	/* HTTP/1.0 has no chunked coding: the close ends the body. */
+	r->stream_chunked = r->head.version_minor >= 1;
+	if (!r->stream_chunked)
+		c->close_after = true;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	    "Server: verhaal\r\nX-Request-Id: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n", status,
+	    vh_http_reason(status), date, r->id);
+	if (r->stream_chunked)
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	if (ctype != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	if (c->close_after)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add_buffer(out, r->headers);
+	evbuffer_add(out, "\r\n", 2);
+	r->stream_cb = evbuffer_add_cb(out, stream_out_cb, r);
+
+	c->state = C_STREAM;
+	evtimer_del(c->timer);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+	return (0);
+}
+
+int
+vh_http_stream_write(struct vh_http_req *r, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (r->conn == NULL)
+		return (VH_EIO);
+	r->stream_len += (int64_t)len;
+	if (len == 0 || r->head.method == VH_HTTP_HEAD)
+		return (0);
+	out = bufferevent_get_output(r->conn->bev);
+	if (r->stream_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, data, len);
+	if (r->stream_chunked)
+		evbuffer_add(out, "\r\n", 2);
+	return (0);
+}
+
+size_t
+vh_http_stream_queued(const struct vh_http_req *r)
+{
+	if (r->conn == NULL)
+		return (0);
+	return (evbuffer_get_length(bufferevent_get_output(r->conn->bev)));
+}
+
+void
+vh_http_stream_on_drain(struct vh_http_req *r, size_t low,
+    void (*fn)(struct vh_http_req *, void *), void *arg)
+{
+	r->drain_low = low;
+	r->drain_fn = fn;
+	r->drain_arg = arg;
+}
+
+void
+vh_http_stream_end(struct vh_http_req *r, bool ok)
+{
+	struct conn	*c = r->conn;
+	struct evbuffer	*out;
+
+	if (c != NULL) {
+		out = bufferevent_get_output(c->bev);
+		if (r->stream_cb != NULL)
+			evbuffer_remove_cb_entry(out, r->stream_cb);
+		c->req = NULL;
+		r->conn = NULL;
+		/* Cut short, the body must not look whole: no last chunk,
+		 * and the connection closes. */
+		if (!ok)
+			c->close_after = true;
+		else if (r->stream_chunked && r->head.method != VH_HTTP_HEAD)
+			evbuffer_add(out, "0\r\n\r\n", 5);
+		c->state = C_WRITING;
+		if (evbuffer_get_length(out) == 0)
+			write_cb(c->bev, c);
+	}
+	finish(r, ok ? c : NULL, r->stream_status, r->stream_len);
 }

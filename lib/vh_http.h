@@ -153,6 +153,25 @@ void	vh_http_respond_problem(struct vh_http_req *, int status,
 void	vh_http_respond_fd(struct vh_http_req *, int status,
 	    const char *content_type, int fd, int64_t offset, int64_t len);
 
+/*
+ * Streamed responses, for bodies too large to hold whole. _begin sends
+ * the head (chunked transfer coding on HTTP/1.1; on HTTP/1.0 the close
+ * ends the body), _write queues one piece (copied), _end finishes the
+ * request; with ok false the body is cut off and the connection closed,
+ * so that no client takes a partial body for a whole one. Backpressure:
+ * _queued is what waits for the client; fn runs once, after a call to
+ * _on_drain, when that has fallen to low. A client that goes away is
+ * seen through vh_http_req_gone() (fn then never runs); _begin and
+ * _write return VH_EIO, and the handler still owes _end.
+ */
+int	vh_http_stream_begin(struct vh_http_req *, int status,
+	    const char *content_type);
+int	vh_http_stream_write(struct vh_http_req *, const void *, size_t);
+size_t	vh_http_stream_queued(const struct vh_http_req *);
+void	vh_http_stream_on_drain(struct vh_http_req *, size_t low,
+	    void (*fn)(struct vh_http_req *, void *), void *arg);
+void	vh_http_stream_end(struct vh_http_req *, bool ok);
+
 const char *vh_http_reason(int status);
 
 #endif

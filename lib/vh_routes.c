@@ -73,6 +73,8 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
 
 	/* Moderation and withdrawal (vh_api_moderation.c, vh_api_withdraw.c) */
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/approve",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_approve },
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/publish",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_publish },
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/reject",
