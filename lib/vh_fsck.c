@@ -166,7 +166,7 @@ visit_blob(const struct vh_blob_entry *e, void *arg)
 		}
 	} else if (lookup(&f->named, e->hex) == NULL) {
 		age = f->now - (e->ctime > e->mtime ? e->ctime : e->mtime);
-		if (age <= f->o->grace_s) {
+		if (age < f->o->grace_s) {
 			f->st->young++;
 			return (0);
 		}
@@ -373,7 +373,7 @@ visit_spool(const struct vh_blob_entry *e, void *arg)
 	}
 	if ((row = lookup(&f->spool, e->path)) != NULL)
 		goto out;	/* an upload's; expired ones are reaped below */
-	if (f->now - e->mtime <= f->o->grace_s) {
+	if (f->now - e->mtime < f->o->grace_s) {
 		f->st->young++;
 		goto out;
 	}
