@@ -265,7 +265,7 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 	char			*dir, *snap, *path, *tmp, *err = NULL, hex[65];
 	char			*dbarg, *snaparg, *filearg;
 	size_t			 n;
-	int			 copied = 0, gone = 0, damaged = 0, rc;
+	int			 copied = 0, gone = 0, damaged = 0, rc, fd;
 	bool			 q;
 	time_t			 now = time(NULL);
 	char			 when[32];
@@ -342,7 +342,15 @@ ctl_backup(struct ctl *c, int argc, char **argv)
 			ctl_die("cannot read blob %s", blobs[i].hex);
 		}
 	}
-	/* The manifest last: its presence says the backup is complete. */
+	/*
+	 * Every file was fsynced, but not the directories that name them:
+	 * one syncfs covers those (and the dump) before the manifest claims
+	 * them. The manifest last: its presence says the backup is complete.
+	 */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    syncfs(fd) == -1)
+		ctl_die("syncing %s: %s", dir, strerror(errno));
+	close(fd);
 	if (fflush(man) != 0 || fsync(fileno(man)) == -1 || fclose(man) != 0)
 		ctl_die("%s: %s", tmp, strerror(errno));
 	path = vh_xasprintf("%s/%s", dir, MANIFEST);
@@ -484,6 +492,10 @@ ctl_restore(struct ctl *c, int argc, char **argv)
 	fclose(man);
 	if (!dump_ok)
 		ctl_die("MANIFEST names no %s", DUMP);
+	/* put_file made the blobs durable; quarantine/ is ours to sync. */
+	path = vh_xasprintf("%s/quarantine", vh_blobstore_root(bs));
+	fsync_dir(path);
+	free(path);
 
 	/* Without a URL, libpq's defaults (PG* variables) name it for both. */
 	dbarg = vh_xasprintf("--dbname=%s", c->cfg->database_url[0] != '\0' ?
