@@ -10,8 +10,12 @@
  * row (vh_blobgc_pin), so a young unnamed file may be an upload in flight.
  * Its age is the later of mtime and ctime, since the rename into the store
  * changes ctime; spool files are judged by mtime, which every write moves.
+ *
+ * Lost or damaged content can only come back from a backup (repair with
+ * from): its copy is checked against the name before it enters the store.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,8 @@ struct fsck {
 	struct rows		 spool;		/* unfinished uploads' files */
 	char			(*present)[65];	/* files to hash */
 	size_t			 npresent;
+	struct row		*damaged;	/* wrong size: name, file size */
+	size_t			 ndamaged;
 	int64_t			 now;
 	char			*err;
 };
@@ -157,12 +163,13 @@ visit_blob(const struct vh_blob_entry *e, void *arg)
 	if ((row = lookup(&f->blobs, e->hex)) != NULL) {
 		row->seen = true;
 		if (row->size != e->size) {
-			detail = vh_xasprintf("%lld bytes, its row says %lld; "
-			    "restore the file from a backup", (long long)e->size,
-			    (long long)row->size);
-			found(f, VH_FSCK_CORRUPT, VH_FSCK_FOUND, e->hex, detail);
-			free(detail);
-			return (0);	/* no need to hash it too */
+			/* Judged after the walk: a repair changes the directory
+			 * being read. No need to hash it too. */
+			f->damaged = vh_xreallocarray(f->damaged, f->ndamaged + 1,
+			    sizeof *f->damaged);
+			memcpy(f->damaged[f->ndamaged].name, e->hex, 65);
+			f->damaged[f->ndamaged++].size = e->size;
+			return (0);
 		}
 	} else if (lookup(&f->named, e->hex) == NULL) {
 		age = f->now - (e->ctime > e->mtime ? e->ctime : e->mtime);
@@ -230,6 +237,130 @@ out:
 	return (rc);
 }
 
+/* Copies src into a new file at dst; 0 or VH_ENOENT / VH_EIO. */
+static int
+copy_file(const char *src, const char *dst, char *buf)
+{
+	ssize_t	 n;
+	int	 in, out, rc = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0640)) == -1) {
+		close(in);
+		return (VH_EIO);
+	}
+	while ((n = read(in, buf, CHUNK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || write(out, buf, (size_t)n) != n) {
+			rc = VH_EIO;
+			break;
+		}
+	}
+	close(in);
+	if (close(out) == -1)
+		rc = VH_EIO;
+	if (rc != 0)
+		unlink(dst);
+	return (rc);
+}
+
+/*
+ * Puts the backup's copy of blob hex into the store, after checking it:
+ * it enters through the spool like any upload (put_file syncs it). A
+ * damaged file in the way (replace) goes first, or the store would keep
+ * it as "already stored". Under the collector's lock, so that an erasure
+ * running now does not see its file come back.
+ */
+static int
+restore_blob(struct fsck *f, const char *hex, bool replace)
+{
+	const char	*p[1] = { hex };
+	PGresult	*r;
+	char		*src, *tmp, got[65], *buf;
+	int64_t		 size;
+	int		 rc;
+
+	if ((r = vh_db_exec(f->db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")",
+	    1, p, NULL)) == NULL)
+		return (VH_EDB);
+	rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 0 : VH_ECONFLICT;
+	PQclear(r);
+	if (rc != 0)
+		return (rc);
+	src = vh_xasprintf("%s/blobs/%.2s/%.2s/%s", f->o->from, hex, hex + 2,
+	    hex);
+	tmp = vh_blobstore_spool_path(f->bs, "fsck");
+	buf = vh_xmalloc(CHUNK);
+	if ((rc = copy_file(src, tmp, buf)) != 0)
+		goto out;
+	if ((rc = vh_blobstore_hash_file(tmp, got, &size)) == 0 &&
+	    strcmp(got, hex) != 0)
+		rc = VH_ECHECKSUM;
+	if (rc == 0 && replace && (rc = vh_blobstore_delete(f->bs, hex)) ==
+	    VH_ENOENT)
+		rc = 0;
+	if (rc == 0)
+		rc = vh_blobstore_put_file(f->bs, tmp, got);
+	if (rc != 0)
+		unlink(tmp);
+out:
+	PQclear(PQexecParams(f->db, "SELECT pg_advisory_unlock(" LOCK_KEY ")", 1,
+	    NULL, p, NULL, NULL, 0));
+	free(buf);
+	free(tmp);
+	free(src);
+	return (rc);
+}
+
+/* Reports lost (replace false) or damaged content, repairing it from the
+ * backup when there is one. */
+static void
+bad_content(struct fsck *f, enum vh_fsck_kind kind, const char *hex,
+    const char *what, bool replace)
+{
+	char			*detail;
+	enum vh_fsck_outcome	 out = VH_FSCK_FOUND;
+	int			 rc;
+
+	if (!f->o->repair || f->o->from == NULL) {
+		detail = vh_xasprintf("%s; restore the file from a backup", what);
+		found(f, kind, out, hex, detail);
+		free(detail);
+		return;
+	}
+	rc = restore_blob(f, hex, replace);
+	if (rc == 0) {
+		out = VH_FSCK_REPAIRED;
+		detail = vh_xasprintf("%s; copied back from %s", what, f->o->from);
+	} else {
+		out = rc == VH_ECONFLICT ? VH_FSCK_BUSY : VH_FSCK_FAILED;
+		detail = vh_xasprintf("%s; %s", what, rc == VH_ENOENT ?
+		    "the backup has no copy" : rc == VH_ECHECKSUM ?
+		    "the backup's copy is damaged too" : rc == VH_ECONFLICT ?
+		    "a writer holds it now" : "copying it back failed");
+	}
+	found(f, kind, out, hex, detail);
+	free(detail);
+}
+
+static void
+check_sizes(struct fsck *f)
+{
+	struct row	*row;
+	char		*what;
+
+	for (size_t i = 0; i < f->ndamaged; i++) {
+		row = lookup(&f->blobs, f->damaged[i].name);
+		what = vh_xasprintf("%lld bytes, its row says %lld",
+		    (long long)f->damaged[i].size, (long long)row->size);
+		bad_content(f, VH_FSCK_CORRUPT, f->damaged[i].name, what, true);
+		free(what);
+	}
+}
+
 static void
 check_hashes(struct fsck *f)
 {
@@ -257,11 +388,10 @@ check_hashes(struct fsck *f)
 		if (rc != 0)
 			detail = vh_xasprintf("cannot be read: %s", vh_strerror(rc));
 		else if (strcmp(got, hex) != 0)
-			detail = vh_xasprintf("its bytes hash to %s; restore the "
-			    "file from a backup", got);
+			detail = vh_xasprintf("its bytes hash to %s", got);
 		else
 			continue;
-		found(f, VH_FSCK_CORRUPT, VH_FSCK_FOUND, hex, detail);
+		bad_content(f, VH_FSCK_CORRUPT, hex, detail, true);
 		free(detail);
 	}
 	free(buf);
@@ -294,9 +424,8 @@ drop_unused_row(struct fsck *f, const char *hex, const char *users)
 	bool		 locked, gone = false;
 
 	if (users[0] != '\0') {
-		detail = vh_xasprintf("named by %s; restore the file from a "
-		    "backup", users);
-		found(f, VH_FSCK_MISSING, VH_FSCK_FOUND, hex, detail);
+		detail = vh_xasprintf("named by %s", users);
+		bad_content(f, VH_FSCK_MISSING, hex, detail, false);
 		free(detail);
 		return;
 	}
@@ -443,6 +572,7 @@ vh_fsck_run(PGconn *db, struct vh_blobstore *bs, const struct vh_fsck_opts *o,
 		    strerror(errno));
 		goto out;
 	}
+	check_sizes(&f);
 	check_hashes(&f);
 	check_missing(&f);
 	if ((rc = vh_blobstore_each_spool(bs, visit_spool, &f)) != 0) {
@@ -456,6 +586,7 @@ out:
 	free(f.named.v);
 	free(f.spool.v);
 	free(f.present);
+	free(f.damaged);
 	if (rc != 0)
 		*err = f.err != NULL ? f.err : vh_xstrdup(vh_strerror(rc));
 	else

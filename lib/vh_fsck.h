@@ -8,8 +8,9 @@
  * repair set, what is safe to remove goes: orphans older than the grace
  * period (so an upload another daemon is storing right now is never
  * touched), stale spool files, expired uploads, and rows of lost files
- * that nothing refers to. Lost or damaged content stays a problem: only a
- * backup has the bytes. Blocking throughout; for verhaalctl.
+ * that nothing refers to. Lost or damaged content stays a problem unless a
+ * backup to copy it from is given: only a backup has the bytes. Blocking
+ * throughout; for verhaalctl.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +39,8 @@ struct vh_fsck_opts {
 	bool	 repair;
 	int64_t	 grace_s;	/* orphans and spool files younger are kept */
 	int64_t	 sample;	/* blobs to hash, chosen at random; -1: all */
+	const char *from;	/* with repair: a backup (verhaalctl backup)
+				 * to copy lost or damaged blobs back from */
 };
 
 /* One problem; every string borrowed for the duration of the callback. */

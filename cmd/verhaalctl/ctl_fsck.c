@@ -1,8 +1,10 @@
 /*
- * verhaalctl fsck [--repair] [--grace DURATION] [--sample N]: compares the
- * blob store under data_dir with the database (lib/vh_fsck.c) and prints
- * one line per finding, "KIND OUTCOME NAME: detail", then a summary. Exits
- * 0 when nothing is left to fix, 1 when problems remain.
+ * verhaalctl fsck [--repair [--from BACKUP]] [--grace DURATION] [--sample N]:
+ * compares the blob store under data_dir with the database (lib/vh_fsck.c)
+ * and prints one line per finding, "KIND OUTCOME NAME: detail", then a
+ * summary. --from names a backup (verhaalctl backup) that lost or damaged
+ * blobs are copied back from. Exits 0 when nothing is left to fix, 1 when
+ * problems remain.
  */
 #include <sys/stat.h>
 
@@ -10,13 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "vh_blobstore.h"
 #include "vh_fsck.h"
 #include "vh_xmalloc.h"
 
-#define USAGE "usage: fsck [--repair] [--grace DURATION] [--sample N]"
+#define USAGE "usage: fsck [--repair [--from BACKUP]] [--grace DURATION] " \
+	"[--sample N]"
 
 static void
 print_finding(const struct vh_fsck_finding *f, void *arg)
@@ -33,6 +37,7 @@ ctl_fsck(struct ctl *c, int argc, char **argv)
 		{ "repair", no_argument, NULL, 'r' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "sample", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vh_fsck_opts	 o = { .grace_s = 3600, .sample = -1 };
@@ -59,11 +64,20 @@ ctl_fsck(struct ctl *c, int argc, char **argv)
 				ctl_die("--sample: expected a count of blobs, "
 				    "not '%s'", optarg);
 			break;
+		case 'f': o.from = optarg; break;
 		default: ctl_die(USAGE);
 		}
 	}
 	if (optind != argc)
 		ctl_die(USAGE);
+	if (o.from != NULL) {
+		if (!o.repair)
+			ctl_die("--from is a source for --repair");
+		blobs = vh_xasprintf("%s/MANIFEST", o.from);
+		if (access(blobs, R_OK) == -1)
+			ctl_die("%s is not a backup (no MANIFEST)", o.from);
+		free(blobs);
+	}
 	/* Opening a store creates it: a mistyped data_dir would look like
 	 * a store that lost every file. */
 	blobs = vh_xasprintf("%s/blobs", c->cfg->data_dir);

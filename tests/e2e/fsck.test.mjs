@@ -1,7 +1,8 @@
 // verhaalctl fsck: each fault planted in a live instance's data directory
 // and database is found by its name, the removable ones are removed by
 // --repair (orphans only past the grace period), lost or damaged content
-// stays a problem until its bytes come back, and then fsck is clean.
+// stays a problem until --from copies it back from a backup, and then
+// fsck is clean.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,7 +30,7 @@ function fsck(url, dataDir, ...args) {
 const has = (res, kind, name, outcome = 'found') =>
   res.findings.some((f) => f.kind === kind && f.name === name && f.outcome === outcome);
 
-test('fsck finds each planted fault, repairs what it can, and is clean once the bytes are back', async () => {
+test('fsck finds each planted fault, repairs it, and is clean afterwards', async () => {
   const url = freshDatabase();
   const d = await startDaemon({ databaseUrl: url });
   const dir = tmpdir('fsck');
@@ -46,6 +47,11 @@ test('fsck finds each planted fault, repairs what it can, and is clean once the 
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(r.findings, []);
     assert.match(r.summary, /3 blob rows, 3 files, 3 hashed; 0 repaired, 0 problems left/);
+    // A backup while all is well, for the repair of lost content below.
+    const bdir = path.join(dir, 'backup');
+    const b = spawnSync(path.join(build, 'verhaalctl'), ['backup', bdir], {
+      encoding: 'utf8', env: { ...process.env, VERHAAL_DATABASE_URL: url, VERHAAL_DATA_DIR: d.dataDir } });
+    assert.equal(b.status, 0, b.stderr);
 
     // 1. A blob file deleted (its row and media stay).
     const lost = files[0];
@@ -61,6 +67,9 @@ test('fsck finds each planted fault, repairs what it can, and is clean once the 
     const flipped = Buffer.from(bad.data);
     flipped[100] ^= 0x20;
     writeFileSync(blobPath(d.dataDir, bad.hash), flipped);
+    // 3b. Another cut short (its size is no longer its row's).
+    const cut = files[2];
+    writeFileSync(blobPath(d.dataDir, cut.hash), cut.data.subarray(0, 1000));
     // 4. A spool file left by a writer that died two hours ago.
     const spoolName = 'blob.' + randomBytes(16).toString('hex');
     const spoolFile = path.join(d.dataDir, 'spool', spoolName);
@@ -91,18 +100,21 @@ test('fsck finds each planted fault, repairs what it can, and is clean once the 
     assert.ok(has(r, 'missing-file', lost.hash), r.out);
     assert.match(r.findings.find((f) => f.kind === 'missing-file').detail, /named by media \d+ of entry \d+/);
     assert.ok(has(r, 'hash-mismatch', bad.hash), r.out);
+    assert.ok(has(r, 'hash-mismatch', cut.hash), r.out);
+    assert.match(r.findings.find((f) => f.name === cut.hash).detail, /^1000 bytes, its row says \d+/);
     assert.ok(has(r, 'stale-spool', `spool/${spoolName}`), r.out);
     assert.ok(has(r, 'expired-upload', uploadId), r.out);
     assert.ok(has(r, 'foreign-file', 'blobs/notes.txt'), r.out);
     assert.ok(!r.findings.some((f) => f.name === stray), 'a young orphan is not judged');
     assert.match(r.summary, /1 unnamed file younger than the grace period not judged/);
-    assert.equal(r.findings.length, 5, r.out);
+    assert.equal(r.findings.length, 6, r.out);
     // Past a grace period of 0 it is an orphan.
     r = fsck(url, d.dataDir, '--grace', '0');
     assert.ok(has(r, 'orphan-file', stray), r.out);
     // --sample 0 hashes nothing: the flipped byte (same size) goes unseen.
     r = fsck(url, d.dataDir, '--sample', '0');
-    assert.ok(!r.findings.some((f) => f.kind === 'hash-mismatch'), r.out);
+    assert.ok(!has(r, 'hash-mismatch', bad.hash), r.out);
+    assert.ok(has(r, 'hash-mismatch', cut.hash), 'a wrong size needs no hashing');
     assert.match(r.summary, / 0 hashed;/);
 
     // --repair with the default grace keeps the young orphan.
@@ -118,30 +130,39 @@ test('fsck finds each planted fault, repairs what it can, and is clean once the 
     assert.ok(!existsSync(blobPath(d.dataDir, stray)));
     assert.ok(has(r, 'missing-file', lost.hash), r.out);
     assert.ok(has(r, 'hash-mismatch', bad.hash), r.out);
+    assert.ok(has(r, 'hash-mismatch', cut.hash), r.out);
     assert.ok(has(r, 'foreign-file', 'blobs/notes.txt'), 'not removed: the operator judges it');
-    assert.equal(psql(url, `SELECT count(*) FROM media WHERE blob_sha256 IN ('${lost.hash}', '${bad.hash}')`), '2',
+    assert.equal(psql(url, `SELECT count(*) FROM media WHERE blob_sha256 IN ('${lost.hash}', '${bad.hash}', '${cut.hash}')`), '3',
       'repair never drops media rows');
-    assert.match(r.summary, /1 repaired, 3 problems left/);
+    assert.match(r.summary, /1 repaired, 4 problems left/);
 
-    // The operator puts the bytes back (from a backup) and removes the
-    // foreign file: clean.
-    writeFileSync(blobPath(d.dataDir, lost.hash), lost.data);
-    writeFileSync(blobPath(d.dataDir, bad.hash), bad.data);
+    // The content comes back from the backup, each copy checked.
+    r = fsck(url, d.dataDir, '--repair', '--from', bdir);
+    assert.ok(has(r, 'missing-file', lost.hash, 'repaired'), r.out);
+    assert.ok(has(r, 'hash-mismatch', bad.hash, 'repaired'), r.out);
+    assert.ok(has(r, 'hash-mismatch', cut.hash, 'repaired'), r.out);
+    for (const f of files) assert.deepEqual(readFileSync(blobPath(d.dataDir, f.hash)), f.data);
+    assert.equal(r.code, 1, 'the foreign file is still there');
+    // The operator removes it: clean.
     rmSync(path.join(d.dataDir, 'blobs', 'notes.txt'));
     r = fsck(url, d.dataDir, '--repair', '--grace', '0');
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(r.findings, []);
-    assert.equal(readFileSync(blobPath(d.dataDir, files[2].hash)).length, files[2].data.length);
+    assert.match(r.summary, /3 blob rows, 3 files, 3 hashed; 0 repaired, 0 problems left/);
   } finally {
     await d.stop('SIGKILL');
   }
 });
 
-test('fsck refuses a data directory without a blob store', () => {
+test('fsck refuses a data directory without a blob store and bad options', () => {
   const url = freshDatabase();
   const r = spawnSync(path.join(build, 'verhaalctl'), ['fsck'], {
     encoding: 'utf8', env: { ...process.env, VERHAAL_DATABASE_URL: url, VERHAAL_DATA_DIR: path.join(tmpdir('nostore'), 'x') },
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no blob store at .*is data_dir right/);
+  const run = (...a) => spawnSync(path.join(build, 'verhaalctl'), ['fsck', ...a], { encoding: 'utf8', env: { ...process.env, VERHAAL_DATABASE_URL: url } });
+  assert.match(run('--from', '/tmp').stderr, /--from is a source for --repair/);
+  assert.match(run('--repair', '--from', tmpdir('empty')).stderr, /is not a backup \(no MANIFEST\)/);
+  assert.match(run('--grace', 'soon').stderr, /--grace: expected a duration/);
 });
