@@ -371,7 +371,8 @@ check_hashes(struct fsck *f)
 	if (f->o->sample >= 0 && (size_t)f->o->sample < n) {
 		/* The first sample slots of a partial Fisher-Yates shuffle. */
 		for (size_t i = 0; i < (size_t)f->o->sample; i++) {
-			j = i + (size_t)random() % (f->npresent - i);
+			j = i + (size_t)arc4random_uniform((uint32_t)(f->npresent -
+			    i > UINT32_MAX ? UINT32_MAX : f->npresent - i));
 			memcpy(got, f->present[i], 65);
 			memcpy(f->present[i], f->present[j], 65);
 			memcpy(f->present[j], got, 65);
@@ -560,7 +561,6 @@ vh_fsck_run(PGconn *db, struct vh_blobstore *bs, const struct vh_fsck_opts *o,
 
 	memset(st, 0, sizeof *st);
 	f.now = (int64_t)time(NULL);
-	srandom((unsigned)f.now ^ (unsigned)getpid());
 	if ((rc = load(&f, &f.blobs, "SELECT sha256, size FROM blob")) != 0 ||
 	    (rc = load(&f, &f.named, "SELECT blob_sha256 FROM upload WHERE"
 	    " blob_sha256 IS NOT NULL")) != 0 ||
