@@ -27,6 +27,9 @@ static const struct {
 	{ "user", ctl_user, "user add NAME --role ROLE | passwd NAME | disable NAME | enable NAME | list" },
 	{ "audit", ctl_audit, "audit [--since T] [--until T] [--actor NAME] [--action A] [--object TYPE[:ID]] [--limit N]" },
 	{ "purge", ctl_purge, "purge [--dry-run]" },
+	{ "fsck", ctl_fsck, "fsck [--repair [--from BACKUP]] [--grace DURATION] [--sample N]" },
+	{ "backup", ctl_backup, "backup DIR" },
+	{ "restore", ctl_restore, "restore DIR" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
