@@ -1,10 +1,12 @@
 /*
  * One media job. The original is copied out of the blob store into a
- * spool file (decoders and the sandboxed child open files by path), then
- * classified by its bytes. Audio is transcoded in a sandboxed child to
- * Opus, AAC and peaks; photos are processed in this thread (libvips is not
- * safe to fork once its threads run); notes are validated and appended to
- * the entry's text. Derived files go into the blob store first; then one
+ * spool file, then classified by its bytes. Every parser of those bytes
+ * runs in a confined child (lib/vh_sandbox.c) that gets only descriptors
+ * of the spool files: libmagic and the container probe, the audio
+ * transcode to Opus, AAC and peaks, and the photo decode, strip and
+ * thumbnail. A child that crashes, hangs or makes a forbidden system call
+ * rejects that file with the reason and nothing else. Notes are
+ * validated (by our own UTF-8 check) and appended to the entry's text. Derived files go into the blob store first; then one
  * transaction completes the job (only if this runner still holds its
  * lease) and records the media row, so a result is recorded exactly once.
  *
@@ -236,8 +238,8 @@ do_image(struct vh_media_job *mj, const char *in, struct result *res)
 	new_tmp(mj, res, D_DISPLAY);
 	new_tmp(mj, res, D_THUMB);
 	memset(&pr, 0, sizeof pr);
-	if (vh_photo_process(in, res->tmp[D_DISPLAY], res->tmp[D_THUMB], NULL,
-	    &pr, &why) != 0) {
+	if (vh_photo_process_sandboxed(in, res->tmp[D_DISPLAY],
+	    res->tmp[D_THUMB], NULL, NULL, &pr, &why) != 0) {
 		res->reason = vh_xasprintf("image: %s", why != NULL ? why :
 		    "cannot be decoded");
 		free(why);
@@ -418,7 +420,7 @@ classify_and_process(struct vh_media_job *mj, const struct media_row *m,
 {
 	enum vh_media_family	claim;
 
-	if (vh_classify_file(mj->magic, in, &res->cls, err) != 0) {
+	if (vh_classify_sandboxed(in, NULL, &res->cls, err) != 0) {
 		res->reason = vh_xasprintf("unreadable: %s", *err);
 		free(*err);
 		*err = NULL;
