@@ -163,9 +163,12 @@ render(int in, int out, int size, int quality, int *w, int *h, char **err)
 		ret = VH_EIO;
 		goto out;
 	}
+	/* 8.14's thumbnail_source does not pass fail_on to the loader; the
+	 * option string does, so that a truncated file is an error. */
 	if (vips_thumbnail_source(src, &t[0], size, "height", size, "size",
 	    VIPS_SIZE_DOWN, "import_profile", "srgb", "export_profile", "srgb",
-	    "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0) {
+	    "fail_on", VIPS_FAIL_ON_ERROR, "option_string", "fail_on=error",
+	    NULL) != 0) {
 		*err = vips_reason("the image cannot be decoded");
 		goto out;
 	}
@@ -247,8 +250,10 @@ vh_photo_process_fd(int in, int out_display, int out_thumb,
 			snprintf(res->loader, sizeof(res->loader), "%.*s",
 			    (int)(strlen(nick) - strlen("_source")), nick);
 	if (res->loader[0] == '\0') {
-		*err = vh_xasprintf("not a supported image (%s); JPEG, PNG, "
-		    "WebP and HEIC are", nick != NULL ? nick : "unknown type");
+		*err = vh_xasprintf("not a supported image (%.*s); JPEG, PNG, "
+		    "WebP and HEIC are", nick != NULL && strstr(nick, "_source") ?
+		    (int)(strstr(nick, "_source") - nick) : 64,
+		    nick != NULL ? nick : "unknown type");
 		ret = VH_ENOTSUP;
 		goto out;
 	}
@@ -301,8 +306,10 @@ open_files(const char *in, const char *out_display, const char *out_thumb,
 
 	fds[0] = fds[1] = fds[2] = -1;
 	if ((fds[0] = open(in, O_RDONLY | O_CLOEXEC)) == -1) {
-		*err = vh_xasprintf("%s: %s", in, strerror(errno));
-		return (VH_EIO);
+		/* As before descriptors: what cannot be read is no image. */
+		*err = vh_xasprintf("not a supported image (cannot be opened: "
+		    "%s); JPEG, PNG, WebP and HEIC are", strerror(errno));
+		return (VH_ENOTSUP);
 	}
 	for (int i = 0; i < 2; i++)
 		if (out[i] != NULL && (fds[i + 1] = open(out[i], O_WRONLY |
