@@ -236,7 +236,8 @@ vh_photo_process_fd(int in, int out_display, int out_thumb,
 	}
 	if ((ret = vh_photo_init(err)) != 0)
 		return (ret);
-	if ((src = vips_source_new_from_descriptor(in)) == NULL) {
+	if (lseek(in, 0, SEEK_SET) == -1 ||
+	    (src = vips_source_new_from_descriptor(in)) == NULL) {
 		*err = vips_reason("the image cannot be read");
 		return (VH_EIO);
 	}

@@ -511,6 +511,8 @@ vh_sandbox_child_start(int argc, char **argv, struct vh_sandbox_call *c)
 	void		*req = NULL;
 
 	memset(c, 0, sizeof(*c));
+	/* Loaded now, as /etc/localtime cannot be opened after lockdown. */
+	tzset();
 	if (argc < 3 || read_all(FD_REQUEST, &rq, sizeof(rq)) == -1 ||
 	    rq.magic != REQ_MAGIC || rq.nfds > VH_SANDBOX_MAXFDS ||
 	    rq.req_size > VH_SANDBOX_MAXREQ || rq.result_size > 1024 * 1024 ||
