@@ -160,25 +160,43 @@ store_derived(struct vh_media_job *mj, struct result *res, char **err)
 	return (0);
 }
 
-static void
-do_audio(struct vh_media_job *mj, const char *in, struct result *res)
+/*
+ * A parser's answer: 0 (done, or res->reason set: the file is rejected),
+ * or VH_EAGAIN with *err when no confined child could be started, which
+ * is not the file's fault: the job fails and is retried.
+ */
+static int
+parser_failed(int rc, const char *what, char *why, struct result *res,
+    char **err)
+{
+	if (rc == VH_EAGAIN) {
+		*err = why;
+		return (rc);
+	}
+	res->reason = vh_xasprintf("%s: %s", what, why != NULL ? why :
+	    "cannot be decoded");
+	free(why);
+	return (0);
+}
+
+static int
+do_audio(struct vh_media_job *mj, const char *in, struct result *res,
+    char **err)
 {
 	struct vh_audio_result	 ar;
 	char			*why = NULL;
+	int			 rc;
 
 	new_tmp(mj, res, D_OPUS);
 	new_tmp(mj, res, D_M4A);
 	new_tmp(mj, res, D_PEAKS);
-	if (vh_audio_transcode_sandboxed(in, res->tmp[D_OPUS], res->tmp[D_M4A],
-	    res->tmp[D_PEAKS], NULL, NULL, &ar, &why) != 0) {
-		res->reason = vh_xasprintf("audio: %s", why != NULL ? why :
-		    "cannot be decoded");
-		free(why);
-		return;
-	}
+	if ((rc = vh_audio_transcode_sandboxed(in, res->tmp[D_OPUS],
+	    res->tmp[D_M4A], res->tmp[D_PEAKS], NULL, NULL, &ar, &why)) != 0)
+		return (parser_failed(rc, "audio", why, res, err));
 	res->duration_ms = ar.duration_ms;
 	res->loudness = ar.loudness_in_lufs;
 	res->has_loudness = true;
+	return (0);
 }
 
 /* The buurt holding (lat, lon), when boundaries are loaded. */
@@ -229,22 +247,20 @@ canonical_time(PGconn *db, const char *taken, char out[64])
 	PQclear(r);
 }
 
-static void
-do_image(struct vh_media_job *mj, const char *in, struct result *res)
+static int
+do_image(struct vh_media_job *mj, const char *in, struct result *res,
+    char **err)
 {
 	struct vh_photo_result	 pr;
 	char			*why = NULL;
+	int			 rc;
 
 	new_tmp(mj, res, D_DISPLAY);
 	new_tmp(mj, res, D_THUMB);
 	memset(&pr, 0, sizeof pr);
-	if (vh_photo_process_sandboxed(in, res->tmp[D_DISPLAY],
-	    res->tmp[D_THUMB], NULL, NULL, &pr, &why) != 0) {
-		res->reason = vh_xasprintf("image: %s", why != NULL ? why :
-		    "cannot be decoded");
-		free(why);
-		return;
-	}
+	if ((rc = vh_photo_process_sandboxed(in, res->tmp[D_DISPLAY],
+	    res->tmp[D_THUMB], NULL, NULL, &pr, &why)) != 0)
+		return (parser_failed(rc, "image", why, res, err));
 	res->width = pr.width;
 	res->height = pr.height;
 	canonical_time(mj->db, pr.taken_at, res->taken_at);
@@ -252,6 +268,7 @@ do_image(struct vh_media_job *mj, const char *in, struct result *res)
 		area_of(mj->db, pr.lat, pr.lon, res->area);
 	/* The position is not kept anywhere, not even in memory. */
 	explicit_bzero(&pr, sizeof pr);
+	return (0);
 }
 
 static void
@@ -414,22 +431,21 @@ load(struct vh_media_job *mj, struct media_row *m, char **err)
 	return (0);
 }
 
-static void
+/* 0, with res->reason set when the file is rejected; or VH_EAGAIN. */
+static int
 classify_and_process(struct vh_media_job *mj, const struct media_row *m,
     const char *in, struct result *res, char **err)
 {
 	enum vh_media_family	claim;
+	char			*why = NULL;
+	int			 rc;
 
-	if (vh_classify_sandboxed(in, NULL, &res->cls, err) != 0) {
-		res->reason = vh_xasprintf("unreadable: %s", *err);
-		free(*err);
-		*err = NULL;
-		return;
-	}
+	if ((rc = vh_classify_sandboxed(in, NULL, &res->cls, &why)) != 0)
+		return (parser_failed(rc, "unreadable", why, res, err));
 	if (res->cls.family == VH_MEDIA_REJECTED) {
 		res->reason = vh_xstrdup(res->cls.reason[0] != '\0' ?
 		    res->cls.reason : "not an accepted kind of file");
-		return;
+		return (0);
 	}
 	claim = claimed_family(m);
 	if (claim != VH_MEDIA_REJECTED && claim != res->cls.family) {
@@ -438,21 +454,20 @@ classify_and_process(struct vh_media_job *mj, const struct media_row *m,
 		    m->declared_type, *m->declared_type != '\0' ? ", " : "",
 		    m->filename, vh_media_family_name(res->cls.family),
 		    res->cls.mime);
-		return;
+		return (0);
 	}
 	switch (res->cls.family) {
 	case VH_MEDIA_AUDIO:
-		do_audio(mj, in, res);
-		break;
+		return (do_audio(mj, in, res, err));
 	case VH_MEDIA_IMAGE:
-		do_image(mj, in, res);
-		break;
+		return (do_image(mj, in, res, err));
 	case VH_MEDIA_TEXT:
 		do_text(in, res);
 		break;
 	default:
 		break;	/* a PDF is kept as it is */
 	}
+	return (0);
 }
 
 int
@@ -480,8 +495,8 @@ vh_media_job_run(struct vh_media_job *mj, char **err)
 		res.reason = vh_xstrdup("the same file was rejected before");
 	} else if (rc != 0)
 		goto out;
-	else
-		classify_and_process(mj, &m, in, &res, err);
+	else if ((rc = classify_and_process(mj, &m, in, &res, err)) != 0)
+		goto out;
 	if (res.reason == NULL && (rc = store_derived(mj, &res, err)) != 0)
 		goto out;
 	if ((rc = record(mj, &m, &res, err)) != 0)

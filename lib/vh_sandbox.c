@@ -73,6 +73,7 @@
 #define EX_ORPHAN	124	/* the parent went away */
 #define EX_SETUP	125	/* descriptors or privileges */
 #define EX_EXEC		126	/* the helper cannot be exec'd */
+#define EX_START	VH_SANDBOX_EXIT_START	/* the helper refused to start */
 
 #define REP_NO_NS	0x1	/* namespaces were refused */
 
@@ -340,6 +341,10 @@ describe(const struct vh_sandbox_limits *l, int status, bool timed_out)
 			return (vh_xasprintf("%s could not be started (the "
 			    "verhaal-media helper is missing or not "
 			    "executable)", l->what));
+		case EX_START:
+			return (vh_xasprintf("%s could not be started (the "
+			    "verhaal-media helper is of another version)",
+			    l->what));
 		default:
 			return (vh_xasprintf("%s exited with status %d",
 			    l->what, WEXITSTATUS(status)));
@@ -449,6 +454,7 @@ vh_sandbox_run(const struct vh_sandbox_limits *limits, const char *op,
 	    (req_size > 0 && write_all(qp[1], req, req_size) == -1)) {
 		*err = vh_xasprintf("%s: pipe: %s", limits->what,
 		    strerror(errno));
+		rc = VH_EAGAIN;
 		goto out;
 	}
 	close(qp[1]);
@@ -457,6 +463,7 @@ vh_sandbox_run(const struct vh_sandbox_limits *limits, const char *op,
 	if ((pid = fork()) == -1) {
 		*err = vh_xasprintf("%s: fork: %s", limits->what,
 		    strerror(errno));
+		rc = VH_EAGAIN;
 		goto out;
 	}
 	if (pid == 0)
@@ -489,6 +496,16 @@ vh_sandbox_run(const struct vh_sandbox_limits *limits, const char *op,
 	} else {
 		rc = VH_EIO;
 		*err = describe(limits, status, timed_out);
+		/* Our fault, not the file's: say so, and let the caller retry
+		 * rather than reject. */
+		if (!timed_out && WIFEXITED(status) &&
+		    (WEXITSTATUS(status) == EX_ORPHAN ||
+		    WEXITSTATUS(status) == EX_SETUP ||
+		    WEXITSTATUS(status) == EX_EXEC ||
+		    WEXITSTATUS(status) == EX_START)) {
+			vh_log_warnx("sandbox: %s (%s)", *err, helper);
+			rc = VH_EAGAIN;
+		}
 	}
 out:
 	for (int i = 0; i < 2; i++) {
@@ -641,12 +658,12 @@ vh_sandbox_child_lockdown(void)
 
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
 		return (VH_EIO);
+	/* A call this architecture lacks cannot be added, and need not be:
+	 * whatever is not listed fails with EPERM anyway. */
 	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) != 0)
-			goto out;
+		(void)seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
 	for (size_t i = 0; i < sizeof(deny) / sizeof(deny[0]); i++)
-		if (seccomp_rule_add(ctx, deny[i].action, deny[i].nr, 0) != 0)
-			goto out;
+		(void)seccomp_rule_add(ctx, deny[i].action, deny[i].nr, 0);
 	/* fstat is fstatat(fd, "", AT_EMPTY_PATH) in glibc; a path is
 	 * refused like open. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
@@ -670,7 +687,7 @@ vh_sandbox_child_lockdown(void)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) != 0)
 		goto out;
-	/* isatty() from stdio, and nothing else of ioctl. */
+	/* isatty() from stdio asks; no ioctl is answered. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0)
 	    != 0)
 		goto out;

@@ -26,6 +26,8 @@ struct vh_sandbox_limits {
 #define VH_SANDBOX_MAXREQ 32768
 /* Descriptors a child can be given. */
 #define VH_SANDBOX_MAXFDS 8
+/* The helper's exit status when vh_sandbox_child_start fails. */
+#define VH_SANDBOX_EXIT_START 123
 
 /* 1 GiB of address space, 600 s of CPU, 2 GiB files, 15 min wall clock. */
 void	vh_sandbox_limits_default(struct vh_sandbox_limits *);
@@ -45,8 +47,11 @@ void	vh_sandbox_set_helper(const char *path);
  * is copied into result. Returns the operation's code, with *err from the
  * child (caller frees); or VH_EIO with *err "decoder crashed (signal
  * 11)", "decoder timed out after 60 s", "decoder made a forbidden system
- * call" and the like when the child did not finish. Safe to call from
- * several threads at once; blocks the caller until the child is reaped.
+ * call" and the like when the child did not finish: the file's fault.
+ * VH_EAGAIN with *err when no confined child could be started (no helper,
+ * fork failed): ours, to be retried rather than held against the file.
+ * Safe to call from several threads at once; blocks the caller until the
+ * child is reaped.
  */
 int	vh_sandbox_run(const struct vh_sandbox_limits *, const char *op,
 	    const void *req, size_t req_size, const int *fds, size_t nfds,

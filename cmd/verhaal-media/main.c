@@ -181,8 +181,9 @@ main(int argc, char **argv)
 	int			 rc;
 
 	if (vh_sandbox_child_start(argc, argv, &c) != 0) {
-		/* Not started by vh_sandbox_run: there is nobody to tell. */
-		return (2);
+		/* Not started by (this version of) vh_sandbox_run: there is
+		 * no reply pipe to write to. */
+		return (VH_SANDBOX_EXIT_START);
 	}
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (strcmp(ops[i].name, c.op) == 0)
