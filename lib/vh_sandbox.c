@@ -274,7 +274,12 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 	if (chdir("/") == -1)
 		_exit(EX_SETUP);
 	{
-		char	*envp[] = { NULL };
+		/* Nothing of the daemon's environment (it holds the database
+		 * URL). glibc reserves 64 MiB of address space per thread's
+		 * arena: with libheif's and libvips' threads that exceeded the
+		 * address-space limit, and libde265 waits forever for a thread
+		 * it failed to start. Two arenas keep a 12 MP HEIC under 600 MB. */
+		char	*envp[] = { (char *)"MALLOC_ARENA_MAX=2", NULL };
 
 		execve(helper, ns ? argv : argv_nons, envp);
 	}
