@@ -501,6 +501,9 @@ vh_audio_transcode_sandboxed(const char *in, const char *out_opus,
 			pass[nfds++] = fds[i + 1];
 	rc = vh_sandbox_run(sl, "audio", rq, size, pass, nfds, res,
 	    sizeof(*res), err);
+	/* Strings from the child are terminated here, not trusted to be. */
+	res->in_format[sizeof(res->in_format) - 1] = '\0';
+	res->in_codec[sizeof(res->in_codec) - 1] = '\0';
 out:
 	close_files(fds);
 	free(rq);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,20 @@ vh_classify_file(magic_t m, const char *path, struct vh_classify_result *r,
 	return (rc);
 }
 
+/* Does the family follow from the type by our own tables? */
+static bool
+consistent(const struct vh_classify_result *r)
+{
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(r->mime, allowed[i].mime) == 0)
+			return (r->family == allowed[i].family);
+	for (size_t i = 0; i < sizeof(probe_audio) / sizeof(probe_audio[0]);
+	    i++)
+		if (strcmp(r->mime, probe_audio[i]) == 0)
+			return (r->family == VH_MEDIA_AUDIO);
+	return (false);
+}
+
 int
 vh_classify_child(struct vh_sandbox_call *c)
 {
@@ -244,5 +259,17 @@ vh_classify_sandboxed(const char *path, const struct vh_sandbox_limits *sl,
 	rc = vh_sandbox_run(sl, "classify", NULL, 0, &fd, 1, r, sizeof(*r),
 	    err);
 	close(fd);
-	return (rc);
+	if (rc != 0)
+		return (rc);
+	/* The answer comes from a process that parsed hostile bytes: hold
+	 * it to the same table, so that a subverted child cannot make an
+	 * HTML page a PDF. */
+	r->mime[sizeof(r->mime) - 1] = '\0';
+	r->reason[sizeof(r->reason) - 1] = '\0';
+	if (r->family != VH_MEDIA_REJECTED && !consistent(r)) {
+		snprintf(r->reason, sizeof(r->reason), "the classifier gave an "
+		    "inconsistent answer");
+		r->family = VH_MEDIA_REJECTED;
+	}
+	return (0);
 }

@@ -411,6 +411,9 @@ vh_photo_process_sandboxed(const char *in, const char *out_display,
 		pass[nfds++] = fds[2];
 	rc = vh_sandbox_run(sl, "photo", &rq, sizeof(rq), pass, nfds, res,
 	    sizeof(*res), err);
+	/* Strings from the child are terminated here, not trusted to be. */
+	res->loader[sizeof(res->loader) - 1] = '\0';
+	res->taken_at[sizeof(res->taken_at) - 1] = '\0';
 out:
 	close_files(fds);
 	return (rc);

@@ -453,12 +453,20 @@ vh_sandbox_run(const struct vh_sandbox_limits *limits, const char *op,
 	argv[3] = argv_nons[3] = NULL;
 
 	/* The request fits in the pipe's buffer, so it is written whole
-	 * before the child exists and nobody blocks. */
-	if (pipe2(rp, O_CLOEXEC) == -1 || pipe2(qp, O_CLOEXEC) == -1 ||
-	    write_all(qp[1], &rq, sizeof(rq)) == -1 ||
-	    (req_size > 0 && write_all(qp[1], req, req_size) == -1)) {
+	 * before the child exists. Non-blocking: a user over its pipe quota
+	 * gets one-page pipes, and then this fails instead of hanging. */
+	if (pipe2(rp, O_CLOEXEC) == -1 || pipe2(qp, O_CLOEXEC) == -1) {
 		*err = vh_xasprintf("%s: pipe: %s", limits->what,
 		    strerror(errno));
+		rc = VH_EAGAIN;
+		goto out;
+	}
+	(void)fcntl(qp[1], F_SETPIPE_SZ, 65536);
+	if (fcntl(qp[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    write_all(qp[1], &rq, sizeof(rq)) == -1 ||
+	    (req_size > 0 && write_all(qp[1], req, req_size) == -1)) {
+		*err = vh_xasprintf("%s: writing the request: %s",
+		    limits->what, strerror(errno));
 		rc = VH_EAGAIN;
 		goto out;
 	}
