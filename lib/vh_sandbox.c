@@ -279,7 +279,13 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 		 * arena: with libheif's and libvips' threads that exceeded the
 		 * address-space limit, and libde265 waits forever for a thread
 		 * it failed to start. Two arenas keep a 12 MP HEIC under 600 MB. */
-		char	*envp[] = { (char *)"MALLOC_ARENA_MAX=2", NULL };
+		char	*envp[] = { (char *)"MALLOC_ARENA_MAX=2",
+#ifdef NO_RLIMIT_AS
+		    /* A crash stays a signal in sanitizer builds too (the
+		     * child's stderr, where ASan would report, is /dev/null). */
+		    (char *)"ASAN_OPTIONS=handle_segv=0:handle_abort=0",
+#endif
+		    NULL };
 
 		execve(helper, ns ? argv : argv_nons, envp);
 	}
