@@ -2,9 +2,10 @@
  * Decoding untrusted recordings. libavformat reads the file through a
  * descriptor we give it (an AVIOContext over pread, so the confined child
  * needs no open(2) and two passes do not share an offset), may open
- * nothing else, and only with the demuxers phones and browsers produce; libavcodec opens only the decoders for speech codecs. Probe
- * size and analysis time are bounded, the header's duration is checked
- * before decoding and the decoded length while decoding. libswresample
+ * nothing else, and only with the demuxers phones and browsers produce;
+ * libavcodec opens only the decoders for speech codecs. Probe size and
+ * analysis time are bounded, the header's duration is checked before
+ * decoding and the decoded length while decoding. libswresample
  * turns whatever comes out into 48 kHz mono float with an explicit
  * equal-weight matrix: swresample's default stereo-to-mono matrix sums
  * the channels at -3 dB each, which is +3 dB on correlated speech and

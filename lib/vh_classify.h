@@ -55,8 +55,9 @@ int	vh_classify_fd(magic_t, int fd, struct vh_classify_result *r,
  * timeout. A classifier that crashes or hangs returns VH_EIO with *err
  * the reason (caller frees), as does a file that cannot be opened.
  */
-int	vh_classify_sandboxed(const char *path, const struct vh_sandbox_limits *,
-	    struct vh_classify_result *r, char **err)
+int	vh_classify_sandboxed(const char *path,
+	    const struct vh_sandbox_limits *, struct vh_classify_result *r,
+	    char **err)
 	    __attribute__((warn_unused_result));
 
 /* The "classify" operation in the helper; c->state is its magic_t. */

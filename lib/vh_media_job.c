@@ -5,10 +5,12 @@
  * of the spool files: libmagic and the container probe, the audio
  * transcode to Opus, AAC and peaks, and the photo decode, strip and
  * thumbnail. A child that crashes, hangs or makes a forbidden system call
- * rejects that file with the reason and nothing else. Notes are
- * validated (by our own UTF-8 check) and appended to the entry's text. Derived files go into the blob store first; then one
- * transaction completes the job (only if this runner still holds its
- * lease) and records the media row, so a result is recorded exactly once.
+ * rejects that file with the reason and nothing else; one that cannot be
+ * started fails the job, to be retried. Notes are validated (by our own
+ * UTF-8 check) and appended to the entry's text. Derived files go into
+ * the blob store first; then one transaction completes the job (only if
+ * this runner still holds its lease) and records the media row, so a
+ * result is recorded exactly once.
  *
  * A photo's GPS position is looked up against the buurt boundaries and
  * forgotten: only the area code is kept, and only if the entry has none.

@@ -224,6 +224,7 @@ vh_photo_process_fd(int in, int out_display, int out_thumb,
 {
 	struct vh_photo_limits	 def;
 	const char		*type, *nick = NULL;
+	char			 name[64], *suffix;
 	VipsSource		*src = NULL;
 	VipsImage		*im = NULL;
 	int			 ret;
@@ -245,16 +246,18 @@ vh_photo_process_fd(int in, int out_display, int out_thumb,
 	if ((type = vips_foreign_find_load_source(src)) != NULL)
 		nick = vips_nickname_find(g_type_from_name(type));
 	vips_error_clear();
+	/* "jpegload_source" is named "jpegload", as its file loader. */
+	snprintf(name, sizeof(name), "%s", nick != NULL ? nick : "unknown type");
+	if ((suffix = strstr(name, "_source")) != NULL)
+		*suffix = '\0';
 	for (size_t i = 0; nick != NULL &&
 	    i < sizeof(loaders) / sizeof(loaders[0]); i++)
 		if (strcmp(nick, loaders[i]) == 0)
-			snprintf(res->loader, sizeof(res->loader), "%.*s",
-			    (int)(strlen(nick) - strlen("_source")), nick);
+			snprintf(res->loader, sizeof(res->loader), "%.15s",
+			    name);
 	if (res->loader[0] == '\0') {
-		*err = vh_xasprintf("not a supported image (%.*s); JPEG, PNG, "
-		    "WebP and HEIC are", nick != NULL && strstr(nick, "_source") ?
-		    (int)(strstr(nick, "_source") - nick) : 64,
-		    nick != NULL ? nick : "unknown type");
+		*err = vh_xasprintf("not a supported image (%s); JPEG, PNG, "
+		    "WebP and HEIC are", name);
 		ret = VH_ENOTSUP;
 		goto out;
 	}

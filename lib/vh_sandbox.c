@@ -73,7 +73,7 @@
 #define EX_ORPHAN	124	/* the parent went away */
 #define EX_SETUP	125	/* descriptors or privileges */
 #define EX_EXEC		126	/* the helper cannot be exec'd */
-#define EX_START	VH_SANDBOX_EXIT_START	/* the helper refused to start */
+#define EX_START	VH_SANDBOX_EXIT_START	/* the helper did not start */
 
 #define REP_NO_NS	0x1	/* namespaces were refused */
 
@@ -278,11 +278,11 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 		 * URL). glibc reserves 64 MiB of address space per thread's
 		 * arena: with libheif's and libvips' threads that exceeded the
 		 * address-space limit, and libde265 waits forever for a thread
-		 * it failed to start. Two arenas keep a 12 MP HEIC under 600 MB. */
+		 * it failed to start. Two arenas keep a 12 MP HEIC in 600 MB. */
 		char	*envp[] = { (char *)"MALLOC_ARENA_MAX=2",
 #ifdef NO_RLIMIT_AS
-		    /* A crash stays a signal in sanitizer builds too (the
-		     * child's stderr, where ASan would report, is /dev/null). */
+		    /* A crash stays a signal in sanitizer builds too (ASan
+		     * would report to the child's stderr: /dev/null). */
 		    (char *)"ASAN_OPTIONS=handle_segv=0:handle_abort=0",
 #endif
 		    NULL };
@@ -394,7 +394,7 @@ wait_child(const struct vh_sandbox_limits *l, pid_t pid, int fd, char *buf,
 			int64_t	rem = deadline - vh_now_ms();
 
 			if (rem <= 0) {
-				/* The group too: nothing it started lives on. */
+				/* The group too: nothing it started lives. */
 				kill(-pid, SIGKILL);
 				kill(pid, SIGKILL);
 				timed_out = true;

@@ -195,7 +195,7 @@ main(int argc, char **argv)
 	if (op->init != NULL && (rc = op->init(&c)) != 0)
 		vh_sandbox_child_finish(&c, rc);
 	if (vh_sandbox_child_lockdown() != 0) {
-		snprintf(c.err, sizeof(c.err), "cannot load the seccomp filter");
+		snprintf(c.err, sizeof(c.err), "no seccomp filter");
 		vh_sandbox_child_finish(&c, VH_EIO);
 	}
 	rc = op->run(&c);

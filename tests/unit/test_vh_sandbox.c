@@ -211,7 +211,8 @@ test_cannot_connect(void **state)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/.s.PGSQL.5432", dir);
-	assert_true((s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) != -1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(s != -1);
 	assert_int_equal(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(s, 8), 0);
 	assert_true(chmod(sun.sun_path, 0777) == 0);
