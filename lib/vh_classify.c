@@ -264,6 +264,13 @@ vh_classify_sandboxed(const char *path, const struct vh_sandbox_limits *sl,
 	/* The answer comes from a process that parsed hostile bytes: hold
 	 * it to the same table, so that a subverted child cannot make an
 	 * HTML page a PDF. */
+	vh_classify_check(r);
+	return (0);
+}
+
+void
+vh_classify_check(struct vh_classify_result *r)
+{
 	r->mime[sizeof(r->mime) - 1] = '\0';
 	r->reason[sizeof(r->reason) - 1] = '\0';
 	if (r->family != VH_MEDIA_REJECTED && !consistent(r)) {
@@ -271,5 +278,4 @@ vh_classify_sandboxed(const char *path, const struct vh_sandbox_limits *sl,
 		    "inconsistent answer");
 		r->family = VH_MEDIA_REJECTED;
 	}
-	return (0);
 }

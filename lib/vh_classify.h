@@ -60,6 +60,13 @@ int	vh_classify_sandboxed(const char *path,
 	    char **err)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Holds a result that came from a child to our own tables: terminates its
+ * strings, and rejects it when its family does not follow from its type
+ * (a subverted child must not make an HTML page a PDF).
+ */
+void	vh_classify_check(struct vh_classify_result *r);
+
 /* The "classify" operation in the helper; c->state is its magic_t. */
 int	vh_classify_child(struct vh_sandbox_call *c);
 

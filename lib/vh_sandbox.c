@@ -337,6 +337,9 @@ describe(const struct vh_sandbox_limits *l, int status, bool timed_out)
 		if (sig == SIGXFSZ)
 			return (vh_xasprintf("%s wrote a file over the size "
 			    "limit (signal %d)", l->what, sig));
+		if (sig == SIGALRM)
+			return (vh_xasprintf("%s ran out of time for one of "
+			    "its steps (signal %d)", l->what, sig));
 		if (sig == SIGSYS)
 			return (vh_xasprintf("%s made a forbidden system call "
 			    "and was stopped (signal %d)", l->what, sig));
@@ -561,6 +564,9 @@ vh_sandbox_child_start(int argc, char **argv, struct vh_sandbox_call *c)
 		return (VH_EIO);
 	}
 	close(FD_REQUEST);
+	/* Whatever else came through exec (an interpreter's script, say)
+	 * goes too: the child holds exactly what it was given. */
+	(void)close_range(FD_FIRST + rq.nfds, ~0U, 0);
 	for (uint32_t i = 0; i < rq.nfds; i++)
 		fds[i] = FD_FIRST + (int)i;
 	c->op = argv[1];
@@ -614,7 +620,7 @@ vh_sandbox_child_lockdown(void)
 		SCMP_SYS(sched_getparam), SCMP_SYS(sched_getscheduler),
 		SCMP_SYS(getrandom), SCMP_SYS(getrusage), SCMP_SYS(sysinfo),
 		SCMP_SYS(uname), SCMP_SYS(prlimit64), SCMP_SYS(getrlimit),
-		SCMP_SYS(membarrier),
+		SCMP_SYS(membarrier), SCMP_SYS(alarm), SCMP_SYS(setitimer),
 	};
 	static const struct rule deny[] = {
 		{ SCMP_SYS(open), SCMP_ACT_ERRNO(EACCES) },

@@ -24,6 +24,7 @@
 #include "vh_audio.h"
 #include "vh_classify.h"
 #include "vh_error.h"
+#include "vh_media_job.h"
 #include "vh_photo.h"
 #include "vh_sandbox.h"
 
@@ -58,6 +59,17 @@ init_audio(struct vh_sandbox_call *c)
 {
 	vh_audio_child_init();
 	return (0);
+}
+
+/* A file of any kind: all three, before the filter. */
+static int
+init_media(struct vh_sandbox_call *c)
+{
+	int	rc;
+
+	if ((rc = init_classify(c)) != 0 || (rc = init_photo(c)) != 0)
+		return (rc);
+	return (init_audio(c));
 }
 
 /* Opens the path in the request; the result is {fd, errno}. */
@@ -160,6 +172,7 @@ static const struct op {
 	int		(*init)(struct vh_sandbox_call *);
 	vh_sandbox_fn	 run;
 } ops[] = {
+	{ "media", init_media, vh_media_job_child },
 	{ "classify", init_classify, vh_classify_child },
 	{ "photo", init_photo, vh_photo_child },
 	{ "audio", init_audio, vh_audio_child },

@@ -22,7 +22,7 @@ before(async () => {
   for (const f of ['verhaald', 'verhaalctl']) copyFileSync(path.join(realBuild, f), path.join(fake, f));
   for (const f of ['verhaald', 'verhaalctl']) chmodSync(path.join(fake, f), 0o755);
   writeFileSync(path.join(fake, 'verhaal-media'), `#!/bin/sh
-if [ "$1" = photo ] && grep -q CRASHME <&5; then kill -SEGV $$; fi
+if [ "$1" = media ] && grep -q CRASHME <&5; then kill -SEGV $$; fi
 exec ${path.join(realBuild, 'verhaal-media')} "$@"
 `, { mode: 0o755 });
   process.env.VERHAAL_BUILD = fake;
@@ -91,9 +91,10 @@ async function diesWithDaemon(ctx) {
   assert.equal(field(status, 'Seccomp'), '2', 'a seccomp filter is loaded');
   assert.equal(field(status, 'NoNewPrivs'), '1');
   assert.ok(!/^0\b/.test(field(status, 'Uid')), `not root: Uid ${field(status, 'Uid')}`);
-  // Its descriptors: /dev/null, the reply pipe and its four files; none is
-  // a socket (the daemon's PostgreSQL connections and listener stay behind).
-  assert.deepEqual(fds, [0, 1, 2, 3, 5, 6, 7, 8], JSON.stringify(links));
+  // Its descriptors: /dev/null, the reply pipe, the input and the five
+  // renditions it may write; none is a socket (the daemon's PostgreSQL
+  // connections and listener stay behind).
+  assert.deepEqual(fds, [0, 1, 2, 3, 5, 6, 7, 8, 9, 10], JSON.stringify(links));
   for (const fd of fds) assert.doesNotMatch(links[fd], /socket:/);
   assert.doesNotMatch(links[5], /\/blobs\//, 'it reads a spool copy, not the store');
   if (sameNet)
@@ -116,7 +117,7 @@ async function crashRejects(ctx) {
     ids[f] = m.uploadMultipart(ctx.d.url, ctx.worker, path.join(dir, f)).media;
   const bad = await m.waitMedia(ctx.d.url, ctx.worker, ids['crash.jpg']);
   assert.equal(bad.status, 'rejected');
-  assert.match(bad.reason, /photo decoder crashed \(signal 11\)/);
+  assert.match(bad.reason, /decoder crashed \(signal 11\)/);
   assert.deepEqual(Object.keys(bad.links), ['self']);
   assert.equal((await fetch(`${ctx.d.url}/healthz`)).status, 200);
   const photo = await m.waitMedia(ctx.d.url, ctx.worker, ids['photo.jpg']);
