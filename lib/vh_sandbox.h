@@ -40,8 +40,8 @@ void	vh_sandbox_limits_default(struct vh_sandbox_limits *);
 void	vh_sandbox_set_helper(const char *path);
 
 /*
- * Runs operation op (a name the helper knows: "classify", "photo",
- * "audio") in a new confined child under limits (NULL: the defaults).
+ * Runs operation op (a name the helper knows: "media", "classify",
+ * "photo", "audio") in a new confined child under limits (NULL: the defaults).
  * req (req_size bytes, plain data) is its request; fds (borrowed, nfds)
  * are the only descriptors it gets, in that order. Its fixed-size answer
  * is copied into result. Returns the operation's code, with *err from the
