@@ -256,9 +256,9 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 	nofile.rlim_cur = nofile.rlim_max = 64;
 	(void)setrlimit(RLIMIT_NOFILE, &nofile);
 
-	/* The helper is opened while still the daemon's user and run from
-	 * that descriptor: nobody need not reach the build or install
-	 * directory (a checkout under /root, say), only the file itself. */
+	/* The helper is opened while still the daemon's user: where nobody
+	 * cannot reach its directory (a checkout under /root, say), it runs
+	 * from that descriptor (an ELF file; a script needs its path). */
 	if ((hfd = open(helper, O_PATH | O_CLOEXEC)) == -1)
 		_exit(EX_EXEC);
 	/* Raw system calls: glibc's setresuid would try to signal threads
@@ -292,8 +292,10 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 #endif
 		    NULL };
 
-		syscall(SYS_execveat, hfd, "", ns ? argv : argv_nons, envp,
-		    AT_EMPTY_PATH);
+		execve(helper, ns ? argv : argv_nons, envp);
+		if (errno == EACCES)
+			syscall(SYS_execveat, hfd, "", ns ? argv : argv_nons,
+			    envp, AT_EMPTY_PATH);
 	}
 	_exit(EX_EXEC);
 }
