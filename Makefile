@@ -50,7 +50,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # `make test` replays every seed corpus without needing clang.
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
-.PHONY: all deps run test unit e2e bench fuzz clean check-config
+.PHONY: all deps run test unit e2e bench fuzz clean check-config check-fresh
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/verhaald $(BUILD)/verhaalctl
@@ -122,6 +122,11 @@ bench: deps all
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# make deps && make test in a clean Debian 12 root (debootstrap, cached in
+# $(BUILD)/fresh-root.tar); needs root. Not part of make test.
+check-fresh:
+	@sh contrib/dev/check-fresh.sh $(BUILD)
 
 clean:
 	rm -rf build build-* 

@@ -1,6 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages verhaal builds, runs and tests with, and the
 # npm packages of the end-to-end tests. Quiet when nothing is missing.
+# Every command a test or target runs is here (make check-fresh proves it on
+# a clean Debian 12): vipsheader, exiftool, ffprobe, espeak-ng, sox, opusenc,
+# psql/pg_ctl, zip, curl, python3 (unit tests); ps/pgrep, bc, wrk, nginx
+# (make bench); debootstrap (make check-fresh only).
 set -eu
 
 PKGS="build-essential pkg-config git curl ca-certificates
@@ -10,8 +14,8 @@ libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
-sox libsox-fmt-base zip python3 opus-tools
-clang libclang-rt-14-dev nginx-light wrk"
+sox libsox-fmt-base zip python3 opus-tools procps bc
+clang libclang-rt-14-dev nginx-light wrk debootstrap"
 
 missing=""
 for p in $PKGS; do
