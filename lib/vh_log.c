@@ -72,6 +72,128 @@ vh_log_stderr_sink(enum vh_log_level l, const char *line, void *arg)
 	    vh_log_level_name(l), line);
 }
 
+static const char *formats[] = { "text", "json" };
+
+int
+vh_log_format_parse(const char *s, enum vh_log_format *out)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (strcasecmp(s, formats[i]) == 0) {
+			*out = (enum vh_log_format)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+const char *
+vh_log_format_name(enum vh_log_format f)
+{
+	return ((unsigned)f < 2 ? formats[f] : "?");
+}
+
+/* The length of the well-formed UTF-8 sequence at s (at most n bytes),
+ * or 0 when there is none: no overlongs, surrogates or values past
+ * U+10FFFF. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		len;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return (0);
+	if (n < len || s[1] < lo || s[1] > hi)
+		return (0);
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return (0);
+	return (len);
+}
+
+/* s[0..n) as the inside of a JSON string into out, which has room for 6
+ * bytes per input byte; returns the bytes written. */
+static size_t
+json_escape(char *out, const char *str, size_t n)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	size_t			 o = 0, i = 0, len;
+
+	while (i < n) {
+		if (s[i] == '"' || s[i] == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)s[i++];
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			o += (size_t)sprintf(out + o, "\\u%04x", s[i++]);
+		} else if (s[i] < 0x80) {
+			out[o++] = (char)s[i++];
+		} else if ((len = utf8_len(s + i, n - i)) == 0) {
+			memcpy(out + o, "\\ufffd", 6);
+			o += 6;
+			i++;
+		} else {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		}
+	}
+	return (o);
+}
+
+#define JSON_LINE_MAX	2048	/* what emit() formats at most */
+
+void
+vh_log_json_sink(enum vh_log_level l, const char *line, void *arg)
+{
+	char		 out[128 + 6 * (JSON_LINE_MAX + 64)], when[32];
+	const char	*msg = line, *id = NULL;
+	size_t		 n, idlen = 0, len;
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	/* Lines about one request start "req=ID " (vh_http_req_id). */
+	if (strncmp(line, "req=", 4) == 0) {
+		idlen = strcspn(line + 4, " ");
+		if (idlen > 0 && idlen <= 64 && line[4 + idlen] == ' ') {
+			id = line + 4;
+			msg = id + idlen + 1;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(out, 128, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\"",
+	    when, ts.tv_nsec / 1000000, vh_log_level_name(l));
+	if (id != NULL) {
+		memcpy(out + n, ",\"request_id\":\"", 15);
+		n += 15;
+		n += json_escape(out + n, id, idlen);
+		out[n++] = '"';
+	}
+	memcpy(out + n, ",\"message\":\"", 12);
+	n += 12;
+	len = strlen(msg);
+	n += json_escape(out + n, msg, len < JSON_LINE_MAX ? len : JSON_LINE_MAX);
+	memcpy(out + n, "\"}\n", 3);
+	n += 3;
+	/* One write, so that lines of several threads do not interleave. */
+	fwrite(out, 1, n, stderr);
+}
+
 static void
 emit(enum vh_log_level l, int errnum, const char *fmt, va_list ap)
 {

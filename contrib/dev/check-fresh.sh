@@ -100,6 +100,14 @@ for f in /etc/apt/apt.conf.d/*; do
 	grep -qs 'Check-Valid-Until' "$f" && cp "$f" "$root/etc/apt/apt.conf.d/"
 done
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# The way out to the registries may pass a TLS-inspecting proxy whose CA
+# this machine trusts locally; the root trusts the same ones (the
+# ca-certificates package that make deps installs adds them to the store,
+# and node is pointed at that store as here).
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 # Packages must not start their services (PostgreSQL, nginx) in a chroot
 # that shares this machine's network: the usual policy-rc.d says no.
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
@@ -147,7 +155,9 @@ rm -f "$status"
 {
 	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
 	    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	    DEBIAN_FRONTEND=noninteractive sh -c '
+	    DEBIAN_FRONTEND=noninteractive \
+	    ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt} \
+	    sh -c '
 		set -e
 		echo "fresh: apt-get install make (the one step before make deps)"
 		apt-get update -qq
