@@ -127,7 +127,7 @@ while [ "$i" -lt "$count" ]; do
 	rest=${line#*|}
 	title="[demo] ${rest%%|*}"
 	text=${rest#*|}
-	area=$(sed -n "$(( (i * 37) % nbuurten + 1 ))p" "$tmp/buurten")
+	area=$(sed -n "$(( (i * 41) % nbuurten + 1 ))p" "$tmp/buurten")
 	year=$((2019 + i % 7))
 	month=$(printf %02d $((1 + (i * 5) % 12)))
 	day=$(printf %02d $((1 + (i * 11) % 28)))
