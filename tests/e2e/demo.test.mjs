@@ -31,7 +31,7 @@ test('make demo (DEMO_COUNT=6) puts processed, marked entries in; demo remove ta
     let out = '';
     p.stdout.on('data', (x) => { out += x; });
     p.stderr.on('data', (x) => { out += x; });
-    p.on('exit', (code) => resolve({ code, out }));
+    p.on('close', (code) => resolve({ code, out }));
   });
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /demo: 4 stories and 2 visits in collection demo \(5 published\)/);

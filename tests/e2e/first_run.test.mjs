@@ -3,16 +3,21 @@
 // start creates nothing. verhaalctl finds make run's private cluster by its
 // rule; --version; log_format = json; clear exits when the port is taken or
 // the data directory is not writable.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { top, build, tmpdir, freshDatabase, psql, startDaemon, runDaemon, waitFor } from './lib/harness.mjs';
+import { top, build, tmpdir, freshDatabase, psql, startDaemon, waitFor } from './lib/harness.mjs';
 
 const pgcluster = path.join(top, 'contrib/dev/pgcluster.sh');
 const conf = path.join(top, 'config/verhaald.conf');
+
+// run.sh process groups still running when the file ends (a failed
+// assertion skipped a stop) are killed, so they cannot keep the runner waiting.
+const groups = new Set();
+after(() => { for (const pid of groups) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } } });
 
 // contrib/dev/run.sh (what make run runs after building) against a given
 // database; resolves once verhaald listens.
@@ -30,7 +35,11 @@ function runPath(databaseUrl, dataDir) {
     },
   });
   let out = '';
-  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig)));
+  groups.add(proc.pid);
+  const exited = new Promise((resolve) => proc.on('close', (code, sig) => {
+    groups.delete(proc.pid);
+    resolve(code ?? sig);
+  }));
   for (const s of [proc.stdout, proc.stderr]) {
     s.setEncoding('utf8');
     s.on('data', (d) => { out += d; });
@@ -50,6 +59,20 @@ function runPath(databaseUrl, dataDir) {
       });
     }, 50);
     exited.then((code) => { clearInterval(timer); reject(new Error(`run.sh exited (${code}):\n${out}`)); });
+  });
+}
+
+// Runs verhaald to its end; the output is complete once its pipes close
+// (the exit event may come before the last bytes).
+function runToEnd(args, env, opts = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(path.join(build, 'verhaald'), args, {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...opts,
+    });
+    let out = '';
+    p.stdout.on('data', (x) => { out += x; });
+    p.stderr.on('data', (x) => { out += x; });
+    p.on('close', (code) => resolve({ code, out }));
   });
 }
 
@@ -114,7 +137,7 @@ test('two first runs at once make one admin', async () => {
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { out += d; });
-    p.on('exit', (code) => resolve({ code, out }));
+    p.on('close', (code) => resolve({ code, out }));
   });
   const rs = await Promise.all([one(), one()]);
   assert.deepEqual(rs.map((r) => r.code), [0, 0], rs.map((r) => r.out).join('\n'));
@@ -140,7 +163,7 @@ test('verhaalctl finds the private cluster of make run by its rule, and says whi
       let stdout = '', stderr = '';
       p.stdout.on('data', (d) => { stdout += d; });
       p.stderr.on('data', (d) => { stderr += d; });
-      p.on('exit', (code) => resolve({ code, stdout, stderr }));
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
     });
 
     // From the top of the checkout (the cwd rule).
@@ -164,7 +187,7 @@ test('verhaalctl finds the private cluster of make run by its rule, and says whi
     const p = spawn(ctlCopy, ['migrate'], { cwd: dir, env: { ...process.env, VERHAAL_DATABASE_URL: other } });
     let err = '';
     p.stderr.on('data', (d) => { err += d; });
-    assert.equal(await new Promise((res) => p.on('exit', res)), 0);
+    assert.equal(await new Promise((res) => p.on('close', res)), 0);
     assert.doesNotMatch(err, /private cluster/);
   } finally {
     execFileSync('sh', [pgcluster, 'stop', pg]);
@@ -181,7 +204,7 @@ test('verhaalctl finds the private cluster of make run by its rule, and says whi
     });
     let stderr = '';
     p.stderr.on('data', (d) => { stderr += d; });
-    p.on('exit', (code) => resolve({ code, stderr }));
+    p.on('close', (code) => resolve({ code, stderr }));
   });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no database configured \(database_url in the config file, or VERHAAL_DATABASE_URL\), and no private cluster of make run is running in \.\/var\/pg\/run; start make run, or set database_url/);
@@ -230,7 +253,7 @@ test('log_format = json: every line is one JSON object with time, level, request
   assert.doesNotMatch(access.message, /^req=/);
   assert.ok(objs.some((o) => o.message.startsWith('listening on http://')));
   // A bad value for the key is refused with the choices.
-  const bad = await runDaemon(['-n', '-c', conf], { VERHAAL_LOG_FORMAT: 'xml' });
+  const bad = await runToEnd(['-n', '-c', conf], { VERHAAL_LOG_FORMAT: 'xml' });
   assert.equal(bad.code, 1);
   assert.match(bad.out, /VERHAAL_LOG_FORMAT: bad value 'xml' for log_format: expected text or json/);
 });
@@ -238,7 +261,7 @@ test('log_format = json: every line is one JSON object with time, level, request
 test('a port in use: a message naming it, and exit status 69', async () => {
   const d = await startDaemon({ databaseUrl: freshDatabase() });
   const port = new URL(d.url).port;
-  const r = await runDaemon(['-c', conf], {
+  const r = await runToEnd(['-c', conf], {
     VERHAAL_DATABASE_URL: '', VERHAAL_LISTEN_PORT: port, VERHAAL_MEDIA_RUNNERS: '0',
     VERHAAL_DATA_DIR: path.join(tmpdir('data'), 'data'),
   });
@@ -252,17 +275,9 @@ test('a data directory that cannot be written or created: a message naming it, a
   const asRoot = process.getuid() === 0;
   const base = tmpdir('ro');
   if (!asRoot) chmodSync(base, 0o555);
-  const run = (dataDir) => new Promise((resolve) => {
-    const p = spawn(path.join(build, 'verhaald'), ['-c', conf], {
-      env: { ...process.env, VERHAAL_DATABASE_URL: '', VERHAAL_LISTEN_PORT: '0', VERHAAL_DATA_DIR: dataDir },
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (x) => { out += x; });
-    p.stderr.on('data', (x) => { out += x; });
-    p.on('exit', (code) => resolve({ code, out }));
-  });
+  const run = (dataDir) => runToEnd(['-c', conf],
+    { VERHAAL_DATABASE_URL: '', VERHAAL_LISTEN_PORT: '0', VERHAAL_DATA_DIR: dataDir },
+    asRoot ? { uid: 65534, gid: 65534 } : {});
   const uid = asRoot ? 65534 : process.getuid();
 
   let r = await run(base);
