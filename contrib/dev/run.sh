@@ -28,7 +28,8 @@ if [ -z "$(get database_url)" ]; then
 	# verhaalctl's rule finds this cluster (cmd/verhaalctl/ctl_setup.c);
 	# asking it keeps the rule in one place, and verhaalctl run in
 	# another shell reaches the same database.
-	VERHAAL_DATABASE_URL=$("$build/verhaalctl" -c "$conf" db-url 2>/dev/null)
+	VERHAAL_DATABASE_URL=$("$build/verhaalctl" -c "$conf" db-url 2>/dev/null) ||
+	    { "$build/verhaalctl" -c "$conf" db-url; exit 1; }
 	export VERHAAL_DATABASE_URL
 fi
 
