@@ -166,6 +166,20 @@ on_migrated(int version, const char *name, void *arg)
 	vh_log_info("applied migration %s", name);
 }
 
+/* A database without any account cannot be signed in to: say how to
+ * make the first one (make run does it by itself). */
+static void
+hint_first_run(PGconn *db)
+{
+	PGresult *r = PQexec(db, "SELECT NOT EXISTS (SELECT 1 FROM account)");
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		vh_log_warnx("no account exists yet: `verhaalctl first-run` "
+		    "creates the first admin and prints its password once");
+	PQclear(r);
+}
+
 /*
  * Brings the schema up to date before serving. A database that does not
  * answer yet is not fatal (readyz says so, and *later is set so that the
@@ -206,7 +220,8 @@ migrate_at_start(const struct vh_config *cfg, bool *later)
 	if (rc != 0) {
 		vh_log_error("%s", err);
 		free(err);
-	}
+	} else
+		hint_first_run(db);
 	PQfinish(db);
 	vh_migrate_plan_free(plan);
 	return (rc == 0 ? 0 : -1);

@@ -100,6 +100,7 @@ test('make run on an empty database: one admin with a one-time password, Utrecht
   const ok = await login(first.url, name, password);
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(ok.body.role, 'admin');
+  assert.doesNotMatch(out, /no account exists yet/);
   assert.equal((await login(first.url, name, password + 'x')).status, 401);
 
   assert.equal(psql(db, "SELECT count(*) FROM account"), '1');
@@ -252,6 +253,8 @@ test('log_format = json: every line is one JSON object with time, level, request
   assert.match(access.message, /"GET \/readyz"/);
   assert.doesNotMatch(access.message, /^req=/);
   assert.ok(objs.some((o) => o.message.startsWith('listening on http://')));
+  // A daemon on a database without accounts says how to make the first.
+  assert.ok(objs.some((o) => o.level === 'warn' && /^no account exists yet: `verhaalctl first-run` creates the first admin/.test(o.message)));
   // A bad value for the key is refused with the choices.
   const bad = await runToEnd(['-n', '-c', conf], { VERHAAL_LOG_FORMAT: 'xml' });
   assert.equal(bad.code, 1);
