@@ -286,7 +286,7 @@ main(int argc, char **argv)
 	const char		*get = NULL;
 	char			*err = NULL, *v;
 	bool			 check = false, later = false, jobs_only = false;
-	int			 ch, port;
+	int			 ch, port, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -337,27 +337,30 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Exit statuses from sysexits.h, documented in verhaald(8). */
-	if (check_data_dir(cfg->data_dir) != 0)
-		return (EX_CANTCREAT);
+	if (check_data_dir(cfg->data_dir) != 0) {
+		rc = EX_CANTCREAT;
+		goto fail;
+	}
 	if (migrate_at_start(cfg, &later) != 0)
-		return (1);
+		goto fail;
 	d.base = event_base_new();
 	if ((d.app = vh_app_new(d.base, cfg, &err)) == NULL) {
 		vh_log_error("%s", err);
-		return (1);
+		goto fail;
 	}
 	if (!jobs_only && vh_app_start(d.app, &port, &err) != 0) {
 		explain_listen(cfg->listen_address, (int)cfg->listen_port, err);
-		return (EX_UNAVAILABLE);
+		rc = EX_UNAVAILABLE;
+		goto fail;
 	}
 	if (vh_app_start_jobs(d.app, &err) != 0) {
 		vh_log_error("%s", err);
-		return (1);
+		goto fail;
 	}
 	if (jobs_only && cfg->media_runners == 0) {
 		vh_log_error("--jobs-only with media_runners = 0 has nothing "
 		    "to do");
-		return (1);
+		goto fail;
 	}
 	if (later)
 		vh_app_migrate_later(d.app);
@@ -381,4 +384,12 @@ main(int argc, char **argv)
 	vh_app_free(d.app);
 	event_base_free(d.base);
 	return (0);
+fail:
+	/* Freed, so that a sanitizer build exits with this status too. */
+	vh_app_free(d.app);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	vh_config_free(cfg);
+	free(err);
+	return (rc);
 }
