@@ -59,12 +59,12 @@ auth_field="Authorization: Bearer $field"
 # The areas come with the first run; load the seed if they are missing.
 st=$(api GET '/api/v1/areas?level=buurt' -H "$auth_admin")
 [ "$st" = 200 ] || { echo "demo: GET areas: $st $(cat "$tmp/out")" >&2; exit 1; }
-python3 -c 'import json,sys; [print(a["code"]) for a in json.load(sys.stdin)]' \
+python3 -c 'import json,sys; [print(a["code"] + "|" + a["name"]) for a in json.load(sys.stdin)]' \
     <"$tmp/out" >"$tmp/buurten"
 if [ ! -s "$tmp/buurten" ]; then
 	ctl import-areas contrib/seed/*.csv contrib/seed/*.geojson
 	api GET '/api/v1/areas?level=buurt' -H "$auth_admin" >/dev/null
-	python3 -c 'import json,sys; [print(a["code"]) for a in json.load(sys.stdin)]' \
+	python3 -c 'import json,sys; [print(a["code"] + "|" + a["name"]) for a in json.load(sys.stdin)]' \
 	    <"$tmp/out" >"$tmp/buurten"
 fi
 nbuurten=$(wc -l <"$tmp/buurten")
@@ -127,7 +127,10 @@ while [ "$i" -lt "$count" ]; do
 	rest=${line#*|}
 	title="[demo] ${rest%%|*}"
 	text=${rest#*|}
-	area=$(sed -n "$(( (i * 41) % nbuurten + 1 ))p" "$tmp/buurten")
+	buurt=$(sed -n "$(( (i * 41) % nbuurten + 1 ))p" "$tmp/buurten")
+	area=${buurt%%|*}
+	# The buurt's name makes each text, and so each recording, its own.
+	text="Dit speelt in ${buurt#*|}. $text"
 	year=$((2019 + i % 7))
 	month=$(printf %02d $((1 + (i * 5) % 12)))
 	day=$(printf %02d $((1 + (i * 11) % 28)))

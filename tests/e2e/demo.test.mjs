@@ -53,6 +53,8 @@ test('make demo (DEMO_COUNT=6) puts processed, marked entries in; demo remove ta
   assert.equal(psql(db, "SELECT string_agg(family || ':' || status, ',' ORDER BY family) FROM (SELECT family, status, count(*) FROM media GROUP BY 1, 2) m"),
     'audio:ready,image:ready');
   assert.equal(psql(db, "SELECT count(*) FROM media WHERE family = 'audio' AND opus_sha256 IS NOT NULL AND duration_ms > 2000"), '4');
+  // Each story its own words, so its own recording.
+  assert.equal(psql(db, "SELECT count(DISTINCT blob_sha256) FROM media WHERE family = 'audio'"), '4');
   assert.equal(psql(db, "SELECT count(*) FROM media WHERE family = 'image' AND display_sha256 IS NOT NULL AND thumb_sha256 IS NOT NULL"), '2');
   if (existsSync(path.join(shared, 'data/indicators'))) {
     assert.ok(Number(psql(db, 'SELECT count(*) FROM indicator_value')) > 1000);
