@@ -2,6 +2,9 @@
 # and the developer's two commands (make run, make test).
 
 BUILD    ?= build
+# The one place the version is set: verhaald --version and verhaalctl
+# --version print it (from the generated $(BUILD)/vh_version.h).
+VERSION  := 0.1.0
 CC       ?= cc
 WERROR   ?= 1
 SANITIZE ?=
@@ -53,7 +56,8 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # `make test` replays every seed corpus without needing clang.
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
-.PHONY: all deps run test unit e2e bench fuzz clean check-config
+.PHONY: all deps run test unit e2e bench fuzz clean check-config check-fresh \
+        demo demo-clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/verhaald $(BUILD)/verhaalctl $(BUILD)/verhaal-media
@@ -71,6 +75,14 @@ $(BUILD)/lib/vh_schema_gen.c: $(SCHEMA) contrib/dev/embed-schema.sh
 
 $(BUILD)/lib/vh_schema_gen.o: $(BUILD)/lib/vh_schema_gen.c
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Rewritten only when VERSION changes, so that nothing rebuilds otherwise.
+$(BUILD)/vh_version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define VH_VERSION "%s"\n' '$(VERSION)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(D_OBJ) $(CTL_OBJ): $(BUILD)/vh_version.h
+FORCE:
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -129,6 +141,19 @@ bench: deps all
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Example data (about DEMO_COUNT=100 entries) for a running make run,
+# through the API; demo-clean removes all of it (verhaalctl demo remove).
+demo: all
+	@sh contrib/dev/demo.sh $(BUILD)
+
+demo-clean: all
+	@$(BUILD)/verhaalctl -c $${VERHAAL_CONFIG:-config/verhaald.conf} demo remove
+
+# make deps && make test in a clean Debian 12 root (debootstrap, cached in
+# $(BUILD)/fresh-root.tar); needs root. Not part of make test.
+check-fresh:
+	@sh contrib/dev/check-fresh.sh $(BUILD)
 
 clean:
 	rm -rf build build-* 

@@ -20,7 +20,8 @@
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
-enum key_type { T_STRING, T_INT, T_BOOL, T_SIZE, T_DURATION, T_LOGLEVEL };
+enum key_type { T_STRING, T_INT, T_BOOL, T_SIZE, T_DURATION, T_LOGLEVEL,
+    T_LOGFORMAT };
 
 struct key {
 	const char	*name;
@@ -51,6 +52,8 @@ static const struct key keys[] = {
 	  "apply pending schema migrations when verhaald starts" },
 	{ "log_level", T_LOGLEVEL, OFF(log_level), "info", true, 0, 0,
 	  "error, warn, info or debug" },
+	{ "log_format", T_LOGFORMAT, OFF(log_format), "text", false, 0, 0,
+	  "text (time level message) or json (one object per line: time, level, request_id, message)" },
 	{ "workers", T_INT, OFF(workers), "16", false, 1, 256,
 	  "threads for blocking work (fsync, database, libmagic)" },
 	{ "max_connections", T_INT, OFF(max_connections), "1024", true, 1, 1000000,
@@ -228,6 +231,7 @@ set_key(struct vh_config *cfg, const struct key *k, const char *value,
 	char	*end;
 	bool	 b;
 	enum vh_log_level l;
+	enum vh_log_format f;
 
 	switch (k->type) {
 	case T_STRING:
@@ -247,6 +251,13 @@ set_key(struct vh_config *cfg, const struct key *k, const char *value,
 			return (VH_EINVAL);
 		}
 		*(enum vh_log_level *)p = l;
+		return (0);
+	case T_LOGFORMAT:
+		if (vh_log_format_parse(value, &f) != 0) {
+			*why = "expected text or json";
+			return (VH_EINVAL);
+		}
+		*(enum vh_log_format *)p = f;
 		return (0);
 	case T_INT:
 		errno = 0;
@@ -289,6 +300,8 @@ format_key(const struct vh_config *cfg, const struct key *k)
 		return (vh_xstrdup(*(const bool *)p ? "true" : "false"));
 	case T_LOGLEVEL:
 		return (vh_xstrdup(vh_log_level_name(*(const enum vh_log_level *)p)));
+	case T_LOGFORMAT:
+		return (vh_xstrdup(vh_log_format_name(*(const enum vh_log_format *)p)));
 	case T_DURATION:
 		return (vh_xasprintf("%" PRId64 "ms", *(const int64_t *)p));
 	default:

@@ -15,6 +15,7 @@ struct vh_config {
 	char		*data_dir;
 	bool		 migrate_on_start;
 	enum vh_log_level log_level;
+	enum vh_log_format log_format;
 	int64_t		 workers;
 	int64_t		 max_connections;
 	int64_t		 max_connections_per_address;

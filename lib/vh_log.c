@@ -78,6 +78,18 @@ vh_log_stderr_sink(enum vh_log_level l, const char *line, void *arg)
 
 #define LINE_MAX_IN	2048
 
+/* The length of the well-formed UTF-8 sequence at s (at most n bytes),
+ * or 0 when there is none. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+
+	if (s[0] < 0xc2 || len > n || vh_text_utf8_valid(s, len) != len)
+		return (0);
+	return (len);
+}
+
 /* Copies in to out (4 * strlen(in) + 1 bytes) with unsafe bytes as \xNN. */
 static void
 escape(const char *in, char *out)
@@ -91,9 +103,7 @@ escape(const char *in, char *out)
 			*out++ = (char)s[i++];
 			continue;
 		}
-		n = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
-		if (s[i] >= 0xc2 && n <= len - i &&
-		    vh_text_utf8_valid(s + i, n) == n) {
+		if ((n = utf8_len(s + i, len - i)) > 0) {
 			memcpy(out, s + i, n);
 			out += n;
 			i += n;
@@ -106,6 +116,95 @@ escape(const char *in, char *out)
 		i++;
 	}
 	*out = '\0';
+}
+
+static const char *formats[] = { "text", "json" };
+
+int
+vh_log_format_parse(const char *s, enum vh_log_format *out)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (strcasecmp(s, formats[i]) == 0) {
+			*out = (enum vh_log_format)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+const char *
+vh_log_format_name(enum vh_log_format f)
+{
+	return ((unsigned)f < 2 ? formats[f] : "?");
+}
+
+/* s[0..n) as the inside of a JSON string into out, which has room for 6
+ * bytes per input byte; returns the bytes written. */
+static size_t
+json_escape(char *out, const char *str, size_t n)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	size_t			 o = 0, i = 0, len;
+
+	while (i < n) {
+		if (s[i] == '"' || s[i] == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)s[i++];
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			o += (size_t)sprintf(out + o, "\\u%04x", s[i++]);
+		} else if (s[i] < 0x80) {
+			out[o++] = (char)s[i++];
+		} else if ((len = utf8_len(s + i, n - i)) == 0) {
+			memcpy(out + o, "\\ufffd", 6);
+			o += 6;
+			i++;
+		} else {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		}
+	}
+	return (o);
+}
+
+#define JSON_LINE_MAX	2048	/* what emit() formats at most */
+
+void
+vh_log_json_sink(enum vh_log_level l, const char *line, void *arg)
+{
+	char		 out[128 + 6 * (JSON_LINE_MAX + 64)], when[32];
+	const char	*msg = line, *id = NULL;
+	size_t		 n, idlen = 0, len;
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	/* Lines about one request start "req=ID " (vh_http_req_id). */
+	if (strncmp(line, "req=", 4) == 0) {
+		idlen = strcspn(line + 4, " ");
+		if (idlen > 0 && idlen <= 64 && line[4 + idlen] == ' ') {
+			id = line + 4;
+			msg = id + idlen + 1;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(out, 128, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\"",
+	    when, ts.tv_nsec / 1000000, vh_log_level_name(l));
+	if (id != NULL) {
+		memcpy(out + n, ",\"request_id\":\"", 15);
+		n += 15;
+		n += json_escape(out + n, id, idlen);
+		out[n++] = '"';
+	}
+	memcpy(out + n, ",\"message\":\"", 12);
+	n += 12;
+	len = strlen(msg);
+	n += json_escape(out + n, msg, len < JSON_LINE_MAX ? len : JSON_LINE_MAX);
+	memcpy(out + n, "\"}\n", 3);
+	n += 3;
+	/* One write, so that lines of several threads do not interleave. */
+	fwrite(out, 1, n, stderr);
 }
 
 static void

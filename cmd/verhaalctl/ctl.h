@@ -2,6 +2,8 @@
 #define CTL_H
 /* verhaalctl's shared context: the loaded config and a lazily opened
  * database connection. Each command family lives in its own ctl_*.c. */
+#include <stdbool.h>
+
 #include <libpq-fe.h>
 
 #include "vh_config.h"
@@ -9,7 +11,12 @@
 struct ctl {
 	struct vh_config	*cfg;
 	PGconn			*db;
+	bool			 db_found;	/* database_url came from the rule */
 };
+
+/* Fills an empty database_url by the rule in ctl_setup.c (make run's
+ * private cluster); -1 with *why (caller frees) when there is none. */
+int	ctl_find_database(struct ctl *, char **why);
 
 /* The database connection, opened on first use; exits with a message
  * when it cannot connect. */
@@ -30,5 +37,8 @@ int	ctl_purge(struct ctl *, int, char **);
 int	ctl_fsck(struct ctl *, int, char **);
 int	ctl_backup(struct ctl *, int, char **);
 int	ctl_restore(struct ctl *, int, char **);
+int	ctl_db_url(struct ctl *, int, char **);
+int	ctl_first_run(struct ctl *, int, char **);
+int	ctl_demo(struct ctl *, int, char **);
 
 #endif

@@ -11,6 +11,8 @@
 #include "ctl.h"
 #include "vh_db.h"
 #include "vh_log.h"
+#include "vh_migrate.h"
+#include "vh_version.h"
 
 extern char **environ;
 
@@ -30,6 +32,9 @@ static const struct {
 	{ "fsck", ctl_fsck, "fsck [--repair [--from BACKUP]] [--grace DURATION] [--sample N]" },
 	{ "backup", ctl_backup, "backup DIR" },
 	{ "restore", ctl_restore, "restore DIR" },
+	{ "first-run", ctl_first_run, "first-run [--admin NAME] [--seed DIR] [--gemeente NNNN]" },
+	{ "db-url", ctl_db_url, "db-url" },
+	{ "demo", ctl_demo, "demo remove" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -51,8 +56,11 @@ ctl_db(struct ctl *c)
 {
 	char *err = NULL;
 
-	if (c->db == NULL &&
-	    (c->db = vh_db_connect(c->cfg->database_url, c->cfg->db_timeout,
+	if (c->db != NULL)
+		return (c->db);
+	if (ctl_find_database(c, &err) != 0)
+		ctl_die("cannot connect to the database: %s", err);
+	if ((c->db = vh_db_connect(c->cfg->database_url, c->cfg->db_timeout,
 	    &err)) == NULL)
 		ctl_die("cannot connect to the database: %s", err);
 	return (c->db);
@@ -61,7 +69,8 @@ ctl_db(struct ctl *c)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: verhaalctl [-c file] command [args]\ncommands:\n");
+	fprintf(stderr, "usage: verhaalctl [-c file] command [args]\n"
+	    "       verhaalctl --version\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(stderr, "  %s\n", commands[i].usage);
 	exit(2);
@@ -75,6 +84,11 @@ main(int argc, char **argv)
 	char		*err = NULL;
 	int		 ch, rc;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("verhaalctl %s (schema %s)\n", VH_VERSION,
+		    vh_schema_migrations[vh_schema_nmigrations - 1].name);
+		return (0);
+	}
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;

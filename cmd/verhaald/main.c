@@ -4,11 +4,19 @@
  * runs the event loop until SIGTERM or SIGINT, which drain in-flight
  * requests first. SIGHUP reloads the reloadable keys.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -21,6 +29,8 @@
 #include "vh_log.h"
 #include "vh_migrate.h"
 #include "vh_routes.h"
+#include "vh_version.h"
+#include "vh_xmalloc.h"
 
 extern char **environ;
 
@@ -36,12 +46,107 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: verhaald [-n] [-c file] [--get key] [--routes] [--jobs-only]\n"
+	    "       verhaald --version\n"
 	    "  -c file      configuration file (default: built-in defaults)\n"
 	    "  -n           check the configuration and exit\n"
 	    "  --get key    print the effective value of a key and exit\n"
 	    "  --routes     print the route table (method, path, access) and exit\n"
-	    "  --jobs-only  run media runners only, no HTTP server\n");
+	    "  --jobs-only  run media runners only, no HTTP server\n"
+	    "  --version    print the version and the newest schema migration\n");
 	exit(2);
+}
+
+/*
+ * Makes data_dir (and its parents) and writes and removes a file in it, so
+ * that a directory verhaald cannot use stops it at once with a message
+ * naming the directory, instead of failing the first upload.
+ */
+static int
+check_data_dir(const char *dir)
+{
+	char	*p = NULL, probe[4096];
+	int	 fd;
+
+	if (*dir == '\0') {
+		vh_log_error("data_dir is empty; set it to a directory");
+		return (-1);
+	}
+	p = vh_xstrdup(dir);
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0750) == -1 && errno != EEXIST) {
+			vh_log_error("data directory %s cannot be created "
+			    "(%s: %s); create it for uid %d or set data_dir",
+			    dir, p, strerror(errno), (int)geteuid());
+			free(p);
+			return (-1);
+		}
+		if ((*s = c) == '\0')
+			break;
+	}
+	free(p);
+	snprintf(probe, sizeof probe, "%s/.verhaald-write-test.%d", dir,
+	    (int)getpid());
+	if ((fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		vh_log_error("data directory %s is not writable: %s; give uid "
+		    "%d write access to it or set data_dir", dir,
+		    strerror(errno), (int)geteuid());
+		return (-1);
+	}
+	close(fd);
+	unlink(probe);
+	return (0);
+}
+
+/*
+ * After the listener could not be set up: binds a socket to the same
+ * address to learn why, and says it in words an operator can act on.
+ */
+static void
+explain_listen(const char *addr, int port, const char *err)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 fd, one = 1, e = 0;
+
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		len = sizeof *sin;
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		len = sizeof *sin6;
+	} else {
+		vh_log_error("%s", err);
+		return;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			e = errno;
+		close(fd);
+	}
+	if (e == EADDRINUSE)
+		vh_log_error("port %d on %s is already in use (another verhaald "
+		    "or make run?); stop that one or set listen_port", port,
+		    addr);
+	else if (e == EACCES)
+		vh_log_error("not allowed to listen on port %d on %s: ports "
+		    "below 1024 need root or CAP_NET_BIND_SERVICE; set "
+		    "listen_port", port, addr);
+	else if (e == EADDRNOTAVAIL)
+		vh_log_error("listen_address %s is not an address of this "
+		    "machine; set listen_address", addr);
+	else
+		vh_log_error("%s", err);
 }
 
 /* One line of --routes: "METHOD PATTERN ACCESS". */
@@ -59,6 +164,20 @@ static void
 on_migrated(int version, const char *name, void *arg)
 {
 	vh_log_info("applied migration %s", name);
+}
+
+/* A database without any account cannot be signed in to: say how to
+ * make the first one (make run does it by itself). */
+static void
+hint_first_run(PGconn *db)
+{
+	PGresult *r = PQexec(db, "SELECT NOT EXISTS (SELECT 1 FROM account)");
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		vh_log_warnx("no account exists yet: `verhaalctl first-run` "
+		    "creates the first admin and prints its password once");
+	PQclear(r);
 }
 
 /*
@@ -101,7 +220,8 @@ migrate_at_start(const struct vh_config *cfg, bool *later)
 	if (rc != 0) {
 		vh_log_error("%s", err);
 		free(err);
-	}
+	} else
+		hint_first_run(db);
 	PQfinish(db);
 	vh_migrate_plan_free(plan);
 	return (rc == 0 ? 0 : -1);
@@ -157,6 +277,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "routes", no_argument, NULL, 'r' },
 		{ "jobs-only", no_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon		 d = { 0 };
@@ -165,7 +286,7 @@ main(int argc, char **argv)
 	const char		*get = NULL;
 	char			*err = NULL, *v;
 	bool			 check = false, later = false, jobs_only = false;
-	int			 ch, port;
+	int			 ch, port, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -177,6 +298,10 @@ main(int argc, char **argv)
 			vh_routes_each(print_route, NULL);
 			return (0);
 		case 'j': jobs_only = true; break;
+		case 'V':
+			printf("verhaald %s (schema %s)\n", VH_VERSION,
+			    vh_schema_migrations[vh_schema_nmigrations - 1].name);
+			return (0);
 		default: usage();
 		}
 	}
@@ -204,25 +329,38 @@ main(int argc, char **argv)
 		return (0);
 	}
 
-	vh_log_set_sink(vh_log_stderr_sink, NULL);
+	vh_log_set_sink(cfg->log_format == VH_LOG_JSON ? vh_log_json_sink :
+	    vh_log_stderr_sink, NULL);
 	vh_log_set_level(cfg->log_level);
 	vh_log_capture_libevent();
 	evthread_use_pthreads();
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Exit statuses from sysexits.h, documented in verhaald(8). */
+	if (check_data_dir(cfg->data_dir) != 0) {
+		rc = EX_CANTCREAT;
+		goto fail;
+	}
 	if (migrate_at_start(cfg, &later) != 0)
-		return (1);
+		goto fail;
 	d.base = event_base_new();
-	if ((d.app = vh_app_new(d.base, cfg, &err)) == NULL ||
-	    (!jobs_only && vh_app_start(d.app, &port, &err) != 0) ||
-	    vh_app_start_jobs(d.app, &err) != 0) {
+	if ((d.app = vh_app_new(d.base, cfg, &err)) == NULL) {
 		vh_log_error("%s", err);
-		return (1);
+		goto fail;
+	}
+	if (!jobs_only && vh_app_start(d.app, &port, &err) != 0) {
+		explain_listen(cfg->listen_address, (int)cfg->listen_port, err);
+		rc = EX_UNAVAILABLE;
+		goto fail;
+	}
+	if (vh_app_start_jobs(d.app, &err) != 0) {
+		vh_log_error("%s", err);
+		goto fail;
 	}
 	if (jobs_only && cfg->media_runners == 0) {
 		vh_log_error("--jobs-only with media_runners = 0 has nothing "
 		    "to do");
-		return (1);
+		goto fail;
 	}
 	if (later)
 		vh_app_migrate_later(d.app);
@@ -246,4 +384,12 @@ main(int argc, char **argv)
 	vh_app_free(d.app);
 	event_base_free(d.base);
 	return (0);
+fail:
+	/* Freed, so that a sanitizer build exits with this status too. */
+	vh_app_free(d.app);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	vh_config_free(cfg);
+	free(err);
+	return (rc);
 }

@@ -1,6 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages verhaal builds, runs and tests with, and the
 # npm packages of the end-to-end tests. Quiet when nothing is missing.
+# Every command a test or target runs is here (make check-fresh proves it on
+# a clean Debian 12): vipsheader, exiftool, ffprobe, espeak-ng, sox, opusenc,
+# psql/pg_ctl, zip, curl, python3 (unit tests); ps/pgrep, bc, wrk, nginx
+# (make bench); debootstrap (make check-fresh only); Node 20 (below).
 set -eu
 
 PKGS="build-essential pkg-config git curl ca-certificates
@@ -10,9 +14,9 @@ libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
-sox libsox-fmt-base zip python3 opus-tools
+sox libsox-fmt-base zip python3 opus-tools procps bc
 systemd postgresql-client-15
-clang libclang-rt-14-dev nginx-light wrk prometheus"
+clang libclang-rt-14-dev nginx-light wrk prometheus debootstrap"
 
 missing=""
 for p in $PKGS; do
@@ -35,6 +39,24 @@ if ! command -v npm >/dev/null 2>&1; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+
+# tests/run.sh uses node's test runner as Node 20 has it (--test-concurrency,
+# --test-timeout); Debian 12 ships Node 18. A newer one comes from the npm
+# registry, whose node-linux-<arch> package holds the official binary; it
+# goes to /usr/local/bin, ahead of Debian's /usr/bin/node.
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$major" -lt 20 ]; then
+	case $(dpkg --print-architecture) in
+	amd64) arch=x64 ;;
+	arm64) arch=arm64 ;;
+	*) echo "deps: the tests need Node 20 or newer; install it" >&2; exit 1 ;;
+	esac
+	echo "deps: installing Node 20 from the npm registry (node-linux-$arch; Debian 12 has $(node --version))"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo npm install -g --no-audit --no-fund --loglevel=error "node-linux-$arch@20" >/dev/null
+	hash -r 2>/dev/null || true
 fi
 
 # The npm packages of the end-to-end tests (tus-js-client and the like)

@@ -2,7 +2,9 @@
 # `make run`: verhaald in the foreground. With no database configured (the
 # database_url key or VERHAAL_DATABASE_URL), it first starts a private
 # PostgreSQL cluster under ./var/pg (created once, kept between runs).
-# Ctrl-C stops verhaald, then that cluster.
+# On the first run (no account yet) verhaalctl first-run creates an admin
+# and prints its password once, and loads Utrecht's areas from
+# contrib/seed. Ctrl-C stops verhaald, then that cluster.
 set -eu
 
 build=${1:-build}
@@ -23,7 +25,11 @@ if [ -z "$(get database_url)" ]; then
 	fi
 	sh contrib/dev/pgcluster.sh start "$pgdir"
 	own_pg=1
-	VERHAAL_DATABASE_URL=$(sh contrib/dev/pgcluster.sh url "$pgdir")
+	# verhaalctl's rule finds this cluster (cmd/verhaalctl/ctl_setup.c);
+	# asking it keeps the rule in one place, and verhaalctl run in
+	# another shell reaches the same database.
+	VERHAAL_DATABASE_URL=$("$build/verhaalctl" -c "$conf" db-url 2>/dev/null) ||
+	    { "$build/verhaalctl" -c "$conf" db-url; exit 1; }
 	export VERHAAL_DATABASE_URL
 fi
 
@@ -55,9 +61,14 @@ cat <<MSG
  data:      $data
  database:  $([ "$own_pg" = 1 ] && echo "private cluster in $pgdir (log: $pgdir/postgres.log)" || echo "configured database_url")
  config:    $conf
+ verhaalctl: $([ "$own_pg" = 1 ] && echo "build/verhaalctl finds this database by itself (run it from $top)" || echo "build/verhaalctl -c $conf")
  stop:      Ctrl-C (stops verhaald, then the private PostgreSQL)
 ------------------------------------------------------------------
 MSG
+
+# Migrations, the first admin (only while there is no account) and the
+# seed areas (only while there are none); a second run changes nothing.
+"$build/verhaalctl" -c "$conf" first-run --seed contrib/seed
 
 "$verhaald" -c "$conf" &
 pid=$!
