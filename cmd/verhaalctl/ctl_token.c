@@ -80,6 +80,10 @@ token_create(struct ctl *c, int argc, char **argv)
 		    " label, expires_at) VALUES ($1, $2, $3, now() +"
 		    " $4::interval) RETURNING id", 4, p);
 
+		char d[200];
+
+		snprintf(d, sizeof d, "for %s (%s)", user, PQgetvalue(r, 0, 1));
+		ctl_audit_row(c, "token_create", "token", PQgetvalue(r2, 0, 0), d);
 		fprintf(stderr, "token %s for %s (%s); it is shown only now:\n",
 		    PQgetvalue(r2, 0, 0), user, PQgetvalue(r, 0, 1));
 		PQclear(r2);
@@ -101,6 +105,7 @@ token_revoke(struct ctl *c, int argc, char **argv)
 	if (strcmp(PQcmdTuples(r), "1") != 0)
 		ctl_die("no active token %s", argv[1]);
 	PQclear(r);
+	ctl_audit_row(c, "token_revoke", "token", argv[1], NULL);
 	printf("revoked token %s\n", argv[1]);
 	return (0);
 }
@@ -188,6 +193,7 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 		    " upload_secret_hash = $3 RETURNING id", 3, p);
 	}
 	PQclear(r);
+	ctl_audit_row(c, "collection_create", "collection", slug, NULL);
 	fprintf(stderr, "collection %s; its upload link (shown only now):\n"
 	    "  /api/v1/collections/%s/uploads?key=%s\nthe secret alone:\n",
 	    slug, slug, secret);
