@@ -287,6 +287,7 @@ vh_api_themes_list(struct vh_app *app, struct vh_http_req *req,
 /* A small JSON body, then one INSERT … RETURNING. */
 struct post {
 	struct vh_app		*app;
+	struct vh_principal	 who;		/* for the audit row */
 	bool			 collection;
 	char			*buf;
 	size_t			 len;
@@ -339,7 +340,6 @@ post_end(struct vh_http_req *req, void *arg)
 		return;
 	}
 	q.params[0] = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
 	if (p->collection) {
 		vh_auth_secret_new(secret, hash);
 		vh_auth_hash_sql(hash, hex);
@@ -348,21 +348,26 @@ post_end(struct vh_http_req *req, void *arg)
 		q.params[1] = vh_xstrdup(hex);
 		q.params[2] = vh_xstrdup(secret);
 		q.conflict = "a collection with this slug exists";
+		vh_apiq_audit(&q, req, &p->who, "collection_create",
+		    "collection", json_string_value(json_object_get(obj, "slug")));
 	} else {
 		q.sql = theme_post_sql;
 		q.nparams = 1;
 		q.conflict = "a theme with this slug or title exists";
 	}
+	json_decref(obj);
 	vh_apiq_run(p->app, req, &q);
 	post_free(p);
 }
 
 static void
-post(struct vh_app *app, struct vh_http_req *req, bool collection)
+post(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_principal *who, bool collection)
 {
 	struct post *p = vh_xcalloc(1, sizeof *p);
 
 	p->app = app;
+	p->who = *who;
 	p->collection = collection;
 	vh_http_req_read_body(req, MAX_POST_BODY, post_body, post_end,
 	    post_abort, p);
@@ -373,8 +378,7 @@ vh_api_collections_post(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	(void)who;
-	post(app, req, true);
+	post(app, req, who, true);
 }
 
 void
@@ -382,6 +386,5 @@ vh_api_themes_post(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	(void)who;
-	post(app, req, false);
+	post(app, req, who, false);
 }
