@@ -229,10 +229,18 @@ CREATE TABLE consent_text (
 	language	text NOT NULL CHECK (language ~ '^[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$'),
 	body		text NOT NULL CHECK (length(body) BETWEEN 1 AND 100000),
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	UNIQUE (collection_id, version, language)
+	UNIQUE (collection_id, version, language),
+	UNIQUE (id, collection_id)
 );
 
--- NULL only for an entry outside any collection (a staff upload with a
--- consent taken on paper): there is no collection text to point at.
-ALTER TABLE consent ADD COLUMN text_id bigint REFERENCES consent_text;
+-- The text a consent names, of the entry's own collection. NULL only for
+-- an entry outside any collection (a staff upload with a consent taken on
+-- paper): there is no collection text to point at. Records from before
+-- this migration keep NULL (NOT VALID: new rows are checked).
+ALTER TABLE consent ADD COLUMN text_id bigint;
+ALTER TABLE consent ADD CONSTRAINT consent_text_fk
+	FOREIGN KEY (text_id, collection_id)
+	REFERENCES consent_text (id, collection_id);
+ALTER TABLE consent ADD CONSTRAINT consent_names_text
+	CHECK (collection_id IS NULL OR text_id IS NOT NULL) NOT VALID;
 CREATE INDEX consent_text_idx ON consent (text_id);
