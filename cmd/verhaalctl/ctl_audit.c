@@ -54,6 +54,7 @@ verify(struct ctl *c)
 	return (1);
 }
 
+/* Tab-separated: action, object types, what it records. */
 static int
 list_actions(void)
 {
@@ -62,8 +63,7 @@ list_actions(void)
 
 	a = vh_audit_actions(&n);
 	for (size_t i = 0; i < n; i++)
-		printf("%-18s %-18s %s%s\n", a[i].name, a[i].objects,
-		    a[i].what, a[i].daily ? " (daily)" : "");
+		printf("%s\t%s\t%s\n", a[i].name, a[i].objects, a[i].what);
 	return (0);
 }
 
