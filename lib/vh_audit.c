@@ -90,6 +90,8 @@ static const struct vh_audit_action actions[] = {
 	{ "delete", "entry", 0, "an entry erased by an administrator" },
 	{ "login", "account", 0, "a successful login" },
 	{ "login_failed", "account", 0, "a refused login (the name as typed)" },
+	{ "login_throttled", "account", 0,
+	  "a login refused because of too many failures (the name as typed)" },
 	{ "logout", "account", 0, "a logout" },
 	{ "user_add", "account", 0, "an account added or its role changed (verhaalctl user add)" },
 	{ "user_passwd", "account", 0, "an account's password changed" },
