@@ -185,6 +185,7 @@ vh_api_area_get(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(code);
 	q.not_found = "no such area";
+	vh_apiq_audit(&q, req, who, "dossier", "area", code);
 	vh_apiq_run(app, req, &q);
 }
 
@@ -210,6 +211,7 @@ vh_api_area_indicators(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 3;
 	q.params[0] = vh_xstrdup(code);
 	q.not_found = "no such area";
+	vh_apiq_audit(&q, req, who, "dossier", "area", code);
 	vh_apiq_run(app, req, &q);
 }
 
@@ -245,6 +247,7 @@ vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = json_dumps(f, JSON_COMPACT);
 	json_decref(f);
 	q.not_found = "no such area";
+	vh_apiq_audit(&q, req, who, "dossier", "area", code);
 	vh_apiq_run(app, req, &q);
 }
 

@@ -67,6 +67,9 @@ static const struct vh_audit_action actions[] = {
 	{ "read", "entry, media", 0,
 	  "an entry read through GET /api/v1/entries/{id}; a sealed original "
 	  "read by an admin (media, with the reason given)" },
+	{ "dossier", "area", 0,
+	  "an area's dossier read (its stories beside its indicators), with "
+	  "its period" },
 	{ "search", "entries", 0,
 	  "a search of the entries (GET /api/v1/entries), with its filters" },
 	{ "play", "media", 1,

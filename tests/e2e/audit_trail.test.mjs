@@ -60,6 +60,10 @@ test('every audited action leaves its row; the chain verifies, resists the app r
     assert.equal(rows(url, "action = 'read' AND object_id = '999999'"), '0', 'nothing read, nothing recorded');
     assert.equal((await get('/api/v1/entries?q=brug', tokens.analyst)).status, 200);
     assert.equal(rows(url, "action = 'search' AND actor = 'analyst1' AND reason = 'q=brug'"), '1');
+    psql(url, "INSERT INTO area (code, level, name) VALUES ('GM0344', 'gemeente', 'Utrecht') ON CONFLICT DO NOTHING");
+    const dossier = await get('/api/v1/areas/GM0344/dossier?from=2020', tokens.analyst);
+    assert.equal(dossier.status, 200, dossier.body.toString());
+    assert.equal(rows(url, "action = 'dossier' AND object_type = 'area' AND object_id = 'GM0344' AND reason = 'from=2020'"), '1');
     for (let i = 0; i < 3; i++) {
       assert.equal((await get(`/api/v1/media/${audio}/audio.opus`, tokens.analyst)).status, 200);
       assert.equal((await get(`/api/v1/media/${audio}/audio.opus`, tokens.analyst, { Range: 'bytes=0-99' })).status, 206);
