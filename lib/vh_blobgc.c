@@ -100,3 +100,34 @@ vh_blobgc_collect(PGconn *db, struct vh_blobstore *bs, int64_t grace_s,
 	PQclear(r);
 	return (0);
 }
+
+int
+vh_blobgc_remove_orphan(PGconn *db, struct vh_blobstore *bs, const char *hex,
+    char **err)
+{
+	const char	*p[1] = { hex };
+	PGresult	*r;
+	int		 rc;
+
+	if ((r = vh_db_exec(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")", 1,
+	    p, err)) == NULL)
+		return (VH_EDB);
+	rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 0 : VH_ECONFLICT;
+	PQclear(r);
+	if (rc != 0)
+		return (rc);
+	/* Asked again under the lock: a pin may have landed since. */
+	r = vh_db_exec(db, "SELECT EXISTS (SELECT 1 FROM blob WHERE sha256 = $1)"
+	    " OR EXISTS (SELECT 1 FROM upload WHERE blob_sha256 = $1)", 1, p,
+	    err);
+	if (r == NULL)
+		rc = VH_EDB;
+	else if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		rc = VH_ECONFLICT;
+	else if ((rc = vh_blobstore_delete(bs, hex)) != 0)
+		*err = vh_xasprintf("removing blob %s: %s", hex, vh_strerror(rc));
+	PQclear(r);
+	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock(" LOCK_KEY ")", 1,
+	    NULL, p, NULL, NULL, 0));
+	return (rc);
+}

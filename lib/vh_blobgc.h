@@ -28,4 +28,14 @@ void	vh_blobgc_unpin(PGconn *, const char *hex);
 int	vh_blobgc_collect(PGconn *, struct vh_blobstore *, int64_t grace_s,
 	    int *n, char **err) __attribute__((warn_unused_result));
 
+/*
+ * Removes the file of blob hex when no row names it (no blob row, no
+ * upload recording it as its content): a crash leftover found by fsck.
+ * Under the same exclusive lock as the collector, so that a writer that
+ * has just stored the file and is about to pin it keeps it: VH_ECONFLICT
+ * when the lock is held or a row names the blob after all.
+ */
+int	vh_blobgc_remove_orphan(PGconn *, struct vh_blobstore *,
+	    const char *hex, char **err) __attribute__((warn_unused_result));
+
 #endif

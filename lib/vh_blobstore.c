@@ -623,51 +623,125 @@ vh_blobstore_quarantined(struct vh_blobstore *bs, const char *hex)
 }
 
 int
-vh_blobstore_sweep_spool(struct vh_blobstore *bs, const char *prefix,
-    int64_t max_age_s)
+vh_blobstore_readdir(int dirfd, const char *name,
+    int (*fn)(int, const char *, const struct stat *, void *), void *arg)
 {
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 st;
-	size_t		 plen = 0;
-	time_t		 now = time(NULL);
-	int		 fd, n = 0;
+	int		 fd, rc = 0, saved;
+
+	/* A fresh descriptor: readdir moves the offset of the one it uses. */
+	if ((fd = vh_blobstore_opendir(dirfd, name)) == -1)
+		return (VH_EIO);
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (VH_EIO);
+	}
+	while (rc == 0) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = VH_EIO;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* Gone since readdir saw it: a concurrent delete, not ours. */
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		rc = fn(fd, de->d_name, &st, arg);
+	}
+	saved = errno;
+	closedir(d);
+	errno = saved;
+	return (rc);
+}
+
+int
+vh_blobstore_each(struct vh_blobstore *bs, vh_blobstore_each_fn fn, void *arg)
+{
+	return (bs->be->each(bs->impl, fn, arg));
+}
+
+struct spool_walk {
+	vh_blobstore_each_fn	 fn;
+	void			*arg;
+};
+
+static int
+spool_visit(int fd, const char *name, const struct stat *st, void *arg)
+{
+	struct spool_walk	*w = arg;
+	struct vh_blob_entry	 e = {
+		.path = name, .regular = S_ISREG(st->st_mode),
+		.size = st->st_size, .mtime = st->st_mtime,
+		.ctime = st->st_ctime,
+	};
+
+	return (w->fn(&e, w->arg));
+}
+
+int
+vh_blobstore_each_spool(struct vh_blobstore *bs, vh_blobstore_each_fn fn,
+    void *arg)
+{
+	struct spool_walk	 w = { fn, arg };
+	int			 rc;
+
+	if ((rc = vh_blobstore_readdir(bs->spool_fd, ".", spool_visit,
+	    &w)) == VH_EIO)
+		vh_log_warn("blobstore: read %s/spool", bs->root);
+	return (rc);
+}
+
+struct sweep {
+	struct vh_blobstore	*bs;
+	const char		*prefix;
+	size_t			 plen;
+	int64_t			 max_age_s, now;
+	int			 n;
+};
+
+static int
+sweep_one(const struct vh_blob_entry *e, void *arg)
+{
+	struct sweep	*sw = arg;
+
+	if (e->path[0] == '.' || !e->regular)
+		return (0);
+	if (sw->prefix != NULL && (strncmp(e->path, sw->prefix, sw->plen) != 0 ||
+	    e->path[sw->plen] != '.'))
+		return (0);
+	if (sw->now - e->mtime <= sw->max_age_s)
+		return (0);
+	if (unlinkat(sw->bs->spool_fd, e->path, 0) == -1) {
+		if (errno != ENOENT)
+			vh_log_warn("blobstore: unlink spool/%s", e->path);
+		return (0);
+	}
+	vh_log_info("blobstore: swept spool/%s", e->path);
+	sw->n++;
+	return (0);
+}
+
+int
+vh_blobstore_sweep_spool(struct vh_blobstore *bs, const char *prefix,
+    int64_t max_age_s)
+{
+	struct sweep	 sw = { bs, prefix, 0, max_age_s, (int64_t)time(NULL), 0 };
+	int		 rc;
 
 	if (prefix != NULL) {
 		if (!valid_prefix(prefix))
 			return (VH_EINVAL);
-		plen = strlen(prefix);
+		sw.plen = strlen(prefix);
 	}
 	if (max_age_s < 0)
 		return (VH_EINVAL);
-	/* A fresh descriptor: readdir moves the offset of the one it uses. */
-	if ((fd = vh_blobstore_opendir(bs->spool_fd, ".")) == -1 ||
-	    (d = fdopendir(fd)) == NULL) {
-		vh_log_warn("blobstore: open %s/spool", bs->root);
-		if (fd != -1)
-			close(fd);
-		return (VH_EIO);
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (prefix != NULL && (strncmp(de->d_name, prefix, plen) != 0 ||
-		    de->d_name[plen] != '.'))
-			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if ((int64_t)now - (int64_t)st.st_mtime <= max_age_s)
-			continue;
-		if (unlinkat(fd, de->d_name, 0) == -1) {
-			if (errno != ENOENT)
-				vh_log_warn("blobstore: unlink spool/%s",
-				    de->d_name);
-			continue;
-		}
-		vh_log_info("blobstore: swept spool/%s", de->d_name);
-		n++;
-	}
-	closedir(d);
-	return (n);
+	if ((rc = vh_blobstore_each_spool(bs, sweep_one, &sw)) != 0)
+		return (rc);
+	return (sw.n);
 }

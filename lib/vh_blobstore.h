@@ -140,6 +140,32 @@ bool	vh_blobstore_quarantined(struct vh_blobstore *, const char *hex);
 int	vh_blobstore_sweep_spool(struct vh_blobstore *, const char *prefix,
 	    int64_t max_age_s);
 
+/*
+ * One file found by vh_blobstore_each or vh_blobstore_each_spool; all
+ * borrowed for the duration of the callback.
+ */
+struct vh_blob_entry {
+	const char	*hex;	/* the blob it holds; NULL: no blob's name or place */
+	const char	*path;	/* below blobs/ (or spool/), e.g. "ab/cd/<hex>" */
+	bool		 regular;	/* false: a directory, link or device */
+	int64_t		 size;
+	int64_t		 mtime;	/* seconds since the epoch */
+	int64_t		 ctime;	/* status change: a rename into the store */
+};
+typedef int (*vh_blobstore_each_fn)(const struct vh_blob_entry *, void *);
+
+/*
+ * Blocking: calls fn for every file the backend holds, in no order, and
+ * also for everything under blobs/ that is not a blob where a blob
+ * belongs (hex NULL; a directory is reported, not entered). Stops at the
+ * first non-zero return of fn and returns it; VH_EIO when a directory
+ * cannot be read. Files added meanwhile may or may not be seen.
+ */
+int	vh_blobstore_each(struct vh_blobstore *, vh_blobstore_each_fn, void *);
+/* The same for spool/ (hex is always NULL, path the file's name). */
+int	vh_blobstore_each_spool(struct vh_blobstore *, vh_blobstore_each_fn,
+	    void *);
+
 /* Exactly 64 lower-case hex digits; guards every path built from a hex. */
 bool	vh_blobstore_valid_hex(const char *hex);
 

@@ -37,6 +37,7 @@ struct vh_blob_backend {
 	int	(*remove)(void *, const char *hex);
 	int	(*quarantine)(void *, const char *hex);
 	int	(*quarantined)(void *, const char *hex);
+	int	(*each)(void *, vh_blobstore_each_fn, void *);
 	void	(*free)(void *);
 };
 
@@ -51,5 +52,14 @@ int	vh_blobstore_mkdir(int dirfd, const char *name, int *created);
 int	vh_blobstore_opendir(int dirfd, const char *name);
 /* fsync that retries EINTR; VH_EIO on failure, errno kept. */
 int	vh_blobstore_fsync(int fd, const char *what);
+struct stat;
+/*
+ * Calls fn(fd of the directory, entry name, its lstat, arg) for each entry
+ * of the directory dirfd/name but "." and "..". Returns the first non-zero
+ * return of fn, or VH_EIO (errno kept) when the directory cannot be read.
+ */
+int	vh_blobstore_readdir(int dirfd, const char *name,
+	    int (*fn)(int, const char *, const struct stat *, void *),
+	    void *arg);
 
 #endif

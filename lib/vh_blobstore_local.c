@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,92 @@ local_quarantined(void *impl, const char *hex)
 	return (0);
 }
 
+/*
+ * The walk of blobs/: two levels of two-hex-digit directories, then files
+ * named by their whole hash, whose first four digits must match the path.
+ * Anything else is reported with hex NULL and, if a directory, not
+ * entered: a stray copy or an editor's backup is the operator's to judge.
+ */
+struct walk {
+	vh_blobstore_each_fn	 fn;
+	void			*arg;
+	char			 ab[3], cd[3];
+};
+
+static bool
+two_hex(const char *s)
+{
+	return (strspn(s, "0123456789abcdef") == 2 && s[2] == '\0');
+}
+
+static int
+report(struct walk *w, const char *path, const char *hex,
+    const struct stat *st)
+{
+	struct vh_blob_entry e = {
+		.hex = hex, .path = path, .regular = S_ISREG(st->st_mode),
+		.size = st->st_size, .mtime = st->st_mtime,
+		.ctime = st->st_ctime,
+	};
+
+	return (w->fn(&e, w->arg));
+}
+
+static int
+visit_file(int fd, const char *name, const struct stat *st, void *arg)
+{
+	struct walk	*w = arg;
+	char		 path[128];
+	bool		 blob;
+
+	snprintf(path, sizeof path, "%s/%s/%.64s", w->ab, w->cd, name);
+	blob = S_ISREG(st->st_mode) && vh_blobstore_valid_hex(name) &&
+	    memcmp(name, w->ab, 2) == 0 && memcmp(name + 2, w->cd, 2) == 0;
+	if (!blob && strlen(name) > 64)
+		snprintf(path, sizeof path, "%s/%s/%.60s...", w->ab, w->cd, name);
+	return (report(w, path, blob ? name : NULL, st));
+}
+
+static int
+visit_cd(int fd, const char *name, const struct stat *st, void *arg)
+{
+	struct walk	*w = arg;
+	char		 path[80];
+
+	snprintf(path, sizeof path, "%s/%.64s", w->ab, name);
+	if (!S_ISDIR(st->st_mode) || !two_hex(name))
+		return (report(w, path, NULL, st));
+	memcpy(w->cd, name, 3);
+	return (vh_blobstore_readdir(fd, name, visit_file, w));
+}
+
+static int
+visit_ab(int fd, const char *name, const struct stat *st, void *arg)
+{
+	struct walk	*w = arg;
+	char		 path[72];
+
+	if (!S_ISDIR(st->st_mode) || !two_hex(name)) {
+		snprintf(path, sizeof path, "%.64s", name);
+		return (report(w, path, NULL, st));
+	}
+	memcpy(w->ab, name, 3);
+	return (vh_blobstore_readdir(fd, name, visit_cd, w));
+}
+
+static int
+local_each(void *impl, vh_blobstore_each_fn fn, void *arg)
+{
+	struct local	*l = impl;
+	struct walk	 w = { .fn = fn, .arg = arg };
+	int		 rc;
+
+	if ((rc = vh_blobstore_readdir(l->blobs_fd, ".", visit_ab, &w)) ==
+	    VH_EIO)
+		vh_log_warn("blobstore: reading blobs/");
+	return (rc);
+}
+
 static void
 local_free(void *impl)
 {
@@ -306,5 +393,6 @@ const struct vh_blob_backend vh_blobstore_local_backend = {
 	.remove = local_remove,
 	.quarantine = local_quarantine,
 	.quarantined = local_quarantined,
+	.each = local_each,
 	.free = local_free,
 };

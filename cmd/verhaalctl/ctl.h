@@ -32,5 +32,8 @@ int	ctl_import_indicators(struct ctl *, int, char **);
 int	ctl_user(struct ctl *, int, char **);
 int	ctl_audit(struct ctl *, int, char **);
 int	ctl_purge(struct ctl *, int, char **);
+int	ctl_fsck(struct ctl *, int, char **);
+int	ctl_backup(struct ctl *, int, char **);
+int	ctl_restore(struct ctl *, int, char **);
 
 #endif

@@ -33,6 +33,9 @@ static const struct {
 	{ "audit", ctl_audit, "audit [--since T] [--until T] [--actor NAME] [--action A] [--object TYPE[:ID]] [--limit N]\n"
 	  "             | audit --verify | audit --actions" },
 	{ "purge", ctl_purge, "purge [--dry-run]" },
+	{ "fsck", ctl_fsck, "fsck [--repair [--from BACKUP]] [--grace DURATION] [--sample N]" },
+	{ "backup", ctl_backup, "backup DIR" },
+	{ "restore", ctl_restore, "restore DIR" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -11,6 +11,7 @@ libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools
+systemd postgresql-client-15
 clang libclang-rt-14-dev nginx-light wrk prometheus"
 
 missing=""
