@@ -67,6 +67,10 @@ VH_HANDLER(vh_api_area_dossier);
 VH_HANDLER(vh_api_indicators_list);
 VH_HANDLER(vh_api_collections_list);
 VH_HANDLER(vh_api_collections_post);
+/* Consent texts and a collection's public face (vh_api_collections.c). */
+VH_HANDLER(vh_api_collection_consent_post);
+VH_HANDLER(vh_api_collection_consent_get);
+VH_HANDLER(vh_api_collection_get);
 VH_HANDLER(vh_api_themes_list);
 VH_HANDLER(vh_api_themes_post);
 

@@ -185,6 +185,7 @@ vh_api_area_get(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(code);
 	q.not_found = "no such area";
+	vh_apiq_audit(&q, req, who, "dossier", "area", code);
 	vh_apiq_run(app, req, &q);
 }
 
@@ -210,6 +211,7 @@ vh_api_area_indicators(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 3;
 	q.params[0] = vh_xstrdup(code);
 	q.not_found = "no such area";
+	vh_apiq_audit(&q, req, who, "dossier", "area", code);
 	vh_apiq_run(app, req, &q);
 }
 
@@ -245,6 +247,7 @@ vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = json_dumps(f, JSON_COMPACT);
 	json_decref(f);
 	q.not_found = "no such area";
+	vh_apiq_audit(&q, req, who, "dossier", "area", code);
 	vh_apiq_run(app, req, &q);
 }
 
@@ -287,6 +290,7 @@ vh_api_themes_list(struct vh_app *app, struct vh_http_req *req,
 /* A small JSON body, then one INSERT … RETURNING. */
 struct post {
 	struct vh_app		*app;
+	struct vh_principal	 who;		/* for the audit row */
 	bool			 collection;
 	char			*buf;
 	size_t			 len;
@@ -339,7 +343,6 @@ post_end(struct vh_http_req *req, void *arg)
 		return;
 	}
 	q.params[0] = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
 	if (p->collection) {
 		vh_auth_secret_new(secret, hash);
 		vh_auth_hash_sql(hash, hex);
@@ -348,21 +351,26 @@ post_end(struct vh_http_req *req, void *arg)
 		q.params[1] = vh_xstrdup(hex);
 		q.params[2] = vh_xstrdup(secret);
 		q.conflict = "a collection with this slug exists";
+		vh_apiq_audit(&q, req, &p->who, "collection_create",
+		    "collection", json_string_value(json_object_get(obj, "slug")));
 	} else {
 		q.sql = theme_post_sql;
 		q.nparams = 1;
 		q.conflict = "a theme with this slug or title exists";
 	}
+	json_decref(obj);
 	vh_apiq_run(p->app, req, &q);
 	post_free(p);
 }
 
 static void
-post(struct vh_app *app, struct vh_http_req *req, bool collection)
+post(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_principal *who, bool collection)
 {
 	struct post *p = vh_xcalloc(1, sizeof *p);
 
 	p->app = app;
+	p->who = *who;
 	p->collection = collection;
 	vh_http_req_read_body(req, MAX_POST_BODY, post_body, post_end,
 	    post_abort, p);
@@ -373,8 +381,7 @@ vh_api_collections_post(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	(void)who;
-	post(app, req, true);
+	post(app, req, who, true);
 }
 
 void
@@ -382,6 +389,5 @@ vh_api_themes_post(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	(void)who;
-	post(app, req, false);
+	post(app, req, who, false);
 }

@@ -25,6 +25,7 @@
 #include "vh_access.h"
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
 #include "vh_db.h"
@@ -41,6 +42,7 @@ struct mod_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
+	struct vh_audit_actor	 actor;
 	enum action		 action;
 	char			 id[24], account[24];
 	json_t			*body;
@@ -299,6 +301,36 @@ out:
 	json_decref(done);
 }
 
+/* The audit row of a decision taken, with the moderator's reason (for a
+ * redaction: how many spans, never the words). */
+static void
+record(struct mod_job *j, PGconn *db)
+{
+	static const char *names[] = { "approve", "publish", "reject", "redact" };
+	const char	*reason = json_string_value(json_object_get(j->body,
+			    "reason"));
+	char		*why, *err = NULL;
+
+	if (j->action == A_REDACT)
+		why = vh_xasprintf("%s%stext spans %zu, recordings %zu",
+		    reason != NULL ? reason : "", reason != NULL ? "; " : "",
+		    json_array_size(json_object_get(j->body, "title")) +
+		    json_array_size(json_object_get(j->body, "text")),
+		    json_array_size(json_object_get(j->body, "audio")));
+	else
+		why = vh_xstrdup(reason != NULL ? reason : "");
+	if (vh_audit_record(db, &j->actor, names[j->action], "entry", j->id,
+	    why, &err) != 0) {
+		/* The decision stands; the moderator hears it was not logged. */
+		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
+		job_error(j, 503, "audit-unavailable", vh_xasprintf("entry %s:"
+		    " the decision was taken but could not be recorded in the"
+		    " audit trail", j->id));
+	}
+	free(err);
+	free(why);
+}
+
 static void
 mod_work(struct vh_worker *w, void *arg)
 {
@@ -314,6 +346,8 @@ mod_work(struct vh_worker *w, void *arg)
 		redact(j, db);
 	else
 		decide(j, db);
+	if (j->status == 0)
+		record(j, db);
 }
 
 static void
@@ -381,6 +415,7 @@ moderate(struct vh_app *app, struct vh_http_req *req,
 	j->app = app;
 	j->req = req;
 	j->who = *who;
+	vh_audit_actor_from(&j->actor, req, who);
 	j->action = action;
 	snprintf(j->id, sizeof j->id, "%s", id);
 	snprintf(j->account, sizeof j->account, "%" PRId64, who->account_id);

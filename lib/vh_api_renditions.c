@@ -18,6 +18,7 @@
 #include "vh_access.h"
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
 #include "vh_error.h"
@@ -32,20 +33,22 @@ struct rendition {
 	const char	*column;
 	const char	*ctype;
 	const char	*ext;		/* of the download's file name */
+	const char	*audit;		/* its audit action */
 };
 
 static const struct rendition renditions[] = {
-	{ "audio.opus", "opus_sha256", "audio/ogg; codecs=opus", "opus" },
-	{ "audio.m4a", "m4a_sha256", "audio/mp4", "m4a" },
-	{ "peaks.json", "peaks_sha256", "application/json", "peaks.json" },
-	{ "display.jpg", "display_sha256", "image/jpeg", "display.jpg" },
-	{ "thumb.jpg", "thumb_sha256", "image/jpeg", "thumb.jpg" },
+	{ "audio.opus", "opus_sha256", "audio/ogg; codecs=opus", "opus", "play" },
+	{ "audio.m4a", "m4a_sha256", "audio/mp4", "m4a", "play" },
+	{ "peaks.json", "peaks_sha256", "application/json", "peaks.json", "play" },
+	{ "display.jpg", "display_sha256", "image/jpeg", "display.jpg", "view" },
+	{ "thumb.jpg", "thumb_sha256", "image/jpeg", "thumb.jpg", "view" },
 };
 
 struct rend_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
+	struct vh_audit_actor	 actor;
 	const struct rendition	*rend;		/* NULL: the description */
 	char			*id;
 	int			 status;
@@ -142,6 +145,26 @@ describe_work(struct vh_worker *w, void *arg)
 	PQclear(r);
 }
 
+/* The play or view of a file, recorded before it is served (one row per
+ * person, file and day: vh_audit_record). */
+static void
+record(struct vh_worker *w, struct rend_job *j)
+{
+	PGconn	*db;
+	char	*err = NULL;
+
+	if ((db = vh_worker_db(w, &err)) == NULL ||
+	    vh_audit_record(db, &j->actor, j->rend->audit, "media", j->id,
+	    j->rend->name, &err) != 0) {
+		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
+		free(err);
+		close(j->fd);
+		j->fd = -1;
+		j->status = 503;
+		j->detail = vh_xstrdup("the access could not be recorded");
+	}
+}
+
 static void
 file_work(struct vh_worker *w, void *arg)
 {
@@ -171,7 +194,9 @@ file_work(struct vh_worker *w, void *arg)
 	    &j->size) != 0) {
 		j->status = 404;
 		j->detail = vh_xstrdup("the file is not in the store");
+		return;
 	}
+	record(w, j);
 }
 
 static void
@@ -212,6 +237,7 @@ submit(struct vh_app *app, struct vh_http_req *req,
 	j->app = app;
 	j->req = req;
 	j->who = *who;
+	vh_audit_actor_from(&j->actor, req, who);
 	j->rend = rend;
 	j->id = vh_xstrdup(id);
 	j->fd = -1;

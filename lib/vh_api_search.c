@@ -254,6 +254,7 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 	q.sql = "SELECT vh_search($1::jsonb)::text";
 	q.nparams = 1;
 	q.params[0] = dump(f);
+	vh_apiq_audit(&q, req, who, "search", "entries", "");
 	vh_apiq_run(app, req, &q);
 }
 
@@ -280,6 +281,7 @@ vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = vh_xstrdup(id);
 	q.params[1] = dump(vh_search_viewer(who, 0));
 	q.not_found = "no such entry, or not one you may read";
+	vh_apiq_audit(&q, req, who, "read", "entry", id);
 	vh_apiq_run(app, req, &q);
 }
 
@@ -307,6 +309,7 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = dump(f);
 	q.content_type = "text/csv; charset=utf-8";
 	q.filename = "entries.csv";
+	vh_apiq_audit(&q, req, who, "export", "entries", "entries.csv");
 	vh_apiq_run(app, req, &q);
 }
 
@@ -332,5 +335,6 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = dump(f);
 	q.content_type = "application/geo+json";
 	q.filename = "buurten.geojson";
+	vh_apiq_audit(&q, req, who, "export", "buurten", "buurten.geojson");
 	vh_apiq_run(app, req, &q);
 }

@@ -26,6 +26,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #include <event2/event.h>
 
 #include "vh_apiq.h"
+#include "vh_audit.h"
 #include "vh_app.h"
 #include "vh_db.h"
 #include "vh_error.h"
@@ -64,6 +67,7 @@ struct apiq_job {
 	struct event		*rev, *tick;
 	int			 paused_s;	/* loop: seconds without drain */
 	bool			 started, eof, done, aborted;
+	int64_t			 rows;		/* worker: rows streamed */
 };
 
 static void	stream_finish(struct apiq_job *);
@@ -187,6 +191,8 @@ copy_csv(struct apiq_job *j, PGconn *db, const char *query)
 	while ((r = PQgetResult(db)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && more)
 			failed(j, r, PQerrorMessage(db));
+		else if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			j->rows = strtoll(PQcmdTuples(r), NULL, 10);
 		PQclear(r);
 	}
 }
@@ -219,6 +225,7 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 				cancel(db);
 			}
 			first = false;
+			j->rows++;
 			break;
 		case PGRES_TUPLES_OK:
 			break;
@@ -232,6 +239,34 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 	}
 	if (more && j->status == 0 && j->q.json_tail != NULL)
 		put(j, j->q.json_tail, strlen(j->q.json_tail));
+}
+
+/* Worker: the audit row of an answer, before its last piece leaves (a
+ * JSON answer: before any of it). Unrecorded, a JSON answer is not sent
+ * and a streamed one is cut short. */
+static void
+record(struct apiq_job *j, PGconn *db)
+{
+	char	*reason, *err = NULL;
+
+	if (j->q.audit_action == NULL || (j->status != 0 && !j->stream))
+		return;
+	if (j->stream)
+		reason = vh_xasprintf("%s%srows=%" PRId64 "%s",
+		    j->q.audit_reason, *j->q.audit_reason != '\0' ? " " : "",
+		    j->rows, j->status != 0 || j->cut ? " (cut short)" : "");
+	else
+		reason = vh_xstrdup(j->q.audit_reason);
+	if (vh_audit_record(db, &j->q.audit_actor, j->q.audit_action,
+	    j->q.audit_type, j->q.audit_id, reason, &err) != 0) {
+		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
+		if (j->status == 0) {
+			j->status = 503;
+			j->detail = vh_xstrdup("the access could not be recorded");
+		}
+	}
+	free(err);
+	free(reason);
 }
 
 static void
@@ -267,6 +302,7 @@ apiq_work(struct vh_worker *w, void *arg)
 	else
 		append(j, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
 	PQclear(r);
+	record(j, db);
 out:
 	if (j->stream) {
 		/* An error before anything went out is still a problem
@@ -284,6 +320,8 @@ job_free(struct apiq_job *j)
 {
 	for (int i = 0; i < j->q.nparams; i++)
 		free(j->q.params[i]);
+	free(j->q.audit_id);
+	free(j->q.audit_reason);
 	if (j->rev != NULL)
 		event_free(j->rev);
 	if (j->tick != NULL)
@@ -489,6 +527,23 @@ vh_apiq_run(struct vh_app *app, struct vh_http_req *req, struct vh_apiq *q)
 		return;
 	}
 	vh_pool_submit(vh_app_pool(app), apiq_work, apiq_done, j);
+}
+
+void
+vh_apiq_audit(struct vh_apiq *q, struct vh_http_req *req,
+    const struct vh_principal *who, const char *action, const char *type,
+    const char *id)
+{
+	const char *qs = vh_http_req_query(req);
+
+	q->audit_action = action;
+	q->audit_type = type;
+	free(q->audit_id);
+	free(q->audit_reason);
+	q->audit_id = vh_xstrdup(id != NULL ? id : "");
+	/* The filters as asked, bounded: the row names, it does not quote. */
+	q->audit_reason = vh_xstrndup(qs, strlen(qs) > 1000 ? 1000 : strlen(qs));
+	vh_audit_actor_from(&q->audit_actor, req, who);
 }
 
 char *

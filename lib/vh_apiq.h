@@ -10,6 +10,7 @@
  */
 #include <jansson.h>
 
+#include "vh_audit.h"
 #include "vh_routes.h"
 
 #define VH_APIQ_MAXPARAMS 4
@@ -33,11 +34,26 @@ struct vh_apiq {
 	const char		*conflict;		/* detail for 23505 */
 	const char		*csv_options;		/* COPY options, CSV mode */
 	const char		*json_head, *json_tail;	/* static, JSON_ROWS */
+
+	/* The audit row of this read (vh_apiq_audit); none when action is
+	 * NULL. A JSON answer is recorded before it is sent (not at all
+	 * when nothing was found); a streamed one when it ends, with the
+	 * number of rows sent. */
+	const char		*audit_action;		/* static */
+	const char		*audit_type;		/* static */
+	char			*audit_id;		/* owned */
+	char			*audit_reason;		/* owned */
+	struct vh_audit_actor	 audit_actor;
 };
 
 /* Runs q for req on a worker and responds; takes q's params. CSV and
  * JSON_ROWS answers are streamed (chunked, at the client's pace). */
 void	vh_apiq_run(struct vh_app *, struct vh_http_req *, struct vh_apiq *);
+/* Loop thread: records q's answer as action on object type/id by who;
+ * the reason is the request's query string (its filters). */
+void	vh_apiq_audit(struct vh_apiq *q, struct vh_http_req *,
+	    const struct vh_principal *who, const char *action,
+	    const char *type, const char *id);
 /* A query parameter (caller frees), NULL when absent. */
 char	*vh_apiq_arg(struct vh_http_req *, const char *name);
 

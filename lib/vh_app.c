@@ -10,6 +10,7 @@
 
 #include "vh_api_metrics.h"
 #include "vh_app.h"
+#include "vh_audit.h"
 #include "vh_clientaddr.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -340,8 +341,16 @@ vh_app_start_jobs(struct vh_app *app, char **err)
 void
 vh_app_reload(struct vh_app *app, const struct vh_config *next)
 {
-	struct vh_http_limits lim;
+	struct vh_http_limits	 lim;
+	struct vh_audit_actor	 a;
+	char			*changed = vh_config_diff(app->cfg, next);
 
+	if (changed != NULL) {
+		vh_audit_actor_local(&a, "system");
+		vh_audit_submit(app->pool, &a, "config_reload", "config", "",
+		    changed);
+		free(changed);
+	}
 	vh_config_reload(app->cfg, next);
 	vh_log_set_level(app->cfg->log_level);
 	limits_from(app->cfg, &lim);

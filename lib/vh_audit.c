@@ -1,5 +1,6 @@
 /*
- * Audit rows. Writing is one INSERT on the caller's connection; listing is
+ * Audit rows. Writing is one call of vh_audit_append() on the caller's
+ * connection, which chains the row by hash in the database; listing is
  * one SELECT with optional filters and keyset pagination on the row id
  * (ids grow with time, so "newest first" is "id descending", and a page
  * boundary never shifts when rows are added meanwhile).
@@ -15,6 +16,8 @@
 #include "vh_db.h"
 #include "vh_error.h"
 #include "vh_http.h"
+#include "vh_log.h"
+#include "vh_pool.h"
 #include "vh_xmalloc.h"
 
 void
@@ -55,18 +58,93 @@ vh_audit_word_ok(const char *s, int allow_empty)
 	return (1);
 }
 
+/*
+ * Every action the trail records: the one list. verhaalctl audit
+ * --actions prints it, docs/privacy.md lists the same (a test compares
+ * them), and vh_audit_record() refuses a word that is not here.
+ */
+static const struct vh_audit_action actions[] = {
+	{ "read", "entry, media", 0,
+	  "an entry read through GET /api/v1/entries/{id}; a sealed original "
+	  "read by an admin (media, with the reason given)" },
+	{ "dossier", "area", 0,
+	  "an area's dossier read (its stories beside its indicators), with "
+	  "its period" },
+	{ "search", "entries", 0,
+	  "a search of the entries (GET /api/v1/entries), with its filters" },
+	{ "play", "media", 1,
+	  "a recording played or downloaded (audio.opus, audio.m4a, "
+	  "peaks.json); one row per person, file and day" },
+	{ "view", "media", 1,
+	  "a photo shown or downloaded (display.jpg, thumb.jpg); one row per "
+	  "person, file and day" },
+	{ "export", "entries, buurten", 0,
+	  "an export (entries.csv, buurten.geojson), with its filters and the "
+	  "number of rows sent, written when the export ends" },
+	{ "approve", "entry", 0, "a moderator released an entry to staff" },
+	{ "publish", "entry", 0, "a moderator published an entry" },
+	{ "reject", "entry", 0, "a moderator rejected an entry, with the reason" },
+	{ "redact", "entry", 0,
+	  "a moderator redacted an entry's text or recording (positions are "
+	  "in the redaction log, never the words)" },
+	{ "withdraw", "entry", 0,
+	  "a resident withdrew an entry with the receipt code; it was erased" },
+	{ "purge", "entry", 0, "an entry erased at the end of its retention period" },
+	{ "delete", "entry", 0, "an entry erased by an administrator" },
+	{ "login", "account", 0, "a successful login" },
+	{ "login_failed", "account", 0, "a refused login (the name as typed)" },
+	{ "login_throttled", "account", 0,
+	  "a login refused because of too many failures (the name as typed)" },
+	{ "logout", "account", 0, "a logout" },
+	{ "user_add", "account", 0, "an account added or its role changed (verhaalctl user add)" },
+	{ "user_passwd", "account", 0, "an account's password changed" },
+	{ "user_disable", "account", 0, "an account disabled" },
+	{ "user_enable", "account", 0, "an account enabled" },
+	{ "token_create", "token", 0, "an API token created (verhaalctl token create)" },
+	{ "token_revoke", "token", 0, "an API token revoked" },
+	{ "collection_create", "collection", 0,
+	  "a collection created, or its upload key renewed" },
+	{ "consent_text_add", "collection", 0,
+	  "a consent text added to a collection (version and language)" },
+	{ "config_reload", "config", 0,
+	  "a configuration reload (SIGHUP) that changed keys: their names" },
+	{ "audit_trim", "audit", 0,
+	  "audit rows past audit_retention removed (how many, up to when)" },
+	{ "demo_remove", "collection", 0,
+	  "the example data of make demo erased (verhaalctl demo remove)" },
+};
+#define NACTIONS (sizeof actions / sizeof actions[0])
+
+const struct vh_audit_action *
+vh_audit_actions(size_t *n)
+{
+	*n = NACTIONS;
+	return (actions);
+}
+
+const struct vh_audit_action *
+vh_audit_action_find(const char *name)
+{
+	for (size_t i = 0; i < NACTIONS; i++)
+		if (strcmp(actions[i].name, name) == 0)
+			return (&actions[i]);
+	return (NULL);
+}
+
 int
 vh_audit_record(PGconn *db, const struct vh_audit_actor *a,
     const char *action, const char *object_type, const char *object_id,
     const char *reason, char **err)
 {
-	char		 acct[24];
-	const char	*params[9];
-	PGresult	*r;
+	const struct vh_audit_action	*act;
+	char				 acct[24];
+	const char			*params[10];
+	PGresult			*r;
 
 	if (object_type == NULL)
 		object_type = "";
-	if (!vh_audit_word_ok(action, 0) || !vh_audit_word_ok(object_type, 1)) {
+	if (!vh_audit_word_ok(action, 0) || !vh_audit_word_ok(object_type, 1) ||
+	    (act = vh_audit_action_find(action)) == NULL) {
 		*err = vh_xasprintf("bad audit action '%s' or object '%s'",
 		    action, object_type);
 		return (VH_EINVAL);
@@ -81,13 +159,62 @@ vh_audit_record(PGconn *db, const struct vh_audit_actor *a,
 	params[6] = reason != NULL ? reason : "";
 	params[7] = a->addr;
 	params[8] = a->request_id;
-	r = vh_db_exec(db, "INSERT INTO audit (account_id, actor, actor_role,"
-	    " action, object_type, object_id, reason, client_addr, request_id)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, params, err);
+	params[9] = act->daily ? "t" : "f";
+	/* The chain (seq, hashes) is computed in the database, under its
+	 * lock: schema/0016_audit_chain_consent_texts.sql. */
+	r = vh_db_exec(db, "SELECT vh_audit_append($1, $2, $3, $4, $5, $6, $7,"
+	    " $8, $9, $10)", 10, params, err);
 	if (r == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	return (0);
+}
+
+int
+vh_audit_verify(PGconn *db, struct vh_audit_check *out, char **err)
+{
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	if ((r = vh_db_exec(db, "SELECT ok, nrows, coalesce(bad_id, 0),"
+	    " coalesce(bad_seq, 0), coalesce(problem, '') FROM vh_audit_verify()",
+	    0, NULL, err)) == NULL)
+		return (VH_EDB);
+	out->ok = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	out->rows = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	out->bad_id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	out->bad_seq = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	snprintf(out->problem, sizeof out->problem, "%s", PQgetvalue(r, 0, 4));
+	PQclear(r);
+	return (0);
+}
+
+int
+vh_audit_trim(PGconn *db, int64_t retention_ms, int64_t *removed, char **err)
+{
+	struct vh_audit_actor	 a;
+	char			 ms[24], *why;
+	const char		*params[1] = { ms };
+	PGresult		*r;
+	int			 rc;
+
+	*removed = 0;
+	if (retention_ms <= 0)
+		return (0);
+	snprintf(ms, sizeof ms, "%" PRId64, retention_ms);
+	if ((r = vh_db_exec(db, "SELECT vh_audit_trim(now() - $1::bigint *"
+	    " interval '1 ms')", 1, params, err)) == NULL)
+		return (VH_EDB);
+	*removed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (*removed == 0)
+		return (0);
+	vh_audit_actor_local(&a, "system");
+	why = vh_xasprintf("%" PRId64 " rows older than %" PRId64 " days",
+	    *removed, retention_ms / 86400000);
+	rc = vh_audit_record(db, &a, "audit_trim", "audit", "", why, err);
+	free(why);
+	return (rc);
 }
 
 int
@@ -185,4 +312,52 @@ vh_audit_parse_time(const char *s, time_t now, char out[40])
 		return (VH_EINVAL);
 	snprintf(out, 40, "%s", s);
 	return (0);
+}
+
+/* A row written from the loop thread's side: an owned job for the pool. */
+struct submit_job {
+	struct vh_audit_actor	 actor;
+	char			*action, *type, *id, *reason;
+};
+
+static void
+submit_work(struct vh_worker *w, void *arg)
+{
+	struct submit_job	*j = arg;
+	PGconn			*db;
+	char			*err = NULL;
+
+	if ((db = vh_worker_db(w, &err)) == NULL ||
+	    vh_audit_record(db, &j->actor, j->action, j->type, j->id,
+	    j->reason, &err) != 0)
+		vh_log_warnx("audit: %s %s was not recorded: %s", j->action,
+		    j->reason != NULL ? j->reason : "", err != NULL ? err : "");
+	free(err);
+}
+
+static void
+submit_done(void *arg)
+{
+	struct submit_job *j = arg;
+
+	free(j->action);
+	free(j->type);
+	free(j->id);
+	free(j->reason);
+	free(j);
+}
+
+void
+vh_audit_submit(struct vh_pool *pool, const struct vh_audit_actor *a,
+    const char *action, const char *object_type, const char *object_id,
+    const char *reason)
+{
+	struct submit_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->actor = *a;
+	j->action = vh_xstrdup(action);
+	j->type = object_type != NULL ? vh_xstrdup(object_type) : NULL;
+	j->id = object_id != NULL ? vh_xstrdup(object_id) : NULL;
+	j->reason = reason != NULL ? vh_xstrdup(reason) : NULL;
+	vh_pool_submit(pool, submit_work, submit_done, j);
 }

@@ -13,9 +13,10 @@
  *	    &err) != 0)					(worker)
  *		→ 503, and do not serve
  *
- * Actions are short lowercase words: read, play, export, redact, delete,
- * login, login_failed, logout, publish, reject, withdraw, purge, …
+ * Actions are the short lowercase words of the one list in vh_audit.c
+ * (vh_audit_actions; verhaalctl audit --actions prints it).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -42,13 +43,56 @@ void	vh_audit_actor_from(struct vh_audit_actor *, struct vh_http_req *,
 void	vh_audit_actor_local(struct vh_audit_actor *, const char *name);
 
 /*
- * Writes one audit row; object_type, object_id and reason may be NULL.
- * Blocking. 0, VH_EINVAL for a malformed action or object type, or
+ * Writes one audit row, chained by hash in the database (for a daily
+ * action, none when this person has one for the object today);
+ * object_type, object_id and reason may be NULL. Blocking. 0, VH_EINVAL
+ * for an action not in the list (vh_audit_actions) or a bad object type, or
  * VH_EDB with *err set (caller frees).
  */
 int	vh_audit_record(PGconn *, const struct vh_audit_actor *,
 	    const char *action, const char *object_type, const char *object_id,
 	    const char *reason, char **err) __attribute__((warn_unused_result));
+
+/* One audited action: the list is the table in vh_audit.c. */
+struct vh_audit_action {
+	const char	*name;
+	const char	*objects;	/* the object types it names */
+	int		 daily;		/* one row per person, object and day */
+	const char	*what;		/* for people: what it records */
+};
+
+/* The list of audited actions (static), n set to its length. */
+const struct vh_audit_action *vh_audit_actions(size_t *n);
+/* The action named, or NULL when it is not audited. */
+const struct vh_audit_action *vh_audit_action_find(const char *);
+
+/*
+ * Loop thread: records a row on a worker, for events that have no worker
+ * job of their own (a configuration reload). A failure is logged.
+ */
+struct vh_pool;
+void	vh_audit_submit(struct vh_pool *, const struct vh_audit_actor *,
+	    const char *action, const char *object_type, const char *object_id,
+	    const char *reason);
+
+/* What vh_audit_verify() found. */
+struct vh_audit_check {
+	int	ok;
+	int64_t	rows;
+	int64_t	bad_id, bad_seq;	/* the first bad row; 0 when ok */
+	char	problem[160];
+};
+
+/* Walks the hash chain in the database. Blocking. 0 (see out->ok) or
+ * VH_EDB with *err set (caller frees). */
+int	vh_audit_verify(PGconn *, struct vh_audit_check *out, char **err)
+	    __attribute__((warn_unused_result));
+
+/* Removes rows older than retention_ms (0: keep all), leaving the anchor
+ * the chain goes on from, and records that it did. Blocking. 0, or VH_EDB
+ * with *err set (caller frees). */
+int	vh_audit_trim(PGconn *, int64_t retention_ms, int64_t *removed,
+	    char **err) __attribute__((warn_unused_result));
 
 /* Which rows vh_audit_list() returns; NULL fields do not filter. */
 struct vh_audit_filter {

@@ -123,6 +123,9 @@ static const struct key keys[] = {
 	{ "retention_story_rejected", T_DURATION, OFF(retention_story_rejected),
 	  "90d", true, 0, 36500 * 24 * HOUR_MS,
 	  "rejected stories, whatever their consent, are erased this long after arrival" },
+	{ "audit_retention", T_DURATION, OFF(audit_retention),
+	  "730d", true, 0, 36500 * 24 * HOUR_MS,
+	  "audit rows are kept this long, then trimmed by the purge (0: forever)" },
 	{ "retention_visit", T_DURATION, OFF(retention_visit),
 	  "1825d", true, 0, 36500 * 24 * HOUR_MS,
 	  "field workers' visit notes are erased this long after arrival" },
@@ -550,6 +553,27 @@ vh_config_reload(struct vh_config *cur, const struct vh_config *next)
 		free(a);
 		free(b);
 	}
+}
+
+char *
+vh_config_diff(const struct vh_config *a, const struct vh_config *b)
+{
+	char	*out = NULL, *tmp;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		char *x = format_key(a, &keys[i]), *y = format_key(b, &keys[i]);
+
+		/* Names only: a value may be a secret (database_url). */
+		if (strcmp(x, y) != 0) {
+			tmp = out == NULL ? vh_xstrdup(keys[i].name) :
+			    vh_xasprintf("%s,%s", out, keys[i].name);
+			free(out);
+			out = tmp;
+		}
+		free(x);
+		free(y);
+	}
+	return (out);
 }
 
 void

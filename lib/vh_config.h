@@ -51,6 +51,7 @@ struct vh_config {
 	int64_t		 retention_story_rejected;
 	int64_t		 retention_visit;
 	int64_t		 retention_purge_interval;
+	int64_t		 audit_retention;	/* ms; 0 keeps audit rows forever */
 	int64_t		 small_count_k;		/* smallest count shown exactly */
 };
 
@@ -95,6 +96,9 @@ char	*vh_config_get(const struct vh_config *, const char *key);
  * changed; keys that need a restart are logged when they differ.
  */
 void	vh_config_reload(struct vh_config *cur, const struct vh_config *next);
+/* The names of the keys whose values differ, comma-separated (caller
+ * frees), or NULL when none do. */
+char	*vh_config_diff(const struct vh_config *, const struct vh_config *);
 
 /* Walks the key table: name, default as text, help; for docs and tests. */
 typedef void (*vh_config_key_cb)(const char *name, const char *def,

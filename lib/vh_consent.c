@@ -1,15 +1,20 @@
 /*
  * Consent records: the scope names and the check of a submitted
- * {scope, version, language}. What a scope allows is not decided here but
+ * {scope, version, language}, which must name one of its collection's
+ * consent texts (the table consent_text, one row per version and
+ * language, added by verhaalctl collection consent add or POST
+ * /api/v1/collections/{slug}/consent); the stored record points at it. What a scope allows is not decided here but
  * by the one access rule, vh_access in schema/0009_access.sql (a second
  * copy of that table in C would be a second place to forget).
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vh_auth.h"
 #include "vh_consent.h"
+#include "vh_db.h"
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
@@ -132,4 +137,135 @@ vh_consent_parse(const json_t *obj, struct vh_consent *out, char **why)
 	}
 	snprintf(out->language, sizeof out->language, "%s", s);
 	return (0);
+}
+
+bool
+vh_consent_version_ok(const char *s)
+{
+	return (valid_version(s));
+}
+
+bool
+vh_consent_language_ok(const char *s)
+{
+	return (strlen(s) < sizeof ((struct vh_consent *)0)->language &&
+	    valid_language(s));
+}
+
+int
+vh_consent_text_find(PGconn *db, const char *collection_id, const char *slug,
+    const struct vh_consent *c, char text_id[24], char **why)
+{
+	const char	*params[4] = { collection_id, slug, c->version,
+			    c->language };
+	PGresult	*r;
+	int		 rc = 0;
+
+	text_id[0] = '\0';
+	r = vh_db_exec(db, "SELECT c.slug, (SELECT t.id FROM consent_text t"
+	    " WHERE t.collection_id = c.id AND t.version = $3 AND"
+	    " t.language = $4), (SELECT string_agg(t.language, ', ' ORDER BY"
+	    " t.language) FROM consent_text t WHERE t.collection_id = c.id AND"
+	    " t.version = $3) FROM collection c WHERE c.id = $1::bigint OR"
+	    " ($1::bigint IS NULL AND c.slug = $2)", 4, params, why);
+	if (r == NULL)
+		return (VH_EDB);
+	/* No collection: nothing to point at (its slug is checked apart). */
+	if (PQntuples(r) == 0)
+		goto out;
+	if (!PQgetisnull(r, 0, 1))
+		snprintf(text_id, 24, "%s", PQgetvalue(r, 0, 1));
+	else if (PQgetisnull(r, 0, 2)) {
+		*why = vh_xasprintf("consent 'version': collection '%s' has no "
+		    "consent text version '%s'", PQgetvalue(r, 0, 0), c->version);
+		rc = VH_EINVAL;
+	} else {
+		*why = vh_xasprintf("consent 'language': version '%s' of "
+		    "collection '%s' has no text in '%s' (it has: %s)",
+		    c->version, PQgetvalue(r, 0, 0), c->language,
+		    PQgetvalue(r, 0, 2));
+		rc = VH_EINVAL;
+	}
+out:
+	PQclear(r);
+	return (rc);
+}
+
+int
+vh_consent_text_add(PGconn *db, const char *slug, const char *version,
+    const char *language, const char *body, int64_t *id, char **why)
+{
+	const char	*params[4] = { slug, version, language, body };
+	PGresult	*r;
+	int		 rc = 0;
+
+	*id = 0;
+	if (!valid_version(version) || !vh_consent_language_ok(language)) {
+		*why = vh_xstrdup(!valid_version(version) ? "'version' must be 1 "
+		    "to 32 of A-Z a-z 0-9 . _ -" : "'language' must be a "
+		    "language tag such as \"nl\" or \"en-GB\"");
+		return (VH_EINVAL);
+	}
+	if (*body == '\0' || strlen(body) > 100000) {
+		*why = vh_xstrdup("'text' must be the consent text as shown, "
+		    "1 to 100000 bytes");
+		return (VH_EINVAL);
+	}
+	/* The newest version added is the one a collection asks for now. */
+	r = PQexecParams(db, "WITH c AS (UPDATE collection SET consent_version"
+	    " = $2 WHERE slug = $1 RETURNING id)"
+	    " INSERT INTO consent_text (collection_id, version, language, body)"
+	    " SELECT id, $2, $3, $4 FROM c RETURNING id", 4, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		if (strcmp(vh_db_sqlstate(r), "23505") == 0) {
+			*why = vh_xasprintf("collection '%s' already has version "
+			    "'%s' in '%s'; a text once shown is never changed, "
+			    "add a new version", slug, version, language);
+			rc = VH_EEXIST;
+		} else if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
+			*why = vh_xstrdup("'text' must be valid UTF-8 text");
+			rc = VH_EINVAL;
+		} else {
+			*why = vh_xstrdup(PQerrorMessage(db));
+			rc = VH_EDB;
+		}
+	} else if (PQntuples(r) == 0) {
+		*why = vh_xasprintf("no collection '%s'", slug);
+		rc = VH_ENOENT;
+	} else
+		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return (rc);
+}
+
+/* The texts of a collection as JSON (all, or the current one in a
+ * language); NULL for no collection, or no text in that language. */
+static const char texts_sql[] =
+    "SELECT CASE WHEN $2::text IS NULL THEN (SELECT json_build_object("
+    " 'collection', c.slug, 'current_version', c.consent_version, 'texts',"
+    " coalesce((SELECT json_agg(json_build_object('id', t.id, 'version',"
+    " t.version, 'language', t.language, 'text', t.body, 'created_at',"
+    " t.created_at) ORDER BY t.id) FROM consent_text t WHERE"
+    " t.collection_id = c.id), '[]')))"
+    " ELSE (SELECT json_build_object('id', t.id, 'version', t.version,"
+    " 'language', t.language, 'text', t.body, 'created_at', t.created_at)"
+    " FROM consent_text t WHERE t.collection_id = c.id AND t.language = $2"
+    " ORDER BY t.version = c.consent_version DESC, t.id DESC LIMIT 1) END"
+    " FROM collection c WHERE c.slug = $1";
+
+int
+vh_consent_texts(PGconn *db, const char *slug, const char *language,
+    json_t **out, char **err)
+{
+	const char	*params[2] = { slug, language };
+	PGresult	*r;
+
+	*out = NULL;
+	if ((r = vh_db_exec(db, texts_sql, 2, params, err)) == NULL)
+		return (VH_EDB);
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	PQclear(r);
+	return (*out != NULL ? 0 : VH_ENOENT);
 }

@@ -308,6 +308,37 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 }
 
 /*
+ * The consent text a new entry's consent names, in its collection (the
+ * resident's link, or 'collection'): text_id gets its id, or "" without
+ * consent or collection. VH_EINVAL with *err naming the field.
+ */
+static int
+consent_text(PGconn *db, const json_t *obj, const struct vh_principal *who,
+    char *text_id, char **err)
+{
+	struct vh_consent	 c;
+	const json_t		*v = json_object_get(obj, "consent");
+	char			 collection[32], tid[24];
+	int			 rc;
+
+	if (text_id != NULL)
+		text_id[0] = '\0';
+	if (v == NULL)
+		return (0);
+	if (vh_consent_parse(v, &c, err) != 0)
+		return (VH_EINVAL);
+	snprintf(collection, sizeof collection, "%lld",
+	    (long long)who->collection_id);
+	if (who->collection_id == 0 && str(obj, "collection") == NULL)
+		return (0);
+	rc = vh_consent_text_find(db, who->collection_id != 0 ? collection :
+	    NULL, str(obj, "collection"), &c, tid, err);
+	if (rc == 0 && text_id != NULL)
+		snprintf(text_id, 24, "%s", tid);
+	return (rc);
+}
+
+/*
  * The consent record of a new entry and, for a resident, the receipt code
  * that withdraws it: receipt gets the code, the database its SHA-256.
  */
@@ -317,24 +348,27 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 {
 	struct vh_consent	 c;
 	const json_t		*v = json_object_get(obj, "consent");
-	const char		*params[4];
-	char			 hash_sql[67];
+	const char		*params[5];
+	char			 hash_sql[67], text_id[24];
 	uint8_t			 hash[32];
 	PGresult		*r;
+	int			 rc = VH_EINVAL;
 
 	if (v != NULL) {
-		if (vh_consent_parse(v, &c, err) != 0) {
+		if (vh_consent_parse(v, &c, err) != 0 ||
+		    (rc = consent_text(db, obj, who, text_id, err)) != 0) {
 			PQclear(PQexec(db, "ROLLBACK"));
-			return (VH_EINVAL);
+			return (rc == VH_EDB ? VH_EDB : VH_EINVAL);
 		}
 		params[0] = id;
 		params[1] = vh_consent_scope_name(c.scope);
 		params[2] = c.version;
 		params[3] = c.language;
+		params[4] = *text_id != '\0' ? text_id : NULL;
 		r = PQexecParams(db, "INSERT INTO consent (entry_id, scope,"
-		    " text_version, language, collection_id)"
-		    " SELECT id, $2, $3, $4, collection_id FROM entry"
-		    " WHERE id = $1", 4, NULL, params, NULL, NULL, 0);
+		    " text_version, language, collection_id, text_id)"
+		    " SELECT id, $2, $3, $4, collection_id, $5::bigint FROM entry"
+		    " WHERE id = $1", 5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
 			return (fail_tx(db, r, err, "bad consent"));
@@ -431,6 +465,8 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 		rc = VH_EINVAL;
 	}
 	PQclear(r);
+	if (rc == 0 && params[0] == NULL)
+		rc = consent_text(db, obj, who, NULL, err);
 	return (rc);
 }
 

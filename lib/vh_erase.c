@@ -19,6 +19,7 @@
 #include "vh_auth.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
+#include "vh_audit.h"
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -101,6 +102,19 @@ remove_file(struct vh_blobstore *bs, const char *hex)
 		free(q);
 	}
 	return (removed);
+}
+
+/* Audit row of an erasure: withdraw, purge or delete. */
+static int
+record(PGconn *db, const char *id, enum vh_erase_reason why,
+    const char *actor, char **err)
+{
+	struct vh_audit_actor a;
+
+	vh_audit_actor_local(&a, actor);
+	return (vh_audit_record(db, &a, why == VH_ERASE_WITHDRAWN ? "withdraw" :
+	    why == VH_ERASE_RETENTION ? "purge" : "delete", "entry", id,
+	    vh_erase_reason_name(why), err));
 }
 
 int
@@ -200,6 +214,11 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	if (r == NULL)
 		goto out;
 	PQclear(r);
+	/* The audit row in the same transaction: no erasure goes unrecorded. */
+	if (record(db, idbuf, why, actor, err) != 0) {
+		PQclear(PQexec(db, "ROLLBACK"));
+		goto out;
+	}
 	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL)
 		goto out;
 	PQclear(r);

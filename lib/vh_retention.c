@@ -4,7 +4,8 @@
  * next run) and returns those past it; each is then erased on its own
  * with vh_erase, so one failure leaves the rest done and logged. In
  * verhaald a timer queues the purge on the worker pool and re-arms itself
- * when the run completes, so runs never overlap.
+ * when the run completes, so runs never overlap. The same run trims audit
+ * rows older than audit_retention (vh_audit_trim).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <event2/event.h>
 
 #include "vh_app.h"
+#include "vh_audit.h"
 #include "vh_db.h"
 #include "vh_erase.h"
 #include "vh_error.h"
@@ -66,6 +68,8 @@ vh_retention_purge(PGconn *db, struct vh_blobstore *bs,
 	PGresult	*r;
 	json_t		*expired, *one, *rep;
 	int		 erased = 0, failed = 0;
+	int64_t		 trimmed = 0;
+	char		*terr = NULL;
 
 	*report = NULL;
 	for (int i = 0; i < 6; i++) {
@@ -113,8 +117,16 @@ vh_retention_purge(PGconn *db, struct vh_blobstore *bs,
 		json_decref(what);
 		free(why);
 	}
-	rep = json_pack("{s:b, s:o, s:i, s:i}", "dry_run", dry_run, "expired",
-	    expired, "erased", erased, "failed", failed);
+	/* Audit rows past audit_retention: the chain keeps an anchor. */
+	if (!dry_run && vh_audit_trim(db, cfg->audit_retention, &trimmed,
+	    &terr) != 0) {
+		vh_log_warnx("retention: trimming the audit trail: %s", terr);
+		free(terr);
+		failed++;
+	}
+	rep = json_pack("{s:b, s:o, s:i, s:i, s:I}", "dry_run", dry_run,
+	    "expired", expired, "erased", erased, "failed", failed,
+	    "audit_trimmed", (json_int_t)trimmed);
 	*report = rep;
 	return (0);
 }

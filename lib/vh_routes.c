@@ -97,6 +97,13 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/collections", STAFF, vh_api_collections_list },
 	{ VH_HTTP_POST, "/api/v1/collections", VH_ROLE_ADMIN,
 	  vh_api_collections_post },
+	/* Consent texts (admin); the public face for the resident page. */
+	{ VH_HTTP_POST, "/api/v1/collections/{slug}/consent", VH_ROLE_ADMIN,
+	  vh_api_collection_consent_post },
+	{ VH_HTTP_GET, "/api/v1/collections/{slug}/consent", VH_ROLE_ADMIN,
+	  vh_api_collection_consent_get },
+	{ VH_HTTP_GET, "/api/v1/collections/{slug}", VH_ACCESS_PUBLIC,
+	  vh_api_collection_get },
 	{ VH_HTTP_GET, "/api/v1/themes", STAFF | VH_ROLE_FIELDWORKER,
 	  vh_api_themes_list },
 	{ VH_HTTP_POST, "/api/v1/themes", VH_ROLE_ADMIN, vh_api_themes_post },

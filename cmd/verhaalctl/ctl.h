@@ -25,6 +25,11 @@ PGconn	*ctl_db(struct ctl *);
 /* Prints "verhaalctl: message" to stderr and exits 1. */
 void	ctl_die(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* Records an audit row for a change made by this tool (the Unix user and
+ * detail, which may be NULL, are its reason); exits when it cannot. */
+void	ctl_audit_row(struct ctl *, const char *action, const char *object_type,
+	    const char *id, const char *detail);
+
 /* Commands: each returns the process's exit status. */
 int	ctl_migrate(struct ctl *, int, char **);
 int	ctl_token(struct ctl *, int, char **);

@@ -2,8 +2,13 @@
  * verhaalctl audit [--since T] [--until T] [--actor NAME] [--action A]
  * [--object TYPE[:ID]] [--limit N]: the audit trail, newest first, through
  * the same query as GET /api/v1/audit. T is an ISO 8601 time or a
- * duration back from now (24h, 7d).
+ * duration back from now (24h, 7d). audit --verify walks the hash chain
+ * and names the first bad row; audit --actions prints the list of
+ * audited actions (the one in lib/vh_audit.c, which docs/privacy.md
+ * repeats). ctl_audit_row() is how the other commands record changes.
  */
+#include <pwd.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +18,54 @@
 #include "ctl.h"
 #include "vh_audit.h"
 #include "vh_error.h"
+
+void
+ctl_audit_row(struct ctl *c, const char *action, const char *object_type,
+    const char *id, const char *detail)
+{
+	struct vh_audit_actor	 a;
+	struct passwd		*pw = getpwuid(getuid());
+	char			 why[512], *err = NULL;
+
+	/* The Unix user is the author, since verhaalctl has no account. */
+	vh_audit_actor_local(&a, "verhaalctl");
+	snprintf(why, sizeof why, "unix user %s%s%s", pw != NULL ?
+	    pw->pw_name : "?", detail != NULL ? "; " : "",
+	    detail != NULL ? detail : "");
+	if (vh_audit_record(ctl_db(c), &a, action, object_type, id, why,
+	    &err) != 0)
+		ctl_die("audit: %s", err);
+}
+
+static int
+verify(struct ctl *c)
+{
+	struct vh_audit_check	 chk;
+	char			*err = NULL;
+
+	if (vh_audit_verify(ctl_db(c), &chk, &err) != 0)
+		ctl_die("%s", err);
+	if (chk.ok) {
+		printf("audit chain intact: %lld rows\n", (long long)chk.rows);
+		return (0);
+	}
+	printf("audit chain broken at row %lld (seq %lld): %s\n",
+	    (long long)chk.bad_id, (long long)chk.bad_seq, chk.problem);
+	return (1);
+}
+
+/* Tab-separated: action, object types, what it records. */
+static int
+list_actions(void)
+{
+	const struct vh_audit_action	*a;
+	size_t				 n;
+
+	a = vh_audit_actions(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("%s\t%s\t%s\n", a[i].name, a[i].objects, a[i].what);
+	return (0);
+}
 
 int
 ctl_audit(struct ctl *c, int argc, char **argv)
@@ -24,6 +77,8 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 		{ "action", required_argument, NULL, 'x' },
 		{ "object", required_argument, NULL, 'o' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "actions", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vh_audit_filter	 f = { .limit = 100 };
@@ -47,6 +102,8 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 				ctl_die("--until takes an ISO 8601 time or 7d");
 			f.until = until;
 			break;
+		case 'V': return (verify(c));
+		case 'L': return (list_actions());
 		case 'a': f.actor = optarg; break;
 		case 'x': f.action = optarg; break;
 		case 'o':
@@ -64,7 +121,8 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 			break;
 		default:
 			ctl_die("usage: audit [--since T] [--until T] [--actor NAME]"
-			    " [--action A] [--object TYPE[:ID]] [--limit N]");
+			    " [--action A] [--object TYPE[:ID]] [--limit N] |"
+			    " --verify | --actions");
 		}
 	}
 	if (vh_audit_list(ctl_db(c), &f, &rows, &next, &err) != 0)

@@ -45,6 +45,7 @@ ctl_purge(struct ctl *c, int argc, char **argv)
 	char			*err = NULL;
 	bool			 dry = false;
 	int			 ch, erased = 0, failed = 0, n;
+	long long		 trimmed = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "n", opts, NULL)) != -1) {
@@ -65,14 +66,18 @@ ctl_purge(struct ctl *c, int argc, char **argv)
 		    "erased"));
 		failed += (int)json_integer_value(json_object_get(report,
 		    "failed"));
+		trimmed += json_integer_value(json_object_get(report,
+		    "audit_trimmed"));
 		json_decref(report);
 		/* A full batch may hide more; failures would repeat forever. */
 	} while (!dry && n == BATCH && failed == 0);
 	if (dry)
 		printf("%d entr%s past their retention period (dry run)\n", n,
 		    n == 1 ? "y" : "ies");
-	else
+	else {
 		printf("%d erased, %d failed\n", erased, failed);
+		printf("%lld audit rows trimmed (audit_retention)\n", trimmed);
+	}
 	vh_blobstore_free(bs);
 	return (failed > 0 ? 1 : 0);
 }

@@ -1,7 +1,8 @@
 /*
- * verhaalctl token create|revoke|list and collection create|list. Secrets
+ * verhaalctl token create|revoke|list and collection create|list|consent. Secrets
  * are printed once, on the last line of stdout, and stored only hashed.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,9 @@
 
 #include "ctl.h"
 #include "vh_auth.h"
+#include "vh_consent.h"
 #include "vh_db.h"
+#include "vh_xmalloc.h"
 
 static PGresult *
 q(struct ctl *c, const char *sql, int n, const char *const *params)
@@ -80,6 +83,10 @@ token_create(struct ctl *c, int argc, char **argv)
 		    " label, expires_at) VALUES ($1, $2, $3, now() +"
 		    " $4::interval) RETURNING id", 4, p);
 
+		char d[200];
+
+		snprintf(d, sizeof d, "for %s (%s)", user, PQgetvalue(r, 0, 1));
+		ctl_audit_row(c, "token_create", "token", PQgetvalue(r2, 0, 0), d);
 		fprintf(stderr, "token %s for %s (%s); it is shown only now:\n",
 		    PQgetvalue(r2, 0, 0), user, PQgetvalue(r, 0, 1));
 		PQclear(r2);
@@ -101,6 +108,7 @@ token_revoke(struct ctl *c, int argc, char **argv)
 	if (strcmp(PQcmdTuples(r), "1") != 0)
 		ctl_die("no active token %s", argv[1]);
 	PQclear(r);
+	ctl_audit_row(c, "token_revoke", "token", argv[1], NULL);
 	printf("revoked token %s\n", argv[1]);
 	return (0);
 }
@@ -140,6 +148,110 @@ ctl_token(struct ctl *c, int argc, char **argv)
 	ctl_die("usage: token create|revoke|list");
 }
 
+/* The whole of a text file, for a consent text (caller frees). */
+static char *
+read_file(const char *path)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0, n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		ctl_die("cannot open %s: %s", path, strerror(errno));
+	do {
+		if (len + 4096 + 1 > cap) {
+			cap = (len + 4096 + 1) * 2;
+			buf = vh_xreallocarray(buf, cap, 1);
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0 && len <= 100000);
+	if (ferror(f))
+		ctl_die("cannot read %s", path);
+	fclose(f);
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+		ctl_die("%s holds a NUL byte; a consent text is plain text", path);
+	return (buf);
+}
+
+/* collection consent add --slug S --version V --language L --file F,
+ * collection consent list --slug S. */
+static int
+collection_consent(struct ctl *c, int argc, char **argv)
+{
+	static const struct option copts[] = {
+		{ "slug", required_argument, NULL, 's' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "language", required_argument, NULL, 'l' },
+		{ "file", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*slug = NULL, *version = NULL, *language = NULL;
+	const char	*file = NULL, *sub;
+	char		*body, *why = NULL, detail[128], idbuf[24];
+	json_t		*texts, *t;
+	PGresult	*r;
+	int64_t		 id;
+	size_t		 i;
+	int		 ch;
+
+	if (argc < 2 || (strcmp(argv[1], "add") != 0 &&
+	    strcmp(argv[1], "list") != 0))
+		ctl_die("usage: collection consent add --slug SLUG --version V"
+		    " --language L --file FILE | list --slug SLUG");
+	sub = argv[1];
+	optind = 1;
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "s:v:l:f:", copts, NULL)) != -1) {
+		switch (ch) {
+		case 's': slug = optarg; break;
+		case 'v': version = optarg; break;
+		case 'l': language = optarg; break;
+		case 'f': file = optarg; break;
+		default: ctl_die("usage: collection consent add --slug SLUG"
+		    " --version V --language L --file FILE | list --slug SLUG");
+		}
+	}
+	if (slug == NULL)
+		ctl_die("collection consent %s needs --slug", sub);
+	if (strcmp(sub, "list") == 0) {
+		if (vh_consent_texts(ctl_db(c), slug, NULL, &texts, &why) != 0)
+			ctl_die("%s", why != NULL ? why : "no such collection");
+		printf("%-6s %-12s %-8s %s\n", "id", "version", "language",
+		    "added");
+		json_array_foreach(json_object_get(texts, "texts"), i, t)
+			printf("%-6lld %-12s %-8s %s\n", (long long)
+			    json_integer_value(json_object_get(t, "id")),
+			    json_string_value(json_object_get(t, "version")),
+			    json_string_value(json_object_get(t, "language")),
+			    json_string_value(json_object_get(t, "created_at")));
+		json_decref(texts);
+		return (0);
+	}
+	if (version == NULL || language == NULL || file == NULL)
+		ctl_die("collection consent add needs --slug, --version, "
+		    "--language and --file");
+	body = read_file(file);
+	/* The text and its audit row commit together. */
+	PQclear(q(c, "BEGIN", 0, NULL));
+	if (vh_consent_text_add(ctl_db(c), slug, version, language, body, &id,
+	    &why) != 0)
+		ctl_die("%s", why);
+	free(body);
+	snprintf(detail, sizeof detail, "version %s, language %s, text %lld",
+	    version, language, (long long)id);
+	ctl_audit_row(c, "consent_text_add", "collection", slug, detail);
+	r = q(c, "COMMIT", 0, NULL);
+	PQclear(r);
+	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+	fprintf(stderr, "consent text %s: collection %s, version %s, "
+	    "language %s (now the current version)\n", idbuf, slug, version,
+	    language);
+	return (0);
+}
+
 int
 ctl_collection(struct ctl *c, int argc, char **argv)
 {
@@ -164,8 +276,11 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 		PQclear(r);
 		return (0);
 	}
+	if (argc >= 2 && strcmp(argv[1], "consent") == 0)
+		return (collection_consent(c, argc - 1, argv + 1));
 	if (argc < 2 || strcmp(argv[1], "create") != 0)
-		ctl_die("usage: collection create --slug SLUG --title TITLE | list");
+		ctl_die("usage: collection create --slug SLUG --title TITLE | list"
+		    " | consent add|list");
 	optind = 1;
 	argc--;
 	argv++;
@@ -188,6 +303,7 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 		    " upload_secret_hash = $3 RETURNING id", 3, p);
 	}
 	PQclear(r);
+	ctl_audit_row(c, "collection_create", "collection", slug, NULL);
 	fprintf(stderr, "collection %s; its upload link (shown only now):\n"
 	    "  /api/v1/collections/%s/uploads?key=%s\nthe secret alone:\n",
 	    slug, slug, secret);

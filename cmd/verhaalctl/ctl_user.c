@@ -30,22 +30,12 @@ q(struct ctl *c, const char *sql, int n, const char *const *params)
 	return (r);
 }
 
-/* An audit row for an account change made here; the Unix user is the
- * reason's author, since verhaalctl has no account of its own. */
+/* An audit row for an account change made here (ctl_audit_row). */
 static void
 audit(struct ctl *c, const char *action, const char *object_type,
     const char *id)
 {
-	struct vh_audit_actor	 a;
-	struct passwd		*pw = getpwuid(getuid());
-	char			 why[128], *err = NULL;
-
-	vh_audit_actor_local(&a, "verhaalctl");
-	snprintf(why, sizeof why, "unix user %s", pw != NULL ? pw->pw_name :
-	    "?");
-	if (vh_audit_record(ctl_db(c), &a, action, object_type, id, why,
-	    &err) != 0)
-		ctl_die("audit: %s", err);
+	ctl_audit_row(c, action, object_type, id, NULL);
 }
 
 /* Reads one line into buf without its newline; false at end of input. */

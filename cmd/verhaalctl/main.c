@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +17,23 @@
 
 extern char **environ;
 
+/* The subcommands: the one list that verhaalctl --help prints and that
+ * docs/verhaalctl.1 documents (tests/e2e/ctl_help.test.mjs compares). */
 static const struct {
 	const char	*name;
 	int		(*fn)(struct ctl *, int, char **);
 	const char	*usage;
 } commands[] = {
 	{ "migrate", ctl_migrate, "migrate [--status]" },
-	{ "token", ctl_token, "token create --user NAME [--role ROLE] [--expires '90 days'] | revoke ID | list" },
-	{ "collection", ctl_collection, "collection create --slug SLUG --title TITLE | list" },
+	{ "token", ctl_token, "token create --user NAME [--role ROLE] [--label TEXT] [--expires '90 days'] | revoke ID | list" },
+	{ "collection", ctl_collection, "collection create --slug SLUG --title TITLE | list |\n"
+	  "             consent add --slug SLUG --version V --language L --file FILE |\n"
+	  "             consent list --slug SLUG" },
 	{ "import-areas", ctl_import_areas, "import-areas FILE..." },
 	{ "import-indicators", ctl_import_indicators, "import-indicators FILE..." },
 	{ "user", ctl_user, "user add NAME --role ROLE | passwd NAME | disable NAME | enable NAME | list" },
-	{ "audit", ctl_audit, "audit [--since T] [--until T] [--actor NAME] [--action A] [--object TYPE[:ID]] [--limit N]" },
+	{ "audit", ctl_audit, "audit [--since T] [--until T] [--actor NAME] [--action A] [--object TYPE[:ID]] [--limit N]\n"
+	  "             | audit --verify | audit --actions" },
 	{ "purge", ctl_purge, "purge [--dry-run]" },
 	{ "fsck", ctl_fsck, "fsck [--repair [--from BACKUP]] [--grace DURATION] [--sample N]" },
 	{ "backup", ctl_backup, "backup DIR" },
@@ -66,14 +72,32 @@ ctl_db(struct ctl *c)
 	return (c->db);
 }
 
+static void usage_to(FILE *, int) __attribute__((noreturn));
+static void usage(void) __attribute__((noreturn));
+
+/* The usage on f; exits with status (0 for --help, on stdout). */
+static void
+usage_to(FILE *f, int status)
+{
+	fprintf(f, "usage: verhaalctl [-c file] command [args]\n"
+	    "       verhaalctl command --help\n"
+	    "       verhaalctl --version\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+	exit(status);
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: verhaalctl [-c file] command [args]\n"
-	    "       verhaalctl --version\ncommands:\n");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "  %s\n", commands[i].usage);
-	exit(2);
+	usage_to(stderr, 2);
+}
+
+static bool
+is_help(const char *s)
+{
+	return (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0 ||
+	    strcmp(s, "help") == 0);
 }
 
 int
@@ -89,9 +113,12 @@ main(int argc, char **argv)
 		    vh_schema_migrations[vh_schema_nmigrations - 1].name);
 		return (0);
 	}
+	if (argc >= 2 && is_help(argv[1]))
+		usage_to(stdout, 0);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
+		case 'h': usage_to(stdout, 0);
 		default: usage();
 		}
 	}
@@ -99,6 +126,22 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
+	if (is_help(argv[0]))
+		usage_to(stdout, 0);
+	/* "verhaalctl CMD --help", anywhere among its arguments: before the
+	 * config is read or the database is asked for anything. */
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		for (int a = 1; a < argc; a++) {
+			if (strcmp(argv[a], "--help") == 0 ||
+			    strcmp(argv[a], "-h") == 0) {
+				printf("usage: verhaalctl [-c file] %s\n",
+				    commands[i].usage);
+				return (0);
+			}
+		}
+	}
 	if ((c.cfg = vh_config_load(path, environ, &err)) == NULL)
 		ctl_die("%s", err);
 	vh_log_set_sink(vh_log_stderr_sink, NULL);

@@ -108,11 +108,37 @@ test_route_table(void **state)
 		free(s.key[i]);
 }
 
+/* The one list of audited actions: valid, distinct words, each saying
+ * what it records; the lookup finds each and nothing else. */
+static void
+test_action_list(void **state)
+{
+	const struct vh_audit_action	*a;
+	size_t				 n;
+
+	(void)state;
+	a = vh_audit_actions(&n);
+	assert_true(n >= 20);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(vh_audit_word_ok(a[i].name, 0));
+		assert_non_null(a[i].objects);
+		assert_true(strlen(a[i].what) > 5);
+		assert_ptr_equal(vh_audit_action_find(a[i].name), &a[i]);
+		for (size_t k = i + 1; k < n; k++)
+			assert_string_not_equal(a[i].name, a[k].name);
+	}
+	assert_null(vh_audit_action_find("peek"));
+	assert_non_null(vh_audit_action_find("play"));
+	assert_true(vh_audit_action_find("play")->daily);
+	assert_false(vh_audit_action_find("export")->daily);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_action_list),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_access_names),
 		cmocka_unit_test(test_route_table),

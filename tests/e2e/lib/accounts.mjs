@@ -2,6 +2,8 @@
 // verhaalctl, logins that keep the cookie and CSRF token, tokens per role.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import os from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { build, ctl } from './harness.mjs';
 
 export const ROLES = ['admin', 'moderator', 'analyst', 'fieldworker'];
@@ -44,4 +46,24 @@ export function sessionHeaders(s, { csrf = true } = {}) {
   const h = { Cookie: s.cookie };
   if (csrf) h['X-CSRF-Token'] = s.csrf;
   return h;
+}
+
+// Consent texts of a collection (verhaalctl collection consent add): the
+// versions and languages the scenarios' stories name must exist for their
+// collection, as a real collection's would.
+export const CONSENT_TEXTS = [['2024-05', 'nl'], ['1', 'nl'], ['3', 'en-GB']];
+
+export function addConsentText(url, slug, version, language, text = `Toestemming ${version} (${language}): ik geef mijn verhaal aan de gemeente.`) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'consent-'));
+  const file = path.join(dir, 'text.txt');
+  writeFileSync(file, text);
+  try {
+    return ctl(url, 'collection', 'consent', 'add', '--slug', slug, '--version', version, '--language', language, '--file', file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function addConsentTexts(url, slug, texts = CONSENT_TEXTS) {
+  for (const [version, language] of texts) addConsentText(url, slug, version, language);
 }

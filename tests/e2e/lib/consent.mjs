@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { freshDatabase, startDaemon, ctl, psql } from './harness.mjs';
+import { addConsentTexts } from './accounts.mjs';
 
 export const CONSENT = (scope = 'quote_anonymised') => ({ scope, version: '2024-05', language: 'nl' });
 
@@ -16,6 +17,7 @@ export async function setup(env = {}) {
   // Media runners on: these scenarios follow files through their jobs.
   const d = await startDaemon({ databaseUrl: url, env: { VERHAAL_MEDIA_RUNNERS: '2', ...env } });
   const key = ctl(url, 'collection', 'create', '--slug', 'buurt', '--title', 'Buurt').trim().split('\n').pop();
+  addConsentTexts(url, 'buurt');
   const tokens = {};
   for (const role of ['admin', 'moderator', 'analyst', 'fieldworker']) {
     tokens[role] = ctl(url, 'token', 'create', '--user', `${role}1`, '--role', role).trim().split('\n').pop();

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { freshDatabase, startDaemon, psql, ctl, tmpdir, shared } from './harness.mjs';
+import { addConsentTexts } from './accounts.mjs';
 
 export async function searchSetup(env = {}) {
   const url = freshDatabase();
@@ -30,7 +31,11 @@ export async function searchSetup(env = {}) {
     if (r.status !== 201) throw new Error(`POST entry: ${r.status} ${await r.text()}`);
     return (await r.json()).id;
   };
-  const collection = (slug) => ctl(url, 'collection', 'create', '--slug', slug, '--title', slug);
+  const collection = (slug) => {
+    const out = ctl(url, 'collection', 'create', '--slug', slug, '--title', slug);
+    addConsentTexts(url, slug);
+    return out;
+  };
   return { url, d, tok, get, post, collection, sql: (q) => psql(url, q) };
 }
 

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ctl, psql, freshDatabase, startDaemon, tmpdir } from './harness.mjs';
+import { addConsentTexts } from './accounts.mjs';
 
 export const MiB = 1024 * 1024;
 
@@ -38,7 +39,9 @@ export function fieldworkerToken(dbUrl, name) {
 }
 
 export function collectionSecret(dbUrl, slug, title = slug) {
-  return lastLine(ctl(dbUrl, 'collection', 'create', '--slug', slug, '--title', title));
+  const secret = lastLine(ctl(dbUrl, 'collection', 'create', '--slug', slug, '--title', title));
+  addConsentTexts(dbUrl, slug);
+  return secret;
 }
 
 export function blobPath(dataDir, hex) {
