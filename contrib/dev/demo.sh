@@ -82,6 +82,10 @@ case "$st" in
 409) echo "demo: the demo collection exists already; run make demo-clean first" >&2; exit 1 ;;
 *) echo "demo: creating the collection: $st $(cat "$tmp/out")" >&2; exit 1 ;;
 esac
+# The consent text the demo stories name, as a resident would have read it.
+st=$(api POST /api/v1/collections/demo/consent -H "$auth_admin" -H 'Content-Type: application/json' \
+    --data '{"version":"demo-1","language":"nl","text":"[demo] Verzonnen toestemmingstekst: dit verhaal is voorbeelddata van make demo."}')
+[ "$st" = 201 ] || { echo "demo: adding the consent text: $st $(cat "$tmp/out")" >&2; exit 1; }
 
 # Per theme: a title and two sentences a resident or field worker might say.
 cat >"$tmp/themes" <<'EOF'
@@ -173,14 +177,16 @@ while [ "$i" -lt "$count" ]; do
 	fi
 	if [ "$kind" = story ]; then stories=$((stories + 1)); else visits=$((visits + 1)); fi
 	id=$(jget id <"$tmp/out")
-	# Most are published; every fifth waits for a moderator.
+	# Most are released to analysts (published where the consent allows
+	# it); every fifth waits for a moderator.
 	if [ $((i % 5)) != 0 ]; then
 		st=$(api POST "/api/v1/entries/$id/publish" -H "$auth_admin")
+		[ "$st" = 409 ] && st=$(api POST "/api/v1/entries/$id/approve" -H "$auth_admin")
 		[ "$st" = 200 ] && published=$((published + 1))
 	fi
 	[ $((i % 20)) = 0 ] && echo "demo: $i of $count"
 done
 
-echo "demo: $stories stories and $visits visits in collection demo ($published published); media is being processed"
+echo "demo: $stories stories and $visits visits in collection demo ($published released to analysts); media is being processed"
 echo "demo: remove it all with make demo-clean (verhaalctl demo remove)"
 [ "$failed" -eq 0 ]

@@ -136,7 +136,7 @@ start_verhaald() {
 	mkdir -p "$tmp/verhaald"
 	VERHAAL_DATABASE_URL=$(sh contrib/dev/pgcluster.sh url "$tmp/pg") \
 	VERHAAL_LISTEN_ADDRESS=127.0.0.1 VERHAAL_LISTEN_PORT=0 \
-	VERHAAL_DATA_DIR="$tmp/verhaald/data" VERHAAL_LOG_LEVEL=info \
+	VERHAAL_DATA_DIR="$tmp/verhaald/data" VERHAAL_LOG_LEVEL=info VERHAAL_MAX_CONNECTIONS_PER_ADDRESS=0 \
 	    "$build/verhaald" -c config/verhaald.conf >"$tmp/verhaald/log" 2>&1 &
 	pids=$!
 	i=0

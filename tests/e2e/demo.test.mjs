@@ -34,7 +34,7 @@ test('make demo (DEMO_COUNT=6) puts processed, marked entries in; demo remove ta
     p.on('close', (code) => resolve({ code, out }));
   });
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /demo: 4 stories and 2 visits in collection demo \(5 published\)/);
+  assert.match(r.out, /demo: 4 stories and 2 visits in collection demo \(5 released to analysts\)/);
 
   // Marked: the demo collection, "[demo]" titles, the demo accounts.
   assert.equal(psql(db, "SELECT count(*) FROM entry e JOIN collection c ON c.id = e.collection_id WHERE c.slug = 'demo' AND e.title LIKE '[demo] %'"), '6');
@@ -45,7 +45,7 @@ test('make demo (DEMO_COUNT=6) puts processed, marked entries in; demo remove ta
   assert.ok(Number(psql(db, "SELECT count(DISTINCT area_code) FROM entry")) >= 5, psql(db, "SELECT string_agg(area_code, ',') FROM entry"));
   assert.equal(psql(db, "SELECT count(*) FROM consent"), '4');
   assert.ok(Number(psql(db, "SELECT count(*) FROM receipt")) >= 1, 'no story came through the upload link');
-  assert.equal(psql(db, "SELECT count(*) FROM entry WHERE status = 'published'"), '5');
+  assert.equal(psql(db, "SELECT count(*) FROM entry WHERE status IN ('published', 'approved')"), '5');
 
   // Processed by the real pipeline: Opus from the speech, JPEGs from the photos.
   await waitFor(() => psql(db, "SELECT count(*) FROM media WHERE status IN ('ready', 'rejected')") === '6',
