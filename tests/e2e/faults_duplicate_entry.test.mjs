@@ -49,8 +49,9 @@ test('a failure to mark a PATCHed upload complete leaves no entry; HEAD then fin
     assert.equal(c.status, 201);
     failNextCompletion();
     const p = await tusPatch(c.location, token, 0, data);
-    await checkOutage(p);
+    assert.equal(p.status, 503, p.text);
     assert.equal(entriesTitled('dup patch'), 0, 'no entry without its finished upload');
+    await checkOutage(p);
     const h = await tusHead(c.location, token);
     assert.equal(h.status, 200);
     assert.equal(h.offset, data.length);
@@ -73,8 +74,10 @@ test('a failure to record a whole creation-with-upload leaves no entry; the retr
       'Content-Type': 'application/offset+octet-stream',
       'Upload-Metadata': Object.entries(meta).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(','),
     } });
-    await checkOutage({ status: r.status, headers: r.headers, text: await r.text() });
+    const refused = { status: r.status, headers: r.headers, text: await r.text() };
+    assert.equal(refused.status, 503, refused.text);
     assert.equal(entriesTitled('dup whole'), 0, 'the refused creation left no entry');
+    await checkOutage(refused);
     const c = await tusCreate(d.url, token, { length: data.length, metadata: meta, body: data });
     assert.equal(c.status, 201);
     assert.equal(entriesTitled('dup whole'), 1, 'one entry for one acknowledged upload');
