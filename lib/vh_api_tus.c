@@ -52,6 +52,10 @@
 #define TUS_VERSION	"1.0.0"
 #define OCTET_STREAM	"application/offset+octet-stream"
 #define REAP_MS		(60 * 1000)	/* and the litter sweep */
+/* PATCHes that hold an upload's lock (each on a connection of its own)
+ * at once; more wait for one before their body is read. Kept well below
+ * PostgreSQL's default max_connections (100) with the workers'. */
+#define LOCKDB_MAX	48
 
 enum op_kind { OP_CREATE, OP_HEAD, OP_PATCH, OP_DELETE };
 
@@ -78,6 +82,8 @@ struct op {
 
 	struct vh_upload	 u;
 	PGconn			*lockdb;	/* a PATCH's own, holding the lock */
+	bool			 has_lockdb;	/* counted in tus->lockdb_used */
+	bool			 locked;	/* lockdb holds the upload's lock */
 	int			 fd;
 	bool			 reading;	/* body in progress */
 	bool			 complete;	/* the whole body arrived */
@@ -102,6 +108,11 @@ struct slot {
 struct vh_tus {
 	struct vh_app		*app;
 	LIST_HEAD(, slot)	 slots;
+	/* PATCH connections, loop thread only: idle ones for reuse, and the
+	 * PATCHes waiting for one (their queue entry is free meanwhile). */
+	PGconn			*lockdb_idle[LOCKDB_MAX];
+	int			 lockdb_nidle, lockdb_used;
+	TAILQ_HEAD(, op)	 lockdb_wait;
 	struct event		*reaper;
 };
 
@@ -125,13 +136,46 @@ op_error(struct op *op, int status, const char *type, char *detail)
 static void
 op_unlock(struct op *op)
 {
+	PGresult *r;
+
 	if (op->fd != -1) {
 		close(op->fd);
 		op->fd = -1;
 	}
-	if (op->lockdb != NULL) {
-		PQfinish(op->lockdb);
+	if (op->lockdb == NULL || !op->locked)
+		return;
+	/* Released now, by a query, not when a closed session's backend
+	 * gets round to it: the next request may lock at once. */
+	r = PQexec(op->lockdb, "SELECT pg_advisory_unlock_all()");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQfinish(op->lockdb);	/* and so the lock goes */
 		op->lockdb = NULL;
+	}
+	PQclear(r);
+	op->locked = false;
+}
+
+/* Gives a PATCH's connection back (loop thread) and starts a PATCH that
+ * waited for one. */
+static void
+lockdb_put(struct op *op)
+{
+	struct vh_tus	*tus = op->tus;
+	struct op	*next;
+
+	if (!op->has_lockdb)
+		return;
+	op->has_lockdb = false;
+	tus->lockdb_used--;
+	if (op->lockdb != NULL && PQstatus(op->lockdb) == CONNECTION_OK &&
+	    tus->lockdb_nidle < LOCKDB_MAX)
+		tus->lockdb_idle[tus->lockdb_nidle++] = op->lockdb;
+	else if (op->lockdb != NULL)
+		PQfinish(op->lockdb);
+	op->lockdb = NULL;
+	if ((next = TAILQ_FIRST(&tus->lockdb_wait)) != NULL) {
+		TAILQ_REMOVE(&tus->lockdb_wait, next, queue);
+		op_load(next);
 	}
 }
 
@@ -162,7 +206,9 @@ op_disk_error(struct op *op, int status, const char *doing, char *err)
 static void
 op_free(struct op *op)
 {
-	op_unlock(op);
+	lockdb_put(op);
+	if (op->fd != -1)
+		close(op->fd);
 	EVP_MD_CTX_free(op->md);
 	vh_blob_writer_abort(op->writer);
 	json_decref(op->fields);
@@ -309,6 +355,21 @@ upload_headers(struct op *op)
 }
 
 static void
+unlock_work(struct vh_worker *w, void *arg)
+{
+	op_unlock(arg);
+}
+
+static void
+unlock_done(void *arg)
+{
+	struct op *op = arg;
+
+	slot_leave(op);
+	op_free(op);
+}
+
+static void
 op_respond(struct op *op)
 {
 	struct vh_http_req *req = op->req;
@@ -352,6 +413,13 @@ op_respond(struct op *op)
 			vh_http_respond(req, 204, NULL, NULL, 0);
 			break;
 		}
+	}
+	/* A PATCH cut off before its body still holds the upload's lock:
+	 * released on the pool, before the next request for it starts. */
+	if (op->locked) {
+		vh_pool_submit(vh_app_pool(op->tus->app), unlock_work,
+		    unlock_done, op);
+		return;
 	}
 	slot_leave(op);
 	op_free(op);
@@ -564,15 +632,22 @@ lock_upload(struct op *op, PGconn **db, char **err)
 	int			 rc;
 
 	if (op->kind == OP_PATCH) {
-		if ((op->lockdb = vh_db_connect(cfg->database_url,
-		    cfg->db_timeout, err)) == NULL) {
+		if (op->lockdb != NULL && PQstatus(op->lockdb) != CONNECTION_OK) {
+			PQfinish(op->lockdb);
+			op->lockdb = NULL;
+		}
+		if (op->lockdb == NULL && (op->lockdb = vh_db_connect(
+		    cfg->database_url, cfg->db_timeout, err)) == NULL) {
 			op_db_error(op, "locking the upload", *err);
 			*err = NULL;
 			return (false);
 		}
 		*db = op->lockdb;
 	}
-	if ((rc = vh_upload_lock(*db, op->id, err)) == VH_ECONFLICT) {
+	rc = vh_upload_lock(*db, op->id, err);
+	if (rc == 0 && op->kind == OP_PATCH)
+		op->locked = true;
+	if (rc == VH_ECONFLICT) {
 		op_error(op, 423, "upload-locked", vh_xstrdup("another request "
 		    "(on this or another server) is writing this upload; ask "
 		    "for its offset again (HEAD) in a moment"));
@@ -687,7 +762,7 @@ load(struct op *op, PGconn *db)
 	else
 		return;		/* the PATCH keeps its lock for the body */
 out:
-	if (op->lockdb != NULL)
+	if (op->locked)
 		op_unlock(op);
 	else if (locked)
 		vh_upload_unlock(db, op->id);
@@ -739,7 +814,21 @@ load_done(void *arg)
 static void
 op_load(struct op *op)
 {
-	vh_pool_submit(vh_app_pool(op->tus->app), load_work, load_done, op);
+	struct vh_tus *tus = op->tus;
+
+	/* A PATCH gets its connection here, on the loop thread, so that the
+	 * count needs no lock; it connects on the worker if none is idle. */
+	if (op->kind == OP_PATCH && !op->has_lockdb) {
+		if (tus->lockdb_nidle == 0 && tus->lockdb_used >= LOCKDB_MAX) {
+			TAILQ_INSERT_TAIL(&tus->lockdb_wait, op, queue);
+			return;
+		}
+		if (tus->lockdb_nidle > 0)
+			op->lockdb = tus->lockdb_idle[--tus->lockdb_nidle];
+		op->has_lockdb = true;
+		tus->lockdb_used++;
+	}
+	vh_pool_submit(vh_app_pool(tus->app), load_work, load_done, op);
 }
 
 /* Creation */
@@ -1179,7 +1268,14 @@ static void
 reap_done(void *arg)
 {
 	struct reap_job	*j = arg;
-	struct timeval	 tv = { REAP_MS / 1000, 0 };
+	int64_t		 ms = vh_app_config(j->tus->app)->litter_age;
+	struct timeval	 tv;
+
+	/* Once a minute, or as often as litter may be removed when that is
+	 * sooner: a bound on how long a crash's files stay. */
+	ms = ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 
 	if (j->n > 0)
 		vh_log_info("removed %d expired upload(s)", j->n);
@@ -1205,6 +1301,7 @@ vh_tus_new(struct vh_app *app)
 
 	tus->app = app;
 	LIST_INIT(&tus->slots);
+	TAILQ_INIT(&tus->lockdb_wait);
 	tus->reaper = evtimer_new(vh_app_base(app), reap_cb, tus);
 	evtimer_add(tus->reaper, &tv);
 	return (tus);
@@ -1221,6 +1318,8 @@ vh_tus_free(struct vh_tus *tus)
 		LIST_REMOVE(s, entry);
 		free(s);
 	}
+	while (tus->lockdb_nidle > 0)
+		PQfinish(tus->lockdb_idle[--tus->lockdb_nidle]);
 	event_free(tus->reaper);
 	free(tus);
 }

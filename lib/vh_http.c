@@ -280,6 +280,7 @@ vh_http_reason(int status)
 	case 416: return ("Range Not Satisfiable");
 	case 417: return ("Expectation Failed");
 	case 422: return ("Unprocessable Content");
+	case 423: return ("Locked");
 	case 429: return ("Too Many Requests");
 	case 431: return ("Request Header Fields Too Large");
 	case 460: return ("Checksum Mismatch");
