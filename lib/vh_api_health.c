@@ -116,6 +116,8 @@ ready_done(void *arg)
 	bool			 ok;
 
 	ok = j->db == NULL && j->migrations == NULL && j->storage == NULL;
+	if (!ok)
+		vh_http_add_header(j->req, "Retry-After", "5");
 	vh_http_respond_json(j->req, ok ? 200 : 503,
 	    json_pack("{s:s, s:{s:o, s:o, s:o}}",
 	    "status", ok ? "ready" : "not ready", "checks",

@@ -3,10 +3,10 @@
 // Retry-After; when the database is back the same daemon serves again
 // (no restart); every acknowledged upload is intact and, after the sweep,
 // no file is left that no row names.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import {
-  setup, startDaemon, Ledger, multipartUpload, tusUpload, resumeAll, verify, settle, sleep, request, FAST, MiB,
+  setup, startDaemon, psql, Ledger, multipartUpload, tusUpload, resumeAll, verify, settle, sleep, request, FAST, MiB,
 } from './lib.mjs';
 
 function postmasterPid(cluster) {
@@ -15,12 +15,19 @@ function postmasterPid(cluster) {
 }
 
 // Starts the cluster again; after a SIGKILL its old backends may hold
-// the shared memory for a moment, so a few tries (bounded).
+// the shared memory for a moment, so a few tries (bounded), each checked
+// by a query.
 async function restart(cluster) {
-  for (let i = 0; i < 20; i++) {
-    try { cluster.start(); return; } catch { await sleep(500); }
+  let why = '';
+  for (let i = 0; i < 30; i++) {
+    try {
+      cluster.start();
+      psql(cluster.url, 'SELECT 1');
+      return;
+    } catch (e) { why = String(e.stderr ?? e.message); await sleep(500); }
   }
-  throw new Error('PostgreSQL did not start again');
+  const log = path.join(path.dirname(realpathSync(path.join(cluster.dir, 'pgdata'))), 'postgres.log');
+  throw new Error(`PostgreSQL did not start again: ${why}\n${readFileSync(log, 'utf8').slice(-1500)}`);
 }
 
 async function load(d, token, ledger, until) {
