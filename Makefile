@@ -10,7 +10,7 @@ SANITIZE ?=
 # packages that provide them (contrib/dev/deps.sh holds the list).
 PKGS := libevent libevent_pthreads libpq opus libopusenc libmagic jansson \
         inih libcrypto libavformat libavcodec libswresample libavutil \
-        vips libebur128 libargon2
+        vips libebur128 libargon2 libseccomp
 
 comma := ,
 ifneq ($(SANITIZE),)
@@ -42,6 +42,9 @@ D_SRC    := $(sort $(wildcard cmd/verhaald/*.c))
 CTL_SRC  := $(sort $(wildcard cmd/verhaalctl/*.c))
 D_OBJ    := $(D_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
+# The confined child that parses untrusted media (lib/vh_sandbox.c).
+MEDIA_SRC := $(sort $(wildcard cmd/verhaal-media/*.c))
+MEDIA_OBJ := $(MEDIA_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -53,7 +56,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 .PHONY: all deps run test unit e2e bench fuzz clean check-config check-faults
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/verhaald $(BUILD)/verhaalctl
+all: $(BUILD)/verhaald $(BUILD)/verhaalctl $(BUILD)/verhaal-media
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -81,6 +84,10 @@ $(BUILD)/verhaald: $(D_OBJ) $(LIBA)
 $(BUILD)/verhaalctl: $(CTL_OBJ) $(LIBA)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/verhaal-media: $(MEDIA_OBJ) $(LIBA)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(MEDIA_OBJ) $(LIBA) $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA)
 	@mkdir -p $(@D)
@@ -132,4 +139,4 @@ fuzz: deps
 clean:
 	rm -rf build build-* 
 
--include $(LIB_OBJ:.o=.d) $(D_OBJ:.o=.d) $(CTL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(D_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(MEDIA_OBJ:.o=.d)

@@ -8,10 +8,13 @@
  * encoders and a second loudness meter, which records what staff will
  * actually hear. The peaks are scaled by the same gain when written.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ebur128.h>
 #include <jansson.h>
@@ -95,7 +98,7 @@ to8(double v)
 }
 
 int
-peaks_write(struct peaks *p, const char *path, double gain, int max_length,
+peaks_write(struct peaks *p, int fd, double gain, int max_length,
     struct vh_audio_result *res, char **err)
 {
 	json_t	*root, *data;
@@ -129,10 +132,10 @@ peaks_write(struct peaks *p, const char *path, double gain, int max_length,
 	    p->spp, "bits", 8, "length", (json_int_t)(p->n / 2), "data", data);
 	if (root == NULL)
 		vh_fatal("json_pack");
-	rc = json_dump_file(root, path, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = json_dumpfd(root, fd, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (rc != 0) {
-		*err = vh_xasprintf("cannot write %s", path);
+		*err = vh_xstrdup("cannot write the peaks");
 		return (VH_EIO);
 	}
 	res->peaks_samples_per_pixel = p->spp;
@@ -170,7 +173,7 @@ mute(const struct vh_audio_limits *l, int64_t pos, float *buf, int n)
 
 /* Pass one: loudness, true peak, peaks; returns the sample count. */
 static int
-measure(const char *in, const struct vh_audio_limits *l, struct peaks *pk,
+measure(int in, const struct vh_audio_limits *l, struct peaks *pk,
     struct vh_audio_result *res, int64_t *total, char **err)
 {
 	struct audio_dec	*d = NULL;
@@ -247,7 +250,7 @@ choose_gain(const struct vh_audio_limits *l, const struct vh_audio_result *r)
 
 /* Pass two: gain, then every encoder. */
 static int
-render(const char *in, const char *out_opus, const char *out_m4a,
+render(int in, int out_opus, int out_m4a,
     const struct vh_audio_limits *l, double gain, int64_t expect,
     struct vh_audio_result *res, char **err)
 {
@@ -267,10 +270,10 @@ render(const char *in, const char *out_opus, const char *out_m4a,
 	res->timing.probe_us += audio_now_us() - t;
 	if (ret != 0)
 		goto out;
-	if (out_opus != NULL &&
+	if (out_opus != -1 &&
 	    (ret = opus_out_open(&o, out_opus, l->opus_bitrate, err)) != 0)
 		goto out;
-	if (out_m4a != NULL &&
+	if (out_m4a != -1 &&
 	    (ret = aac_out_open(&a, out_m4a, l->aac_bitrate, err)) != 0)
 		goto out;
 	for (;;) {
@@ -326,9 +329,9 @@ out:
 }
 
 int
-vh_audio_transcode(const char *in, const char *out_opus, const char *out_m4a,
-    const char *out_peaks, const struct vh_audio_limits *limits,
-    struct vh_audio_result *res, char **err)
+vh_audio_transcode_fd(int in, int out_opus, int out_m4a, int out_peaks,
+    const struct vh_audio_limits *limits, struct vh_audio_result *res,
+    char **err)
 {
 	struct vh_audio_limits	 def;
 	struct peaks		*pk = NULL;
@@ -343,7 +346,7 @@ vh_audio_transcode(const char *in, const char *out_opus, const char *out_m4a,
 		vh_audio_limits_default(&def);
 		limits = &def;
 	}
-	if (out_peaks != NULL)
+	if (out_peaks != -1)
 		pk = peaks_new(limits->peaks_samples_per_pixel);
 	if ((ret = measure(in, limits, pk, res, &total, err)) != 0)
 		goto out;
@@ -366,25 +369,96 @@ out:
 	return (ret);
 }
 
-struct job {
-	const char			*in, *out_opus, *out_m4a, *out_peaks;
-	const struct vh_audio_limits	*limits;
+/* Opens in and the outputs named (created or truncated); -1 for NULL. */
+static int
+open_files(const char *in, const char *const out[3], int fds[4], char **err)
+{
+	for (int i = 0; i < 4; i++)
+		fds[i] = -1;
+	if ((fds[0] = open(in, O_RDONLY | O_CLOEXEC)) == -1) {
+		*err = vh_xasprintf("%s: %s", in, strerror(errno));
+		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (out[i] == NULL)
+			continue;
+		if ((fds[i + 1] = open(out[i], O_RDWR | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0600)) == -1) {
+			*err = vh_xasprintf("cannot create %s: %s", out[i],
+			    strerror(errno));
+			return (VH_EIO);
+		}
+	}
+	return (0);
+}
+
+static void
+close_files(int fds[4])
+{
+	for (int i = 0; i < 4; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+}
+
+int
+vh_audio_transcode(const char *in, const char *out_opus, const char *out_m4a,
+    const char *out_peaks, const struct vh_audio_limits *limits,
+    struct vh_audio_result *res, char **err)
+{
+	const char	*out[3] = { out_opus, out_m4a, out_peaks };
+	int		 fds[4], rc;
+
+	*err = NULL;
+	memset(res, 0, sizeof(*res));
+	if ((rc = open_files(in, out, fds, err)) == 0)
+		rc = vh_audio_transcode_fd(fds[0], fds[1], fds[2], fds[3],
+		    limits, res, err);
+	close_files(fds);
+	return (rc);
+}
+
+/* What crosses to the child: the limits without their pointer, which
+ * fds are present, then the mute ranges. */
+struct audio_req {
+	struct vh_audio_limits	limits;
+	int			present[3];
 };
 
-static int
-child(void *arg, void *result, size_t size, char *errbuf)
+void
+vh_audio_child_init(void)
 {
-	struct job	*j = arg;
-	char		*err = NULL;
-	int		 rc;
-
-	/* av_log's default callback takes a lock that another thread of the
-	 * parent may have held at fork time; the reason travels in errbuf. */
+	/* Its default callback would write to a closed stderr; the reason
+	 * travels in the answer. */
 	av_log_set_level(AV_LOG_QUIET);
-	rc = vh_audio_transcode(j->in, j->out_opus, j->out_m4a, j->out_peaks,
-	    j->limits, result, &err);
+}
+
+int
+vh_audio_child(struct vh_sandbox_call *c)
+{
+	const struct audio_req	*rq = c->req;
+	struct vh_audio_limits	 l;
+	int			 fd[3] = { -1, -1, -1 };
+	size_t			 next = 1;
+	char			*err = NULL;
+	int			 rc;
+
+	if (c->req_size < sizeof(*rq) || c->nfds < 1 ||
+	    c->result_size != sizeof(struct vh_audio_result))
+		return (VH_EINVAL);
+	l = rq->limits;
+	if (c->req_size != sizeof(*rq) + l.nmute * sizeof(*l.mute))
+		return (VH_EINVAL);
+	l.mute = l.nmute > 0 ? (const void *)(rq + 1) : NULL;
+	for (int i = 0; i < 3; i++)
+		if (rq->present[i]) {
+			if (next >= c->nfds)
+				return (VH_EINVAL);
+			fd[i] = c->fds[next++];
+		}
+	rc = vh_audio_transcode_fd(c->fds[0], fd[0], fd[1], fd[2], &l,
+	    c->result, &err);
 	if (err != NULL)
-		snprintf(errbuf, VH_SANDBOX_ERRLEN, "%s", err);
+		snprintf(c->err, sizeof(c->err), "%s", err);
 	free(err);
 	return (rc);
 }
@@ -395,8 +469,43 @@ vh_audio_transcode_sandboxed(const char *in, const char *out_opus,
     const struct vh_audio_limits *limits, const struct vh_sandbox_limits *sl,
     struct vh_audio_result *res, char **err)
 {
-	struct job	j = { in, out_opus, out_m4a, out_peaks, limits };
+	const char		*out[3] = { out_opus, out_m4a, out_peaks };
+	struct vh_audio_limits	 def;
+	struct audio_req	*rq;
+	size_t			 size, nfds = 1;
+	int			 fds[4], pass[4], rc;
 
+	*err = NULL;
 	memset(res, 0, sizeof(*res));
-	return (vh_sandbox_run(sl, child, &j, res, sizeof(*res), err));
+	if (limits == NULL) {
+		vh_audio_limits_default(&def);
+		limits = &def;
+	}
+	if (limits->nmute > (VH_SANDBOX_MAXREQ - sizeof(*rq)) /
+	    sizeof(*limits->mute)) {
+		*err = vh_xstrdup("too many ranges to mute");
+		return (VH_ETOOBIG);
+	}
+	size = sizeof(*rq) + limits->nmute * sizeof(*limits->mute);
+	rq = vh_xcalloc(1, size);
+	rq->limits = *limits;
+	rq->limits.mute = NULL;
+	if (limits->nmute > 0)
+		memcpy(rq + 1, limits->mute, limits->nmute *
+		    sizeof(*limits->mute));
+	if ((rc = open_files(in, out, fds, err)) != 0)
+		goto out;
+	pass[0] = fds[0];
+	for (int i = 0; i < 3; i++)
+		if ((rq->present[i] = fds[i + 1] != -1))
+			pass[nfds++] = fds[i + 1];
+	rc = vh_sandbox_run(sl, "audio", rq, size, pass, nfds, res,
+	    sizeof(*res), err);
+	/* Strings from the child are terminated here, not trusted to be. */
+	res->in_format[sizeof(res->in_format) - 1] = '\0';
+	res->in_codec[sizeof(res->in_codec) - 1] = '\0';
+out:
+	close_files(fds);
+	free(rq);
+	return (rc);
 }

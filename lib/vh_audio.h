@@ -80,6 +80,9 @@ void	vh_audio_limits_default(struct vh_audio_limits *);
  */
 int	vh_audio_probe(const char *path, struct vh_audio_probe *, char **err)
 	    __attribute__((warn_unused_result));
+/* The same from an open descriptor (borrowed; read with pread). */
+int	vh_audio_probe_fd(int fd, struct vh_audio_probe *, char **err)
+	    __attribute__((warn_unused_result));
 
 /*
  * Decodes in (whitelisted containers: mov/mp4/m4a/3gp, matroska/webm, ogg,
@@ -101,15 +104,27 @@ int	vh_audio_transcode(const char *in, const char *out_opus,
 	    const struct vh_audio_limits *, struct vh_audio_result *res,
 	    char **err) __attribute__((warn_unused_result));
 
+/* The same on descriptors (borrowed; -1 skips an output). The outputs
+ * must be empty and open for reading and writing (faststart rereads). */
+int	vh_audio_transcode_fd(int in, int out_opus, int out_m4a, int out_peaks,
+	    const struct vh_audio_limits *, struct vh_audio_result *res,
+	    char **err) __attribute__((warn_unused_result));
+
 /*
- * The same, in a child process under sandbox limits (NULL: defaults,
- * named "decoder"). A crash or timeout returns VH_EIO with *err like
- * "decoder crashed (signal 11)" or "decoder timed out after 900 s".
+ * The same, in a confined child (lib/vh_sandbox.c) under sandbox limits
+ * (NULL: defaults, named "decoder"): this process opens the files and
+ * the child gets only their descriptors. A crash, forbidden system call
+ * or timeout returns VH_EIO with *err like "decoder crashed (signal 11)"
+ * or "decoder timed out after 900 s".
  */
 int	vh_audio_transcode_sandboxed(const char *in, const char *out_opus,
 	    const char *out_m4a, const char *out_peaks,
 	    const struct vh_audio_limits *, const struct vh_sandbox_limits *,
 	    struct vh_audio_result *res, char **err)
 	    __attribute__((warn_unused_result));
+
+/* The "audio" operation in the helper, and what it sets up first. */
+void	vh_audio_child_init(void);
+int	vh_audio_child(struct vh_sandbox_call *);
 
 #endif

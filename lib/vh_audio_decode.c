@@ -1,9 +1,11 @@
 /*
- * Decoding untrusted recordings. libavformat opens the file through the
- * "file" protocol only, and only with the demuxers phones and browsers
- * produce; libavcodec opens only the decoders for speech codecs. Probe
- * size and analysis time are bounded, the header's duration is checked
- * before decoding and the decoded length while decoding. libswresample
+ * Decoding untrusted recordings. libavformat reads the file through a
+ * descriptor we give it (an AVIOContext over pread, so the confined child
+ * needs no open(2) and two passes do not share an offset), may open
+ * nothing else, and only with the demuxers phones and browsers produce;
+ * libavcodec opens only the decoders for speech codecs. Probe size and
+ * analysis time are bounded, the header's duration is checked before
+ * decoding and the decoded length while decoding. libswresample
  * turns whatever comes out into 48 kHz mono float with an explicit
  * equal-weight matrix: swresample's default stereo-to-mono matrix sums
  * the channels at -3 dB each, which is +3 dB on correlated speech and
@@ -12,12 +14,14 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -44,7 +48,15 @@
 /* Corrupt packets tolerated before the file counts as undecodable. */
 #define MAX_DECODE_ERRORS 64
 
+/* A read-only AVIOContext over a descriptor, with its own offset. */
+struct fdin {
+	AVIOContext	*io;
+	int		 fd;
+	int64_t		 pos;
+};
+
 struct audio_dec {
+	struct fdin	 in;
 	AVFormatContext	*fmt;
 	AVCodecContext	*cc;
 	SwrContext	*swr;
@@ -92,33 +104,99 @@ audio_now_us(void)
 }
 
 static int
-open_input(AVFormatContext **fmtp, const char *path, int64_t probesize,
-    char **err)
+fdin_read(void *opaque, uint8_t *buf, int n)
+{
+	struct fdin	*in = opaque;
+	ssize_t		 r;
+
+	do
+		r = pread(in->fd, buf, (size_t)n, in->pos);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return (AVERROR(errno));
+	if (r == 0)
+		return (AVERROR_EOF);
+	in->pos += r;
+	return ((int)r);
+}
+
+static int64_t
+fdin_seek(void *opaque, int64_t off, int whence)
+{
+	struct fdin	*in = opaque;
+	struct stat	 sb;
+
+	whence &= ~AVSEEK_FORCE;
+	if (whence == AVSEEK_SIZE || whence == SEEK_END) {
+		if (fstat(in->fd, &sb) == -1)
+			return (AVERROR(errno));
+		if (whence == AVSEEK_SIZE)
+			return (sb.st_size);
+		off += sb.st_size;
+	} else if (whence == SEEK_CUR)
+		off += in->pos;
+	else if (whence != SEEK_SET)
+		return (AVERROR(EINVAL));
+	if (off < 0)
+		return (AVERROR(EINVAL));
+	in->pos = off;
+	return (off);
+}
+
+/* Nested opens (playlists, references to other files) are refused. */
+static int
+deny_open(AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+    AVDictionary **options)
+{
+	return (AVERROR(EPERM));
+}
+
+static void
+close_input(AVFormatContext **fmtp, struct fdin *in)
+{
+	avformat_close_input(fmtp);
+	if (in->io != NULL) {
+		av_freep(&in->io->buffer);
+		avio_context_free(&in->io);
+	}
+}
+
+static int
+open_input(AVFormatContext **fmtp, struct fdin *in, int fd,
+    int64_t probesize, char **err)
 {
 	AVDictionary	*opts = NULL;
-	char		*url;
+	unsigned char	*buf;
 	int		 rc;
 
-	/* "file:" keeps a colon in the name from selecting a protocol. */
-	url = vh_xasprintf("file:%s", path);
+	in->fd = fd;
+	in->pos = 0;
+	if ((buf = av_malloc(65536)) == NULL ||
+	    (in->io = avio_alloc_context(buf, 65536, 0, in, fdin_read, NULL,
+	    fdin_seek)) == NULL || (*fmtp = avformat_alloc_context()) == NULL)
+		vh_fatal("avio_alloc_context");
+	(*fmtp)->pb = in->io;
+	(*fmtp)->flags |= AVFMT_FLAG_CUSTOM_IO;
+	(*fmtp)->io_open = deny_open;
 	av_dict_set(&opts, "format_whitelist", FORMATS, 0);
 	av_dict_set(&opts, "codec_whitelist", DECODERS, 0);
-	av_dict_set(&opts, "protocol_whitelist", "file", 0);
+	av_dict_set(&opts, "protocol_whitelist", "none", 0);
 	av_dict_set_int(&opts, "probesize", probesize, 0);
 	av_dict_set_int(&opts, "formatprobesize", probesize < 1048576 ?
 	    probesize : 1048576, 0);
 	av_dict_set_int(&opts, "analyzeduration", 10 * AV_TIME_BASE, 0);
-	*fmtp = NULL;
-	rc = avformat_open_input(fmtp, url, NULL, &opts);
+	/* On failure this frees *fmtp, but not our AVIOContext. */
+	rc = avformat_open_input(fmtp, "", NULL, &opts);
 	av_dict_free(&opts);
-	free(url);
+	if (rc < 0)
+		close_input(fmtp, in);
 	if (rc == AVERROR(EINVAL)) {
 		*err = vh_xstrdup("not a supported audio format");
 		return (VH_ENOTSUP);
 	}
 	if (rc < 0) {
 		*err = audio_averr(rc, "not a readable audio file");
-		return (rc == AVERROR(ENOENT) ? VH_ENOENT : VH_EINVAL);
+		return (VH_EINVAL);
 	}
 	return (0);
 }
@@ -126,12 +204,29 @@ open_input(AVFormatContext **fmtp, const char *path, int64_t probesize,
 int
 vh_audio_probe(const char *path, struct vh_audio_probe *p, char **err)
 {
-	AVFormatContext	*fmt;
+	int	fd, rc;
+
+	*err = NULL;
+	memset(p, 0, sizeof(*p));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*err = vh_xasprintf("%s: %s", path, strerror(errno));
+		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	}
+	rc = vh_audio_probe_fd(fd, p, err);
+	close(fd);
+	return (rc);
+}
+
+int
+vh_audio_probe_fd(int fd, struct vh_audio_probe *p, char **err)
+{
+	AVFormatContext	*fmt = NULL;
+	struct fdin	 in = { NULL, -1, 0 };
 	int		 rc;
 
 	*err = NULL;
 	memset(p, 0, sizeof(*p));
-	if ((rc = open_input(&fmt, path, 1 << 20, err)) != 0)
+	if ((rc = open_input(&fmt, &in, fd, 1 << 20, err)) != 0)
 		return (rc);
 	snprintf(p->format, sizeof(p->format), "%s", fmt->iformat->name);
 	for (unsigned i = 0; i < fmt->nb_streams; i++) {
@@ -148,7 +243,7 @@ vh_audio_probe(const char *path, struct vh_audio_probe *p, char **err)
 	}
 	p->duration_ms = fmt->duration == AV_NOPTS_VALUE ? -1 :
 	    fmt->duration / (AV_TIME_BASE / 1000);
-	avformat_close_input(&fmt);
+	close_input(&fmt, &in);
 	return (0);
 }
 
@@ -176,20 +271,14 @@ codec_allowed(enum AVCodecID id)
  * the file's. Recorders that never finish the header write 0 or ~0 there.
  */
 static int
-check_wav(const char *path, int64_t size, char **err)
+check_wav(int fd, int64_t size, char **err)
 {
 	unsigned char	 h[12];
 	uint32_t	 riff;
-	FILE		*f;
 
-	if ((f = fopen(path, "rb")) == NULL)
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h, "RIFF", 4) != 0)
 		return (0);
-	if (fread(h, 1, sizeof(h), f) != sizeof(h) ||
-	    memcmp(h, "RIFF", 4) != 0) {
-		fclose(f);
-		return (0);
-	}
-	fclose(f);
 	riff = (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 |
 	    (uint32_t)h[7] << 24;
 	if (riff == 0 || riff == UINT32_MAX || (int64_t)riff + 8 <= size)
@@ -201,7 +290,7 @@ check_wav(const char *path, int64_t size, char **err)
 }
 
 int
-audio_dec_open(struct audio_dec **dp, const char *path,
+audio_dec_open(struct audio_dec **dp, int fd,
     const struct vh_audio_limits *l, struct vh_audio_result *res,
     char **err)
 {
@@ -213,9 +302,9 @@ audio_dec_open(struct audio_dec **dp, const char *path,
 	int			 rc, ret;
 
 	*dp = NULL;
-	if (stat(path, &sb) == -1) {
-		*err = vh_xasprintf("%s: %s", path, strerror(errno));
-		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	if (fstat(fd, &sb) == -1) {
+		*err = vh_xasprintf("the input: %s", strerror(errno));
+		return (VH_EIO);
 	}
 	if (l->max_file_size > 0 && sb.st_size > l->max_file_size) {
 		*err = vh_xasprintf("the file is larger than %lld MB",
@@ -223,7 +312,7 @@ audio_dec_open(struct audio_dec **dp, const char *path,
 		return (VH_ETOOBIG);
 	}
 	d = vh_xcalloc(1, sizeof(*d));
-	if ((ret = open_input(&d->fmt, path, l->probesize, err)) != 0)
+	if ((ret = open_input(&d->fmt, &d->in, fd, l->probesize, err)) != 0)
 		goto fail;
 	if ((rc = avformat_find_stream_info(d->fmt, NULL)) < 0) {
 		*err = audio_averr(rc, "cannot find the streams");
@@ -245,7 +334,7 @@ audio_dec_open(struct audio_dec **dp, const char *path,
 	snprintf(res->in_format, sizeof(res->in_format), "%s",
 	    d->fmt->iformat->name);
 	if (strcmp(d->fmt->iformat->name, "wav") == 0 &&
-	    (ret = check_wav(path, sb.st_size, err)) != 0)
+	    (ret = check_wav(fd, sb.st_size, err)) != 0)
 		goto fail;
 	/* An MP4's moov states the length exactly; data missing behind it
 	 * means a cut-off upload, checked when decoding ends. */
@@ -578,7 +667,7 @@ audio_dec_close(struct audio_dec *d)
 	swr_free(&d->swr);
 	av_channel_layout_uninit(&d->swr_layout);
 	avcodec_free_context(&d->cc);
-	avformat_close_input(&d->fmt);
+	close_input(&d->fmt, &d->in);
 	free(d->buf);
 	free(d);
 }

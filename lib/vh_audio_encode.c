@@ -4,12 +4,17 @@
  * spends about 44 kbps on the same speech. AAC-LC comes from libavcodec's
  * native encoder into the mp4 muxer with +faststart, so that Safari can
  * start playing before the whole file is there. Both take 48 kHz mono
- * float; neither copies any tag from the original.
+ * float; neither copies any tag from the original. Both write to
+ * descriptors they are given (the confined child opens nothing): Opus
+ * through libopusenc's callbacks, the m4a through an AVIOContext over
+ * pwrite/pread, which faststart's second pass reads back through io_open.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <opus/opusenc.h>
 #include <libavcodec/avcodec.h>
@@ -22,11 +27,19 @@
 #include "vh_xmalloc.h"
 
 struct opus_out {
+	int		 fd;
 	OggOpusComments	*comments;
 	OggOpusEnc	*enc;
 };
 
+/* An AVIOContext over a descriptor at its own offset. */
+struct fdio {
+	int	fd;
+	int64_t	pos, size;
+};
+
 struct aac_out {
+	struct fdio	 out;
 	AVFormatContext	*oc;
 	AVCodecContext	*cc;
 	AVStream	*st;
@@ -37,20 +50,45 @@ struct aac_out {
 	bool		 header;
 };
 
-int
-opus_out_open(struct opus_out **op, const char *path, int bitrate,
-    char **err)
+static int
+opus_write(void *user, const unsigned char *p, opus_int32 len)
 {
+	int	fd = *(int *)user;
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, (size_t)len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (1);
+		}
+		p += n;
+		len -= (opus_int32)n;
+	}
+	return (0);
+}
+
+static int
+opus_close(void *user)
+{
+	return (0);
+}
+
+int
+opus_out_open(struct opus_out **op, int fd, int bitrate, char **err)
+{
+	static const OpusEncCallbacks cb = { opus_write, opus_close };
 	struct opus_out	*o;
 	int		 e = 0;
 
 	o = vh_xcalloc(1, sizeof(*o));
+	o->fd = fd;
 	if ((o->comments = ope_comments_create()) == NULL)
 		vh_fatal("ope_comments_create");
-	o->enc = ope_encoder_create_file(path, o->comments, VH_AUDIO_RATE, 1,
-	    0, &e);
+	o->enc = ope_encoder_create_callbacks(&cb, &o->fd, o->comments,
+	    VH_AUDIO_RATE, 1, 0, &e);
 	if (o->enc == NULL) {
-		*err = vh_xasprintf("cannot create %s: %s", path,
+		*err = vh_xasprintf("cannot create the opus file: %s",
 		    ope_strerror(e));
 		opus_out_free(o);
 		return (VH_EIO);
@@ -104,25 +142,136 @@ opus_out_free(struct opus_out *o)
 	free(o);
 }
 
+static int
+fdio_read(void *opaque, uint8_t *buf, int n)
+{
+	struct fdio	*f = opaque;
+	ssize_t		 r;
+
+	do
+		r = pread(f->fd, buf, (size_t)n, f->pos);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return (AVERROR(errno));
+	if (r == 0)
+		return (AVERROR_EOF);
+	f->pos += r;
+	return ((int)r);
+}
+
+static int
+fdio_write(void *opaque, uint8_t *buf, int n)
+{
+	struct fdio	*f = opaque;
+	ssize_t		 r;
+	int		 done = 0;
+
+	while (done < n) {
+		r = pwrite(f->fd, buf + done, (size_t)(n - done), f->pos);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return (AVERROR(errno));
+		f->pos += r;
+		done += (int)r;
+	}
+	if (f->pos > f->size)
+		f->size = f->pos;
+	return (n);
+}
+
+static int64_t
+fdio_seek(void *opaque, int64_t off, int whence)
+{
+	struct fdio	*f = opaque;
+
+	whence &= ~AVSEEK_FORCE;
+	if (whence == AVSEEK_SIZE)
+		return (f->size);
+	if (whence == SEEK_CUR)
+		off += f->pos;
+	else if (whence == SEEK_END)
+		off += f->size;
+	else if (whence != SEEK_SET)
+		return (AVERROR(EINVAL));
+	if (off < 0)
+		return (AVERROR(EINVAL));
+	f->pos = off;
+	return (off);
+}
+
+static AVIOContext *
+fdio_new(struct fdio *f, bool write)
+{
+	unsigned char	*buf;
+	AVIOContext	*io;
+
+	if ((buf = av_malloc(65536)) == NULL || (io = avio_alloc_context(buf,
+	    65536, write, f, fdio_read, write ? fdio_write : NULL,
+	    fdio_seek)) == NULL)
+		vh_fatal("avio_alloc_context");
+	return (io);
+}
+
+static void
+fdio_free(AVIOContext **io)
+{
+	if (*io == NULL)
+		return;
+	avio_flush(*io);
+	if ((*io)->opaque != NULL && !(*io)->write_flag)
+		free((*io)->opaque);
+	av_freep(&(*io)->buffer);
+	avio_context_free(io);
+}
+
+/* faststart reopens its output to move the moov box up: a reader over
+ * the same descriptor. Nothing else may be opened. */
+static int
+reopen_output(AVFormatContext *s, AVIOContext **pb, const char *url,
+    int flags, AVDictionary **options)
+{
+	struct aac_out	*a = s->opaque;
+	struct fdio	*f;
+
+	if (a == NULL || flags != AVIO_FLAG_READ)
+		return (AVERROR(EPERM));
+	f = vh_xcalloc(1, sizeof(*f));
+	*f = a->out;
+	f->pos = 0;
+	*pb = fdio_new(f, false);
+	return (0);
+}
+
+static int
+close_reopened(AVFormatContext *s, AVIOContext *pb)
+{
+	fdio_free(&pb);
+	return (0);
+}
+
 int
-aac_out_open(struct aac_out **ap, const char *path, int bitrate, char **err)
+aac_out_open(struct aac_out **ap, int fd, int bitrate, char **err)
 {
 	struct aac_out	*a;
 	const AVCodec	*codec;
 	AVDictionary	*opts = NULL;
 	AVChannelLayout	 mono = AV_CHANNEL_LAYOUT_MONO;
-	char		*url;
 	int		 rc, ret = VH_EIO;
 
 	*ap = NULL;
 	a = vh_xcalloc(1, sizeof(*a));
-	url = vh_xasprintf("file:%s", path);
-	rc = avformat_alloc_output_context2(&a->oc, NULL, "mp4", url);
+	a->out.fd = fd;
+	rc = avformat_alloc_output_context2(&a->oc, NULL, "mp4", "out.m4a");
 	if (rc < 0 || (codec = avcodec_find_encoder_by_name("aac")) == NULL) {
 		*err = audio_averr(rc, "no mp4 muxer or aac encoder");
 		ret = VH_ENOTSUP;
 		goto fail;
 	}
+	a->oc->opaque = a;
+	a->oc->io_open = reopen_output;
+	a->oc->io_close2 = close_reopened;
+	a->oc->flags |= AVFMT_FLAG_CUSTOM_IO;
 	a->cc = avcodec_alloc_context3(codec);
 	a->cc->sample_fmt = AV_SAMPLE_FMT_FLTP;
 	a->cc->sample_rate = VH_AUDIO_RATE;
@@ -143,10 +292,7 @@ aac_out_open(struct aac_out **ap, const char *path, int bitrate, char **err)
 		*err = audio_averr(rc, "aac parameters");
 		goto fail;
 	}
-	if ((rc = avio_open(&a->oc->pb, url, AVIO_FLAG_WRITE)) < 0) {
-		*err = audio_averr(rc, "cannot create %s", path);
-		goto fail;
-	}
+	a->oc->pb = fdio_new(&a->out, true);
 	av_dict_set(&opts, "movflags", "+faststart", 0);
 	rc = avformat_write_header(a->oc, &opts);
 	av_dict_free(&opts);
@@ -163,12 +309,10 @@ aac_out_open(struct aac_out **ap, const char *path, int bitrate, char **err)
 	    av_frame_get_buffer(a->frame, 0) < 0)
 		vh_fatal("av_frame_get_buffer");
 	a->pkt = av_packet_alloc();
-	free(url);
 	*ap = a;
 	return (0);
 
 fail:
-	free(url);
 	aac_out_free(a);
 	return (ret);
 }
@@ -263,8 +407,7 @@ aac_out_free(struct aac_out *a)
 	av_packet_free(&a->pkt);
 	avcodec_free_context(&a->cc);
 	if (a->oc != NULL) {
-		if (a->oc->pb != NULL)
-			avio_closep(&a->oc->pb);
+		fdio_free(&a->oc->pb);
 		avformat_free_context(a->oc);
 	}
 	free(a);

@@ -7,10 +7,12 @@
 
 #define VH_AUDIO_RATE 48000
 
+/* The descriptors are borrowed: read with pread, written from offset 0. */
+
 /* A decoder yielding 48 kHz mono float, downmixed with equal weights. */
 struct audio_dec;
 
-int	audio_dec_open(struct audio_dec **, const char *path,
+int	audio_dec_open(struct audio_dec **, int fd,
 	    const struct vh_audio_limits *, struct vh_audio_result *,
 	    char **err);
 /* >0: samples in *out (valid until the next call, caller may modify);
@@ -21,7 +23,7 @@ void	audio_dec_close(struct audio_dec *);
 /* Ogg Opus writer (libopusenc). */
 struct opus_out;
 
-int	opus_out_open(struct opus_out **, const char *path, int bitrate,
+int	opus_out_open(struct opus_out **, int fd, int bitrate,
 	    char **err);
 int	opus_out_write(struct opus_out *, const float *, int n, char **err);
 int	opus_out_finish(struct opus_out *, char **err);
@@ -30,7 +32,7 @@ void	opus_out_free(struct opus_out *);
 /* AAC-LC in an MP4 (.m4a) with the moov atom first. */
 struct aac_out;
 
-int	aac_out_open(struct aac_out **, const char *path, int bitrate,
+int	aac_out_open(struct aac_out **, int fd, int bitrate,
 	    char **err);
 int	aac_out_write(struct aac_out *, const float *, int n, char **err);
 int	aac_out_finish(struct aac_out *, char **err);
@@ -41,7 +43,7 @@ struct peaks;
 
 struct peaks *peaks_new(int samples_per_pixel);
 void	peaks_add(struct peaks *, const float *, int n);
-int	peaks_write(struct peaks *, const char *path, double gain,
+int	peaks_write(struct peaks *, int fd, double gain,
 	    int max_length, struct vh_audio_result *, char **err);
 void	peaks_free(struct peaks *);
 

@@ -4,11 +4,17 @@
  * MP4, 3GP, WebM and QuickTime files video, because the container can hold
  * video: for those the container header is read through vh_audio_probe
  * and the file is audio when it has an audio stream. Everything else is
- * rejected with a reason the uploader can read.
+ * rejected with a reason the uploader can read. The daemon classifies in
+ * a confined child (vh_classify_sandboxed), which reads the file only
+ * through the descriptor it is given.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vh_audio.h"
 #include "vh_classify.h"
@@ -77,6 +83,7 @@ static const struct {
 	{ "image/gif", "a GIF image" },
 	{ "text/x-shellscript", "a script" },
 	{ "inode/x-empty", "empty" },
+	{ "application/x-empty", "empty" },
 	{ "application/octet-stream", "of an unknown type" },
 };
 
@@ -137,8 +144,7 @@ reject(struct vh_classify_result *r, const char *why)
 }
 
 int
-vh_classify_file(magic_t m, const char *path, struct vh_classify_result *r,
-    char **err)
+vh_classify_fd(magic_t m, int fd, struct vh_classify_result *r, char **err)
 {
 	struct vh_audio_probe	 p;
 	const char		*mime;
@@ -146,8 +152,10 @@ vh_classify_file(magic_t m, const char *path, struct vh_classify_result *r,
 
 	*err = NULL;
 	memset(r, 0, sizeof(*r));
-	if ((mime = magic_file(m, path)) == NULL) {
-		*err = vh_xasprintf("%s: %s", path, magic_error(m));
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    (mime = magic_descriptor(m, fd)) == NULL) {
+		*err = vh_xasprintf("libmagic: %s", magic_error(m) != NULL ?
+		    magic_error(m) : strerror(errno));
 		return (VH_EIO);
 	}
 	snprintf(r->mime, sizeof(r->mime), "%s", mime);
@@ -162,7 +170,8 @@ vh_classify_file(magic_t m, const char *path, struct vh_classify_result *r,
 	    i++) {
 		if (strcmp(r->mime, probe_audio[i]) != 0)
 			continue;
-		if (vh_audio_probe(path, &p, &perr) != 0) {
+		if (lseek(fd, 0, SEEK_SET) == -1 ||
+		    vh_audio_probe_fd(fd, &p, &perr) != 0) {
 			snprintf(why, sizeof(why), "the %s file cannot be "
 			    "read: %s", r->mime, perr);
 			free(perr);
@@ -177,4 +186,96 @@ vh_classify_file(magic_t m, const char *path, struct vh_classify_result *r,
 	}
 	reject(r, NULL);
 	return (0);
+}
+
+int
+vh_classify_file(magic_t m, const char *path, struct vh_classify_result *r,
+    char **err)
+{
+	int	fd, rc;
+
+	*err = NULL;
+	memset(r, 0, sizeof(*r));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*err = vh_xasprintf("%s: %s", path, strerror(errno));
+		return (VH_EIO);
+	}
+	rc = vh_classify_fd(m, fd, r, err);
+	close(fd);
+	return (rc);
+}
+
+/* Does the family follow from the type by our own tables? */
+static bool
+consistent(const struct vh_classify_result *r)
+{
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(r->mime, allowed[i].mime) == 0)
+			return (r->family == allowed[i].family);
+	for (size_t i = 0; i < sizeof(probe_audio) / sizeof(probe_audio[0]);
+	    i++)
+		if (strcmp(r->mime, probe_audio[i]) == 0)
+			return (r->family == VH_MEDIA_AUDIO);
+	return (false);
+}
+
+int
+vh_classify_child(struct vh_sandbox_call *c)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if (c->nfds != 1 || c->result_size != sizeof(struct vh_classify_result))
+		return (VH_EINVAL);
+	rc = vh_classify_fd(c->state, c->fds[0], c->result, &err);
+	if (err != NULL)
+		snprintf(c->err, sizeof(c->err), "%s", err);
+	free(err);
+	return (rc);
+}
+
+int
+vh_classify_sandboxed(const char *path, const struct vh_sandbox_limits *sl,
+    struct vh_classify_result *r, char **err)
+{
+	struct vh_sandbox_limits def;
+	int			 fd, rc;
+
+	*err = NULL;
+	memset(r, 0, sizeof(*r));
+	if (sl == NULL) {
+		vh_sandbox_limits_default(&def);
+		def.what = "classifier";
+		def.timeout_ms = 60 * 1000;
+		def.cpu_seconds = 30;
+		def.max_memory = 512ULL * 1024 * 1024;
+		def.max_file_size = 1;	/* it writes nothing */
+		sl = &def;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*err = vh_xasprintf("%s: %s", path, strerror(errno));
+		return (VH_EIO);
+	}
+	rc = vh_sandbox_run(sl, "classify", NULL, 0, &fd, 1, r, sizeof(*r),
+	    err);
+	close(fd);
+	if (rc != 0)
+		return (rc);
+	/* The answer comes from a process that parsed hostile bytes: hold
+	 * it to the same table, so that a subverted child cannot make an
+	 * HTML page a PDF. */
+	vh_classify_check(r);
+	return (0);
+}
+
+void
+vh_classify_check(struct vh_classify_result *r)
+{
+	r->mime[sizeof(r->mime) - 1] = '\0';
+	r->reason[sizeof(r->reason) - 1] = '\0';
+	if (r->family != VH_MEDIA_REJECTED && !consistent(r)) {
+		snprintf(r->reason, sizeof(r->reason), "the classifier gave an "
+		    "inconsistent answer");
+		r->family = VH_MEDIA_REJECTED;
+	}
 }

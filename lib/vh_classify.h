@@ -6,6 +6,8 @@
  */
 #include <magic.h>
 
+#include "vh_sandbox.h"
+
 enum vh_media_family {
 	VH_MEDIA_REJECTED = 0,
 	VH_MEDIA_AUDIO,
@@ -38,6 +40,35 @@ magic_t	vh_classify_magic_open(char **err);
 int	vh_classify_file(magic_t, const char *path,
 	    struct vh_classify_result *r, char **err)
 	    __attribute__((warn_unused_result));
+
+/*
+ * The same for an open descriptor (borrowed; read from its start, left
+ * at an unspecified offset): what the confined child runs.
+ */
+int	vh_classify_fd(magic_t, int fd, struct vh_classify_result *r,
+	    char **err) __attribute__((warn_unused_result));
+
+/*
+ * Classifies the file at path in a confined child (lib/vh_sandbox.c):
+ * libmagic and the container probe never see untrusted bytes in this
+ * process. sl NULL: the defaults, named "classifier", with a 60 s
+ * timeout. A classifier that crashes or hangs returns VH_EIO with *err
+ * the reason (caller frees), as does a file that cannot be opened.
+ */
+int	vh_classify_sandboxed(const char *path,
+	    const struct vh_sandbox_limits *, struct vh_classify_result *r,
+	    char **err)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Holds a result that came from a child to our own tables: terminates its
+ * strings, and rejects it when its family does not follow from its type
+ * (a subverted child must not make an HTML page a PDF).
+ */
+void	vh_classify_check(struct vh_classify_result *r);
+
+/* The "classify" operation in the helper; c->state is its magic_t. */
+int	vh_classify_child(struct vh_sandbox_call *c);
 
 /* "audio", "image", "text", "pdf" or "rejected". */
 const char *vh_media_family_name(enum vh_media_family);

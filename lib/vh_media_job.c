@@ -1,12 +1,16 @@
 /*
  * One media job. The original is copied out of the blob store into a
- * spool file (decoders and the sandboxed child open files by path), then
- * classified by its bytes. Audio is transcoded in a sandboxed child to
- * Opus, AAC and peaks; photos are processed in this thread (libvips is not
- * safe to fork once its threads run); notes are validated and appended to
- * the entry's text. Derived files go into the blob store first; then one
- * transaction completes the job (only if this runner still holds its
- * lease) and records the media row, so a result is recorded exactly once.
+ * spool file, then classified by its bytes. Every parser of those bytes
+ * runs in a confined child (lib/vh_sandbox.c) that gets only descriptors
+ * of the spool files: libmagic and the container probe, the audio
+ * transcode to Opus, AAC and peaks, and the photo decode, strip and
+ * thumbnail. A child that crashes, hangs or makes a forbidden system call
+ * rejects that file with the reason and nothing else; one that cannot be
+ * started fails the job, to be retried. Notes are validated (by our own
+ * UTF-8 check) and appended to the entry's text. Derived files go into
+ * the blob store first; then one transaction completes the job (only if
+ * this runner still holds its lease) and records the media row, so a
+ * result is recorded exactly once.
  *
  * A photo's GPS position is looked up against the buurt boundaries and
  * forgotten: only the area code is kept, and only if the entry has none.
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,27 +165,6 @@ store_derived(struct vh_media_job *mj, struct result *res, char **err)
 	return (0);
 }
 
-static void
-do_audio(struct vh_media_job *mj, const char *in, struct result *res)
-{
-	struct vh_audio_result	 ar;
-	char			*why = NULL;
-
-	new_tmp(mj, res, D_OPUS);
-	new_tmp(mj, res, D_M4A);
-	new_tmp(mj, res, D_PEAKS);
-	if (vh_audio_transcode_sandboxed(in, res->tmp[D_OPUS], res->tmp[D_M4A],
-	    res->tmp[D_PEAKS], NULL, NULL, &ar, &why) != 0) {
-		res->reason = vh_xasprintf("audio: %s", why != NULL ? why :
-		    "cannot be decoded");
-		free(why);
-		return;
-	}
-	res->duration_ms = ar.duration_ms;
-	res->loudness = ar.loudness_in_lufs;
-	res->has_loudness = true;
-}
-
 /* The buurt holding (lat, lon), when boundaries are loaded. */
 static void
 area_of(PGconn *db, double lat, double lon, char area[16])
@@ -227,31 +211,6 @@ canonical_time(PGconn *db, const char *taken, char out[64])
 	}
 	snprintf(out, 64, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-}
-
-static void
-do_image(struct vh_media_job *mj, const char *in, struct result *res)
-{
-	struct vh_photo_result	 pr;
-	char			*why = NULL;
-
-	new_tmp(mj, res, D_DISPLAY);
-	new_tmp(mj, res, D_THUMB);
-	memset(&pr, 0, sizeof pr);
-	if (vh_photo_process(in, res->tmp[D_DISPLAY], res->tmp[D_THUMB], NULL,
-	    &pr, &why) != 0) {
-		res->reason = vh_xasprintf("image: %s", why != NULL ? why :
-		    "cannot be decoded");
-		free(why);
-		return;
-	}
-	res->width = pr.width;
-	res->height = pr.height;
-	canonical_time(mj->db, pr.taken_at, res->taken_at);
-	if (pr.has_gps)
-		area_of(mj->db, pr.lat, pr.lon, res->area);
-	/* The position is not kept anywhere, not even in memory. */
-	explicit_bzero(&pr, sizeof pr);
 }
 
 static void
@@ -414,24 +373,108 @@ load(struct vh_media_job *mj, struct media_row *m, char **err)
 	return (0);
 }
 
-static void
-classify_and_process(struct vh_media_job *mj, const struct media_row *m,
-    const char *in, struct result *res, char **err)
-{
-	enum vh_media_family	claim;
+/*
+ * One confined child per file does all its parsing: it classifies the
+ * bytes and, when they are audio or an image and the client did not claim
+ * them to be something else, processes them too, which saves starting a
+ * second process. The policy (which families, what a claim may say)
+ * stays here; the child's answer is checked against it.
+ */
+struct child_req {
+	int32_t			claim;	/* enum vh_media_family; 0: none */
+	struct vh_photo_limits	photo;
+	struct vh_audio_limits	audio;	/* without mute ranges */
+};
 
-	if (vh_classify_file(mj->magic, in, &res->cls, err) != 0) {
-		res->reason = vh_xasprintf("unreadable: %s", *err);
-		free(*err);
-		*err = NULL;
+struct child_ans {
+	struct vh_classify_result cls;
+	int32_t		classify_rc;	/* not 0: no classification, why */
+	int32_t		family;		/* what was processed; 0: nothing */
+	int32_t		rc;		/* of the processing, with why */
+	char		why[VH_SANDBOX_ERRLEN];
+	struct vh_audio_result audio;
+	struct vh_photo_result photo;
+};
+
+/* Classification gets a minute of the child's time; SIGALRM ends it. */
+#define CLASSIFY_SECONDS 60
+
+int
+vh_media_job_child(struct vh_sandbox_call *c)
+{
+	const struct child_req	*rq = c->req;
+	struct child_ans	*a = c->result;
+	struct vh_audio_limits	 al;
+	const int		*fd = c->fds;
+	char			*err = NULL;
+
+	if (c->req_size != sizeof(*rq) || c->result_size != sizeof(*a) ||
+	    c->nfds != 1 + D_MAX)
+		return (VH_EINVAL);
+	alarm(CLASSIFY_SECONDS);
+	a->classify_rc = vh_classify_fd(c->state, fd[0], &a->cls, &err);
+	alarm(0);
+	if (a->classify_rc != 0 || (rq->claim != VH_MEDIA_REJECTED &&
+	    rq->claim != (int32_t)a->cls.family))
+		goto out;
+	switch (a->cls.family) {
+	case VH_MEDIA_AUDIO:
+		al = rq->audio;
+		al.mute = NULL;
+		al.nmute = 0;
+		a->family = VH_MEDIA_AUDIO;
+		a->rc = vh_audio_transcode_fd(fd[0], fd[1 + D_OPUS],
+		    fd[1 + D_M4A], fd[1 + D_PEAKS], &al, &a->audio, &err);
+		break;
+	case VH_MEDIA_IMAGE:
+		a->family = VH_MEDIA_IMAGE;
+		a->rc = vh_photo_process_fd(fd[0], fd[1 + D_DISPLAY],
+		    fd[1 + D_THUMB], &rq->photo, &a->photo, &err);
+		break;
+	default:
+		break;
+	}
+out:
+	if (err != NULL)
+		snprintf(a->why, sizeof(a->why), "%s", err);
+	free(err);
+	return (0);
+}
+
+/* The photo's numbers into res; the position only becomes an area. */
+static void
+took_image(struct vh_media_job *mj, struct vh_photo_result *pr,
+    struct result *res)
+{
+	pr->taken_at[sizeof(pr->taken_at) - 1] = '\0';
+	res->width = pr->width;
+	res->height = pr->height;
+	canonical_time(mj->db, pr->taken_at, res->taken_at);
+	if (pr->has_gps)
+		area_of(mj->db, pr->lat, pr->lon, res->area);
+	/* The position is not kept anywhere, not even in memory. */
+	explicit_bzero(pr, sizeof(*pr));
+}
+
+/* Reads the child's answer into res (reason set: rejected). */
+static void
+answer(struct vh_media_job *mj, const struct media_row *m,
+    enum vh_media_family claim, const char *in, struct child_ans *a,
+    struct result *res)
+{
+	a->why[sizeof(a->why) - 1] = '\0';
+	if (a->classify_rc != 0) {
+		res->reason = vh_xasprintf("unreadable: %s", a->why[0] != '\0' ?
+		    a->why : vh_strerror(a->classify_rc));
 		return;
 	}
+	vh_classify_check(&a->cls);
+	res->cls = a->cls;
 	if (res->cls.family == VH_MEDIA_REJECTED) {
 		res->reason = vh_xstrdup(res->cls.reason[0] != '\0' ?
 		    res->cls.reason : "not an accepted kind of file");
 		return;
 	}
-	claim = claimed_family(m);
 	if (claim != VH_MEDIA_REJECTED && claim != res->cls.family) {
 		res->reason = vh_xasprintf("sent as %s (%s%s%s) but the "
 		    "contents are %s (%s)", vh_media_family_name(claim),
@@ -442,10 +485,20 @@ classify_and_process(struct vh_media_job *mj, const struct media_row *m,
 	}
 	switch (res->cls.family) {
 	case VH_MEDIA_AUDIO:
-		do_audio(mj, in, res);
-		break;
 	case VH_MEDIA_IMAGE:
-		do_image(mj, in, res);
+		if (a->family != (int32_t)res->cls.family)
+			res->reason = vh_xstrdup("the decoder gave an "
+			    "inconsistent answer");
+		else if (a->rc != 0)
+			res->reason = vh_xasprintf("%s: %s", a->family ==
+			    VH_MEDIA_AUDIO ? "audio" : "image", a->why[0] !=
+			    '\0' ? a->why : "cannot be decoded");
+		else if (a->family == VH_MEDIA_AUDIO) {
+			res->duration_ms = a->audio.duration_ms;
+			res->loudness = a->audio.loudness_in_lufs;
+			res->has_loudness = true;
+		} else
+			took_image(mj, &a->photo, res);
 		break;
 	case VH_MEDIA_TEXT:
 		do_text(in, res);
@@ -453,6 +506,78 @@ classify_and_process(struct vh_media_job *mj, const struct media_row *m,
 	default:
 		break;	/* a PDF is kept as it is */
 	}
+}
+
+/* 0, with res->reason set when the file is rejected; or a job error. */
+static int
+classify_and_process(struct vh_media_job *mj, const struct media_row *m,
+    const char *in, struct result *res, char **err)
+{
+	struct vh_sandbox_limits sl;
+	struct child_req	 rq;
+	struct child_ans	*a;
+	enum vh_media_family	 claim = claimed_family(m);
+	char			*why = NULL;
+	int			 fds[1 + D_MAX], rc = 0;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.claim = claim;
+	vh_photo_limits_default(&rq.photo);
+	vh_audio_limits_default(&rq.audio);
+	for (int i = 0; i <= D_MAX; i++)
+		fds[i] = -1;
+	a = vh_xcalloc(1, sizeof(*a));
+	if ((fds[0] = open(in, O_RDONLY | O_CLOEXEC)) == -1) {
+		*err = vh_xasprintf("%s: %s", in, strerror(errno));
+		rc = VH_EIO;
+		goto out;
+	}
+	for (int i = 0; i < D_MAX; i++) {
+		new_tmp(mj, res, i);
+		if ((fds[1 + i] = open(res->tmp[i], O_RDWR | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0600)) == -1) {
+			*err = vh_xasprintf("%s: %s", res->tmp[i],
+			    strerror(errno));
+			rc = VH_EIO;
+			goto out;
+		}
+	}
+	vh_sandbox_limits_default(&sl);
+	rc = vh_sandbox_run(&sl, "media", &rq, sizeof(rq), fds, 1 + D_MAX, a,
+	    sizeof(*a), &why);
+	if (rc == VH_EAGAIN) {
+		/* No child could be started: not the file's fault. */
+		*err = why;
+		why = NULL;
+		goto out;
+	}
+	if (rc != 0)
+		res->reason = vh_xasprintf("the file cannot be processed: %s",
+		    why);
+	else
+		answer(mj, m, claim, in, a, res);
+	rc = 0;
+	/* Only the renditions of what the file is go into the store. */
+	for (int i = 0; i < D_MAX; i++) {
+		bool	audio = i == D_OPUS || i == D_M4A || i == D_PEAKS;
+		bool	keep = res->reason == NULL &&
+			    ((res->cls.family == VH_MEDIA_AUDIO && audio) ||
+			    (res->cls.family == VH_MEDIA_IMAGE && !audio));
+
+		if (!keep && res->tmp[i] != NULL) {
+			unlink(res->tmp[i]);
+			free(res->tmp[i]);
+			res->tmp[i] = NULL;
+		}
+	}
+out:
+	for (int i = 0; i <= D_MAX; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+	free(why);
+	return (rc);
 }
 
 int
@@ -484,8 +609,8 @@ vh_media_job_run(struct vh_media_job *mj, char **err)
 		res.reason = vh_xstrdup("the same file was rejected before");
 	} else if (rc != 0)
 		goto out;
-	else
-		classify_and_process(mj, &m, in, &res, err);
+	else if ((rc = classify_and_process(mj, &m, in, &res, err)) != 0)
+		goto out;
 	if (res.reason == NULL && (rc = store_derived(mj, &res, err)) != 0)
 		goto out;
 	if ((rc = record(mj, &m, &res, err)) != 0)

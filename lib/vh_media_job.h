@@ -32,4 +32,10 @@ struct vh_media_job {
 int	vh_media_job_run(struct vh_media_job *, char **err)
 	    __attribute__((warn_unused_result));
 
+/* The "media" operation in the verhaal-media helper: classifies the file
+ * and processes audio or a photo; c->state is its magic_t, and libvips
+ * is initialised. */
+struct vh_sandbox_call;
+int	vh_media_job_child(struct vh_sandbox_call *c);
+
 #endif

@@ -8,12 +8,19 @@
  * orientation (vips_autorot) and converts to sRGB through the embedded
  * ICC profile when there is one; the JPEG is saved with strip, which
  * drops EXIF, XMP, IPTC and ICC (keep=none only arrives in 8.15).
+ *
+ * Everything reads and writes through descriptors (VipsSource and
+ * VipsTarget), so that the daemon can run it in a confined child that
+ * opens nothing: vh_photo_process_sandboxed.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vips/vips.h>
 
@@ -21,8 +28,8 @@
 #include "vh_photo.h"
 #include "vh_xmalloc.h"
 
-static const char *loaders[] = { "jpegload", "pngload", "webpload",
-	"heifload" };
+static const char *loaders[] = { "jpegload_source", "pngload_source",
+	"webpload_source", "heifload_source" };
 
 static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 static int		 init_failed;
@@ -141,16 +148,27 @@ read_exif(VipsImage *im, struct vh_photo_result *res)
 
 /* One rendition: upright, sRGB, 8-bit, no alpha, no metadata. */
 static int
-render(const char *in, const char *out, int size, int quality, int *w,
-    int *h, char **err)
+render(int in, int out, int size, int quality, int *w, int *h, char **err)
 {
 	VipsImage	*t[4] = { NULL, NULL, NULL, NULL }, *im;
+	VipsSource	*src = NULL;
+	VipsTarget	*dst = NULL;
 	double		 white[3] = { 255, 255, 255 };
 	int		 ret = VH_EINVAL, rc;
 
-	if (vips_thumbnail(in, &t[0], size, "height", size, "size",
+	/* A source per pass: it reads from its own offset. */
+	if (lseek(in, 0, SEEK_SET) == -1 ||
+	    (src = vips_source_new_from_descriptor(in)) == NULL) {
+		*err = vips_reason("the image cannot be read");
+		ret = VH_EIO;
+		goto out;
+	}
+	/* 8.14's thumbnail_source does not pass fail_on to the loader; the
+	 * option string does, so that a truncated file is an error. */
+	if (vips_thumbnail_source(src, &t[0], size, "height", size, "size",
 	    VIPS_SIZE_DOWN, "import_profile", "srgb", "export_profile", "srgb",
-	    "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0) {
+	    "fail_on", VIPS_FAIL_ON_ERROR, "option_string", "fail_on=error",
+	    NULL) != 0) {
 		*err = vips_reason("the image cannot be decoded");
 		goto out;
 	}
@@ -178,7 +196,8 @@ render(const char *in, const char *out, int size, int quality, int *w,
 	}
 	g_object_unref(t[3]);
 	t[3] = im;
-	if (vips_jpegsave(im, out, "Q", quality, "strip", TRUE,
+	if ((dst = vips_target_new_to_descriptor(out)) == NULL ||
+	    vips_jpegsave_target(im, dst, "Q", quality, "strip", TRUE,
 	    "optimize_coding", TRUE, NULL) != 0) {
 		*err = vips_reason("cannot write the JPEG");
 		ret = VH_EIO;
@@ -191,16 +210,22 @@ out:
 	for (int i = 0; i < 4; i++)
 		if (t[i] != NULL)
 			g_object_unref(t[i]);
+	if (src != NULL)
+		g_object_unref(src);
+	if (dst != NULL)
+		g_object_unref(dst);
 	return (ret);
 }
 
 int
-vh_photo_process(const char *in, const char *out_display,
-    const char *out_thumb, const struct vh_photo_limits *limits,
-    struct vh_photo_result *res, char **err)
+vh_photo_process_fd(int in, int out_display, int out_thumb,
+    const struct vh_photo_limits *limits, struct vh_photo_result *res,
+    char **err)
 {
 	struct vh_photo_limits	 def;
 	const char		*type, *nick = NULL;
+	char			 name[64], *suffix;
+	VipsSource		*src = NULL;
 	VipsImage		*im = NULL;
 	int			 ret;
 
@@ -212,25 +237,37 @@ vh_photo_process(const char *in, const char *out_display,
 	}
 	if ((ret = vh_photo_init(err)) != 0)
 		return (ret);
+	if (lseek(in, 0, SEEK_SET) == -1 ||
+	    (src = vips_source_new_from_descriptor(in)) == NULL) {
+		*err = vips_reason("the image cannot be read");
+		return (VH_EIO);
+	}
 
-	if ((type = vips_foreign_find_load(in)) != NULL)
+	if ((type = vips_foreign_find_load_source(src)) != NULL)
 		nick = vips_nickname_find(g_type_from_name(type));
 	vips_error_clear();
+	/* "jpegload_source" is named "jpegload", as its file loader. */
+	snprintf(name, sizeof(name), "%s", nick != NULL ? nick : "unknown type");
+	if ((suffix = strstr(name, "_source")) != NULL)
+		*suffix = '\0';
 	for (size_t i = 0; nick != NULL &&
 	    i < sizeof(loaders) / sizeof(loaders[0]); i++)
 		if (strcmp(nick, loaders[i]) == 0)
-			snprintf(res->loader, sizeof(res->loader), "%s", nick);
+			snprintf(res->loader, sizeof(res->loader), "%.15s",
+			    name);
 	if (res->loader[0] == '\0') {
 		*err = vh_xasprintf("not a supported image (%s); JPEG, PNG, "
-		    "WebP and HEIC are", nick != NULL ? nick : "unknown type");
-		return (VH_ENOTSUP);
+		    "WebP and HEIC are", name);
+		ret = VH_ENOTSUP;
+		goto out;
 	}
 
 	/* Header only: nothing is decoded until pixels are asked for. */
-	if ((im = vips_image_new_from_file(in, "fail_on", VIPS_FAIL_ON_ERROR,
-	    NULL)) == NULL) {
+	if ((im = vips_image_new_from_source(src, "", "fail_on",
+	    VIPS_FAIL_ON_ERROR, NULL)) == NULL) {
 		*err = vips_reason("the image cannot be read");
-		return (VH_EINVAL);
+		ret = VH_EINVAL;
+		goto out;
 	}
 	res->orig_width = vips_image_get_width(im);
 	res->orig_height = vips_image_get_height(im);
@@ -238,19 +275,149 @@ vh_photo_process(const char *in, const char *out_display,
 		*err = vh_xasprintf("the image is too large: %d x %d pixels, "
 		    "at most %lld million are accepted", res->orig_width,
 		    res->orig_height, (long long)(limits->max_pixels / 1000000));
-		g_object_unref(im);
-		return (VH_ETOOBIG);
+		ret = VH_ETOOBIG;
+		goto out;
 	}
 	read_exif(im, res);
 	g_object_unref(im);
+	im = NULL;
+	g_object_unref(src);
+	src = NULL;
 
-	if (out_display != NULL && (ret = render(in, out_display,
+	if (out_display != -1 && (ret = render(in, out_display,
 	    limits->display_size, limits->quality, &res->width, &res->height,
 	    err)) != 0)
-		return (ret);
-	if (out_thumb != NULL && (ret = render(in, out_thumb,
+		goto out;
+	if (out_thumb != -1 && (ret = render(in, out_thumb,
 	    limits->thumb_size, limits->quality, &res->thumb_width,
 	    &res->thumb_height, err)) != 0)
-		return (ret);
+		goto out;
+	ret = 0;
+out:
+	if (im != NULL)
+		g_object_unref(im);
+	if (src != NULL)
+		g_object_unref(src);
+	return (ret);
+}
+
+/* Opens in and the outputs named (created or truncated); -1 for NULL. */
+static int
+open_files(const char *in, const char *out_display, const char *out_thumb,
+    int fds[3], char **err)
+{
+	const char	*out[2] = { out_display, out_thumb };
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if ((fds[0] = open(in, O_RDONLY | O_CLOEXEC)) == -1) {
+		/* As before descriptors: what cannot be read is no image. */
+		*err = vh_xasprintf("not a supported image (cannot be opened: "
+		    "%s); JPEG, PNG, WebP and HEIC are", strerror(errno));
+		return (VH_ENOTSUP);
+	}
+	for (int i = 0; i < 2; i++)
+		if (out[i] != NULL && (fds[i + 1] = open(out[i], O_WRONLY |
+		    O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+			*err = vh_xasprintf("cannot create %s: %s", out[i],
+			    strerror(errno));
+			return (VH_EIO);
+		}
 	return (0);
+}
+
+static void
+close_files(int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+}
+
+int
+vh_photo_process(const char *in, const char *out_display,
+    const char *out_thumb, const struct vh_photo_limits *limits,
+    struct vh_photo_result *res, char **err)
+{
+	int	fds[3], rc;
+
+	*err = NULL;
+	memset(res, 0, sizeof(*res));
+	if ((rc = open_files(in, out_display, out_thumb, fds, err)) == 0)
+		rc = vh_photo_process_fd(fds[0], fds[1], fds[2], limits, res,
+		    err);
+	close_files(fds);
+	return (rc);
+}
+
+/* What crosses to the child. */
+struct photo_req {
+	struct vh_photo_limits	limits;
+	int			display, thumb;	/* present */
+};
+
+int
+vh_photo_child(struct vh_sandbox_call *c)
+{
+	const struct photo_req	*rq = c->req;
+	int			 fd[2] = { -1, -1 };
+	size_t			 next = 1;
+	char			*err = NULL;
+	int			 rc;
+
+	if (c->req_size != sizeof(*rq) || c->nfds < 1 ||
+	    c->result_size != sizeof(struct vh_photo_result))
+		return (VH_EINVAL);
+	if (rq->display && next < c->nfds)
+		fd[0] = c->fds[next++];
+	if (rq->thumb && next < c->nfds)
+		fd[1] = c->fds[next++];
+	rc = vh_photo_process_fd(c->fds[0], fd[0], fd[1], &rq->limits,
+	    c->result, &err);
+	if (err != NULL)
+		snprintf(c->err, sizeof(c->err), "%s", err);
+	free(err);
+	return (rc);
+}
+
+int
+vh_photo_process_sandboxed(const char *in, const char *out_display,
+    const char *out_thumb, const struct vh_photo_limits *limits,
+    const struct vh_sandbox_limits *sl, struct vh_photo_result *res,
+    char **err)
+{
+	struct vh_sandbox_limits def;
+	struct photo_req	 rq;
+	int			 fds[3], pass[3], rc;
+	size_t			 nfds = 1;
+
+	*err = NULL;
+	memset(res, 0, sizeof(*res));
+	memset(&rq, 0, sizeof(rq));
+	if (limits != NULL)
+		rq.limits = *limits;
+	else
+		vh_photo_limits_default(&rq.limits);
+	if (sl == NULL) {
+		vh_sandbox_limits_default(&def);
+		def.what = "photo decoder";
+		def.timeout_ms = 120 * 1000;
+		def.cpu_seconds = 120;
+		def.max_file_size = 256ULL * 1024 * 1024;
+		sl = &def;
+	}
+	if ((rc = open_files(in, out_display, out_thumb, fds, err)) != 0)
+		goto out;
+	pass[0] = fds[0];
+	if ((rq.display = fds[1] != -1))
+		pass[nfds++] = fds[1];
+	if ((rq.thumb = fds[2] != -1))
+		pass[nfds++] = fds[2];
+	rc = vh_sandbox_run(sl, "photo", &rq, sizeof(rq), pass, nfds, res,
+	    sizeof(*res), err);
+	/* Strings from the child are terminated here, not trusted to be. */
+	res->loader[sizeof(res->loader) - 1] = '\0';
+	res->taken_at[sizeof(res->taken_at) - 1] = '\0';
+out:
+	close_files(fds);
+	return (rc);
 }

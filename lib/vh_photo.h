@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vh_sandbox.h"
+
 struct vh_photo_limits {
 	int64_t	max_pixels;	/* width * height; default 50 000 000 */
 	int	display_size;	/* long side; default 1600, never upscaled */
@@ -51,5 +53,26 @@ int	vh_photo_process(const char *in, const char *out_display,
 	    const char *out_thumb, const struct vh_photo_limits *,
 	    struct vh_photo_result *res, char **err)
 	    __attribute__((warn_unused_result));
+
+/* The same on descriptors (borrowed; in is read from its start, -1
+ * skips an output). This is what the confined child runs. */
+int	vh_photo_process_fd(int in, int out_display, int out_thumb,
+	    const struct vh_photo_limits *, struct vh_photo_result *res,
+	    char **err) __attribute__((warn_unused_result));
+
+/*
+ * vh_photo_process in a confined child (lib/vh_sandbox.c) under sl
+ * (NULL: "photo decoder", 1 GiB, 120 s): libvips, libjpeg, libheif,
+ * libpng, libwebp and libexif never parse the upload in this process. A
+ * crash, forbidden system call or timeout returns VH_EIO with *err the
+ * reason (caller frees).
+ */
+int	vh_photo_process_sandboxed(const char *in, const char *out_display,
+	    const char *out_thumb, const struct vh_photo_limits *,
+	    const struct vh_sandbox_limits *, struct vh_photo_result *res,
+	    char **err) __attribute__((warn_unused_result));
+
+/* The "photo" operation in the helper (after vh_photo_init). */
+int	vh_photo_child(struct vh_sandbox_call *);
 
 #endif

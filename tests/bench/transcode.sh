@@ -25,11 +25,16 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/vh-bench-XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 
 PKGS="libevent libevent_pthreads libpq opus libopusenc libmagic jansson inih
-libcrypto libavformat libavcodec libswresample libavutil vips libebur128 libargon2"
+libcrypto libavformat libavcodec libswresample libavutil vips libebur128 libargon2
+libseccomp"
 # shellcheck disable=SC2086
 ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -pthread -Ilib -I"$build" \
 	$(pkg-config --cflags $PKGS) tests/bench/transcode_bench.c \
 	"$build/lib/libverhaal.a" $(pkg-config --libs $PKGS) -lm -o "$dir/transcode_bench"
+# The confined decoder is found beside the program that runs it, and
+# starts as nobody, who must be able to reach it.
+ln -s "$build/verhaal-media" "$dir/verhaal-media"
+chmod 755 "$dir"
 
 # One paragraph of speech, repeated to the length wanted, as a phone would
 # record it (mono, 48 kHz).

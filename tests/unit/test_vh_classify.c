@@ -81,7 +81,7 @@ teardown(void **state)
 static void
 expect(const char *name, enum vh_media_family want, const char *reason)
 {
-	struct vh_classify_result r;
+	struct vh_classify_result r, r2;
 	char	 path[256], *err = NULL;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -96,6 +96,10 @@ expect(const char *name, enum vh_media_family want, const char *reason)
 			fail_msg("%s: '%s' lacks '%s'", name, r.reason, reason);
 	} else
 		assert_string_equal(r.reason, "");
+	/* The confined child (seccomp, no files) says the same. */
+	memset(&r2, 0xff, sizeof(r2));
+	assert_int_equal(vh_classify_sandboxed(path, NULL, &r2, &err), 0);
+	assert_memory_equal(&r, &r2, sizeof(r2));
 }
 
 static void

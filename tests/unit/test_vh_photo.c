@@ -159,16 +159,27 @@ teardown(void **state)
 	return (0);
 }
 
+/* In this process and in the confined child (seccomp, no files): the
+ * same answer and the same bytes. */
 static void
-process_ok(const char *in, struct vh_photo_result *r)
+process_ok(const char *name, struct vh_photo_result *r)
 {
-	char	*err = NULL;
+	struct vh_photo_result r2;
+	char	*err = NULL, in[512];
 	int	 rc;
 
+	snprintf(in, sizeof(in), "%s", name);	/* at() reuses its buffers */
 	rc = vh_photo_process(in, at("display.jpg"), at("thumb.jpg"), NULL, r,
 	    &err);
 	if (rc != 0)
 		fail_msg("%s: %s (%s)", in, vh_strerror(rc), err);
+	rc = vh_photo_process_sandboxed(in, at("sdisplay.jpg"),
+	    at("sthumb.jpg"), NULL, NULL, &r2, &err);
+	if (rc != 0)
+		fail_msg("%s, sandboxed: %s (%s)", in, vh_strerror(rc), err);
+	assert_memory_equal(r, &r2, sizeof(r2));
+	sh("cmp -s %s %s && cmp -s %s %s", at("display.jpg"),
+	    at("sdisplay.jpg"), at("thumb.jpg"), at("sthumb.jpg"));
 }
 
 static void
@@ -244,6 +255,12 @@ expect_reject(const char *name, int want, const char *reason)
 	assert_int_equal(rc, want);
 	if (strstr(err, reason) == NULL)
 		fail_msg("%s: '%s' lacks '%s'", name, err, reason);
+	free(err);
+	rc = vh_photo_process_sandboxed(at(name), at("bad.jpg"), at("badt.jpg"),
+	    NULL, NULL, &r, &err);
+	assert_int_equal(rc, want);
+	if (strstr(err, reason) == NULL)
+		fail_msg("%s, sandboxed: '%s' lacks '%s'", name, err, reason);
 	free(err);
 }
 
