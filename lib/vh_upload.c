@@ -128,6 +128,7 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	char		 length[32], account[32], collection[32], expiry[32];
 	const char	*params[7];
 	PGresult	*r;
+	int		 rc = VH_EIO, saved;
 
 	*fd = -1;
 	new_id(u->id);
@@ -158,8 +159,10 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	    " account_id, collection_id, expires_at) VALUES ($1, $2, $3, $4, $5,"
 	    " $6, now() + $7 * interval '1 ms')"
 	    " RETURNING extract(epoch FROM expires_at)::bigint", 7, params, err);
-	if (r == NULL)
+	if (r == NULL) {
+		rc = VH_EDB;
 		goto fail;
+	}
 	u->expires = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	u->account_id = who->account_id;
 	u->collection_id = who->collection_id;
@@ -167,12 +170,14 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	PQclear(r);
 	return (0);
 fail:
+	saved = errno;
 	if (*fd != -1) {
 		close(*fd);
 		*fd = -1;
 		unlink(u->spool_path);
 	}
-	return (VH_EDB);
+	errno = saved;		/* ENOSPC makes it a 507 */
+	return (rc);
 }
 
 int

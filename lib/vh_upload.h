@@ -49,7 +49,8 @@ int	vh_upload_file_fields(const struct vh_tus_metadata *,
 /*
  * Creates an upload: an empty partial file (its directory synced) and its
  * row. u->length, u->metadata and who are inputs; the rest is filled in.
- * *fd gets the file opened for writing (caller closes).
+ * *fd gets the file opened for writing and locked (caller closes).
+ * VH_EIO (errno kept) when the file cannot be made, VH_EDB for the row.
  */
 int	vh_upload_create(PGconn *, struct vh_blobstore *, struct vh_upload *u,
 	    const struct vh_principal *who, int64_t expiry_ms, int *fd,

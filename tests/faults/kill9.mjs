@@ -3,7 +3,7 @@
 // end every acknowledged upload is downloaded and hashed, and the data
 // directory is checked for files no row names.
 import {
-  setup, startDaemon, Ledger, multipartUpload, tusUpload, resumeAll, verify, settle, sleep, FAST, MiB,
+  setup, startDaemon, Ledger, multipartUpload, tusUpload, resumeAll, verify, settle, leftovers, sleep, FAST, MiB,
 } from './lib.mjs';
 
 export async function run({ cycles = 10 } = {}) {
@@ -24,13 +24,14 @@ export async function run({ cycles = 10 } = {}) {
       await Promise.race([Promise.all(load), sleep(20000)]);
       await d.exited;
     }
+    const litter = leftovers(db, dataDir).count;	// what the kills left
     const d = await startDaemon({ databaseUrl: db, dataDir, env: FAST });
     try {
       await resumeAll(d.url, token, ledger);
       const { lost, corrupted } = await verify(d.url, db, admin, ledger);
       const left = await settle(db, dataDir);
       return { fault: 'kill -9 under load', cycles, acknowledged: ledger.acked.length, lost, corrupted,
-        leftovers: left.count, ok: ledger.pending.length === 0 && ledger.badAnswers === 0, notes: `unfinished ${ledger.pending.length}; bad 503s ${ledger.badAnswers}${left.count ? '; ' + left.files.slice(0, 3).join(' ') : ''}` };
+        leftovers: left.count, ok: ledger.pending.length === 0 && ledger.badAnswers === 0, notes: `litter after the kills ${litter}, swept; unfinished ${ledger.pending.length}; bad 503s ${ledger.badAnswers}${left.count ? '; ' + left.files.slice(0, 3).join(' ') : ''}` };
     } finally {
       await d.stop('SIGKILL');
     }
