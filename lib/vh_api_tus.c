@@ -51,7 +51,7 @@
 
 #define TUS_VERSION	"1.0.0"
 #define OCTET_STREAM	"application/offset+octet-stream"
-#define REAP_MS		(60 * 1000)	/* and the litter sweep */
+#define REAP_MS		(60 * 1000)	/* at most; and the litter sweep */
 /* PATCHes that hold an upload's lock (each on a connection of its own)
  * at once; more wait for one before their body is read. Kept well below
  * PostgreSQL's default max_connections (100) with the workers'. */
@@ -114,6 +114,7 @@ struct vh_tus {
 	int			 lockdb_nidle, lockdb_used;
 	TAILQ_HEAD(, op)	 lockdb_wait;
 	struct event		*reaper;
+	int64_t			 started_ms;	/* monotonic, for the first sweep */
 };
 
 static void	op_load(struct op *);
@@ -1237,6 +1238,7 @@ vh_api_tus_delete(struct vh_app *app, struct vh_http_req *req,
 
 struct reap_job {
 	struct vh_tus	*tus;
+	bool		 sweep;
 	int		 n;
 	char		*err;
 };
@@ -1244,11 +1246,10 @@ struct reap_job {
 static void
 reap_work(struct vh_worker *w, void *arg)
 {
-	struct reap_job	*j = arg;
-	PGconn		*db;
-
-	struct vh_blobstore *bs = vh_app_blobstore(j->tus->app);
-	int		 swept = 0;
+	struct reap_job		*j = arg;
+	struct vh_blobstore	*bs = vh_app_blobstore(j->tus->app);
+	PGconn			*db;
+	int			 swept = 0;
 
 	if ((db = vh_worker_db(w, &j->err)) == NULL)
 		return;
@@ -1257,23 +1258,39 @@ reap_work(struct vh_worker *w, void *arg)
 		return;
 	}
 	/* Crash litter too, so that a restart is clean within minutes. */
-	if (vh_blobgc_sweep(db, bs, vh_app_config(j->tus->app)->litter_age /
+	if (j->sweep && vh_blobgc_sweep(db, bs, vh_app_config(j->tus->app)->litter_age /
 	    1000, &swept, &j->err) != 0)
 		vh_log_warnx("sweeping crash litter: %s", j->err);
 	else if (swept > 0)
 		vh_log_info("removed %d file(s) a crash left behind", swept);
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Once a minute, or as often as litter may be removed when that is
+ * sooner: a bound on how long a crash's files stay. */
+static int64_t
+sweep_interval(struct vh_tus *tus)
+{
+	int64_t ms = vh_app_config(tus->app)->litter_age;
+
+	return (ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms);
+}
+
 static void
 reap_done(void *arg)
 {
 	struct reap_job	*j = arg;
-	int64_t		 ms = vh_app_config(j->tus->app)->litter_age;
+	int64_t		 ms = sweep_interval(j->tus);
 	struct timeval	 tv;
 
-	/* Once a minute, or as often as litter may be removed when that is
-	 * sooner: a bound on how long a crash's files stay. */
-	ms = ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 
@@ -1290,6 +1307,9 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	struct reap_job *j = vh_xcalloc(1, sizeof *j);
 
 	j->tus = arg;
+	/* Expired uploads go at once after a start; the first litter sweep
+	 * waits one interval, so a restarted daemon sees its files settle. */
+	j->sweep = now_ms() - j->tus->started_ms >= sweep_interval(j->tus) - 50;
 	vh_pool_submit(vh_app_pool(j->tus->app), reap_work, reap_done, j);
 }
 
@@ -1300,6 +1320,7 @@ vh_tus_new(struct vh_app *app)
 	struct timeval	 tv = { 1, 0 };
 
 	tus->app = app;
+	tus->started_ms = now_ms();
 	LIST_INIT(&tus->slots);
 	TAILQ_INIT(&tus->lockdb_wait);
 	tus->reaper = evtimer_new(vh_app_base(app), reap_cb, tus);
