@@ -57,7 +57,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
 .PHONY: all deps run test unit e2e bench fuzz clean check-config check-fresh \
-        demo demo-clean
+        check-faults demo demo-clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/verhaald $(BUILD)/verhaalctl $(BUILD)/verhaal-media
@@ -124,6 +124,12 @@ test: deps all $(UNIT_BIN) $(FUZZ_REPLAY)
 
 e2e: deps all
 	@sh tests/run.sh --e2e-only $(BUILD)
+
+# The fault suite (root, loopback only; docs/operations.md): kill -9,
+# PostgreSQL outages, a full disk, two daemons, a killed transcode.
+# FAULTS="kill9 pgdown disk twodaemons transcode" runs some of them.
+check-faults: all
+	@VERHAAL_BUILD=$(abspath $(BUILD)) node tests/faults/run.mjs
 
 # BENCH=uploads|transcode|search runs one part; all three by default.
 BENCH ?= uploads transcode search

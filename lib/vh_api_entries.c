@@ -4,8 +4,12 @@
  * body holding an "entry" JSON part and any number of files. Each file
  * part streams into its own blob writer as it arrives; when the body is
  * complete a worker makes every file durable and then stores the entry and
- * its media in one transaction. Any failure removes what was written.
+ * its media in one transaction. Any failure removes what was written; a
+ * file already in the store when the database failed is named by no row
+ * and goes with the litter sweep (vh_blobgc_sweep).
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,7 +109,10 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 	f = &s->files[s->nfiles];
 	if ((f->writer = vh_blob_writer_new(vh_app_blobstore(s->app), &err)) == NULL) {
 		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), err);
-		set_error(s, 507, "storage", err);
+		free(err);
+		set_error(s, errno == ENOSPC ? 507 : 503, "storage",
+		    vh_xstrdup("the server could not create a file for the "
+		    "upload"));
 		return (VH_EIO);
 	}
 	f->filename = vh_xstrdup(p->filename);
@@ -135,8 +142,8 @@ part_data(void *arg, const char *data, size_t len)
 	case P_FILE:
 		if (vh_blob_writer_write(s->files[s->nfiles - 1].writer, data,
 		    len) != 0) {
-			set_error(s, 507, "storage",
-			    vh_xstrdup("the file could not be written"));
+			set_error(s, errno == ENOSPC ? 507 : 503, "storage",
+			    vh_xstrdup("the file could not be written to disk"));
 			return (VH_EIO);
 		}
 		return (0);
@@ -189,8 +196,8 @@ store_work(struct vh_worker *w, void *arg)
 		rc = vh_blob_writer_commit(f->writer, f->file.sha256);
 		f->writer = NULL;
 		if (rc != 0) {
-			set_error(s, 507, "storage",
-			    vh_xstrdup("a file could not be stored"));
+			set_error(s, errno == ENOSPC ? 507 : 503, "storage",
+			    vh_xstrdup("a file could not be stored on disk"));
 			return;
 		}
 		f->committed = true;
@@ -199,7 +206,12 @@ store_work(struct vh_worker *w, void *arg)
 		files[i] = f->file;
 	}
 	if ((db = vh_worker_db(w, &err)) == NULL) {
-		set_error(s, 503, "database-unavailable", err);
+		vh_log_warnx("req=%s storing entry: %s", vh_http_req_id(s->req),
+		    err);
+		free(err);
+		set_error(s, 503, "database-unavailable", vh_xstrdup("the "
+		    "database is unavailable; the entry was not stored and "
+		    "nothing of it is kept, send it again shortly"));
 		return;
 	}
 	/* Pinned files cannot be collected while the entry is stored; a
@@ -209,7 +221,12 @@ store_work(struct vh_worker *w, void *arg)
 		rc = vh_blobgc_pin(db, vh_app_blobstore(s->app),
 		    files[npinned].sha256, files[npinned].size, &err);
 		if (rc != 0) {
-			set_error(s, 503, "storage", err);
+			vh_log_warnx("req=%s pinning a file: %s",
+			    vh_http_req_id(s->req), err);
+			free(err);
+			set_error(s, 503, rc == VH_EDB ? "database-unavailable" :
+			    "storage", vh_xstrdup("the entry could not be stored "
+			    "and nothing of it is kept; send it again shortly"));
 			goto unpin;
 		}
 	}
@@ -221,7 +238,8 @@ store_work(struct vh_worker *w, void *arg)
 		vh_log_warnx("req=%s storing entry: %s", vh_http_req_id(s->req), err);
 		free(err);
 		set_error(s, 503, "database-unavailable",
-		    vh_xstrdup("the entry could not be stored; nothing was kept"));
+		    vh_xstrdup("the entry could not be stored and nothing of it "
+		    "is kept; send it again shortly"));
 	}
 unpin:
 	while (npinned > 0)
@@ -306,10 +324,24 @@ submit(struct vh_app *app, struct vh_http_req *req,
 	struct submission	*s;
 	const char		*ctype = vh_http_req_header(req, "Content-Type");
 	char			*boundary = NULL;
+	int64_t			 cl, avail;
 
 	if (ctype == NULL || vh_multipart_boundary(ctype, &boundary) != 0) {
 		vh_http_respond_problem(req, 415, "unsupported-media-type",
 		    "send multipart/form-data with a boundary");
+		return;
+	}
+	/* A body that cannot fit above the floor of free space is refused
+	 * before it is read (fstatvfs does not wait on the disk). */
+	cl = vh_http_req_content_length(req);
+	if (vh_blobstore_space(vh_app_blobstore(app), &avail) == 0 &&
+	    avail - vh_app_config(app)->min_free_space < (cl > 0 ? cl : 0)) {
+		free(boundary);
+		vh_log_warnx("req=%s %" PRId64 " bytes free, %" PRId64 " asked",
+		    vh_http_req_id(req), avail, cl);
+		vh_http_respond_problem(req, 507, "insufficient-storage",
+		    "the server has no room for this submission right now; try "
+		    "again later");
 		return;
 	}
 	s = vh_xcalloc(1, sizeof *s);

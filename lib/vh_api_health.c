@@ -2,14 +2,15 @@
  * Liveness and readiness. /healthz answers while the process runs.
  * /readyz asks a worker thread to check, with the configured timeout, that
  * the database answers, that its schema is what this build expects and
- * that the data directory takes a new file; any failure is 503 with a
- * JSON body naming each check.
+ * that the data directory takes a new file and has more free space than
+ * min_free_space; any failure is 503 with a JSON body naming each check.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "vh_api.h"
@@ -24,6 +25,7 @@ struct ready_job {
 	struct vh_http_req		*req;
 	const struct vh_migrate_plan	*plan;
 	char				*data_dir;
+	int64_t				 min_free;
 	char				*db, *migrations, *storage;  /* NULL: ok */
 };
 
@@ -66,9 +68,21 @@ check_db(struct vh_worker *w, struct ready_job *j)
 static void
 check_storage(struct ready_job *j)
 {
-	char	*path;
-	int	 fd;
+	char		*path;
+	int		 fd;
+	struct statvfs	 sv;
+	int64_t		 avail;
 
+	/* Full before it is unwritable: uploads need room, not one inode. */
+	if (statvfs(j->data_dir, &sv) == 0) {
+		avail = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+		if (avail < j->min_free) {
+			j->storage = vh_xasprintf("the data directory has %lld "
+			    "bytes free, below min_free_space (%lld)",
+			    (long long)avail, (long long)j->min_free);
+			return;
+		}
+	}
 	path = vh_xasprintf("%s/.readyz-XXXXXX", j->data_dir);
 	if ((fd = mkstemp(path)) == -1)
 		j->storage = vh_xasprintf("%s is not writable: %s", j->data_dir,
@@ -102,6 +116,8 @@ ready_done(void *arg)
 	bool			 ok;
 
 	ok = j->db == NULL && j->migrations == NULL && j->storage == NULL;
+	if (!ok)
+		vh_http_add_header(j->req, "Retry-After", "5");
 	vh_http_respond_json(j->req, ok ? 200 : 503,
 	    json_pack("{s:s, s:{s:o, s:o, s:o}}",
 	    "status", ok ? "ready" : "not ready", "checks",
@@ -125,6 +141,7 @@ vh_api_readyz(struct vh_app *app, struct vh_http_req *req,
 	j->req = req;
 	j->plan = vh_app_plan(app);
 	j->data_dir = vh_xstrdup(vh_app_config(app)->data_dir);
+	j->min_free = vh_app_config(app)->min_free_space;
 	vh_http_add_header(req, "Cache-Control", "no-store");
 	vh_pool_submit(vh_app_pool(app), ready_work, ready_done, j);
 }

@@ -37,6 +37,16 @@ struct file_job {
 	char			*ctype, *filename;
 };
 
+/* libpq's text (freed here) is for the log; the client gets our words. */
+static char *
+db_detail(const struct file_job *j, char *err)
+{
+	vh_log_warnx("req=%s media %s: %s", vh_http_req_id(j->req), j->id,
+	    err != NULL ? err : "?");
+	free(err);
+	return (vh_xstrdup("the database is unavailable; try again shortly"));
+}
+
 static void
 original_work(struct vh_worker *w, void *arg)
 {
@@ -49,13 +59,13 @@ original_work(struct vh_worker *w, void *arg)
 
 	if ((db = vh_worker_db(w, &err)) == NULL) {
 		j->status = 503;
-		j->detail = err;
+		j->detail = db_detail(j, err);
 		return;
 	}
 	if ((rc = vh_access_media(db, &j->who, j->id, NULL, &err)) != 0) {
 		j->status = rc == VH_ENOENT ? 404 : 503;
 		j->detail = rc == VH_ENOENT ? vh_xasprintf("no media %s", j->id) :
-		    err;
+		    db_detail(j, err);
 		return;
 	}
 	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
@@ -64,7 +74,7 @@ original_work(struct vh_worker *w, void *arg)
 	    " AND m.status <> 'rejected'", 1, params, &err);
 	if (r == NULL) {
 		j->status = 503;
-		j->detail = err;
+		j->detail = db_detail(j, err);
 		return;
 	}
 	if (PQntuples(r) != 1) {
@@ -77,7 +87,7 @@ original_work(struct vh_worker *w, void *arg)
 	    &err) != 0) {
 		PQclear(r);
 		j->status = 503;
-		j->detail = err;
+		j->detail = db_detail(j, err);
 		return;
 	}
 	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
@@ -97,7 +107,7 @@ original_done(void *arg)
 
 	if (j->status != 0)
 		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-		    "not-found" : "unavailable", "%s", j->detail);
+		    "not-found" : "database-unavailable", "%s", j->detail);
 	else {
 		vh_log_info("req=%s %s read original of media %s",
 		    vh_http_req_id(j->req), j->who.name, j->id);

@@ -70,6 +70,14 @@ job_error(struct mod_job *j, int status, const char *type, char *detail)
 		free(detail);
 		return;
 	}
+	/* A 503 here is the database failing: its text goes to the log. */
+	if (status == 503) {
+		vh_log_warnx("moderation of entry %s: %s", j->id, detail);
+		free(detail);
+		type = "database-unavailable";
+		detail = vh_xstrdup("the database is unavailable; nothing was "
+		    "changed, try again shortly");
+	}
 	j->status = status;
 	j->ptype = vh_xstrdup(type);
 	j->detail = detail;

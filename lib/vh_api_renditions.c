@@ -85,8 +85,11 @@ query(struct vh_worker *w, struct rend_job *j, const char *sql)
 		return (NULL);
 	}
 	if (rc != 0) {
+		vh_log_warnx("req=%s media %s: %s", vh_http_req_id(j->req),
+		    j->id, err);
+		free(err);
 		j->status = 503;
-		j->detail = err;
+		j->detail = vh_xstrdup("the database is unavailable");
 		return (NULL);
 	}
 	if ((r = vh_db_exec(db, sql, 1, params, &err)) == NULL) {
@@ -206,7 +209,7 @@ rend_done(void *arg)
 
 	if (j->status != 0)
 		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-		    "not-found" : "unavailable", "%s", j->detail);
+		    "not-found" : "database-unavailable", "%s", j->detail);
 	else if (j->rend == NULL) {
 		vh_http_respond_json(j->req, 200, j->json);
 		j->json = NULL;

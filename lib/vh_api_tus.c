@@ -14,6 +14,13 @@
  * Body bytes go from the loop thread straight into the partial file with
  * pwrite; everything that waits (loading the row, syncing, finishing)
  * runs on the worker pool.
+ *
+ * Across processes (several daemons on one database and data directory)
+ * a PATCH holds the upload's advisory lock on a connection of its own,
+ * from before it loads the row until its bytes are committed, and its
+ * descriptor holds the file's lock (vh_upload.c). A PATCH or DELETE that
+ * finds them held elsewhere gets 423 with Retry-After: the client asks
+ * again (HEAD) once the other request has saved what it has.
  */
 #include <sys/queue.h>
 
@@ -31,6 +38,7 @@
 #include "vh_app.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
+#include "vh_db.h"
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -43,7 +51,11 @@
 
 #define TUS_VERSION	"1.0.0"
 #define OCTET_STREAM	"application/offset+octet-stream"
-#define REAP_MS		(60 * 1000)
+#define REAP_MS		(60 * 1000)	/* at most; and the litter sweep */
+/* PATCHes that hold an upload's lock (each on a connection of its own)
+ * at once; more wait for one before their body is read. Kept well below
+ * PostgreSQL's default max_connections (100) with the workers'. */
+#define LOCKDB_MAX	48
 
 enum op_kind { OP_CREATE, OP_HEAD, OP_PATCH, OP_DELETE };
 
@@ -69,6 +81,9 @@ struct op {
 	EVP_MD_CTX		*md;
 
 	struct vh_upload	 u;
+	PGconn			*lockdb;	/* a PATCH's own, holding the lock */
+	bool			 has_lockdb;	/* counted in tus->lockdb_used */
+	bool			 locked;	/* lockdb holds the upload's lock */
 	int			 fd;
 	bool			 reading;	/* body in progress */
 	bool			 complete;	/* the whole body arrived */
@@ -93,7 +108,13 @@ struct slot {
 struct vh_tus {
 	struct vh_app		*app;
 	LIST_HEAD(, slot)	 slots;
+	/* PATCH connections, loop thread only: idle ones for reuse, and the
+	 * PATCHes waiting for one (their queue entry is free meanwhile). */
+	PGconn			*lockdb_idle[LOCKDB_MAX];
+	int			 lockdb_nidle, lockdb_used;
+	TAILQ_HEAD(, op)	 lockdb_wait;
 	struct event		*reaper;
+	int64_t			 started_ms;	/* monotonic, for the first sweep */
 };
 
 static void	op_load(struct op *);
@@ -111,9 +132,82 @@ op_error(struct op *op, int status, const char *type, char *detail)
 	op->detail = detail;
 }
 
+/* Closes the file, then ends the locking session (so the lock is free
+ * only once no descriptor of ours can write); worker thread, normally. */
+static void
+op_unlock(struct op *op)
+{
+	PGresult *r;
+
+	if (op->fd != -1) {
+		close(op->fd);
+		op->fd = -1;
+	}
+	if (op->lockdb == NULL || !op->locked)
+		return;
+	/* Released now, by a query, not when a closed session's backend
+	 * gets round to it: the next request may lock at once. */
+	r = PQexec(op->lockdb, "SELECT pg_advisory_unlock_all()");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQfinish(op->lockdb);	/* and so the lock goes */
+		op->lockdb = NULL;
+	}
+	PQclear(r);
+	op->locked = false;
+}
+
+/* Gives a PATCH's connection back (loop thread) and starts a PATCH that
+ * waited for one. */
+static void
+lockdb_put(struct op *op)
+{
+	struct vh_tus	*tus = op->tus;
+	struct op	*next;
+
+	if (!op->has_lockdb)
+		return;
+	op->has_lockdb = false;
+	tus->lockdb_used--;
+	if (op->lockdb != NULL && PQstatus(op->lockdb) == CONNECTION_OK &&
+	    tus->lockdb_nidle < LOCKDB_MAX)
+		tus->lockdb_idle[tus->lockdb_nidle++] = op->lockdb;
+	else if (op->lockdb != NULL)
+		PQfinish(op->lockdb);
+	op->lockdb = NULL;
+	if ((next = TAILQ_FIRST(&tus->lockdb_wait)) != NULL) {
+		TAILQ_REMOVE(&tus->lockdb_wait, next, queue);
+		op_load(next);
+	}
+}
+
+/* The answer to a database failure: what it means for the client, in our
+ * words; libpq's text (err, freed here) goes to the log. */
+static void
+op_db_error(struct op *op, const char *doing, char *err)
+{
+	vh_log_warnx("upload %.8s…: %s: %s", op->id[0] != '\0' ? op->id :
+	    "(new)", doing, err != NULL ? err : "?");
+	free(err);
+	op_error(op, 503, "database-unavailable", vh_xasprintf("the database "
+	    "is unavailable (%s); nothing of this request was lost beyond "
+	    "Upload-Offset, try again shortly", doing));
+}
+
+/* A disk failure: logged with its path and errno text, answered without. */
+static void
+op_disk_error(struct op *op, int status, const char *doing, char *err)
+{
+	vh_log_warnx("upload %.8s…: %s: %s", op->id[0] != '\0' ? op->id :
+	    "(new)", doing, err != NULL ? err : "?");
+	free(err);
+	op_error(op, status, "storage", vh_xasprintf("the server could not %s",
+	    doing));
+}
+
 static void
 op_free(struct op *op)
 {
+	lockdb_put(op);
 	if (op->fd != -1)
 		close(op->fd);
 	EVP_MD_CTX_free(op->md);
@@ -262,6 +356,21 @@ upload_headers(struct op *op)
 }
 
 static void
+unlock_work(struct vh_worker *w, void *arg)
+{
+	op_unlock(arg);
+}
+
+static void
+unlock_done(void *arg)
+{
+	struct op *op = arg;
+
+	slot_leave(op);
+	op_free(op);
+}
+
+static void
 op_respond(struct op *op)
 {
 	struct vh_http_req *req = op->req;
@@ -272,6 +381,8 @@ op_respond(struct op *op)
 		if (op->status == 409 || op->status == 460)
 			vh_http_add_header(req, "Upload-Offset", "%" PRId64,
 			    op->u.offset);
+		if (op->status == 423)
+			vh_http_add_header(req, "Retry-After", "1");
 		vh_http_respond_problem(req, op->status, op->ptype, "%s",
 		    op->detail);
 	} else if (vh_http_req_error(req) != 0 || vh_http_req_gone(req)) {
@@ -304,6 +415,13 @@ op_respond(struct op *op)
 			break;
 		}
 	}
+	/* A PATCH cut off before its body still holds the upload's lock:
+	 * released on the pool, before the next request for it starts. */
+	if (op->locked) {
+		vh_pool_submit(vh_app_pool(op->tus->app), unlock_work,
+		    unlock_done, op);
+		return;
+	}
 	slot_leave(op);
 	op_free(op);
 }
@@ -324,10 +442,12 @@ finish(struct op *op, PGconn *db)
 	/* Said once: vh_upload_finish discarded the upload. */
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
-	else if (rc != 0) {
-		vh_log_warnx("upload %.8s…: finishing: %s", op->id, err);
-		op_error(op, 503, "storage", err);
-	} else
+	else if (rc == VH_EDB)
+		op_db_error(op, "finishing the upload", err);
+	else if (rc != 0)
+		op_disk_error(op, rc == VH_EIO && errno == ENOSPC ? 507 : 503,
+		    "store the finished upload", err);
+	else
 		vh_log_info("req=%s upload %.8s… complete: entry %" PRId64
 		    " media %" PRId64, vh_http_req_id(op->req), op->id,
 		    op->u.entry_id, op->u.media_id);
@@ -357,12 +477,16 @@ save_work(struct vh_worker *w, void *arg)
 				op_error(op, 460, "checksum-mismatch",
 				    vh_xstrdup("the chunk does not match "
 				    "Upload-Checksum; it was dropped"));
+			op_unlock(op);
 			return;
 		}
 	}
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		op_error(op, 503, "database-unavailable", err);
-		return;
+	/* The PATCH's own connection holds the upload's lock since before
+	 * the row was loaded; a creation's upload is not known to anyone
+	 * else yet. */
+	if ((db = op->lockdb) == NULL && (db = vh_worker_db(w, &err)) == NULL) {
+		op_db_error(op, "saving the upload", err);
+		goto out;
 	}
 	if (op->written > 0 || (op->req_length >= 0 && op->u.length < 0)) {
 		rc = vh_upload_advance(db, &op->u, op->fd, op->u.offset +
@@ -370,21 +494,26 @@ save_work(struct vh_worker *w, void *arg)
 		    &err);
 		if (rc == VH_ECONFLICT) {
 			op_error(op, 409, "offset-mismatch", err);
-			return;
+			goto out;
+		}
+		if (rc == VH_EDB) {
+			op_db_error(op, "saving the upload's offset", err);
+			goto out;
 		}
 		if (rc != 0) {
-			vh_log_warnx("upload %.8s…: %s", op->id, err);
-			op_error(op, 503, "storage", err);
-			return;
+			op_disk_error(op, 503, "sync the upload to disk", err);
+			goto out;
 		}
 	}
 	if (op->u.length < 0 || op->u.offset != op->u.length || op->u.completed)
-		return;
+		goto out;
 	if (op->fd != -1) {
 		close(op->fd);
 		op->fd = -1;
 	}
 	(void)finish(op, db);
+out:
+	op_unlock(op);
 }
 
 static void
@@ -412,8 +541,9 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 			continue;
 		if (n <= 0) {
 			vh_log_warn("upload %.8s…: write", op->id);
-			op_error(op, 507, "storage",
-			    vh_xstrdup("the upload could not be written"));
+			op_error(op, n == -1 && errno == ENOSPC ? 507 : 503,
+			    "storage", vh_xstrdup("the upload could not be "
+			    "written to disk; what was saved before stays"));
 			save(op);	/* keeps what was written before */
 			return (-1);
 		}
@@ -468,43 +598,113 @@ empty_body(struct vh_http_req *req)
 	    vh_http_req_content_length(req) == 0);
 }
 
-static void
-load_work(struct vh_worker *w, void *arg)
+/*
+ * Refuses (507) a body of need bytes that would take the data directory
+ * below its floor of free space (min_free_space), before any byte of it
+ * is read; false when answered.
+ */
+static bool
+room_for(struct op *op, int64_t need)
 {
-	struct op		*op = arg;
-	struct vh_app		*app = op->tus->app;
-	PGconn			*db;
-	char			*err = NULL;
-	int64_t			 length, cl;
+	const struct vh_config	*cfg = vh_app_config(op->tus->app);
+	int64_t			 avail;
+
+	if (vh_blobstore_space(vh_app_blobstore(op->tus->app), &avail) != 0)
+		return (true);		/* unknown: the writes will tell */
+	if (need < 0)
+		need = 0;
+	if (avail - cfg->min_free_space >= need)
+		return (true);
+	vh_log_warnx("upload %.8s…: %" PRId64 " bytes free, %" PRId64
+	    " needed above the floor of %" PRId64, op->id[0] != '\0' ?
+	    op->id : "(new)", avail, need, cfg->min_free_space);
+	op_error(op, 507, "insufficient-storage", vh_xasprintf("the server "
+	    "has no room for %" PRId64 " more bytes right now; try again "
+	    "later", need));
+	return (false);
+}
+
+/* Takes the upload's lock for a PATCH (on a connection of its own, kept
+ * until save_work) or a DELETE (on the worker's); false when answered. */
+static bool
+lock_upload(struct op *op, PGconn **db, char **err)
+{
+	const struct vh_config	*cfg = vh_app_config(op->tus->app);
 	int			 rc;
 
-	vh_upload_clear(&op->u);
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		op_error(op, 503, "database-unavailable", err);
-		return;
+	if (op->kind == OP_PATCH) {
+		if (op->lockdb != NULL && PQstatus(op->lockdb) != CONNECTION_OK) {
+			PQfinish(op->lockdb);
+			op->lockdb = NULL;
+		}
+		if (op->lockdb == NULL && (op->lockdb = vh_db_connect(
+		    cfg->database_url, cfg->db_timeout, err)) == NULL) {
+			op_db_error(op, "locking the upload", *err);
+			*err = NULL;
+			return (false);
+		}
+		*db = op->lockdb;
+	}
+	rc = vh_upload_lock(*db, op->id, err);
+	if (rc == 0 && op->kind == OP_PATCH)
+		op->locked = true;
+	if (rc == VH_ECONFLICT) {
+		op_error(op, 423, "upload-locked", vh_xstrdup("another request "
+		    "(on this or another server) is writing this upload; ask "
+		    "for its offset again (HEAD) in a moment"));
+		return (false);
+	}
+	if (rc != 0) {
+		op_db_error(op, "locking the upload", *err);
+		*err = NULL;
+		return (false);
+	}
+	return (true);
+}
+
+static void
+load(struct op *op, PGconn *db)
+{
+	struct vh_app		*app = op->tus->app;
+	char			*err = NULL;
+	int64_t			 length, cl;
+	bool			 locked = false;
+	int			 rc;
+
+	if (op->kind != OP_HEAD) {
+		if (!lock_upload(op, &db, &err))
+			return;
+		locked = true;
 	}
 	rc = vh_upload_load(db, vh_app_blobstore(app), op->id, &op->u, &err);
 	if (rc == VH_ENOENT || (rc == 0 && !may_use(&op->u, &op->who))) {
 		op_error(op, 404, "no-such-upload", vh_xasprintf("no upload %s",
 		    op->id));
-		return;
+		goto out;
 	}
 	if (rc != 0) {
-		op_error(op, 503, "database-unavailable", err);
-		return;
+		op_db_error(op, "loading the upload", err);
+		goto out;
 	}
-	/* Complete but never finished: the process died in between. */
+	/* Complete but never finished: the process died in between. A HEAD
+	 * finishes it only if no one else holds it (who will finish it). */
 	if (!op->u.completed && op->u.length >= 0 &&
-	    op->u.offset == op->u.length && finish(op, db) != 0)
-		return;
+	    op->u.offset == op->u.length) {
+		if (!locked && vh_upload_lock(db, op->id, &err) == 0)
+			locked = true;
+		free(err);
+		err = NULL;
+		if (locked && finish(op, db) != 0)
+			goto out;
+	}
 	if (!op->u.completed && op->u.expires < (int64_t)time(NULL)) {
 		op_error(op, 410, "upload-expired", vh_xasprintf("upload %s "
 		    "expired", op->id));
-		return;
+		goto out;
 	}
 	switch (op->kind) {
 	case OP_HEAD:
-		return;
+		goto out;
 	case OP_DELETE:
 		/* Termination forgets a finished upload too; its entry stays
 		 * (withdrawal or erasure remove that). */
@@ -512,8 +712,8 @@ load_work(struct vh_worker *w, void *arg)
 			op_error(op, 404, "no-such-upload", vh_xasprintf("no "
 			    "upload %s", op->id));
 		else if (rc != 0)
-			op_error(op, 503, "database-unavailable", err);
-		return;
+			op_db_error(op, "removing the upload", err);
+		goto out;
 	default:
 		break;
 	}
@@ -523,35 +723,65 @@ load_work(struct vh_worker *w, void *arg)
 		if (op->req_offset != op->u.length || !empty_body(op->req))
 			op_error(op, 410, "upload-finished",
 			    vh_xstrdup("the upload is already complete"));
-		return;
+		goto out;
 	}
 	if (op->req_offset != op->u.offset) {
 		op_error(op, 409, "offset-mismatch", vh_xasprintf("Upload-Offset "
 		    "is %" PRId64 " but the upload is at %" PRId64,
 		    op->req_offset, op->u.offset));
-		return;
+		goto out;
 	}
 	if (op->req_length >= 0 && op->u.length >= 0 &&
 	    op->req_length != op->u.length) {
 		op_error(op, 400, "length-mismatch",
 		    vh_xstrdup("Upload-Length cannot change once set"));
-		return;
+		goto out;
 	}
 	length = op->u.length >= 0 ? op->u.length : op->req_length;
 	if (length >= 0 && length < op->u.offset) {
 		op_error(op, 400, "bad-length",
 		    vh_xstrdup("Upload-Length is below the upload's offset"));
-		return;
+		goto out;
 	}
 	cl = vh_http_req_content_length(op->req);
 	if (cl >= 0 && length >= 0 && op->u.offset + cl > length) {
 		op_error(op, 413, "past-upload-length", vh_xasprintf("the body "
 		    "would go %" PRId64 " bytes past Upload-Length",
 		    op->u.offset + cl - length));
+		goto out;
+	}
+	if (!room_for(op, cl >= 0 ? cl : length >= 0 ? length - op->u.offset :
+	    0))
+		goto out;
+	if ((rc = vh_upload_open(&op->u, &op->fd, &err)) == VH_ECONFLICT) {
+		free(err);
+		op_error(op, 423, "upload-locked", vh_xstrdup("another request "
+		    "is writing this upload; ask for its offset again (HEAD) "
+		    "in a moment"));
+	} else if (rc != 0)
+		op_disk_error(op, 503, "open the upload's partial file", err);
+	else
+		return;		/* the PATCH keeps its lock for the body */
+out:
+	if (op->locked)
+		op_unlock(op);
+	else if (locked)
+		vh_upload_unlock(db, op->id);
+}
+
+static void
+load_work(struct vh_worker *w, void *arg)
+{
+	struct op	*op = arg;
+	PGconn		*db;
+	char		*err = NULL;
+
+	vh_upload_clear(&op->u);
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		op_db_error(op, "loading the upload", err);
 		return;
 	}
-	if (vh_upload_open(&op->u, &op->fd, &err) != 0)
-		op_error(op, 503, "storage", err);
+	load(op, db);
 }
 
 static void
@@ -585,7 +815,21 @@ load_done(void *arg)
 static void
 op_load(struct op *op)
 {
-	vh_pool_submit(vh_app_pool(op->tus->app), load_work, load_done, op);
+	struct vh_tus *tus = op->tus;
+
+	/* A PATCH gets its connection here, on the loop thread, so that the
+	 * count needs no lock; it connects on the worker if none is idle. */
+	if (op->kind == OP_PATCH && !op->has_lockdb) {
+		if (tus->lockdb_nidle == 0 && tus->lockdb_used >= LOCKDB_MAX) {
+			TAILQ_INSERT_TAIL(&tus->lockdb_wait, op, queue);
+			return;
+		}
+		if (tus->lockdb_nidle > 0)
+			op->lockdb = tus->lockdb_idle[--tus->lockdb_nidle];
+		op->has_lockdb = true;
+		tus->lockdb_used++;
+	}
+	vh_pool_submit(vh_app_pool(tus->app), load_work, load_done, op);
 }
 
 /* Creation */
@@ -601,8 +845,11 @@ create_work(struct vh_worker *w, void *arg)
 	char		*err = NULL;
 	int		 rc;
 
+	if (!room_for(op, op->req_length >= 0 ? op->req_length :
+	    vh_http_req_content_length(op->req)))
+		return;
 	if ((db = vh_worker_db(w, &err)) == NULL) {
-		op_error(op, 503, "database-unavailable", err);
+		op_db_error(op, "creating the upload", err);
 		return;
 	}
 	if ((rc = vh_entry_check_refs(db, op->fields, &op->who, &err)) != 0) {
@@ -620,11 +867,12 @@ create_work(struct vh_worker *w, void *arg)
 	/* A whole upload has nothing to create before its body. */
 	if (op->writer != NULL)
 		return;
-	if (vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
-	    vh_app_config(app)->upload_expiry, &op->fd, &err) != 0) {
-		vh_log_warnx("creating an upload: %s", err);
-		op_error(op, 503, "storage", err);
-	}
+	if ((rc = vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
+	    vh_app_config(app)->upload_expiry, &op->fd, &err)) == VH_EDB)
+		op_db_error(op, "creating the upload", err);
+	else if (rc != 0)
+		op_disk_error(op, errno == ENOSPC ? 507 : 503, "create the "
+		    "upload's partial file", err);
 }
 
 static void create_whole(struct op *);
@@ -665,7 +913,6 @@ whole_work(struct vh_worker *w, void *arg)
 	struct vh_entry_file	 f = { .size = op->u.length };
 	struct vh_tus_metadata	*md = NULL;
 	const char		*why;
-	int64_t			 media_id;
 	PGconn			*db;
 	char			*err = NULL, *name = NULL;
 	int			 rc;
@@ -673,12 +920,14 @@ whole_work(struct vh_worker *w, void *arg)
 	rc = vh_blob_writer_commit(op->writer, f.sha256);
 	op->writer = NULL;
 	if (rc != 0) {
-		op_error(op, 507, "storage", vh_xstrdup("the upload could not "
-		    "be stored"));
+		op_error(op, errno == ENOSPC ? 507 : 503, "storage",
+		    vh_xstrdup("the upload could not be stored on disk"));
 		return;
 	}
+	/* Should the database fail from here on, the stored file is named
+	 * by no row: the litter sweep (vh_blobgc_sweep) removes it. */
 	if ((db = vh_worker_db(w, &err)) == NULL) {
-		op_error(op, 503, "database-unavailable", err);
+		op_db_error(op, "storing the upload", err);
 		return;
 	}
 	/* Checked at creation already; a failure here only drops them. */
@@ -691,22 +940,20 @@ whole_work(struct vh_worker *w, void *arg)
 	f.filename = name;
 	if ((rc = vh_blobgc_pin(db, vh_app_blobstore(app), f.sha256, f.size,
 	    &err)) != 0) {
-		op_error(op, 503, "storage", err);
+		if (rc == VH_EDB)
+			op_db_error(op, "storing the upload", err);
+		else
+			op_disk_error(op, 503, "keep the stored upload", err);
 		goto out;
 	}
-	rc = vh_entry_store(db, op->fields, &op->who, &f, 1, &media_id,
+	rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields, &f,
 	    &op->entry, &err);
-	if (rc == 0)
-		rc = vh_upload_record_complete(db, &op->u, &op->who, media_id,
-		    &err);
 	vh_blobgc_unpin(db, f.sha256);
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
-	else if (rc != 0) {
-		vh_log_warnx("req=%s storing an upload: %s",
-		    vh_http_req_id(op->req), err);
-		op_error(op, 503, "storage", err);
-	} else
+	else if (rc != 0)
+		op_db_error(op, "storing the upload", err);
+	else
 		op->u.entry_id = json_integer_value(json_object_get(op->entry,
 		    "id"));
 out:
@@ -722,8 +969,8 @@ whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 	/* Answering from here is safe: the server frees the request only
 	 * once this callback has returned. */
 	if (vh_blob_writer_write(op->writer, data, len) != 0) {
-		op_error(op, 507, "storage",
-		    vh_xstrdup("the upload could not be written"));
+		op_error(op, errno == ENOSPC ? 507 : 503, "storage",
+		    vh_xstrdup("the upload could not be written to disk"));
 		op_respond(op);
 		return (-1);
 	}
@@ -909,7 +1156,8 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 	    vh_http_req_content_length(req) == op->req_length &&
 	    (op->writer = vh_blob_writer_new(vh_app_blobstore(app),
 	    &err)) == NULL) {
-		op_error(op, 507, "storage", err);
+		op_disk_error(op, errno == ENOSPC ? 507 : 503, "create a file "
+		    "for the upload", err);
 		op_respond(op);
 		return;
 	}
@@ -990,6 +1238,7 @@ vh_api_tus_delete(struct vh_app *app, struct vh_http_req *req,
 
 struct reap_job {
 	struct vh_tus	*tus;
+	bool		 sweep;
 	int		 n;
 	char		*err;
 };
@@ -997,20 +1246,53 @@ struct reap_job {
 static void
 reap_work(struct vh_worker *w, void *arg)
 {
-	struct reap_job	*j = arg;
-	PGconn		*db;
+	struct reap_job		*j = arg;
+	struct vh_blobstore	*bs = vh_app_blobstore(j->tus->app);
+	PGconn			*db;
+	int			 swept = 0;
 
-	if ((db = vh_worker_db(w, &j->err)) != NULL &&
-	    vh_upload_reap(db, vh_app_blobstore(j->tus->app), &j->n,
-	    &j->err) != 0)
+	if ((db = vh_worker_db(w, &j->err)) == NULL)
+		return;
+	if (vh_upload_reap(db, bs, &j->n, &j->err) != 0) {
 		vh_log_warnx("reaping uploads: %s", j->err);
+		return;
+	}
+	/* Crash litter too, so that a restart is clean within minutes. */
+	if (j->sweep && vh_blobgc_sweep(db, bs, vh_app_config(j->tus->app)->litter_age /
+	    1000, &swept, &j->err) != 0)
+		vh_log_warnx("sweeping crash litter: %s", j->err);
+	else if (swept > 0)
+		vh_log_info("removed %d file(s) a crash left behind", swept);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Once a minute, or as often as litter may be removed when that is
+ * sooner: a bound on how long a crash's files stay. */
+static int64_t
+sweep_interval(struct vh_tus *tus)
+{
+	int64_t ms = vh_app_config(tus->app)->litter_age;
+
+	return (ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms);
 }
 
 static void
 reap_done(void *arg)
 {
 	struct reap_job	*j = arg;
-	struct timeval	 tv = { REAP_MS / 1000, 0 };
+	int64_t		 ms = sweep_interval(j->tus);
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 
 	if (j->n > 0)
 		vh_log_info("removed %d expired upload(s)", j->n);
@@ -1025,6 +1307,9 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	struct reap_job *j = vh_xcalloc(1, sizeof *j);
 
 	j->tus = arg;
+	/* Expired uploads go at once after a start; the first litter sweep
+	 * waits one interval, so a restarted daemon sees its files settle. */
+	j->sweep = now_ms() - j->tus->started_ms >= sweep_interval(j->tus) - 50;
 	vh_pool_submit(vh_app_pool(j->tus->app), reap_work, reap_done, j);
 }
 
@@ -1035,7 +1320,9 @@ vh_tus_new(struct vh_app *app)
 	struct timeval	 tv = { 1, 0 };
 
 	tus->app = app;
+	tus->started_ms = now_ms();
 	LIST_INIT(&tus->slots);
+	TAILQ_INIT(&tus->lockdb_wait);
 	tus->reaper = evtimer_new(vh_app_base(app), reap_cb, tus);
 	evtimer_add(tus->reaper, &tv);
 	return (tus);
@@ -1052,6 +1339,8 @@ vh_tus_free(struct vh_tus *tus)
 		LIST_REMOVE(s, entry);
 		free(s);
 	}
+	while (tus->lockdb_nidle > 0)
+		PQfinish(tus->lockdb_idle[--tus->lockdb_nidle]);
 	event_free(tus->reaper);
 	free(tus);
 }

@@ -87,7 +87,7 @@ withdraw_done(void *arg)
 	else if (j->rc != 0) {
 		vh_log_warnx("req=%s withdraw: %s", vh_http_req_id(j->req),
 		    j->err);
-		vh_http_respond_problem(j->req, 503, "unavailable",
+		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "the story could not be withdrawn right now; nothing was "
 		    "removed, please try again");
 	} else {

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -16,6 +18,7 @@
 #include "vh_xmalloc.h"
 
 #define LOCK_KEY "hashtextextended($1, 1347)"
+#define ORPHAN_BATCH 500
 
 /* A blob is in use while a media row names it as original or rendition. */
 #define UNUSED(x) " NOT EXISTS (SELECT 1 FROM media m WHERE" \
@@ -129,5 +132,174 @@ vh_blobgc_remove_orphan(PGconn *db, struct vh_blobstore *bs, const char *hex,
 	PQclear(r);
 	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock(" LOCK_KEY ")", 1,
 	    NULL, p, NULL, NULL, 0));
+	return (rc);
+}
+
+/*
+ * The litter sweep: what a killed process left behind, found with the
+ * blob store's own iterators. A spool file is alive while a descriptor
+ * holds its lock (every writer does, vh_blobstore_lock_fd) or, for the
+ * media jobs' job.* files, while it is younger than the oldest running
+ * job's claim; a file is only taken when it is older than age_s too.
+ */
+struct litter {
+	PGconn			*db;
+	struct vh_blobstore	*bs;
+	int64_t			 now, age_s, jobs_since;
+	int			 n;
+	char			 batch[ORPHAN_BATCH][65];
+	int			 nbatch;
+	char			*err;
+};
+
+static bool
+has_prefix(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return (strncmp(name, prefix, n) == 0 && name[n] == '.');
+}
+
+/* A tus file is litter when no upload row names it. */
+static bool
+named_by_upload(struct litter *l, const char *name)
+{
+	const char	*p[1] = { name };
+	PGresult	*r;
+	bool		 named = true;	/* unknown: keep it */
+
+	if ((r = vh_db_exec(l->db, "SELECT EXISTS (SELECT 1 FROM upload WHERE"
+	    " spool_name = $1)", 1, p, NULL)) != NULL) {
+		named = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+	}
+	return (named);
+}
+
+static int
+litter_spool(const struct vh_blob_entry *e, void *arg)
+{
+	struct litter	*l = arg;
+	int		 fd;
+
+	if (!e->regular || e->path[0] == '.' || l->now - e->mtime <= l->age_s)
+		return (0);
+	if (has_prefix(e->path, "job")) {
+		/* Written by a job that started after its file: a file older
+		 * than every running job's claim is no running job's. */
+		if (e->mtime >= l->jobs_since - 5)
+			return (0);
+		if (vh_blobstore_spool_remove(l->bs, e->path) == 0)
+			l->n++;
+		return (0);
+	}
+	if (!has_prefix(e->path, VH_BLOBSTORE_WRITER_PREFIX) &&
+	    !has_prefix(e->path, "tus"))
+		return (0);
+	/* Held while we look, so no writer can start on it meanwhile. */
+	if (vh_blobstore_spool_claim(l->bs, e->path, &fd) != 0)
+		return (0);
+	if ((has_prefix(e->path, VH_BLOBSTORE_WRITER_PREFIX) ||
+	    !named_by_upload(l, e->path)) &&
+	    vh_blobstore_spool_remove(l->bs, e->path) == 0)
+		l->n++;
+	close(fd);
+	return (0);
+}
+
+/* Removes the blobs of the batch that no row names (under the lock of
+ * vh_blobgc_remove_orphan, which asks again). */
+static int
+flush_orphans(struct litter *l)
+{
+	char		*list, *p;
+	const char	*params[1];
+	PGresult	*r;
+	int		 rc = 0;
+
+	if (l->nbatch == 0)
+		return (0);
+	list = p = vh_xmalloc((size_t)l->nbatch * 65 + 3);
+	*p++ = '{';
+	for (int i = 0; i < l->nbatch; i++) {
+		memcpy(p, l->batch[i], 64);
+		p += 64;
+		*p++ = i + 1 < l->nbatch ? ',' : '}';
+	}
+	*p = '\0';
+	params[0] = list;
+	l->nbatch = 0;
+	r = vh_db_exec(l->db, "SELECT h FROM unnest($1::text[]) h WHERE NOT"
+	    " EXISTS (SELECT 1 FROM blob WHERE sha256 = h) AND NOT EXISTS"
+	    " (SELECT 1 FROM upload WHERE blob_sha256 = h)", 1, params, &l->err);
+	free(list);
+	if (r == NULL)
+		return (VH_EDB);
+	for (int i = 0; i < PQntuples(r); i++) {
+		char *err = NULL;
+
+		if ((rc = vh_blobgc_remove_orphan(l->db, l->bs,
+		    PQgetvalue(r, i, 0), &err)) == 0) {
+			vh_log_info("blob gc: removed orphan blob %s",
+			    PQgetvalue(r, i, 0));
+			l->n++;
+		} else if (rc == VH_EDB) {
+			l->err = err;
+			break;
+		}
+		rc = 0;
+		free(err);
+	}
+	PQclear(r);
+	return (rc);
+}
+
+static int
+litter_blob(const struct vh_blob_entry *e, void *arg)
+{
+	struct litter	*l = arg;
+
+	/* A blob is renamed into place (ctime) just before its writer pins
+	 * it: younger ones may still be on their way to a row. */
+	if (e->hex == NULL || !e->regular || l->now - e->ctime <= l->age_s)
+		return (0);
+	memcpy(l->batch[l->nbatch++], e->hex, 65);
+	return (l->nbatch == ORPHAN_BATCH ? flush_orphans(l) : 0);
+}
+
+int
+vh_blobgc_sweep(PGconn *db, struct vh_blobstore *bs, int64_t age_s, int *n,
+    char **err)
+{
+	struct litter	*l;
+	PGresult	*r;
+	int		 rc;
+
+	*n = 0;
+	r = vh_db_exec(db, "SELECT coalesce(extract(epoch FROM min(updated_at)),"
+	    " 'Infinity')::float8 FROM job WHERE state = 'running' AND"
+	    " lease_until > now()", 0, NULL, err);
+	if (r == NULL)
+		return (VH_EDB);
+	l = vh_xcalloc(1, sizeof *l);
+	l->db = db;
+	l->bs = bs;
+	l->now = (int64_t)time(NULL);
+	l->age_s = age_s;
+	l->jobs_since = strcmp(PQgetvalue(r, 0, 0), "Infinity") == 0 ?
+	    INT64_MAX : (int64_t)strtod(PQgetvalue(r, 0, 0), NULL);
+	PQclear(r);
+	rc = vh_blobstore_each_spool(bs, litter_spool, l);
+	if (rc == 0)
+		rc = vh_blobstore_each(bs, litter_blob, l);
+	if (rc == 0)
+		rc = flush_orphans(l);
+	*n = l->n;
+	if (rc != 0)
+		*err = l->err != NULL ? l->err : vh_xstrdup("cannot read the "
+		    "data directory");
+	else
+		free(l->err);
+	free(l);
 	return (rc);
 }

@@ -38,4 +38,14 @@ int	vh_blobgc_collect(PGconn *, struct vh_blobstore *, int64_t grace_s,
 int	vh_blobgc_remove_orphan(PGconn *, struct vh_blobstore *,
 	    const char *hex, char **err) __attribute__((warn_unused_result));
 
+/*
+ * Removes what a killed process left in the data directory, once older
+ * than age_s: spool files no live writer holds (blob.*, tus.* no upload
+ * row names, job.* older than every running job's claim) and blob files
+ * no row names. Safe with other daemons on the same directory. *n gets
+ * how many files went.
+ */
+int	vh_blobgc_sweep(PGconn *, struct vh_blobstore *, int64_t age_s, int *n,
+	    char **err) __attribute__((warn_unused_result));
+
 #endif

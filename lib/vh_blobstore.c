@@ -10,6 +10,7 @@
  */
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -263,6 +264,63 @@ vh_blobstore_spool_path(struct vh_blobstore *bs, const char *prefix)
 	return (path);
 }
 
+int
+vh_blobstore_space(struct vh_blobstore *bs, int64_t *avail)
+{
+	struct statvfs	sv;
+
+	if (fstatvfs(bs->root_fd, &sv) == -1)
+		return (VH_EIO);
+	*avail = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+	return (0);
+}
+
+int
+vh_blobstore_lock_fd(int fd, bool wait)
+{
+	struct flock	fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	/* An open file description lock: it belongs to this descriptor, so
+	 * another thread of this process opening the file conflicts too,
+	 * and it goes away with the descriptor (or the process). */
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == -1) {
+		if (errno == EINTR)
+			continue;
+		return (errno == EAGAIN || errno == EACCES ? VH_ECONFLICT :
+		    VH_EIO);
+	}
+	return (0);
+}
+
+int
+vh_blobstore_spool_claim(struct vh_blobstore *bs, const char *name, int *fd)
+{
+	int	rc;
+
+	*fd = -1;
+	if (name[0] == '.' || strchr(name, '/') != NULL)
+		return (VH_EINVAL);
+	if ((*fd = openat(bs->spool_fd, name, O_RDWR | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK)) == -1)
+		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	if ((rc = vh_blobstore_lock_fd(*fd, false)) != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return (rc);
+}
+
+int
+vh_blobstore_spool_remove(struct vh_blobstore *bs, const char *name)
+{
+	if (name[0] == '.' || strchr(name, '/') != NULL)
+		return (VH_EINVAL);
+	if (unlinkat(bs->spool_fd, name, 0) == -1)
+		return (errno == ENOENT ? VH_ENOENT : VH_EIO);
+	vh_log_info("blobstore: swept spool/%s", name);
+	return (0);
+}
+
 struct vh_blob_writer *
 vh_blob_writer_new(struct vh_blobstore *bs, char **err)
 {
@@ -277,6 +335,13 @@ vh_blob_writer_new(struct vh_blobstore *bs, char **err)
 		w->fd = openat(bs->spool_fd, w->name,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	} while (w->fd == -1 && errno == EEXIST && ++tries < 4);
+	/* Held until commit or abort: the litter sweep of another process
+	 * (vh_blobstore_spool_claim) sees that this file is alive. */
+	if (w->fd != -1 && vh_blobstore_lock_fd(w->fd, true) != 0) {
+		close(w->fd);
+		unlinkat(bs->spool_fd, w->name, 0);
+		w->fd = -1;
+	}
 	if (w->fd == -1) {
 		if (err != NULL)
 			*err = vh_xasprintf("%s/spool/%s: %s", bs->root,

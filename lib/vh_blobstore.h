@@ -166,6 +166,29 @@ int	vh_blobstore_each(struct vh_blobstore *, vh_blobstore_each_fn, void *);
 int	vh_blobstore_each_spool(struct vh_blobstore *, vh_blobstore_each_fn,
 	    void *);
 
+/* Bytes an unprivileged writer may still put on the store's file system. */
+int	vh_blobstore_space(struct vh_blobstore *, int64_t *avail)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Takes the exclusive lock (an OFD lock on the whole file) that every
+ * writer of a spool file holds while it may still write: the blob
+ * writer, a tus PATCH, an upload's creation. wait false: VH_ECONFLICT
+ * when another descriptor holds it. Released by closing fd.
+ */
+int	vh_blobstore_lock_fd(int fd, bool wait)
+	    __attribute__((warn_unused_result));
+/*
+ * For the litter sweep: opens spool/<name> and takes its lock, so no
+ * writer can still be working on it (*fd, caller closes after removing
+ * the file with vh_blobstore_spool_remove). VH_ECONFLICT while a live
+ * writer holds it, VH_ENOENT, VH_EINVAL for a name with a '/'.
+ */
+int	vh_blobstore_spool_claim(struct vh_blobstore *, const char *name,
+	    int *fd) __attribute__((warn_unused_result));
+int	vh_blobstore_spool_remove(struct vh_blobstore *, const char *name)
+	    __attribute__((warn_unused_result));
+
 /* Exactly 64 lower-case hex digits; guards every path built from a hex. */
 bool	vh_blobstore_valid_hex(const char *hex);
 

@@ -29,6 +29,8 @@ struct vh_config {
 	int64_t		 shutdown_timeout;
 	int64_t		 db_timeout;
 	int64_t		 upload_expiry;
+	int64_t		 min_free_space;	/* bytes kept free in data_dir */
+	int64_t		 litter_age;		/* ms before crash litter goes */
 	int64_t		 resident_upload_rate;	/* uploads per address per hour */
 	int64_t		 session_lifetime;
 	int64_t		 session_idle_timeout;

@@ -280,6 +280,7 @@ vh_http_reason(int status)
 	case 416: return ("Range Not Satisfiable");
 	case 417: return ("Expectation Failed");
 	case 422: return ("Unprocessable Content");
+	case 423: return ("Locked");
 	case 429: return ("Too Many Requests");
 	case 431: return ("Request Header Fields Too Large");
 	case 460: return ("Checksum Mismatch");
@@ -677,6 +678,11 @@ vh_http_respond_problem(struct vh_http_req *r, int status, const char *type,
 	va_end(ap);
 	detail = safe_detail(raw, DETAIL_MAX);
 	slug = vh_xasprintf("/problems/%s", type);
+	/* Every 503 is an outage the client should wait out, not a refusal:
+	 * it says when to come back unless the handler said so already. */
+	if (status == 503 && evbuffer_search(r->headers, "Retry-After:", 12,
+	    NULL).pos == -1)
+		vh_http_add_header(r, "Retry-After", "5");
 	j = json_pack("{s:s, s:s, s:i, s:s, s:s}",
 	    "type", slug, "title", vh_http_reason(status), "status", status,
 	    "detail", detail, "request_id", r->id);
@@ -1531,8 +1537,13 @@ vh_http_server_drain(struct vh_http_server *srv, void (*done)(void *),
 	srv->draining = true;
 	srv->drained = done;
 	srv->drained_arg = arg;
-	if (srv->listener != NULL)
-		evconnlistener_disable(srv->listener);
+	/* Closed, not just disabled: a connection the kernel would still
+	 * queue in the backlog would hang until the exit resets it, while a
+	 * refused one makes the client or load balancer try another. */
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+	}
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->state == C_HEAD && !c->head_started)

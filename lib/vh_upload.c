@@ -3,6 +3,17 @@
  * after the file's bytes up to it were fdatasync'd, so a crash at any
  * point leaves a row that never claims more than the disk holds. Bytes
  * past it in the file are leftovers and are cut off before the next write.
+ *
+ * Several daemons may share the database and the data directory, so an
+ * upload is serialised across processes, not only inside one: whoever
+ * writes its file or finishes it holds a session advisory lock on the
+ * upload (vh_upload_lock), and every descriptor that writes the file
+ * holds an OFD lock on it (vh_blobstore_lock_fd). The offset is read under
+ * those locks, so nothing is cut or overwritten that another writer still
+ * relies on, and the file is moved into the store only by the holder.
+ * Finishing is one transaction: the entry, its media row and the upload's
+ * completion commit together (the trigger of schema/0015), so a retry
+ * after any failure finds either nothing done or everything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +37,9 @@
 #include "vh_xmalloc.h"
 
 #define SPOOL_PREFIX "tus"
+/* Its own key space next to the blob collector's (vh_blobgc.c, seed 1347). */
+#define UPLOAD_LOCK "hashtextextended('upload:' || $1, 7573)"
+#define FINISHING "verhaal.finishing_upload"
 
 int
 vh_upload_file_fields(const struct vh_tus_metadata *md, char **filename,
@@ -114,12 +128,17 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	char		 length[32], account[32], collection[32], expiry[32];
 	const char	*params[7];
 	PGresult	*r;
+	int		 rc = VH_EIO, saved;
 
 	*fd = -1;
 	new_id(u->id);
 	u->spool_path = vh_blobstore_spool_path(bs, SPOOL_PREFIX);
+	/* Locked before its row exists: the litter sweep leaves a file alone
+	 * while its lock is held, and removes it if the process dies before
+	 * the row is committed. */
 	if ((*fd = open(u->spool_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0640)) == -1 || sync_dir_of(u->spool_path) != 0) {
+	    0640)) == -1 || vh_blobstore_lock_fd(*fd, false) != 0 ||
+	    sync_dir_of(u->spool_path) != 0) {
 		*err = vh_xasprintf("creating %s: %s", u->spool_path,
 		    strerror(errno));
 		goto fail;
@@ -140,8 +159,10 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	    " account_id, collection_id, expires_at) VALUES ($1, $2, $3, $4, $5,"
 	    " $6, now() + $7 * interval '1 ms')"
 	    " RETURNING extract(epoch FROM expires_at)::bigint", 7, params, err);
-	if (r == NULL)
+	if (r == NULL) {
+		rc = VH_EDB;
 		goto fail;
+	}
 	u->expires = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	u->account_id = who->account_id;
 	u->collection_id = who->collection_id;
@@ -149,12 +170,14 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	PQclear(r);
 	return (0);
 fail:
+	saved = errno;
 	if (*fd != -1) {
 		close(*fd);
 		*fd = -1;
 		unlink(u->spool_path);
 	}
-	return (VH_EDB);
+	errno = saved;		/* ENOSPC makes it a 507 */
+	return (rc);
 }
 
 int
@@ -209,18 +232,57 @@ vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
 }
 
 int
+vh_upload_lock(PGconn *db, const char *id, char **err)
+{
+	const char	*params[1] = { id };
+	PGresult	*r;
+	int		 rc;
+
+	if ((r = vh_db_exec(db, "SELECT pg_try_advisory_lock(" UPLOAD_LOCK ")",
+	    1, params, err)) == NULL)
+		return (VH_EDB);
+	rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 0 : VH_ECONFLICT;
+	PQclear(r);
+	return (rc);
+}
+
+void
+vh_upload_unlock(PGconn *db, const char *id)
+{
+	const char *params[1] = { id };
+
+	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock(" UPLOAD_LOCK ")",
+	    1, NULL, params, NULL, NULL, 0));
+}
+
+int
 vh_upload_open(const struct vh_upload *u, int *fd, char **err)
 {
-	if ((*fd = open(u->spool_path, O_WRONLY | O_CLOEXEC)) == -1 ||
-	    ftruncate(*fd, u->offset) == -1) {
-		*err = vh_xasprintf("opening the partial file of upload %.8s…: %s",
-		    u->id, strerror(errno));
-		if (*fd != -1)
-			close(*fd);
-		*fd = -1;
-		return (VH_EIO);
+	int	rc = VH_EIO;
+
+	/* Never O_TRUNC: the cut to the durable offset happens only once this
+	 * descriptor holds the file's lock, so a writer elsewhere that still
+	 * has it open (a stalled request, another daemon) loses nothing. */
+	if ((*fd = open(u->spool_path, O_WRONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if ((rc = vh_blobstore_lock_fd(*fd, false)) != 0)
+		goto fail;
+	if (ftruncate(*fd, u->offset) == -1) {
+		rc = VH_EIO;
+		goto fail;
 	}
 	return (0);
+fail:
+	if (rc == VH_ECONFLICT)
+		*err = vh_xasprintf("the partial file of upload %.8s… is being "
+		    "written by another request", u->id);
+	else
+		*err = vh_xasprintf("opening the partial file of upload %.8s…: "
+		    "%s", u->id, strerror(errno));
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+	return (rc);
 }
 
 int
@@ -301,7 +363,10 @@ store_file(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	}
 	if ((rc = note_hash(db, u, hex, err)) != 0)
 		return (rc);
-	if ((rc = vh_blobstore_put_file(bs, u->spool_path, moved)) != 0) {
+	rc = vh_blobstore_put_file(bs, u->spool_path, moved);
+	if (rc == VH_ENOENT && vh_blobstore_exists(bs, hex, &size) == 0)
+		return (0);		/* an earlier attempt moved it */
+	if (rc != 0) {
 		*err = vh_xasprintf("storing upload %.8s…: %s", u->id,
 		    vh_strerror(rc));
 		return (rc);
@@ -337,6 +402,66 @@ discard(PGconn *db, const struct vh_upload *u)
 		vh_log_warn("unlink %s", u->spool_path);
 }
 
+/*
+ * Creates the entry of upload id in one transaction with the upload's
+ * completion: the trigger on media (schema/0015) marks the upload named
+ * by the session setting complete, with this media row, or fails the
+ * whole transaction when it was finished already. VH_EEXIST then: the
+ * entry exists, made by an earlier attempt or another process.
+ */
+static int
+store_entry(PGconn *db, const char *id, const json_t *fields,
+    const struct vh_principal *who, const struct vh_entry_file *f,
+    int64_t *media_id, json_t **entry, char **err)
+{
+	const char	*params[1] = { id };
+	PGresult	*r;
+	int		 rc;
+
+	if ((r = vh_db_exec(db, "SELECT set_config('" FINISHING "', $1, false)",
+	    1, params, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	rc = vh_entry_store(db, fields, who, f, 1, media_id, entry, err);
+	if (rc != 0 && PQtransactionStatus(db) != PQTRANS_IDLE)
+		PQclear(PQexec(db, "ROLLBACK"));
+	r = PQexec(db, "SELECT set_config('" FINISHING "', '', false)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* A session that may still name the upload would mark it with
+		 * some later media row: a new session has no setting. */
+		vh_log_warnx("upload %.8s…: resetting the connection", id);
+		PQreset(db);
+	}
+	PQclear(r);
+	if (rc != 0 && *err != NULL &&
+	    strstr(*err, "upload already finished") != NULL) {
+		free(*err);
+		*err = NULL;
+		return (VH_EEXIST);
+	}
+	return (rc);
+}
+
+/* Another attempt finished the upload first: answers as it would have. */
+static int
+already_finished(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
+    char **err)
+{
+	struct vh_upload	now;
+	int			rc;
+
+	if ((rc = vh_upload_load(db, bs, u->id, &now, err)) != 0)
+		return (rc == VH_ENOENT ? VH_EDB : rc);
+	if (!now.completed) {
+		vh_upload_clear(&now);
+		*err = vh_xasprintf("upload %.8s…: finished by no one", u->id);
+		return (VH_EDB);
+	}
+	vh_upload_clear(u);
+	*u = now;
+	return (0);
+}
+
 int
 vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
     json_t **entry, char **err)
@@ -345,10 +470,9 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	struct vh_entry_file	 f = { .size = u->length };
 	const struct vh_principal *who = &u->owner;
 	json_t			*fields = NULL;
-	const char		*why = NULL, *params[3];
-	char			 media[32], *name = NULL;
+	const char		*why = NULL;
+	char			*name = NULL;
 	int64_t			 media_id;
-	PGresult		*r;
 	int			 rc;
 
 	*entry = NULL;
@@ -377,22 +501,14 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		rc = rc == VH_EINVAL ? VH_EIO : rc;
 		goto out;
 	}
-	rc = vh_entry_store(db, fields, who, &f, 1, &media_id, entry, err);
+	rc = store_entry(db, u->id, fields, who, &f, &media_id, entry, err);
 	vh_blobgc_unpin(db, f.sha256);
-	if (rc != 0)
-		goto out;
-	snprintf(media, sizeof media, "%lld", (long long)media_id);
-	params[0] = u->id;
-	params[1] = media;
-	/* The entry now holds the text; a moderator's redaction reaches it
-	 * there, so no copy stays behind in the upload. */
-	r = vh_db_exec(db, "UPDATE upload SET completed_at = now(), media_id = $2,"
-	    " metadata = '', updated_at = now() WHERE id = $1", 2, params, err);
-	if (r == NULL) {
-		rc = VH_EDB;
+	if (rc == VH_EEXIST) {
+		rc = already_finished(db, bs, u, err);
 		goto out;
 	}
-	PQclear(r);
+	if (rc != 0)
+		goto out;
 	u->completed = true;
 	u->media_id = media_id;
 	u->entry_id = json_integer_value(json_object_get(*entry, "id"));
@@ -408,33 +524,43 @@ out:
 }
 
 int
-vh_upload_record_complete(PGconn *db, struct vh_upload *u,
-    const struct vh_principal *who, int64_t media_id, char **err)
+vh_upload_store_whole(PGconn *db, struct vh_upload *u,
+    const struct vh_principal *who, const json_t *fields,
+    const struct vh_entry_file *f, json_t **entry, char **err)
 {
-	char		 length[32], account[32], collection[32], media[32];
-	const char	*params[6];
+	char		 length[32], account[32], collection[32];
+	const char	*params[5];
+	int64_t		 media_id;
 	PGresult	*r;
+	int		 rc;
 
+	*entry = NULL;
 	new_id(u->id);
 	snprintf(length, sizeof length, "%lld", (long long)u->length);
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
 	snprintf(collection, sizeof collection, "%lld",
 	    (long long)who->collection_id);
-	snprintf(media, sizeof media, "%lld", (long long)media_id);
 	params[0] = u->id;
 	params[1] = length;
-	/* The entry holds the metadata, as in vh_upload_finish. */
-	params[2] = "";
-	params[3] = who->account_id != 0 ? account : NULL;
-	params[4] = who->collection_id != 0 ? collection : NULL;
-	params[5] = media;
+	params[2] = who->account_id != 0 ? account : NULL;
+	params[3] = who->collection_id != 0 ? collection : NULL;
+	/* The row first, unfinished and with no file; the entry's
+	 * transaction finishes it (store_entry). Should that fail, the row
+	 * names no file and nobody knows its id: it is removed now or, if
+	 * the database is gone, reaped when it expires. The entry holds the
+	 * metadata, as in vh_upload_finish. */
 	r = vh_db_exec(db, "INSERT INTO upload (id, length, \"offset\", metadata,"
-	    " spool_name, account_id, collection_id, expires_at, completed_at,"
-	    " media_id) VALUES ($1, $2, $2, $3, '', $4, $5, now(), now(), $6)",
-	    6, params, err);
+	    " spool_name, account_id, collection_id, expires_at) VALUES ($1, $2,"
+	    " $2, '', '', $3, $4, now() + interval '1 hour')", 4, params, err);
 	if (r == NULL)
 		return (VH_EDB);
 	PQclear(r);
+	rc = store_entry(db, u->id, fields, who, f, &media_id, entry, err);
+	if (rc != 0) {
+		PQclear(PQexecParams(db, "DELETE FROM upload WHERE id = $1 AND"
+		    " completed_at IS NULL", 1, NULL, params, NULL, NULL, 0));
+		return (rc == VH_EEXIST ? VH_EDB : rc);
+	}
 	u->offset = u->length;
 	u->completed = true;
 	u->media_id = media_id;
@@ -473,12 +599,14 @@ vh_upload_reap(PGconn *db, struct vh_blobstore *bs, int *n, char **err)
 	if (r == NULL)
 		return (VH_EDB);
 	for (int i = 0; i < PQntuples(r); i++) {
+		(*n)++;
+		if (PQgetvalue(r, i, 0)[0] == '\0')
+			continue;	/* a whole upload's: no file */
 		path = vh_xasprintf("%s/spool/%s", vh_blobstore_root(bs),
 		    PQgetvalue(r, i, 0));
 		if (unlink(path) == -1 && errno != ENOENT)
 			vh_log_warn("unlink %s", path);
 		free(path);
-		(*n)++;
 	}
 	PQclear(r);
 	return (0);

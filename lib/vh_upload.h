@@ -49,7 +49,8 @@ int	vh_upload_file_fields(const struct vh_tus_metadata *,
 /*
  * Creates an upload: an empty partial file (its directory synced) and its
  * row. u->length, u->metadata and who are inputs; the rest is filled in.
- * *fd gets the file opened for writing (caller closes).
+ * *fd gets the file opened for writing and locked (caller closes).
+ * VH_EIO (errno kept) when the file cannot be made, VH_EDB for the row.
  */
 int	vh_upload_create(PGconn *, struct vh_blobstore *, struct vh_upload *u,
 	    const struct vh_principal *who, int64_t expiry_ms, int *fd,
@@ -59,8 +60,22 @@ int	vh_upload_create(PGconn *, struct vh_blobstore *, struct vh_upload *u,
 int	vh_upload_load(PGconn *, struct vh_blobstore *, const char *id,
 	    struct vh_upload *, char **err) __attribute__((warn_unused_result));
 
-/* Opens the partial file for writing and cuts it to the durable offset
- * (bytes past it are leftovers of an interrupted request). */
+/*
+ * The upload's lock across processes: a session advisory lock held by
+ * db's connection until vh_upload_unlock or the session ends (a crashed
+ * daemon's lock goes with its connection). Whoever writes the partial
+ * file or finishes the upload holds it from before loading the row to
+ * the commit. VH_ECONFLICT when another session holds it.
+ */
+int	vh_upload_lock(PGconn *, const char *id, char **err)
+	    __attribute__((warn_unused_result));
+void	vh_upload_unlock(PGconn *, const char *id);
+
+/* Opens the partial file for writing and, once this descriptor holds the
+ * file's lock, cuts it to the durable offset (bytes past it are
+ * leftovers of an interrupted request). VH_ECONFLICT when another
+ * descriptor holds the lock. Call with vh_upload_lock held and u loaded
+ * under it. */
 int	vh_upload_open(const struct vh_upload *, int *fd, char **err)
 	    __attribute__((warn_unused_result));
 
@@ -81,16 +96,23 @@ int	vh_upload_advance(PGconn *, struct vh_upload *, int fd,
  * *entry gets the entry (caller decrefs). VH_EINVAL with a message for
  * the client when the metadata does not describe a valid entry; the
  * upload is then discarded, so that it does not answer so forever.
+ * Idempotent: when another attempt finished it first, u is reloaded and
+ * 0 returned with *entry NULL. Call with vh_upload_lock held.
  */
 int	vh_upload_finish(PGconn *, struct vh_blobstore *, struct vh_upload *,
 	    json_t **entry, char **err) __attribute__((warn_unused_result));
 
 /*
- * Records an upload that arrived whole in its creation request and is
- * already stored as media_id: a finished row, so HEAD answers for it.
+ * Records an upload that arrived whole in its creation request, whose
+ * file f is already in the store (and pinned): in one transaction its
+ * entry, media row and a finished upload row, so HEAD answers for it.
+ * u->length is an input; u->id is made here. *entry as in
+ * vh_upload_finish.
  */
-int	vh_upload_record_complete(PGconn *, struct vh_upload *u,
-	    const struct vh_principal *who, int64_t media_id, char **err)
+struct vh_entry_file;
+int	vh_upload_store_whole(PGconn *, struct vh_upload *u,
+	    const struct vh_principal *who, const json_t *fields,
+	    const struct vh_entry_file *f, json_t **entry, char **err)
 	    __attribute__((warn_unused_result));
 
 /* Removes an upload's row and, unless it is finished, its partial file
