@@ -10,7 +10,7 @@ SANITIZE ?=
 # packages that provide them (contrib/dev/deps.sh holds the list).
 PKGS := libevent libevent_pthreads libpq opus libopusenc libmagic jansson \
         inih libcrypto libavformat libavcodec libswresample libavutil \
-        vips libebur128 libargon2
+        vips libebur128 libargon2 libzip libxml-2.0
 
 comma := ,
 ifneq ($(SANITIZE),)

@@ -8,6 +8,7 @@ libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
+libzip-dev libxml2-dev hunspell-nl
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools
@@ -28,6 +29,31 @@ if [ -n "$missing" ]; then
 	# nodejs may come from NodeSource, whose package also ships npm.
 	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# Search reads OpenTaal's Dutch Hunspell dictionary (hunspell-nl) through
+# PostgreSQL's ispell template, as verhaal_nl.{dict,affix} in each server's
+# tsearch_data directory (schema/0013_dutch_search.sql). Debian's
+# pg_updatedicts links nl.dict there, but PostgreSQL cannot read it: ten
+# abbreviations with an escaped slash ("km\/h") have no valid flags. So
+# the copy leaves those out and converts to UTF-8 as pg_updatedicts does.
+# Regular files, not links: pg_updatedicts removes links it did not make.
+aff=/usr/share/hunspell/nl.aff
+dic=/usr/share/hunspell/nl.dic
+for ts in /usr/share/postgresql/*/tsearch_data; do
+	[ -d "$ts" ] && [ -f "$aff" ] && [ -f "$dic" ] || continue
+	if [ ! -f "$ts/verhaal_nl.dict" ] || [ "$dic" -nt "$ts/verhaal_nl.dict" ] ||
+	   [ "$aff" -nt "$ts/verhaal_nl.affix" ]; then
+		echo "deps: Dutch dictionary for PostgreSQL in $ts"
+		sudo=""
+		[ -w "$ts" ] || sudo="sudo"
+		enc=$(sed -n 's/^SET \([A-Za-z0-9_-]*\).*/\1/p' "$aff" | head -n 1)
+		iconv -f "${enc:-UTF-8}" -t UTF-8 "$aff" | $sudo tee "$ts/verhaal_nl.affix.tmp" >/dev/null
+		iconv -f "${enc:-UTF-8}" -t UTF-8 "$dic" | grep -v '\\/' |
+		    $sudo tee "$ts/verhaal_nl.dict.tmp" >/dev/null
+		$sudo mv "$ts/verhaal_nl.affix.tmp" "$ts/verhaal_nl.affix"
+		$sudo mv "$ts/verhaal_nl.dict.tmp" "$ts/verhaal_nl.dict"
+	fi
+done
 
 if ! command -v npm >/dev/null 2>&1; then
 	echo "deps: installing npm"
