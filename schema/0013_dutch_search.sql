@@ -57,33 +57,52 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 		'<->|<[0-9]+>|&', '|', 'g')::tsquery END
 $$;
 
--- The search functions of 0005 are patched where they name the text
--- search configuration and the highlight query, rather than copied
--- here whole, so that what later work changed in them (consent, roles)
--- is kept. A patch that no longer applies stops the migration.
+-- The search functions (0005, and whatever later migrations made of
+-- them) are patched where they name the text search configuration or
+-- the highlight query, rather than copied here whole, so that what other
+-- work changed in them (consent, roles) is kept. Every function of this
+-- schema that builds a Dutch query or headline moves to verhaal_dutch;
+-- vh_search must also take the highlight query. A patch that no longer
+-- applies stops the migration instead of leaving search half-moved.
 DO $$
 DECLARE
-	fn text;
+	p record;
 	src text;
-	out text;
 	edits text[][] := ARRAY[
-	    ['vh_search_where(jsonb)', $a$websearch_to_tsquery(''dutch''$a$,
-		$b$websearch_to_tsquery(''verhaal_dutch''$b$],
-	    ['vh_search(jsonb)', $a$websearch_to_tsquery(''dutch''$a$,
-		$b$websearch_to_tsquery(''verhaal_dutch''$b$],
-	    ['vh_search(jsonb)', $a$ts_headline(''dutch''$a$,
-		$b$ts_headline(''verhaal_dutch''$b$],
-	    ['vh_search(jsonb)', $a$e.transcript), %s, ''StartSel$a$,
-		$b$e.transcript), vh_headline_query(%s), ''StartSel$b$]];
+	    [$a$to_tsquery(''dutch''$a$, $b$to_tsquery(''verhaal_dutch''$b$],
+	    [$a$ts_headline(''dutch''$a$, $b$ts_headline(''verhaal_dutch''$b$],
+	    [$a$to_tsquery('dutch'$a$, $b$to_tsquery('verhaal_dutch'$b$]];
+	hl_from text := $a$e.transcript), %s, ''StartSel$a$;
+	hl_to text := $b$e.transcript), vh_headline_query(%s), ''StartSel$b$;
+	n int := 0;
 BEGIN
-	FOR i IN 1 .. array_length(edits, 1) LOOP
-		fn := edits[i][1];
-		src := pg_get_functiondef(fn::regprocedure);
-		IF strpos(src, edits[i][2]) = 0 THEN
-			RAISE EXCEPTION 'migration 0013: % no longer contains %',
-			    fn, edits[i][2];
+	FOR p IN SELECT f.oid FROM pg_proc f
+	    JOIN pg_namespace s ON s.oid = f.pronamespace
+	   WHERE s.nspname = current_schema() AND f.prokind = 'f'
+	     AND f.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+	     AND f.prosrc ~ '''dutch'''
+	LOOP
+		src := pg_get_functiondef(p.oid);
+		FOR i IN 1 .. array_length(edits, 1) LOOP
+			src := replace(src, edits[i][1], edits[i][2]);
+		END LOOP;
+		IF p.oid = 'vh_search(jsonb)'::regprocedure THEN
+			IF strpos(src, hl_from) = 0 THEN
+				RAISE EXCEPTION 'migration 0013: vh_search no longer '
+				    'builds its headline as 0005 did; patch it by hand';
+			END IF;
+			src := replace(src, hl_from, hl_to);
 		END IF;
-		out := replace(src, edits[i][2], edits[i][3]);
-		EXECUTE out;
+		IF src ~ '''dutch''' THEN
+			RAISE EXCEPTION 'migration 0013: % still names the dutch '
+			    'configuration in a way this patch does not know',
+			    p.oid::regprocedure;
+		END IF;
+		EXECUTE src;
+		n := n + 1;
 	END LOOP;
+	IF n < 2 OR strpos(pg_get_functiondef('vh_search(jsonb)'::regprocedure),
+	    'vh_headline_query') = 0 THEN
+		RAISE EXCEPTION 'migration 0013: the search functions were not found';
+	END IF;
 END $$;
