@@ -148,7 +148,10 @@ struct vh_ind_summary {
 	size_t			stored;		/* values written, numbers */
 	size_t			missing;	/* values written as missing */
 	size_t			unmatched;	/* rows whose name matched nothing */
-	size_t			indicators;	/* distinct indicators */
+	size_t			indicators;	/* distinct indicators kept */
+	size_t			empty;		/* series left out: no figure */
+	size_t			derived;	/* values derived (all areas) */
+	bool			workbook;	/* read from an .xlsx */
 };
 
 /*

@@ -59,7 +59,7 @@ static const struct vh_ind_label kwb[] = {
 	SUM("a_1p_hh", "Eenpersoonshuishoudens", "aantal"),
 	SUM("a_hh_z_k", "Huishoudens zonder kinderen", "aantal"),
 	SUM("a_hh_m_k", "Huishoudens met kinderen", "aantal"),
-	NONE("g_hhgro", "Gemiddelde huishoudensgrootte", "personen"),
+	NONE("g_hhgro", "Gemiddelde huishoudensgrootte (personen)", NULL),
 	RATIO("bev_dich", "Bevolkingsdichtheid", "inwoners per km²", "a_inw",
 	    "a_lan_ha", "100"),
 	SUM("a_woning", "Woningvoorraad", "aantal"),
