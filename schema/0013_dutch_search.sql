@@ -13,7 +13,9 @@
 -- verhaal_nl.dict / verhaal_nl.affix (UTF-8). `make deps`
 -- (contrib/dev/deps.sh) writes them from /usr/share/hunspell/nl.{dic,aff};
 -- Debian's own nl.dict cannot be loaded as is (entries with an escaped
--- slash, "km\/h", break PostgreSQL's reader). A backend loads the
+-- slash, "km\/h", break PostgreSQL's reader), and its capitalised
+-- street-name endings (-straat, -plein) are left out so that street names
+-- are not split (deps.sh says more). A backend loads the
 -- dictionary on first use: about 0.25 s and 19 MB per connection, paid
 -- once by verhaald's long-lived pool connections.
 DO $$
