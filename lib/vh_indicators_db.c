@@ -108,8 +108,7 @@ flush(struct writer *w)
 	    "u(i, a, t, p, s, v) ON CONFLICT (indicator_id, area_code, period) "
 	    "DO UPDATE SET period_type = EXCLUDED.period_type, period_start = "
 	    "EXCLUDED.period_start, value = EXCLUDED.value, source_file = "
-	    "EXCLUDED.source_file, imported_at = now(), derivation = NULL, "
-	    "derived_from = NULL", 7, p, &err);
+	    "EXCLUDED.source_file, imported_at = now()", 7, p, &err);
 	for (int i = 0; i < 6; i++)
 		w->cols[i].len = 0;
 	w->nbatch = 0;

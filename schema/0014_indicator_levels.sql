@@ -6,12 +6,12 @@
 -- indicator now says how its figures add up: counts are summed from the
 -- buurten, a rate is recomputed as scale x numerator / denominator from
 -- two other indicators, anything else (averages, distances, shares of an
--- unknown base) is not aggregated. A derived value is stored beside the
--- source's own figures and says so: derivation ('sum' or 'ratio') and
--- derived_from (how many buurten went in). It is made only where the
--- area has no figure of its own, and a sum only when every buurt of the
--- area has a figure for the period: a sum over some buurten would pass
--- for a total and be too low.
+-- unknown base) is not aggregated. Derived values live in their own
+-- table, so that indicator_value keeps exactly what the files said, and
+-- say how they were made (derivation 'sum' or 'ratio') and from how many
+-- buurten. One is made only where the area has no figure of its own, and
+-- a sum only when every buurt of the area has a figure for the period: a
+-- sum over some buurten would pass for a total and be too low.
 ALTER TABLE indicator
 	ADD COLUMN aggregate text NOT NULL DEFAULT 'none'
 	    CHECK (aggregate IN ('sum', 'ratio', 'none')),
@@ -21,9 +21,39 @@ ALTER TABLE indicator
 	ADD CONSTRAINT indicator_ratio_check CHECK (aggregate <> 'ratio' OR
 	    (numerator_key IS NOT NULL AND denominator_key IS NOT NULL AND
 	     scale > 0));
-ALTER TABLE indicator_value
-	ADD COLUMN derivation text CHECK (derivation IN ('sum', 'ratio')),
-	ADD COLUMN derived_from integer CHECK (derived_from > 0);
+
+CREATE TABLE indicator_derived (
+	indicator_id	bigint NOT NULL REFERENCES indicator ON DELETE CASCADE,
+	area_code	text NOT NULL REFERENCES area (code),
+	period_type	text NOT NULL,
+	period		text NOT NULL,
+	period_start	date,
+	value		numeric NOT NULL,
+	derivation	text NOT NULL CHECK (derivation IN ('sum', 'ratio')),
+	derived_from	integer CHECK (derived_from > 0),	-- buurten
+	source_file	text NOT NULL,		-- of the buurt figures
+	derived_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (indicator_id, area_code, period)
+);
+
+-- Every figure as readers see it: the source's own (a number, or its
+-- "missing" marker when nothing was derived in its place), else the
+-- derived one.
+CREATE VIEW indicator_figure AS
+SELECT v.indicator_id, v.area_code, v.period_type, v.period, v.period_start,
+    v.value, v.source_file, NULL::text AS derivation,
+    NULL::integer AS derived_from
+  FROM indicator_value v
+ WHERE v.value IS NOT NULL OR NOT EXISTS (SELECT 1 FROM indicator_derived d
+     WHERE d.indicator_id = v.indicator_id AND d.area_code = v.area_code
+       AND d.period = v.period)
+UNION ALL
+SELECT d.indicator_id, d.area_code, d.period_type, d.period, d.period_start,
+    d.value, d.source_file, d.derivation, d.derived_from
+  FROM indicator_derived d
+ WHERE NOT EXISTS (SELECT 1 FROM indicator_value v
+     WHERE v.indicator_id = d.indicator_id AND v.area_code = d.area_code
+       AND v.period = d.period AND v.value IS NOT NULL);
 
 -- Recomputes every derived value (inside the importer's transaction,
 -- after each file). Returns how many values it derived.
@@ -33,7 +63,7 @@ DECLARE
 	sums integer;
 	ratios integer;
 BEGIN
-	DELETE FROM indicator_value WHERE derivation IS NOT NULL;
+	DELETE FROM indicator_derived;
 	-- Each buurt counts towards its wijk and its gemeente.
 	WITH up AS (
 		SELECT code AS buurt, parent AS area FROM area WHERE level = 'buurt'
@@ -49,16 +79,14 @@ BEGIN
 		JOIN up ON up.buurt = iv.area_code
 		WHERE iv.value IS NOT NULL
 		GROUP BY 1, 2, 3, 4)
-	INSERT INTO indicator_value AS t (indicator_id, area_code, period_type,
+	INSERT INTO indicator_derived (indicator_id, area_code, period_type,
 	    period, period_start, value, source_file, derivation, derived_from)
 	SELECT v.indicator_id, v.area, v.period_type, v.period, v.period_start,
 	    v.value, v.source_file, 'sum', v.n
 	  FROM v JOIN nb ON nb.area = v.area AND nb.n = v.n
-	ON CONFLICT (indicator_id, area_code, period) DO UPDATE
-	    SET value = EXCLUDED.value, derivation = 'sum',
-		derived_from = EXCLUDED.derived_from,
-		source_file = EXCLUDED.source_file, imported_at = now()
-	  WHERE t.value IS NULL;
+	 WHERE NOT EXISTS (SELECT 1 FROM indicator_value o
+	     WHERE o.indicator_id = v.indicator_id AND o.area_code = v.area
+	       AND o.period = v.period AND o.value IS NOT NULL);
 	GET DIAGNOSTICS sums = ROW_COUNT;
 	-- Rates of wijken and the gemeente from their (own or summed)
 	-- numerator and denominator, for periods in which the source
@@ -74,23 +102,21 @@ BEGIN
 		     (b.parent = nv.area_code OR 'GM' || substr(b.code, 3, 4) =
 		      nv.area_code)))::int AS n
 		FROM r
-		JOIN indicator_value nv ON nv.indicator_id = r.nid
-		JOIN indicator_value dv ON dv.indicator_id = r.did
+		JOIN indicator_figure nv ON nv.indicator_id = r.nid
+		JOIN indicator_figure dv ON dv.indicator_id = r.did
 		 AND dv.area_code = nv.area_code AND dv.period = nv.period
 		WHERE nv.value IS NOT NULL AND dv.value > 0
 		  AND nv.area_code NOT LIKE 'BU%'
 		  AND EXISTS (SELECT 1 FROM indicator_value p
 		      WHERE p.indicator_id = r.id AND p.period = nv.period
-		      AND p.value IS NOT NULL))
-	INSERT INTO indicator_value AS t (indicator_id, area_code, period_type,
+		      AND p.value IS NOT NULL)
+		  AND NOT EXISTS (SELECT 1 FROM indicator_value o
+		      WHERE o.indicator_id = r.id AND o.area_code = nv.area_code
+		      AND o.period = nv.period AND o.value IS NOT NULL))
+	INSERT INTO indicator_derived (indicator_id, area_code, period_type,
 	    period, period_start, value, source_file, derivation, derived_from)
 	SELECT id, area_code, period_type, period, period_start, value,
-	    source_file, 'ratio', nullif(n, 0) FROM x
-	ON CONFLICT (indicator_id, area_code, period) DO UPDATE
-	    SET value = EXCLUDED.value, derivation = 'ratio',
-		derived_from = EXCLUDED.derived_from,
-		source_file = EXCLUDED.source_file, imported_at = now()
-	  WHERE t.value IS NULL;
+	    source_file, 'ratio', nullif(n, 0) FROM x;
 	GET DIAGNOSTICS ratios = ROW_COUNT;
 	RETURN sums + ratios;
 END $$;
@@ -148,7 +174,7 @@ LANGUAGE sql STABLE AS $$
 		jsonb_build_object('method', iv.derivation,
 		    'buurten', iv.derived_from) END)
 	  FROM indicator i
-	  JOIN indicator_value iv ON iv.indicator_id = i.id
+	  JOIN indicator_figure iv ON iv.indicator_id = i.id
 	   AND iv.area_code = vh_dossier_figure.area_code
 	   AND iv.period_type = 'year' AND iv.period = y::text
 	   AND iv.value IS NOT NULL
@@ -156,7 +182,7 @@ LANGUAGE sql STABLE AS $$
 		SELECT rv.value, ri.key, rv.period::int AS y
 		  FROM unnest(per_keys) WITH ORDINALITY pk(key, o)
 		  JOIN indicator ri ON ri.key = pk.key
-		  JOIN indicator_value rv ON rv.indicator_id = ri.id
+		  JOIN indicator_figure rv ON rv.indicator_id = ri.id
 		   AND rv.area_code = iv.area_code AND rv.period_type = 'year'
 		   AND rv.value > 0
 		   AND rv.period IN (y::text, (y - 1)::text, (y + 1)::text)
@@ -239,7 +265,7 @@ BEGIN
 		SELECT DISTINCT ON (cand.slug) cand.*, i.title AS ititle,
 		    min(iv.period::int) OVER w AS ya, max(iv.period::int) OVER w AS yb
 		  FROM cand JOIN indicator i ON i.key = cand.key
-		  JOIN indicator_value iv ON iv.indicator_id = i.id
+		  JOIN indicator_figure iv ON iv.indicator_id = i.id
 		   AND iv.area_code = ac AND iv.period_type = 'year'
 		   AND iv.value IS NOT NULL AND iv.period ~ '^\d{4}$'
 		   AND iv.period::int BETWEEN y0 AND y1
@@ -407,7 +433,7 @@ BEGIN
 			'buurten', iv.derived_from)) ELSE '{}' END
 		    ORDER BY iv.period_start, iv.period) AS vals,
 		    bool_or(iv.value IS NOT NULL) AS any
-		  FROM indicator_value iv
+		  FROM indicator_figure iv
 		 WHERE iv.indicator_id = i.id AND iv.area_code = code
 		   AND (iv.period_start IS NULL OR extract(year FROM
 		       iv.period_start) BETWEEN y0 AND y1)) v ON v.any;
