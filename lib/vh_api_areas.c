@@ -122,8 +122,8 @@ period(struct vh_http_req *req, const char *name, char **out)
 		*out = NULL;
 	}
 	if (*out != NULL && !vh_search_period_ok(*out)) {
-		vh_http_respond_problem(req, 400, "bad-request",
-		    "'%s' must be a year, YYYY-MM or YYYY-MM-DD", name);
+		vh_http_respond_problem(req, 400, "bad-request", "'%s' %s", name,
+		    vh_search_period_problem(*out));
 		free(*out);
 		return (VH_EINVAL);
 	}

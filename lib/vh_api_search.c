@@ -46,8 +46,8 @@ vh_search_slug_ok(const char *s)
  * 2023-02-30 with its own words). NULL when s is one, else why not, in
  * words that do not repeat the client's bytes.
  */
-static const char *
-period_problem(const char *s)
+const char *
+vh_search_period_problem(const char *s)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
@@ -84,7 +84,7 @@ period_problem(const char *s)
 bool
 vh_search_period_ok(const char *s)
 {
-	return (period_problem(s) == NULL);
+	return (vh_search_period_problem(s) == NULL);
 }
 
 /* A period's first day as YYYY-MM-DD, for comparing from with to. */
@@ -114,7 +114,7 @@ period_arg(struct vh_http_req *req, json_t *f, const char *name, char **why)
 		free(v);
 		return (0);
 	}
-	if ((bad = period_problem(v)) != NULL) {
+	if ((bad = vh_search_period_problem(v)) != NULL) {
 		*why = vh_xasprintf("'%s' %s", name, bad);
 		free(v);
 		return (VH_EINVAL);

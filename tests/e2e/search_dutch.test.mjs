@@ -138,4 +138,5 @@ test('bad periods and filters are 400s in our words', async () => {
   // The dossier's period checks are the same.
   const d = await s.get('an', '/api/v1/areas/GM0344/dossier?from=2023-13');
   assert.equal(d.status, 400);
+  assert.match(d.body.detail, /'from' has a month outside 01-12/);
 });
