@@ -391,8 +391,12 @@ vh_ind_xlsx_to_csv(const char *path, size_t *len, char **err)
 
 	*len = 0;
 	if ((z = zip_open(path, ZIP_RDONLY, &zerr)) == NULL) {
-		*err = vh_xasprintf("%s: not a readable workbook (ZIP error "
-		    "%d)", path, zerr);
+		zip_error_t	ze;
+
+		zip_error_init_with_code(&ze, zerr);
+		*err = vh_xasprintf("%s: not a readable workbook: %s", path,
+		    zip_error_strerror(&ze));
+		zip_error_fini(&ze);
 		return (NULL);
 	}
 	if ((sheet = first_sheet(z, path, err)) == NULL ||
