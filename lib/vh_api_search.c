@@ -222,6 +222,7 @@ boolarg(struct vh_http_req *req, json_t *f, const char *name, char **why)
 int
 vh_search_filters(struct vh_http_req *req, json_t *f, char **why)
 {
+	char	 status_what[256];
 	char	*v, *tok, *save;
 	json_t	*themes;
 	int	 rc = 0;
@@ -261,14 +262,17 @@ vh_search_filters(struct vh_http_req *req, json_t *f, char **why)
 		if (rc != 0)
 			return (rc);
 	}
+	/* The list of statuses, in the words of the 400. */
+	for (size_t i = 0, n = 0; statuses[i] != NULL && n < sizeof status_what;
+	    i++)
+		n += snprintf(status_what + n, sizeof status_what - n, "%s%s",
+		    i == 0 ? "must be one of " : ", ", statuses[i]);
 	if ((rc = arg(req, f, "area", area_ok, "must be a CBS area code: GM "
 	    "and 4 digits, WK and 6 or BU and 8 (GM0344, WK034401, "
 	    "BU03440111)", why)) != 0 ||
 	    (rc = arg(req, f, "kind", kind_ok, "must be story or visit",
 	    why)) != 0 ||
-	    (rc = arg(req, f, "status", status_ok, "must be one of received, "
-	    "processing, pending_review, published, rejected, withdrawn",
-	    why)) != 0 ||
+	    (rc = arg(req, f, "status", status_ok, status_what, why)) != 0 ||
 	    (rc = arg(req, f, "collection", vh_search_slug_ok, "must be a "
 	    "collection slug: lower-case letters, digits and dashes, at "
 	    "most 64", why)) != 0 ||
