@@ -248,10 +248,6 @@ DECLARE
 BEGIN
 	SELECT a.parent, p.name, a.level INTO par, parname, lvl
 	  FROM area a LEFT JOIN area p ON p.code = a.parent WHERE a.code = ac;
-	st := vh_dossier_story_years(ac, f->>'role', y0, y1);
-	IF par IS NOT NULL THEN
-		pst := vh_dossier_story_years(par, f->>'role', y0, y1);
-	END IF;
 	FOR c IN
 		WITH cand AS (
 			SELECT t.slug, t.title, 0 AS pos, t.indicator_key AS key,
@@ -272,6 +268,12 @@ BEGIN
 		WINDOW w AS (PARTITION BY cand.slug, cand.pos)
 		 ORDER BY cand.slug, cand.pos
 	LOOP
+		-- Stories are counted once, and only when there is a figure.
+		IF st IS NULL THEN
+			st := vh_dossier_story_years(ac, f->>'role', y0, y1);
+			pst := CASE WHEN par IS NOT NULL THEN
+			    vh_dossier_story_years(par, f->>'role', y0, y1) END;
+		END IF;
 		ya := c.ya;
 		yb := c.yb;
 		fa := vh_dossier_figure(c.key, ac, ya, c.per_keys, c.per);
