@@ -90,6 +90,9 @@ test('ranking prefers the exact form', async () => {
   const other = ['s01', 's09'].map((k) => items.indexOf(k));
   assert.ok(exact.every((i) => i >= 0) && other.every((i) => i >= 0), items.join(','));
   assert.ok(Math.max(...exact) < Math.min(...other), `exact forms first: ${items.join(',')}`);
+  // The compound itself before its parts in other words.
+  const c = (await search('inbraakpoging')).map((i) => keyOf[i.id]);
+  assert.deepEqual(c, ['s03', 's72']);
 });
 
 test('every matched word of a phrase is highlighted', async () => {
