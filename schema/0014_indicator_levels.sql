@@ -361,8 +361,11 @@ BEGIN
 			    round(100 * hb), y0, y1, c.title, parname)
 			ELSE format('too few stories from %s to %s here or in %s to '
 			    'compare the share about %s.', y0, y1, parname, c.title) END
-		    ELSE format('%s: one year of figures (%s) and no figure of '
-			'the parent area to hold it against.', c.ititle, yb) END;
+		    ELSE format('%s: %s %s in %s; with one year of figures and %s '
+			'there is nothing to compare it with.', c.ititle,
+			coalesce(fa->>'rate', fa->>'count'), unit, yb,
+			CASE WHEN par IS NULL THEN 'no larger area'
+			ELSE 'no figure for ' || parname END) END;
 		words := replace(words, '  ', ' ');
 		figs := CASE WHEN mode = 'level' THEN jsonb_build_array(fp, fa)
 		    WHEN ya < yb THEN jsonb_build_array(fa, fb)
