@@ -6,7 +6,10 @@
  * utrecht.incijfers.nl exports. The format is recognised from the
  * header. Parsing (vh_indicators.c) yields one value at a time through
  * a callback and needs no database; vh_indicators_db.c writes a file's
- * values in one transaction.
+ * values in one transaction and then adds up buurt figures for wijken
+ * and the gemeente (vh_areas_aggregate). An .xlsx workbook is read as
+ * the CSV of its first sheet (vh_indicators_xlsx.c); the kwb codebook
+ * (vh_indicators_kwb.c) names the kwb variables.
  */
 #include <stdbool.h>
 #include <stddef.h>
