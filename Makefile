@@ -87,7 +87,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA)
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBA)
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(LIBA)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS)

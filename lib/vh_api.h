@@ -47,7 +47,8 @@ VH_HANDLER(vh_api_media_thumb);
 /* vh_api_withdraw.c: a resident withdraws a story with a receipt code */
 VH_HANDLER(vh_api_withdraw);
 
-/* vh_api_moderation.c: publish, reject, redact */
+/* vh_api_moderation.c: approve, publish, reject, redact */
+VH_HANDLER(vh_api_entry_approve);
 VH_HANDLER(vh_api_entry_publish);
 VH_HANDLER(vh_api_entry_reject);
 VH_HANDLER(vh_api_entry_redact);

@@ -41,12 +41,15 @@ static const char area_indicators_sql[] =
     " AND ($3::text IS NULL OR iv.period_start < vh_period_end($3))) v"
     " ON v.vals IS NOT NULL)::text END";
 
+/* The query of the list (one area a row, streamed): every area of the
+ * Netherlands is a long list. */
 static const char areas_sql[] =
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('code', code, 'level',"
-    " level, 'name', name, 'parent', parent, 'has_boundary', boundary IS NOT"
-    " NULL, 'href', '/api/v1/areas/' || code) ORDER BY code), '[]')::text"
-    " FROM area WHERE ($1::text IS NULL OR level = $1)"
-    " AND ($2::text IS NULL OR parent = $2)";
+    "SELECT format('SELECT jsonb_build_object(''code'', code, ''level'',"
+    " level, ''name'', name, ''parent'', parent, ''has_boundary'', boundary"
+    " IS NOT NULL, ''href'', ''/api/v1/areas/'' || code)::text"
+    " FROM area WHERE (%1$L::text IS NULL OR level = %1$L)"
+    " AND (%2$L::text IS NULL OR parent = %2$L) ORDER BY code',"
+    " $1::text, $2::text)";
 
 static const char area_at_sql[] =
     "SELECT jsonb_build_object('code', a.code, 'level', a.level, 'name',"
@@ -78,8 +81,11 @@ static const char collections_sql[] =
     " 'title', c.title, 'description', c.description, 'consent_version',"
     " c.consent_version, 'created_at', c.created_at, 'entries', vh_k(("
     " SELECT coalesce(sum(n), 0) FROM entry_count ec WHERE ec.theme = ''"
-    " AND ec.collection_id = c.id AND (ec.status = 'published' OR $1 <>"
-    " 'analyst'))::bigint, $2::int)) ORDER BY c.id), '[]')::text"
+    " AND ec.collection_id = c.id AND"
+    /* The access rule (schema/0009_access.sql) over the summary. */
+    " coalesce(vh_access_count_sql(jsonb_build_object('role', $1::text),"
+    " 'x') IS NOT NULL AND vh_access_sees($1, NULL, NULL, ec.status),"
+    " false))::bigint, $2::int)) ORDER BY c.id), '[]')::text"
     " FROM collection c";
 
 static const char collection_post_sql[] =
@@ -159,7 +165,11 @@ vh_api_areas_list(struct vh_app *app, struct vh_http_req *req,
 		vh_apiq_run(app, req, &q);
 		return;
 	}
+	q.mode = VH_APIQ_JSON_ROWS;
+	q.json_head = "[";
+	q.json_tail = "]";
 	q.sql = areas_sql;
+	q.content_type = "application/json";
 	q.nparams = 2;
 	q.params[0] = vh_apiq_arg(req, "level");
 	q.params[1] = vh_apiq_arg(req, "parent");

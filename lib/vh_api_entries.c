@@ -239,6 +239,8 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 {
 	struct submission *s = arg;
 
+	/* Answering from here is safe: the server frees the request (and
+	 * its chunked decoder) only once this callback has returned. */
 	if (vh_multipart_feed(s->mp, data, len) != 0) {
 		set_error(s, 400, "bad-multipart",
 		    vh_xstrdup("the multipart body is malformed"));

@@ -2,13 +2,15 @@
  * Stored files of entries. The original upload is sealed: it keeps its
  * EXIF and unredacted audio, so only admins may read it, only with a
  * stated reason, and each read is in the audit trail before a byte is
- * served (no audit row, no read).
+ * served (no audit row, no read). Whether the file may be read at all is
+ * the access rule's answer (vh_access_media), as for every other read.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_audit.h"
@@ -18,6 +20,7 @@
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_serve.h"
+#include "vh_text.h"
 #include "vh_xmalloc.h"
 
 struct file_job {
@@ -42,10 +45,17 @@ original_work(struct vh_worker *w, void *arg)
 	PGconn			*db;
 	PGresult		*r;
 	char			*err = NULL;
+	int			 rc;
 
 	if ((db = vh_worker_db(w, &err)) == NULL) {
 		j->status = 503;
 		j->detail = err;
+		return;
+	}
+	if ((rc = vh_access_media(db, &j->who, j->id, NULL, &err)) != 0) {
+		j->status = rc == VH_ENOENT ? 404 : 503;
+		j->detail = rc == VH_ENOENT ? vh_xasprintf("no media %s", j->id) :
+		    err;
 		return;
 	}
 	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
@@ -91,8 +101,9 @@ original_done(void *arg)
 	else {
 		vh_log_info("req=%s %s read original of media %s",
 		    vh_http_req_id(j->req), j->who.name, j->id);
-		vh_http_add_header(j->req, "Cache-Control", "private, no-store");
-		/* Never trust the declared type: the original is bytes. */
+		/* Never trust the declared type: the original is bytes.
+		 * vh_serve_file says "private, no-store" for attachments:
+		 * a sealed original must not be kept in any cache. */
 		vh_serve_file(j->req, j->fd, j->size, j->sha256,
 		    "application/octet-stream", j->filename, "attachment");
 	}
@@ -109,6 +120,9 @@ vh_api_reason_ok(const char *s)
 	size_t	n, visible = 0;
 
 	if (s == NULL || (n = strlen(s)) > 500)
+		return (false);
+	/* The audit trail keeps the reason as text: it must be UTF-8. */
+	if (vh_text_utf8_valid((const unsigned char *)s, n) != n)
 		return (false);
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -135,8 +149,8 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
 		free(reason);
 		vh_http_respond_problem(req, 400, "reason-required",
 		    "reading a sealed original needs a stated reason "
-		    "(X-Access-Reason header or ?reason=, 3 to 500 "
-		    "characters)");
+		    "(X-Access-Reason header or ?reason=: UTF-8, 3 to 500 "
+		    "bytes, no control characters)");
 		return;
 	}
 	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||

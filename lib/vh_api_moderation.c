@@ -1,8 +1,16 @@
 /*
- * Moderation: POST /api/v1/entries/{id}/publish, /reject and /redact, for
- * moderators and admins. Publishing and rejecting are one conditional
- * UPDATE with its moderation row. Redaction rewrites the entry's title
- * and text in one transaction (the search index is a generated column of
+ * Moderation: POST /api/v1/entries/{id}/approve, /publish, /reject and
+ * /redact, for moderators and admins. A review ends in one of three
+ * decisions, each one conditional UPDATE with its moderation row:
+ * approving (vrijgeven) releases the entry to staff readers whatever its
+ * consent scope, which then limits what they see of it (the access rule,
+ * schema/0009_access.sql); publishing (publiceren) also clears it for use
+ * outside the staff, so it first asks the rule (vh_access_entry) for the
+ * "publish" use, which only the resident's publish scope (or a staff
+ * visit without consent) gives; rejecting ends it. A published entry is
+ * released too, so approving it again would only take publication back:
+ * that is refused. Redaction rewrites the entry's title and text in one
+ * transaction (the search index is a generated column of
  * the row, so it follows), and re-encodes a recording's Opus and AAC
  * renditions and peaks from the sealed original with the given ranges
  * silent; the new blobs replace the old ones, which are removed unless
@@ -14,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_blobstore.h"
@@ -26,7 +35,7 @@
 #include "vh_redact_audio.h"
 #include "vh_xmalloc.h"
 
-enum action { A_PUBLISH, A_REJECT, A_REDACT };
+enum action { A_APPROVE, A_PUBLISH, A_REJECT, A_REDACT };
 
 struct mod_job {
 	struct vh_app		*app;
@@ -64,9 +73,10 @@ job_error(struct mod_job *j, int status, const char *type, char *detail)
 	j->detail = detail;
 }
 
-/* 404 or 409, for an UPDATE that matched nothing. */
+/* 404 or 409, for an UPDATE that matched nothing: the entry's status is
+ * the decision already taken (or, for approving, one that includes it). */
 static void
-explain_miss(struct mod_job *j, PGconn *db, const char *wanted)
+explain_miss(struct mod_job *j, PGconn *db)
 {
 	const char	*params[1] = { j->id };
 	PGresult	*r;
@@ -79,9 +89,13 @@ explain_miss(struct mod_job *j, PGconn *db, const char *wanted)
 	}
 	if (PQntuples(r) == 0)
 		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+	else if (j->action == A_APPROVE && strcmp(PQgetvalue(r, 0, 0),
+	    "published") == 0)
+		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
+		    "published, which releases it to analysts too", j->id));
 	else
 		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
-		    "%s", j->id, wanted));
+		    "%s", j->id, PQgetvalue(r, 0, 0)));
 	PQclear(r);
 }
 
@@ -90,22 +104,47 @@ decide(struct mod_job *j, PGconn *db)
 {
 	const char	*reason = json_string_value(json_object_get(j->body,
 			    "reason"));
-	const char	*params[5];
+	const char	*params[6];
 	PGresult	*r;
-	char		*err = NULL;
+	char		*err = NULL, *scope = NULL;
+	int		 rc;
 
+	if (j->action == A_PUBLISH && (rc = vh_access_entry(db, &j->who, j->id,
+	    "publish", &scope, &err)) != 0) {
+		if (rc == VH_ENOENT)
+			job_error(j, 404, "not-found", vh_xasprintf("no entry %s",
+			    j->id));
+		else if (rc == VH_ENOTSUP)
+			job_error(j, 409, "consent-scope", vh_xasprintf("entry %s"
+			    " cannot be published: the resident's consent scope"
+			    " is %s, and only the publish scope allows"
+			    " publication outside the staff; approve it"
+			    " (POST /api/v1/entries/%s/approve) to release it to"
+			    " analysts within its scope", j->id, *scope != '\0' ?
+			    scope : "missing", j->id));
+		else
+			job_error(j, 503, "unavailable", err);
+		free(scope);
+		return;
+	}
 	params[0] = j->id;
-	params[1] = j->action == A_PUBLISH ? "published" : "rejected";
+	params[1] = j->action == A_APPROVE ? "approved" :
+	    j->action == A_PUBLISH ? "published" : "rejected";
 	params[2] = j->who.account_id != 0 ? j->account : NULL;
-	params[3] = j->action == A_PUBLISH ? "publish" : "reject";
+	params[3] = j->action == A_APPROVE ? "approve" :
+	    j->action == A_PUBLISH ? "publish" : "reject";
 	params[4] = reason != NULL ? reason : "";
+	/* The statuses the decision is already part of. */
+	params[5] = j->action == A_APPROVE ? "{approved,published}" :
+	    j->action == A_PUBLISH ? "{published}" : "{rejected}";
 	r = vh_db_exec(db,
 	    "WITH u AS (UPDATE entry SET status = $2, updated_at = now()"
-	    " WHERE id = $1 AND status <> $2 RETURNING id, status),"
+	    " WHERE id = $1 AND status <> ALL ($6::text[])"
+	    " RETURNING id, status),"
 	    " m AS (INSERT INTO moderation (entry_id, account_id, action,"
 	    " reason) SELECT id, $3, $4, $5 FROM u)"
 	    " SELECT json_build_object('id', id, 'status', status) FROM u",
-	    5, params, &err);
+	    6, params, &err);
 	if (r == NULL) {
 		job_error(j, 503, "unavailable", err);
 		return;
@@ -113,7 +152,7 @@ decide(struct mod_job *j, PGconn *db)
 	if (PQntuples(r) == 1)
 		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	else
-		explain_miss(j, db, params[1]);
+		explain_miss(j, db);
 	PQclear(r);
 	if (j->result != NULL && reason != NULL)
 		json_object_set_new(j->result, "reason", json_string(reason));
@@ -287,7 +326,8 @@ mod_done(void *arg)
 		    j->detail);
 	else {
 		vh_log_info("req=%s %s %s entry %s", vh_http_req_id(j->req),
-		    j->who.name, j->action == A_PUBLISH ? "published" :
+		    j->who.name, j->action == A_APPROVE ? "approved" :
+		    j->action == A_PUBLISH ? "published" :
 		    j->action == A_REJECT ? "rejected" : "redacted", j->id);
 		vh_http_respond_json(j->req, 200, json_incref(j->result));
 	}
@@ -345,6 +385,13 @@ moderate(struct vh_app *app, struct vh_http_req *req,
 	snprintf(j->id, sizeof j->id, "%s", id);
 	snprintf(j->account, sizeof j->account, "%" PRId64, who->account_id);
 	vh_body_read_json(req, 256 * 1024, on_body, job_free, j);
+}
+
+void
+vh_api_entry_approve(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	moderate(app, req, params, who, A_APPROVE);
 }
 
 void

@@ -2,9 +2,11 @@
  * What the media jobs made of a file: its description (status, family,
  * type, duration, dimensions, the reason for a reject) and the derived
  * renditions (Opus, AAC, peaks, display photo, thumbnail), served inline
- * with ETag and Range. Staff see every file; a field worker only those
- * of their own entries. The route table's masks say which roles may ask;
- * the query here adds the ownership check.
+ * with ETag and Range. The route table's masks say which roles may ask;
+ * whether this viewer may use this file is the access rule's answer
+ * (vh_access_media): the entry's visibility (status, ownership) and its
+ * consent scope, recordings needing "play" and photos "read". A file the
+ * viewer may not use is 404, the same as one that does not exist.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_blobstore.h"
@@ -54,30 +57,47 @@ struct rend_job {
 	char			*filename;
 };
 
-/* Field workers see only media of their own entries. */
-#define OWNED " AND ($3::boolean OR e.account_id = $2::bigint)"
-
+/* Runs sql ($1 the media id) once the access rule allows the use. */
 static PGresult *
 query(struct vh_worker *w, struct rend_job *j, const char *sql)
 {
-	char		 account[32];
-	const char	*params[3] = { j->id, account, NULL };
+	const char	*params[1] = { j->id };
 	PGconn		*db;
 	PGresult	*r;
 	char		*err = NULL;
+	int		 rc;
 
-	snprintf(account, sizeof account, "%" PRId64, j->who.account_id);
-	params[2] = j->who.role == VH_ROLE_FIELDWORKER ? "f" : "t";
-	if ((db = vh_worker_db(w, &err)) == NULL ||
-	    (r = vh_db_exec(db, sql, 3, params, &err)) == NULL) {
+	if ((db = vh_worker_db(w, &err)) == NULL) {
+		vh_log_warnx("req=%s %s", vh_http_req_id(j->req), err);
+		free(err);
+		j->status = 503;
+		j->detail = vh_xstrdup("the database is unavailable");
+		return (NULL);
+	}
+	rc = vh_access_media(db, &j->who, j->id, j->rend != NULL ?
+	    j->rend->name : NULL, &err);
+	if (rc == VH_ENOENT) {
+		j->status = 404;
+		j->detail = vh_xasprintf("no media %s that you may use", j->id);
+		return (NULL);
+	}
+	if (rc != 0) {
 		j->status = 503;
 		j->detail = err;
+		return (NULL);
+	}
+	if ((r = vh_db_exec(db, sql, 1, params, &err)) == NULL) {
+		vh_log_warnx("req=%s media %s: %s", vh_http_req_id(j->req),
+		    j->id, err);
+		free(err);
+		j->status = 503;
+		j->detail = vh_xstrdup("the database could not answer");
 		return (NULL);
 	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
 		j->status = 404;
-		j->detail = vh_xasprintf("no media %s of yours", j->id);
+		j->detail = vh_xasprintf("media %s has no such rendition", j->id);
 		return (NULL);
 	}
 	return (r);
@@ -112,8 +132,7 @@ describe_work(struct vh_worker *w, void *arg)
 	    " '/api/v1/media/' || m.id || '/display.jpg' END,"
 	    " 'thumb.jpg', CASE WHEN m.thumb_sha256 IS NOT NULL THEN"
 	    " '/api/v1/media/' || m.id || '/thumb.jpg' END)))"
-	    " FROM media m JOIN entry e ON e.id = m.entry_id"
-	    " WHERE m.id = $1::bigint" OWNED);
+	    " FROM media m WHERE m.id = $1::bigint");
 	if (r == NULL)
 		return;
 	if ((j->json = json_loads(PQgetvalue(r, 0, 0), 0, &jerr)) == NULL) {
@@ -130,10 +149,9 @@ file_work(struct vh_worker *w, void *arg)
 	PGresult		*r;
 	char			*sql, *base, *dot;
 
-	sql = vh_xasprintf("SELECT m.%s, m.filename FROM media m JOIN entry e"
-	    " ON e.id = m.entry_id WHERE m.id = $1::bigint AND m.status ="
-	    " 'ready' AND m.%s IS NOT NULL" OWNED, j->rend->column,
-	    j->rend->column);
+	sql = vh_xasprintf("SELECT m.%s, m.filename FROM media m"
+	    " WHERE m.id = $1::bigint AND m.status = 'ready' AND m.%s IS NOT NULL",
+	    j->rend->column, j->rend->column);
 	r = query(w, j, sql);
 	free(sql);
 	if (r == NULL)

@@ -4,7 +4,8 @@
  * query string becomes one jsonb filter object (checked here, so bad
  * input is 400 before any work is queued) that the vh_search* functions
  * of schema/0005_search.sql turn into SQL; who asks is part of the
- * filter, so rights are applied in the same place as every other
+ * filter: the access rule of schema/0009_access.sql (vh_access) decides
+ * what of each entry the viewer sees, in the same SQL as every other
  * condition.
  */
 #include <ctype.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_api_search.h"
 #include "vh_apiq.h"
@@ -23,7 +25,7 @@
 #include "vh_xmalloc.h"
 
 static const char *statuses[] = { "received", "processing", "pending_review",
-    "published", "rejected", "withdrawn", NULL };
+    "approved", "published", "rejected", "withdrawn", NULL };
 
 bool
 vh_search_slug_ok(const char *s)
@@ -136,10 +138,9 @@ one_of(const char *s, const char *const *list)
 json_t *
 vh_search_viewer(const struct vh_principal *who, int64_t k)
 {
-	json_t *f = json_object();
+	/* Who asks, as the access rule (vh_access) takes it. */
+	json_t *f = vh_access_viewer(who);
 
-	json_object_set_new(f, "role", json_string(vh_role_name(who->role)));
-	json_object_set_new(f, "account", json_integer(who->account_id));
 	json_object_set_new(f, "k", json_integer(k));
 	return (f);
 }
@@ -409,7 +410,7 @@ void
 vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
 	json_t		*f;
 	char		*why = NULL;
 
@@ -419,7 +420,10 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 		bad_request(req, f, why);
 		return;
 	}
-	q.sql = "SELECT vh_export_buurten($1::jsonb)::text";
+	/* One Feature per row: boundaries make this the largest answer. */
+	q.sql = "SELECT vh_export_buurten_sql($1::jsonb)";
+	q.json_head = "{\"type\":\"FeatureCollection\",\"features\":[";
+	q.json_tail = "]}";
 	q.nparams = 1;
 	q.params[0] = dump(f);
 	q.content_type = "application/geo+json";

@@ -16,6 +16,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_login.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_session.h"
 #include "vh_xmalloc.h"
@@ -109,10 +110,12 @@ login_done(void *arg)
 		vh_http_respond_json(j->req, 200, o);
 		break;
 	case VH_ENOENT:
+		vh_metrics_add(VH_METRIC_LOGIN_FAILURES, 1);
 		vh_http_respond_problem(j->req, 401, "login-failed",
 		    "the name or password is wrong, or the account is disabled");
 		break;
 	case VH_ETOOBIG:
+		vh_metrics_refusal(VH_LIMIT_LOGIN);
 		vh_http_add_header(j->req, "Retry-After", "%" PRId64,
 		    j->out.retry_after_s);
 		vh_http_respond_problem(j->req, 429, "too-many-logins",

@@ -7,9 +7,13 @@
  * queued one starts. A new HEAD or PATCH arriving while a PATCH still
  * receives its body closes that PATCH's connection: the old request then
  * saves the bytes it has (fdatasync, offset) and answers into the void,
- * and the new one proceeds from the saved offset. Body bytes go from the
- * loop thread straight into the partial file with pwrite; everything that
- * waits (loading the row, syncing, finishing) runs on the worker pool.
+ * and the new one proceeds from the saved offset. Only someone who may
+ * use the upload takes over, and a PATCH only from one that reached the
+ * server before it: credentials are checked on the pool, so a stale
+ * PATCH can reach this file after its successor (supersedes()).
+ * Body bytes go from the loop thread straight into the partial file with
+ * pwrite; everything that waits (loading the row, syncing, finishing)
+ * runs on the worker pool.
  */
 #include <sys/queue.h>
 
@@ -31,6 +35,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
+#include "vh_routes.h"
 #include "vh_tus.h"
 #include "vh_tusparse.h"
 #include "vh_upload.h"
@@ -49,6 +54,7 @@ struct op {
 	struct vh_http_req	*req;
 	enum op_kind		 kind;
 	struct vh_principal	 who;
+	uint64_t		 arrival;	/* vh_route_params */
 	char			 id[33];
 	struct slot		*slot;
 	TAILQ_ENTRY(op)		 queue;
@@ -122,7 +128,7 @@ op_free(struct op *op)
 
 static struct op *
 op_new(struct vh_app *app, struct vh_http_req *req, enum op_kind kind,
-    const struct vh_principal *who)
+    const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct op *op = vh_xcalloc(1, sizeof *op);
 
@@ -130,9 +136,33 @@ op_new(struct vh_app *app, struct vh_http_req *req, enum op_kind kind,
 	op->req = req;
 	op->kind = kind;
 	op->who = *who;
+	op->arrival = params->arrival;
 	op->fd = -1;
 	op->req_length = -1;
 	return (op);
+}
+
+/* An upload made with an account is that account's (and the admins');
+ * one made through a collection's link answers to its id alone. */
+static bool
+may_use(const struct vh_upload *u, const struct vh_principal *who)
+{
+	return (u->account_id == 0 || u->account_id == who->account_id ||
+	    who->role == VH_ROLE_ADMIN);
+}
+
+/*
+ * May newer cut off active (whose upload is loaded)? Never when it would
+ * be refused anyway. A HEAD or DELETE is about the upload as it is now,
+ * so it never waits for a body; a PATCH continues the upload, and one
+ * that reached the router before the active one is a stale one: it waits
+ * behind it, and then finds the offset moved (409) or the upload done.
+ */
+static bool
+supersedes(const struct op *newer, const struct op *active)
+{
+	return (may_use(&active->u, &newer->who) && (newer->kind != OP_PATCH ||
+	    newer->arrival > active->arrival));
 }
 
 /* Slots */
@@ -167,8 +197,8 @@ slot_enter(struct op *op)
 	}
 	TAILQ_INSERT_TAIL(&s->waiting, op, queue);
 	if (s->active->reading && (op->kind == OP_PATCH || op->kind == OP_HEAD ||
-	    op->kind == OP_DELETE)) {
-		vh_log_info("req=%s takes over upload %s from req=%s",
+	    op->kind == OP_DELETE) && supersedes(op, s->active)) {
+		vh_log_info("req=%s takes over upload %.8s… from req=%s",
 		    vh_http_req_id(op->req), op->id,
 		    vh_http_req_id(s->active->req));
 		vh_http_req_close(s->active->req);
@@ -257,7 +287,10 @@ op_respond(struct op *op)
 			break;
 		case OP_HEAD:
 			upload_headers(op);
-			if (op->u.metadata != NULL && op->u.metadata[0] != '\0')
+			/* Until the entry holds the story: after that its text
+			 * lives (and is redacted or withdrawn) there only. */
+			if (!op->u.completed && op->u.metadata != NULL &&
+			    op->u.metadata[0] != '\0')
 				vh_http_add_header(req, "Upload-Metadata", "%s",
 				    op->u.metadata);
 			vh_http_respond(req, 200, NULL, NULL, 0);
@@ -277,30 +310,25 @@ op_respond(struct op *op)
 
 /* Saving a body: checksum, fdatasync, offset, and finishing. */
 
-/* Turns a complete upload into its entry; worker thread. */
+/* Turns a complete upload into its creator's entry, whoever sent the
+ * last byte; worker thread. */
 static int
 finish(struct op *op, PGconn *db)
 {
-	struct vh_app		*app = op->tus->app;
-	struct vh_principal	 owner = op->who;
-	char			*err = NULL;
-	int			 rc;
+	struct vh_app	*app = op->tus->app;
+	char		*err = NULL;
+	int		 rc;
 
-	/* The upload belongs to whoever created it. */
-	if (op->u.account_id == 0) {
-		owner.role = VH_ROLE_RESIDENT;
-		owner.account_id = 0;
-		owner.collection_id = op->u.collection_id;
-	}
-	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &owner,
-	    &op->entry, &err);
+	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &op->entry,
+	    &err);
+	/* Said once: vh_upload_finish discarded the upload. */
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
 	else if (rc != 0) {
-		vh_log_warnx("upload %s: finishing: %s", op->id, err);
+		vh_log_warnx("upload %.8s…: finishing: %s", op->id, err);
 		op_error(op, 503, "storage", err);
 	} else
-		vh_log_info("req=%s upload %s complete: entry %" PRId64
+		vh_log_info("req=%s upload %.8s… complete: entry %" PRId64
 		    " media %" PRId64, vh_http_req_id(op->req), op->id,
 		    op->u.entry_id, op->u.media_id);
 	return (rc);
@@ -324,7 +352,7 @@ save_work(struct vh_worker *w, void *arg)
 		if (!op->complete || n != op->digest_len ||
 		    memcmp(got, op->digest, n) != 0) {
 			if (ftruncate(op->fd, op->u.offset) == -1)
-				vh_log_warn("upload %s: ftruncate", op->id);
+				vh_log_warn("upload %.8s…: ftruncate", op->id);
 			if (op->complete)
 				op_error(op, 460, "checksum-mismatch",
 				    vh_xstrdup("the chunk does not match "
@@ -345,7 +373,7 @@ save_work(struct vh_worker *w, void *arg)
 			return;
 		}
 		if (rc != 0) {
-			vh_log_warnx("upload %s: %s", op->id, err);
+			vh_log_warnx("upload %.8s…: %s", op->id, err);
 			op_error(op, 503, "storage", err);
 			return;
 		}
@@ -383,7 +411,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			vh_log_warn("upload %s: write", op->id);
+			vh_log_warn("upload %.8s…: write", op->id);
 			op_error(op, 507, "storage",
 			    vh_xstrdup("the upload could not be written"));
 			save(op);	/* keeps what was written before */
@@ -456,9 +484,7 @@ load_work(struct vh_worker *w, void *arg)
 		return;
 	}
 	rc = vh_upload_load(db, vh_app_blobstore(app), op->id, &op->u, &err);
-	if (rc == VH_ENOENT || (rc == 0 && op->u.account_id != 0 &&
-	    op->u.account_id != op->who.account_id &&
-	    op->who.role != VH_ROLE_ADMIN)) {
+	if (rc == VH_ENOENT || (rc == 0 && !may_use(&op->u, &op->who))) {
 		op_error(op, 404, "no-such-upload", vh_xasprintf("no upload %s",
 		    op->id));
 		return;
@@ -480,11 +506,12 @@ load_work(struct vh_worker *w, void *arg)
 	case OP_HEAD:
 		return;
 	case OP_DELETE:
-		if (op->u.completed)
-			op_error(op, 410, "upload-finished",
-			    vh_xstrdup("the upload is complete; delete its entry "
-			    "instead"));
-		else if (vh_upload_delete(db, &op->u, &err) != 0)
+		/* Termination forgets a finished upload too; its entry stays
+		 * (withdrawal or erasure remove that). */
+		if ((rc = vh_upload_delete(db, &op->u, &err)) == VH_ENOENT)
+			op_error(op, 404, "no-such-upload", vh_xasprintf("no "
+			    "upload %s", op->id));
+		else if (rc != 0)
 			op_error(op, 503, "database-unavailable", err);
 		return;
 	default:
@@ -530,18 +557,20 @@ load_work(struct vh_worker *w, void *arg)
 static void
 load_done(void *arg)
 {
-	struct op *op = arg;
+	struct op	*op = arg, *w;
 
 	if (op->kind == OP_PATCH && op->status == 0 && op->u.completed) {
 		op_respond(op);		/* the empty PATCH at the end */
 		return;
 	}
 
-	/* A request that queued while this PATCH loaded takes over at once:
-	 * this one has no bytes to save yet. */
-	if (op->kind == OP_PATCH && op->status == 0 &&
-	    !TAILQ_EMPTY(&op->slot->waiting)) {
-		vh_log_info("req=%s upload %s taken over before its body",
+	/* A newer request that queued while this PATCH loaded takes over at
+	 * once: this one has no bytes to save yet. */
+	TAILQ_FOREACH(w, &op->slot->waiting, queue)
+		if (supersedes(w, op))
+			break;
+	if (op->kind == OP_PATCH && op->status == 0 && w != NULL) {
+		vh_log_info("req=%s upload %.8s… taken over before its body",
 		    vh_http_req_id(op->req), op->id);
 		vh_http_req_close(op->req);
 	}
@@ -561,6 +590,8 @@ op_load(struct op *op)
 
 /* Creation */
 
+/* What the entry names in the database (entry_id, collection) is
+ * checked before any byte, so that no complete upload is refused. */
 static void
 create_work(struct vh_worker *w, void *arg)
 {
@@ -568,11 +599,27 @@ create_work(struct vh_worker *w, void *arg)
 	struct vh_app	*app = op->tus->app;
 	PGconn		*db;
 	char		*err = NULL;
+	int		 rc;
 
 	if ((db = vh_worker_db(w, &err)) == NULL) {
 		op_error(op, 503, "database-unavailable", err);
 		return;
 	}
+	if ((rc = vh_entry_check_refs(db, op->fields, &op->who, &err)) != 0) {
+		if (rc == VH_EINVAL)
+			op_error(op, 422, "invalid-entry", err);
+		else {
+			vh_log_warnx("req=%s checking an entry: %s",
+			    vh_http_req_id(op->req), err);
+			free(err);
+			op_error(op, 503, "database-unavailable", vh_xstrdup(
+			    "the entry cannot be checked right now"));
+		}
+		return;
+	}
+	/* A whole upload has nothing to create before its body. */
+	if (op->writer != NULL)
+		return;
 	if (vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
 	    vh_app_config(app)->upload_expiry, &op->fd, &err) != 0) {
 		vh_log_warnx("creating an upload: %s", err);
@@ -580,11 +627,18 @@ create_work(struct vh_worker *w, void *arg)
 	}
 }
 
+static void create_whole(struct op *);
+
 static void
 create_done(void *arg)
 {
 	struct op *op = arg;
 
+	if (op->status == 0 && op->writer != NULL &&
+	    !vh_http_req_gone(op->req)) {
+		create_whole(op);
+		return;
+	}
 	if (op->status != 0 || !op->has_body || vh_http_req_gone(op->req)) {
 		op_respond(op);
 		return;
@@ -611,10 +665,9 @@ whole_work(struct vh_worker *w, void *arg)
 	struct vh_entry_file	 f = { .size = op->u.length };
 	struct vh_tus_metadata	*md = NULL;
 	const char		*why;
-	size_t			 len;
 	int64_t			 media_id;
 	PGconn			*db;
-	char			*err = NULL;
+	char			*err = NULL, *name = NULL;
 	int			 rc;
 
 	rc = vh_blob_writer_commit(op->writer, f.sha256);
@@ -628,11 +681,14 @@ whole_work(struct vh_worker *w, void *arg)
 		op_error(op, 503, "database-unavailable", err);
 		return;
 	}
+	/* Checked at creation already; a failure here only drops them. */
 	if (vh_tus_metadata_parse(op->u.metadata, strlen(op->u.metadata), &md,
-	    &why) == 0) {
-		f.filename = vh_tus_metadata_get(md, "filename", &len);
-		f.declared_type = vh_tus_metadata_get(md, "filetype", &len);
+	    &why) == 0 && vh_upload_file_fields(md, &name, &f.declared_type,
+	    &err) != 0) {
+		free(err);
+		err = NULL;
 	}
+	f.filename = name;
 	if ((rc = vh_blobgc_pin(db, vh_app_blobstore(app), f.sha256, f.size,
 	    &err)) != 0) {
 		op_error(op, 503, "storage", err);
@@ -654,6 +710,7 @@ whole_work(struct vh_worker *w, void *arg)
 		op->u.entry_id = json_integer_value(json_object_get(op->entry,
 		    "id"));
 out:
+	free(name);
 	vh_tus_metadata_free(md);
 }
 
@@ -662,6 +719,8 @@ whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 {
 	struct op *op = arg;
 
+	/* Answering from here is safe: the server frees the request only
+	 * once this callback has returned. */
 	if (vh_blob_writer_write(op->writer, data, len) != 0) {
 		op_error(op, 507, "storage",
 		    vh_xstrdup("the upload could not be written"));
@@ -684,17 +743,10 @@ whole_abort(struct vh_http_req *req, void *arg)
 	op_respond(arg);	/* frees the writer, and so its spool file */
 }
 
+/* The writer is made before the checks on the pool (create_work). */
 static void
 create_whole(struct op *op)
 {
-	char *err = NULL;
-
-	if ((op->writer = vh_blob_writer_new(vh_app_blobstore(op->tus->app),
-	    &err)) == NULL) {
-		op_error(op, 507, "storage", err);
-		op_respond(op);
-		return;
-	}
 	vh_http_req_read_body(op->req, op->u.length, whole_body, whole_end,
 	    whole_abort, op);
 }
@@ -799,12 +851,12 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 	struct op		*op;
 	struct vh_tus_metadata	*md = NULL;
 	json_t			*fields = NULL;
-	const char		*v, *why = NULL;
-	char			*msg = NULL;
+	const char		*v, *why = NULL, *type;
+	char			*msg = NULL, *name = NULL, *err = NULL;
 
 	if (!check_version(req))
 		return;
-	op = op_new(app, req, OP_CREATE, who);
+	op = op_new(app, req, OP_CREATE, params, who);
 	if (!parse_int_header(op, "Upload-Length", &op->req_length))
 		goto answer;
 	v = vh_http_req_header(req, "Upload-Defer-Length");
@@ -833,10 +885,12 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 		op_error(op, 422, "invalid-consent", msg);
 		goto answer;
 	}
-	if (fields == NULL || vh_entry_validate(fields, who, &msg) != 0) {
+	if (fields == NULL || vh_entry_validate(fields, who, &msg) != 0 ||
+	    vh_upload_file_fields(md, &name, &type, &msg) != 0) {
 		op_error(op, 400, "bad-metadata", msg);
 		goto answer;
 	}
+	free(name);
 	op->u.metadata = vh_xstrdup(v);
 	op->u.length = op->req_length;
 	if ((op->has_body = has_body(req))) {
@@ -850,13 +904,15 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 		}
 	}
 	vh_tus_metadata_free(md);
+	op->fields = fields;
 	if (op->has_body && !op->has_checksum && op->req_length > 0 &&
-	    vh_http_req_content_length(req) == op->req_length) {
-		op->fields = fields;
-		create_whole(op);
+	    vh_http_req_content_length(req) == op->req_length &&
+	    (op->writer = vh_blob_writer_new(vh_app_blobstore(app),
+	    &err)) == NULL) {
+		op_error(op, 507, "storage", err);
+		op_respond(op);
 		return;
 	}
-	json_decref(fields);
 	vh_pool_submit(vh_app_pool(app), create_work, create_done, op);
 	return;
 answer:
@@ -872,10 +928,11 @@ per_upload(struct vh_app *app, struct vh_http_req *req,
 {
 	struct op	*op;
 	const char	*id = vh_route_param(params, "id");
+	int64_t		 max = vh_app_config(app)->max_upload_size;
 
 	if (!check_version(req))
 		return;
-	op = op_new(app, req, kind, who);
+	op = op_new(app, req, kind, params, who);
 	if (id == NULL || !valid_id(id)) {
 		op_error(op, 404, "no-such-upload", vh_xstrdup("no such upload"));
 		op_respond(op);
@@ -893,6 +950,14 @@ per_upload(struct vh_app *app, struct vh_http_req *req,
 		    op->req_offset < 0) {
 			op_error(op, 400, "bad-header",
 			    vh_xstrdup("Upload-Offset is required"));
+			op_respond(op);
+			return;
+		}
+		/* A deferred length is bound by the same limit as one given
+		 * at creation: it becomes the limit of this body. */
+		if (op->req_length > max) {
+			op_error(op, 413, "upload-too-large", vh_xasprintf(
+			    "uploads may be at most %" PRId64 " bytes", max));
 			op_respond(op);
 			return;
 		}

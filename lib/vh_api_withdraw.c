@@ -1,9 +1,10 @@
 /*
  * POST /api/v1/withdraw: a resident takes a story back with the receipt
  * code they were shown when they sent it. Public, so every attempt counts
- * against the caller's address like the upload link does; the code is
- * hashed and looked up, and the entry erased (vh_erase) before the answer,
- * which says what was removed.
+ * against the caller's address (an IPv6 one by its /64) like the upload
+ * link does, in the database so that a restart forgets nothing; the code
+ * is hashed and looked up, and the entry erased (vh_erase) before the
+ * answer, which says what was removed.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_time.h"
@@ -24,6 +26,8 @@ struct withdraw_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
 	char			*code;
+	char			 addr[VH_RATELIMIT_KEY_LEN];
+	int64_t			 retry_after_s;
 	int			 rc;
 	int64_t			 entry;
 	json_t			*report;
@@ -51,6 +55,12 @@ withdraw_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
+	/* Counted apart from uploads, at the same rate: guessing a code is
+	 * as slow as guessing an upload link. */
+	if ((j->rc = vh_ratelimit_hit(vh_app_ratelimit(j->app), db, "withdraw",
+	    j->addr, vh_app_config(j->app)->resident_upload_rate,
+	    &j->retry_after_s, &j->err)) != 0)
+		return;
 	if ((j->rc = vh_erase_find_receipt(db, j->code, &j->entry,
 	    &j->err)) != 0)
 		return;
@@ -63,7 +73,14 @@ withdraw_done(void *arg)
 {
 	struct withdraw_job *j = arg;
 
-	if (j->rc == VH_ENOENT)
+	if (j->rc == VH_ETOOBIG) {
+		vh_metrics_refusal(VH_LIMIT_WITHDRAW);
+		vh_http_add_header(j->req, "Retry-After", "%lld",
+		    (long long)j->retry_after_s);
+		vh_http_respond_problem(j->req, 429, "rate-limited", "too many "
+		    "attempts from this address; try again in %lld s",
+		    (long long)j->retry_after_s);
+	} else if (j->rc == VH_ENOENT)
 		vh_http_respond_problem(j->req, 404, "unknown-receipt",
 		    "no story is stored under this receipt code; it may have "
 		    "been withdrawn already");
@@ -105,22 +122,10 @@ vh_api_withdraw(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct withdraw_job	*j;
-	char			 key[80];
-	int64_t			 retry;
 
-	/* Counted apart from uploads, at the same rate: guessing a code is
-	 * as slow as guessing an upload link. */
-	snprintf(key, sizeof key, "withdraw %s", vh_http_req_peer(req));
-	if (!vh_ratelimit_hit(vh_app_ratelimit(app), key,
-	    vh_app_config(app)->resident_upload_rate, vh_now_ms(), &retry)) {
-		vh_http_add_header(req, "Retry-After", "%lld", (long long)retry);
-		vh_http_respond_problem(req, 429, "rate-limited", "too many "
-		    "attempts from this address; try again in %lld s",
-		    (long long)retry);
-		return;
-	}
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
+	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	vh_body_read_json(req, 4096, withdraw_body, job_free, j);
 }

@@ -1,12 +1,36 @@
 /*
- * One-value read routes. A job carries a prepared statement text and its
+ * Read routes answered by SQL. A job carries a statement text and its
  * parameters to a worker; the worker runs it on its own connection and
- * keeps the single value (JSON), or runs the query the value names through
- * COPY … TO STDOUT (CSV exports, quoted by PostgreSQL itself). Bad input
- * that only the database can judge (SQLSTATE class 22) becomes 400.
+ * keeps the single value (JSON), or streams the result of the query the
+ * value names: through COPY … TO STDOUT (CSV exports, quoted by
+ * PostgreSQL itself), or row by row in libpq's single-row mode (JSON
+ * lists such as the GeoJSON export, joined here).
+ *
+ * A streamed result never lies whole in memory. The worker writes it into
+ * its end of a socketpair in pieces of STREAM_PIECE bytes; the loop reads
+ * the other end and passes each piece on as one chunk of a chunked
+ * response. When more than STREAM_HIGH bytes wait for the client, the loop
+ * stops reading, the socketpair fills and the worker's write blocks: the
+ * client's pace is the database's. A client that stops reading for
+ * STREAM_STALL_S seconds times the worker's write out (and is dropped by
+ * the loop); one that goes away closes the socketpair under it. Either
+ * way the worker cancels the query.
+ * Until the first piece leaves the worker nothing is sent, so an error in
+ * the first STREAM_PIECE bytes is still a proper problem response; a later
+ * one cuts the body short (no last chunk), which clients see as an error.
+ *
+ * Bad input that only the database can judge (SQLSTATE class 22) is 400.
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include "vh_apiq.h"
 #include "vh_app.h"
@@ -18,14 +42,32 @@
 #include "vh_pool.h"
 #include "vh_xmalloc.h"
 
+#define STREAM_PIECE	(64 * 1024)	/* worker's buffer, loop's read */
+#define STREAM_HIGH	(256 * 1024)	/* queued for the client: pause */
+#define STREAM_LOW	(64 * 1024)	/* drained to this: resume */
+#define STREAM_STALL_S	60		/* client took nothing this long */
+
 struct apiq_job {
+	struct vh_app		*app;
 	struct vh_http_req	*req;
 	struct vh_apiq		 q;
 	int			 status;
 	char			*detail;
-	char			*body;
+	char			*body;		/* JSON value, or stream piece */
 	size_t			 len, cap;
+
+	/* Streaming: the worker writes wfd, the loop reads rfd. */
+	bool			 stream;
+	int			 wfd, rfd;
+	bool			 sent;		/* worker: a piece went out */
+	bool			 cut;		/* worker: client gone or stalled */
+	struct event		*rev, *tick;
+	int			 paused_s;	/* loop: seconds without drain */
+	bool			 started, eof, done, aborted;
 };
+
+static void	stream_finish(struct apiq_job *);
+static void	stream_abort(struct apiq_job *);
 
 static void
 append(struct apiq_job *j, const char *s, size_t n)
@@ -45,6 +87,8 @@ failed(struct apiq_job *j, PGresult *r, const char *msg)
 {
 	const char *state = r != NULL ? vh_db_sqlstate(r) : "";
 
+	if (j->status != 0)
+		return;
 	if (strncmp(state, "22", 2) == 0) {
 		j->status = 400;
 		j->detail = vh_xstrdup(r != NULL && PQresultErrorField(r,
@@ -64,13 +108,63 @@ failed(struct apiq_job *j, PGresult *r, const char *msg)
 	}
 }
 
-/* COPY (query) TO STDOUT, appended to the body after a UTF-8 BOM. */
+/* Worker: sends the buffered piece to the loop. False once the client
+ * is gone or has stalled. */
+static bool
+flush(struct apiq_job *j)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (!j->cut && off < j->len) {
+		n = send(j->wfd, j->body + off, j->len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* EPIPE: the loop closed its end; EAGAIN: SO_SNDTIMEO. */
+			vh_log_info("req=%s export stopped: %s",
+			    vh_http_req_id(j->req), errno == EAGAIN ?
+			    "the client stopped reading" : "the client went away");
+			j->cut = true;
+			break;
+		}
+		off += (size_t)n;
+		j->sent = true;
+	}
+	j->len = 0;
+	return (!j->cut);
+}
+
+/* Worker: adds to the stream, sending whenever a piece is full. */
+static bool
+put(struct apiq_job *j, const char *s, size_t n)
+{
+	append(j, s, n);
+	return (j->len < STREAM_PIECE || flush(j));
+}
+
+/* Worker: stops a query whose rows are no longer wanted. */
+static void
+cancel(PGconn *db)
+{
+	PGcancel	*c = PQgetCancel(db);
+	char		 errbuf[256];
+
+	if (c != NULL) {
+		if (PQcancel(c, errbuf, sizeof errbuf) == 0)
+			vh_log_warnx("cancelling an export: %s", errbuf);
+		PQfreeCancel(c);
+	}
+}
+
+/* COPY (query) TO STDOUT into the stream, after a UTF-8 BOM. */
 static void
 copy_csv(struct apiq_job *j, PGconn *db, const char *query)
 {
 	char		*sql, *buf;
 	PGresult	*r;
 	int		 n;
+	bool		 more = true;
 
 	sql = vh_xasprintf("COPY (%s) TO STDOUT WITH (%s)", query,
 	    j->q.csv_options != NULL ? j->q.csv_options : "FORMAT csv, HEADER");
@@ -82,16 +176,62 @@ copy_csv(struct apiq_job *j, PGconn *db, const char *query)
 		return;
 	}
 	PQclear(r);
-	append(j, "\xef\xbb\xbf", 3);	/* Excel reads UTF-8 only with it */
+	put(j, "\xef\xbb\xbf", 3);	/* Excel reads UTF-8 only with it */
 	while ((n = PQgetCopyData(db, &buf, 0)) > 0) {
-		append(j, buf, (size_t)n);
+		if (more && !put(j, buf, (size_t)n)) {
+			more = false;
+			cancel(db);
+		}
 		PQfreemem(buf);
 	}
 	while ((r = PQgetResult(db)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && j->status == 0)
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && more)
 			failed(j, r, PQerrorMessage(db));
 		PQclear(r);
 	}
+}
+
+/* The query's rows (one JSON text each) into the stream, joined with
+ * commas between q.json_head and q.json_tail. */
+static void
+json_rows(struct apiq_job *j, PGconn *db, const char *query)
+{
+	PGresult	*r;
+	bool		 more = true, first = true;
+
+	if (!PQsendQuery(db, query) || !PQsetSingleRowMode(db)) {
+		failed(j, NULL, PQerrorMessage(db));
+		while ((r = PQgetResult(db)) != NULL)
+			PQclear(r);
+		return;
+	}
+	if (j->q.json_head != NULL)
+		put(j, j->q.json_head, strlen(j->q.json_head));
+	while ((r = PQgetResult(db)) != NULL) {
+		switch (PQresultStatus(r)) {
+		case PGRES_SINGLE_TUPLE:
+			if (!more || PQgetisnull(r, 0, 0))
+				break;
+			if ((!first && !put(j, ",", 1)) ||
+			    !put(j, PQgetvalue(r, 0, 0),
+			    (size_t)PQgetlength(r, 0, 0))) {
+				more = false;
+				cancel(db);
+			}
+			first = false;
+			break;
+		case PGRES_TUPLES_OK:
+			break;
+		default:
+			if (more)
+				failed(j, r, PQerrorMessage(db));
+			more = false;
+			break;
+		}
+		PQclear(r);
+	}
+	if (more && j->status == 0 && j->q.json_tail != NULL)
+		put(j, j->q.json_tail, strlen(j->q.json_tail));
 }
 
 static void
@@ -107,14 +247,14 @@ apiq_work(struct vh_worker *w, void *arg)
 		free(err);
 		j->status = 503;
 		j->detail = vh_xstrdup("the database is unavailable");
-		return;
+		goto out;
 	}
 	r = PQexecParams(db, j->q.sql, j->q.nparams, NULL,
 	    (const char *const *)j->q.params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		failed(j, r, PQerrorMessage(db));
 		PQclear(r);
-		return;
+		goto out;
 	}
 	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
 		j->status = 404;
@@ -122,9 +262,46 @@ apiq_work(struct vh_worker *w, void *arg)
 		    "not found");
 	} else if (j->q.mode == VH_APIQ_CSV)
 		copy_csv(j, db, PQgetvalue(r, 0, 0));
+	else if (j->q.mode == VH_APIQ_JSON_ROWS)
+		json_rows(j, db, PQgetvalue(r, 0, 0));
 	else
 		append(j, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
 	PQclear(r);
+out:
+	if (j->stream) {
+		/* An error before anything went out is still a problem
+		 * response: drop the piece. */
+		if (j->status == 0 || j->sent)
+			flush(j);
+		j->len = 0;
+		close(j->wfd);
+		j->wfd = -1;
+	}
+}
+
+static void
+job_free(struct apiq_job *j)
+{
+	for (int i = 0; i < j->q.nparams; i++)
+		free(j->q.params[i]);
+	if (j->rev != NULL)
+		event_free(j->rev);
+	if (j->tick != NULL)
+		event_free(j->tick);
+	if (j->rfd != -1)
+		close(j->rfd);
+	free(j->detail);
+	free(j->body);
+	free(j);
+}
+
+static void
+respond_problem(struct apiq_job *j)
+{
+	vh_http_respond_problem(j->req, j->status, j->status == 404 ?
+	    "not-found" : j->status == 400 ? "bad-request" :
+	    j->status == 409 ? "conflict" : j->status == 422 ?
+	    "invalid" : "database-unavailable", "%s", j->detail);
 }
 
 static void
@@ -132,11 +309,16 @@ apiq_done(void *arg)
 {
 	struct apiq_job	*j = arg;
 
+	if (j->stream) {
+		j->done = true;
+		if (j->cut && !j->eof && !j->aborted)
+			stream_abort(j);	/* a stalled client: give up */
+		else if (j->eof || j->aborted)
+			stream_finish(j);
+		return;
+	}
 	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-		    "not-found" : j->status == 400 ? "bad-request" :
-		    j->status == 409 ? "conflict" : j->status == 422 ?
-		    "invalid" : "database-unavailable", "%s", j->detail);
+		respond_problem(j);
 	else {
 		if (j->q.filename != NULL)
 			vh_http_add_header(j->req, "Content-Disposition",
@@ -145,11 +327,149 @@ apiq_done(void *arg)
 		    200, j->q.content_type != NULL ? j->q.content_type :
 		    "application/json", j->body != NULL ? j->body : "", j->len);
 	}
-	for (int i = 0; i < j->q.nparams; i++)
-		free(j->q.params[i]);
-	free(j->detail);
-	free(j->body);
-	free(j);
+	job_free(j);
+}
+
+/* Loop: the worker and the loop are both through; answer and free. */
+static void
+stream_finish(struct apiq_job *j)
+{
+	if (!j->started) {
+		if (j->status != 0)
+			respond_problem(j);
+		else
+			vh_http_respond(j->req, 200, j->q.content_type, "", 0);
+	} else {
+		if (j->status != 0)
+			vh_log_warnx("req=%s export cut short: %s",
+			    vh_http_req_id(j->req), j->detail);
+		vh_http_stream_end(j->req, j->status == 0 && !j->aborted &&
+		    !j->cut);
+	}
+	job_free(j);
+}
+
+/* Loop: stop reading; the worker's next write fails and it cancels. */
+static void
+stream_abort(struct apiq_job *j)
+{
+	j->aborted = true;
+	event_del(j->rev);
+	evtimer_del(j->tick);
+	close(j->rfd);
+	j->rfd = -1;
+	if (j->done)
+		stream_finish(j);
+}
+
+static void
+stream_resume(struct vh_http_req *req, void *arg)
+{
+	struct apiq_job *j = arg;
+
+	(void)req;
+	j->paused_s = 0;
+	evtimer_del(j->tick);
+	event_add(j->rev, NULL);
+}
+
+/* Loop, once a second while paused: the drain callback never comes for
+ * a client that went away. */
+static void
+stream_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct apiq_job	*j = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	if (!vh_http_req_gone(j->req) && ++j->paused_s >= STREAM_STALL_S) {
+		/* Everything may already be queued here, the worker long
+		 * done: a client that takes nothing must not keep it. */
+		vh_log_info("req=%s export stopped: the client stopped reading",
+		    vh_http_req_id(j->req));
+		vh_http_req_close(j->req);
+	}
+	if (vh_http_req_gone(j->req)) {
+		vh_http_stream_on_drain(j->req, 0, NULL, NULL);
+		stream_abort(j);
+	} else
+		evtimer_add(j->tick, &tv);
+}
+
+static void
+stream_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct apiq_job	*j = arg;
+	struct timeval	 tv = { 1, 0 };
+	char		 buf[STREAM_PIECE];
+	ssize_t		 n;
+
+	(void)what;
+	if (vh_http_req_gone(j->req)) {
+		stream_abort(j);
+		return;
+	}
+	if ((n = read(fd, buf, sizeof buf)) < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		vh_log_warn("req=%s reading the export", vh_http_req_id(j->req));
+		stream_abort(j);
+		return;
+	}
+	if (n == 0) {
+		j->eof = true;
+		event_del(j->rev);
+		if (j->done)
+			stream_finish(j);
+		return;
+	}
+	if (!j->started) {
+		j->started = true;
+		if (j->q.filename != NULL)
+			vh_http_add_header(j->req, "Content-Disposition",
+			    "attachment; filename=\"%s\"", j->q.filename);
+		(void)vh_http_stream_begin(j->req, j->q.ok_status != 0 ?
+		    j->q.ok_status : 200, j->q.content_type);
+	}
+	if (vh_http_stream_write(j->req, buf, (size_t)n) != 0) {
+		stream_abort(j);
+		return;
+	}
+	if (vh_http_stream_queued(j->req) > STREAM_HIGH) {
+		event_del(j->rev);
+		vh_http_stream_on_drain(j->req, STREAM_LOW, stream_resume, j);
+		evtimer_add(j->tick, &tv);
+	}
+}
+
+/* Loop: the socketpair and its events; false if none could be made. */
+static bool
+stream_open(struct vh_app *app, struct apiq_job *j)
+{
+	struct timeval	tv = { STREAM_STALL_S, 0 };
+	int		sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		vh_log_warn("req=%s socketpair", vh_http_req_id(j->req));
+		return (false);
+	}
+	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) != 0 ||
+	    setsockopt(sv[1], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
+		vh_log_warn("req=%s export socket options",
+		    vh_http_req_id(j->req));
+		close(sv[0]);
+		close(sv[1]);
+		return (false);
+	}
+	j->rfd = sv[0];
+	j->wfd = sv[1];
+	j->rev = event_new(vh_app_base(app), j->rfd, EV_READ | EV_PERSIST,
+	    stream_readable, j);
+	j->tick = evtimer_new(vh_app_base(app), stream_tick, j);
+	event_add(j->rev, NULL);
+	j->stream = true;
+	return (true);
 }
 
 void
@@ -157,9 +477,17 @@ vh_apiq_run(struct vh_app *app, struct vh_http_req *req, struct vh_apiq *q)
 {
 	struct apiq_job *j = vh_xcalloc(1, sizeof *j);
 
+	j->app = app;
 	j->req = req;
 	j->q = *q;
+	j->rfd = j->wfd = -1;
 	memset(q->params, 0, sizeof q->params);
+	if (j->q.mode != VH_APIQ_JSON && !stream_open(app, j)) {
+		vh_http_respond_problem(req, 503, "unavailable",
+		    "the export could not be started");
+		job_free(j);
+		return;
+	}
 	vh_pool_submit(vh_app_pool(app), apiq_work, apiq_done, j);
 }
 

@@ -1,10 +1,12 @@
 #ifndef VH_APIQ_H
 #define VH_APIQ_H
 /*
- * Read routes whose answer is one SQL value: the statement runs on a
- * worker and its single text value becomes the response body. The
+ * Read routes answered by SQL: the statement runs on a worker and its
+ * single text value becomes the response body, or (exports) names a
+ * query whose result is streamed to the client with bounded memory. The
  * search, area and export handlers build their filters on the loop
- * thread and leave the rest to PostgreSQL (schema/0005_search.sql).
+ * thread and leave the rest to PostgreSQL (schema/0005_search.sql,
+ * schema/0009_access.sql).
  */
 #include <jansson.h>
 
@@ -14,7 +16,9 @@
 
 enum vh_apiq_mode {
 	VH_APIQ_JSON,		/* value is JSON; NULL means 404 */
-	VH_APIQ_CSV,		/* value is a query, sent through COPY as CSV */
+	VH_APIQ_CSV,		/* value is a query, streamed through COPY as CSV */
+	VH_APIQ_JSON_ROWS,	/* value is a query of JSON rows, streamed as
+				 * json_head row,row,... json_tail */
 };
 
 struct vh_apiq {
@@ -28,9 +32,11 @@ struct vh_apiq {
 	const char		*not_found;		/* detail for a NULL value */
 	const char		*conflict;		/* detail for 23505 */
 	const char		*csv_options;		/* COPY options, CSV mode */
+	const char		*json_head, *json_tail;	/* static, JSON_ROWS */
 };
 
-/* Runs q for req on a worker and responds; takes q's params. */
+/* Runs q for req on a worker and responds; takes q's params. CSV and
+ * JSON_ROWS answers are streamed (chunked, at the client's pace). */
 void	vh_apiq_run(struct vh_app *, struct vh_http_req *, struct vh_apiq *);
 /* A query parameter (caller frees), NULL when absent. */
 char	*vh_apiq_arg(struct vh_http_req *, const char *name);

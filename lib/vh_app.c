@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vh_api_metrics.h"
 #include "vh_app.h"
+#include "vh_clientaddr.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_ratelimit.h"
@@ -35,6 +37,10 @@ struct vh_app {
 	struct vh_jobs		*jobs;
 	struct event		*gc_timer;
 	struct vh_retention	*retention;
+	struct vh_clientaddr	*trust;
+	struct vh_api_metrics	*metrics;
+	struct vh_http_server	*metrics_http;
+	bool			 metrics_tried;
 };
 
 #define MIGRATE_RETRY_MS 3000
@@ -137,6 +143,7 @@ static void
 limits_from(const struct vh_config *cfg, struct vh_http_limits *lim)
 {
 	lim->max_connections = cfg->max_connections;
+	lim->max_conns_per_addr = cfg->max_connections_per_address;
 	lim->max_header_size = cfg->max_header_size;
 	lim->max_uri_length = cfg->max_uri_length;
 	lim->max_body = cfg->max_upload_size;
@@ -150,7 +157,28 @@ limits_from(const struct vh_config *cfg, struct vh_http_limits *lim)
 static void
 dispatch(struct vh_http_req *req, void *arg)
 {
-	vh_routes_dispatch(arg, req);
+	struct vh_app *app = arg;
+
+	vh_api_metrics_begin(app->metrics, req);
+	vh_routes_dispatch(app, req);
+}
+
+/* The metrics listener serves one resource, to anyone who can reach it:
+ * keep it on loopback or a monitoring network. */
+static void
+metrics_dispatch(struct vh_http_req *req, void *arg)
+{
+	enum vh_http_method m = vh_http_req_method(req);
+
+	if (strcmp(vh_http_req_path(req), "/metrics") != 0)
+		vh_http_respond_problem(req, 404, "not-found",
+		    "this listener serves only /metrics");
+	else if (m != VH_HTTP_GET && m != VH_HTTP_HEAD) {
+		vh_http_add_header(req, "Allow", "GET, HEAD");
+		vh_http_respond_problem(req, 405, "method-not-allowed",
+		    "/metrics accepts GET and HEAD");
+	} else
+		vh_api_metrics_get(arg, req, NULL, NULL);
 }
 
 /* mkdir -p */
@@ -199,11 +227,20 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	}
 	if ((app->blobs = vh_blobstore_new(app->cfg->data_dir, err)) == NULL)
 		goto fail;
+	if ((app->trust = vh_clientaddr_new(app->cfg->trusted_proxies,
+	    err)) == NULL)
+		goto fail;
+	app->metrics = vh_api_metrics_new();
 	app->ratelimit = vh_ratelimit_new(3600 * 1000);
 	app->pool = vh_pool_new(base, (int)app->cfg->workers,
 	    app->cfg->database_url, app->cfg->db_timeout);
 	limits_from(app->cfg, &lim);
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
+	vh_http_server_observe(app->http, vh_api_metrics_observe, NULL);
+	vh_http_server_trust(app->http, app->trust);
+	if (app->cfg->metrics_listen[0] != '\0')
+		app->metrics_http = vh_http_server_new(base, &lim,
+		    metrics_dispatch, app);
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
 	app->jobs = vh_jobs_new(app->cfg, app->blobs);
@@ -226,6 +263,9 @@ vh_app_free(struct vh_app *app)
 	if (app == NULL)
 		return;
 	vh_http_server_free(app->http);
+	vh_http_server_free(app->metrics_http);
+	/* A scrape the pool still finishes below asks for these. */
+	app->http = app->metrics_http = NULL;
 	/* Runners use the blob store: they go before it. */
 	vh_jobs_free(app->jobs);
 	/* The pool runs the completions still pending; they may re-arm
@@ -240,20 +280,60 @@ vh_app_free(struct vh_app *app)
 	vh_ratelimit_free(app->ratelimit);
 	vh_blobstore_free(app->blobs);
 	vh_migrate_plan_free(app->plan);
+	/* Orphaned requests held these until the pool finished them. */
+	vh_clientaddr_free(app->trust);
+	vh_api_metrics_free(app->metrics);
 	vh_config_free(app->cfg);
 	free(app);
+}
+
+/*
+ * The metrics listener is an aid, not the service: a port already taken
+ * (a second daemon on the host) is logged and the daemon runs without it.
+ */
+static void
+start_metrics(struct vh_app *app)
+{
+	char	 host[64], *err = NULL;
+	int	 port, bound;
+
+	if (app->metrics_http == NULL || app->metrics_tried)
+		return;
+	app->metrics_tried = true;
+	if (vh_api_metrics_parse_listen(app->cfg->metrics_listen, host,
+	    sizeof host, &port) != 0)
+		err = vh_xasprintf("metrics_listen '%s' is not address:port",
+		    app->cfg->metrics_listen);
+	else if (vh_http_server_listen(app->metrics_http, host, port, &bound,
+	    &err) == 0) {
+		vh_log_info("metrics on http://%s%s%s:%d/metrics",
+		    strchr(host, ':') != NULL ? "[" : "", host,
+		    strchr(host, ':') != NULL ? "]" : "", bound);
+		return;
+	}
+	vh_log_warnx("no metrics listener: %s", err);
+	free(err);
+	vh_http_server_free(app->metrics_http);
+	app->metrics_http = NULL;
 }
 
 int
 vh_app_start(struct vh_app *app, int *port, char **err)
 {
-	return (vh_http_server_listen(app->http, app->cfg->listen_address,
-	    (int)app->cfg->listen_port, port, err));
+	int rc;
+
+	if ((rc = vh_http_server_listen(app->http, app->cfg->listen_address,
+	    (int)app->cfg->listen_port, port, err)) != 0)
+		return (rc);
+	start_metrics(app);
+	return (0);
 }
 
 int
 vh_app_start_jobs(struct vh_app *app, char **err)
 {
+	/* A --jobs-only process serves its runners' metrics too. */
+	start_metrics(app);
 	return (vh_jobs_start(app->jobs, err));
 }
 
@@ -273,6 +353,8 @@ vh_app_shutdown(struct vh_app *app, void (*done)(void *), void *arg)
 {
 	evtimer_del(app->migrate_timer);
 	vh_jobs_stop(app->jobs);
+	vh_http_server_free(app->metrics_http);
+	app->metrics_http = NULL;
 	vh_http_server_drain(app->http, done, arg);
 }
 
@@ -310,6 +392,18 @@ struct vh_tus *
 vh_app_tus(const struct vh_app *app)
 {
 	return (app->tus);
+}
+
+struct vh_api_metrics *
+vh_app_metrics(const struct vh_app *app)
+{
+	return (app->metrics);
+}
+
+int
+vh_app_connections(const struct vh_app *app)
+{
+	return (app->http != NULL ? vh_http_server_nconns(app->http) : 0);
 }
 
 struct event_base *

@@ -40,5 +40,8 @@ struct event_base *vh_app_base(const struct vh_app *);
 struct vh_blobstore *vh_app_blobstore(const struct vh_app *);
 struct vh_ratelimit *vh_app_ratelimit(const struct vh_app *);
 struct vh_tus *vh_app_tus(const struct vh_app *);
+struct vh_api_metrics *vh_app_metrics(const struct vh_app *);
+/* Client connections open on the main port. */
+int	vh_app_connections(const struct vh_app *);
 
 #endif

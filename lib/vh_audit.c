@@ -29,7 +29,7 @@ vh_audit_actor_from(struct vh_audit_actor *a, struct vh_http_req *req,
 		snprintf(a->name, sizeof a->name, "%s", who->name);
 		snprintf(a->role, sizeof a->role, "%s", vh_role_name(who->role));
 	}
-	snprintf(a->addr, sizeof a->addr, "%s", vh_http_req_peer(req));
+	snprintf(a->addr, sizeof a->addr, "%s", vh_http_req_client(req));
 	snprintf(a->request_id, sizeof a->request_id, "%s", vh_http_req_id(req));
 }
 

@@ -192,7 +192,10 @@ vh_chunked_feed(struct vh_chunked *c, const char *in, size_t len,
 
 			if ((uint64_t)n > (uint64_t)c->size)
 				n = (size_t)c->size;
-			/* Counted first: the callback may look at the total. */
+			/* Counted first: the callback may look at the total.
+			 * c is used after it returns: the callback must not
+			 * free the decoder (the HTTP server holds the request
+			 * that owns it across every body callback). */
 			c->total += (int64_t)n;
 			c->size -= (int64_t)n;
 			if ((error = cb(arg, in + i, n)) < 0) {

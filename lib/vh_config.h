@@ -17,6 +17,7 @@ struct vh_config {
 	enum vh_log_level log_level;
 	int64_t		 workers;
 	int64_t		 max_connections;
+	int64_t		 max_connections_per_address;
 	int64_t		 max_header_size;
 	int64_t		 max_uri_length;
 	int64_t		 max_upload_size;
@@ -34,6 +35,8 @@ struct vh_config {
 	int64_t		 login_max_failures_address;
 	int64_t		 login_window;
 	bool		 trust_proxy_tls;
+	char		*trusted_proxies;	/* addresses, CIDR blocks */
+	char		*metrics_listen;	/* "addr:port"; "" disables */
 	int64_t		 media_runners;
 	int64_t		 job_max_attempts;
 	int64_t		 job_retry_delay;

@@ -1,9 +1,8 @@
 /*
- * Consent rules. A scope maps to a set of uses through one table; the
- * role then widens it for reviewers (admins and moderators must read and
- * hear a story to publish or redact it) but never for quoting or
- * publication, which only the resident can allow. Everything else (SQL
- * scope lists, entry filtering) is derived from that table.
+ * Consent records: the scope names and the check of a submitted
+ * {scope, version, language}. What a scope allows is not decided here but
+ * by the one access rule, vh_access in schema/0009_access.sql (a second
+ * copy of that table in C would be a second place to forget).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -14,37 +13,17 @@
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
-#define STAFF_ALL (VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ | \
-	    VH_USE_QUOTE | VH_USE_PLAY)
-
 static const struct {
 	enum vh_consent_scope	 scope;
 	const char		*name;
-	unsigned		 uses;
 } scopes[] = {
-	{ VH_SCOPE_NONE, NULL, STAFF_ALL },
-	{ VH_SCOPE_ANALYSIS_ONLY, "analysis_only",
-	  VH_USE_COUNT | VH_USE_SEARCH },
-	{ VH_SCOPE_QUOTE_ANONYMISED, "quote_anonymised",
-	  VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ | VH_USE_QUOTE },
-	{ VH_SCOPE_AUDIO_TO_STAFF, "audio_to_staff",
-	  VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ | VH_USE_PLAY },
-	{ VH_SCOPE_PUBLISH, "publish", STAFF_ALL | VH_USE_PUBLISH },
+	{ VH_SCOPE_NONE, NULL },
+	{ VH_SCOPE_ANALYSIS_ONLY, "analysis_only" },
+	{ VH_SCOPE_QUOTE_ANONYMISED, "quote_anonymised" },
+	{ VH_SCOPE_AUDIO_TO_STAFF, "audio_to_staff" },
+	{ VH_SCOPE_PUBLISH, "publish" },
 };
 #define NSCOPES (sizeof scopes / sizeof scopes[0])
-
-static const struct {
-	enum vh_consent_use	 use;
-	const char		*name;
-} uses[] = {
-	{ VH_USE_COUNT, "count" },
-	{ VH_USE_SEARCH, "search" },
-	{ VH_USE_READ, "read" },
-	{ VH_USE_QUOTE, "quote" },
-	{ VH_USE_PLAY, "play" },
-	{ VH_USE_PUBLISH, "publish" },
-};
-#define NUSES (sizeof uses / sizeof uses[0])
 
 const char *
 vh_consent_scope_name(enum vh_consent_scope s)
@@ -69,54 +48,6 @@ vh_consent_scope_parse(const char *name, enum vh_consent_scope *out)
 		}
 	}
 	return (VH_EINVAL);
-}
-
-unsigned
-vh_consent_uses(enum vh_consent_scope s, unsigned role)
-{
-	unsigned u = 0;
-
-	for (size_t i = 0; i < NSCOPES; i++)
-		if (scopes[i].scope == s)
-			u = scopes[i].uses;
-	switch (role) {
-	case VH_ROLE_ADMIN:
-	case VH_ROLE_MODERATOR:
-		/* Reviewing needs the whole story; quoting does not. */
-		return (u | VH_USE_COUNT | VH_USE_SEARCH | VH_USE_READ |
-		    VH_USE_PLAY);
-	case VH_ROLE_ANALYST:
-	case VH_ROLE_FIELDWORKER:
-		return (u);
-	default:
-		return (0);
-	}
-}
-
-bool
-vh_consent_allows(enum vh_consent_scope s, unsigned role,
-    enum vh_consent_use use)
-{
-	return ((vh_consent_uses(s, role) & use) == (unsigned)use);
-}
-
-char *
-vh_consent_scopes_sql(char *buf, size_t size, unsigned role,
-    enum vh_consent_use use)
-{
-	size_t	len = 0;
-
-	len += (size_t)snprintf(buf, size, "{");
-	for (size_t i = 0; i < NSCOPES && len < size; i++) {
-		if (!vh_consent_allows(scopes[i].scope, role, use))
-			continue;
-		len += (size_t)snprintf(buf + len, size - len, "%s%s",
-		    len > 1 ? "," : "",
-		    scopes[i].name != NULL ? scopes[i].name : "\"\"");
-	}
-	if (len < size)
-		snprintf(buf + len, size - len, "}");
-	return (buf);
 }
 
 static bool
@@ -201,30 +132,4 @@ vh_consent_parse(const json_t *obj, struct vh_consent *out, char **why)
 	}
 	snprintf(out->language, sizeof out->language, "%s", s);
 	return (0);
-}
-
-void
-vh_consent_filter_entry(json_t *entry, enum vh_consent_scope s, unsigned role)
-{
-	unsigned	 u = vh_consent_uses(s, role);
-	json_t		*allowed = json_array(), *m;
-	size_t		 i;
-
-	for (i = 0; i < NUSES; i++)
-		if (u & uses[i].use)
-			json_array_append_new(allowed, json_string(uses[i].name));
-	json_object_set_new(entry, "allowed", allowed);
-	if (!(u & VH_USE_READ)) {
-		/* Counted and searchable, never shown verbatim. */
-		json_object_set_new(entry, "title", json_null());
-		json_object_set_new(entry, "text", json_null());
-		json_object_set_new(entry, "withheld", json_string(
-		    "the resident's consent does not allow showing the text"));
-	}
-	json_array_foreach(json_object_get(entry, "media"), i, m) {
-		json_object_set_new(m, "playable",
-		    json_boolean((u & VH_USE_PLAY) != 0));
-		if (!(u & VH_USE_READ))
-			json_object_del(m, "filename");
-	}
 }

@@ -1,10 +1,10 @@
 #ifndef VH_CONSENT_H
 #define VH_CONSENT_H
 /*
- * Consent as data. A resident's story carries {scope, version, language};
- * what staff may do with the entry follows the scope. The rules live here
- * so that every route (entries, search, export, media) asks the same
- * question: may this role use this entry this way?
+ * Consent as data. A resident's story carries {scope, version, language},
+ * checked here before it is stored. What staff may do with the entry
+ * follows the scope, by the one access rule (vh_access in
+ * schema/0009_access.sql, asked from C through vh_access.h).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,16 +19,7 @@ enum vh_consent_scope {
 	VH_SCOPE_QUOTE_ANONYMISED,	/* read and quoted without names */
 	VH_SCOPE_AUDIO_TO_STAFF,	/* read, and the recording played */
 	VH_SCOPE_PUBLISH,		/* everything, publication included */
-};
-
-/* What may be done with an entry. */
-enum vh_consent_use {
-	VH_USE_COUNT = 1 << 0,		/* appear in counts and aggregates */
-	VH_USE_SEARCH = 1 << 1,		/* match a full-text search */
-	VH_USE_READ = 1 << 2,		/* text and photos shown to staff */
-	VH_USE_QUOTE = 1 << 3,		/* text in exports and reports */
-	VH_USE_PLAY = 1 << 4,		/* audio renditions played */
-	VH_USE_PUBLISH = 1 << 5,	/* shown outside the city */
+	/* What each scope allows whom: vh_access (schema/0009_access.sql). */
 };
 
 struct vh_consent {
@@ -51,34 +42,5 @@ const char *vh_consent_scope_name(enum vh_consent_scope);
 /* Name (NULL or "" for NONE) to scope; VH_EINVAL for an unknown name. */
 int	vh_consent_scope_parse(const char *, enum vh_consent_scope *)
 	    __attribute__((warn_unused_result));
-
-/*
- * The uses a role (one VH_ROLE_* bit) may make of an entry with this
- * scope. Admins and moderators read everything (they review and redact);
- * analysts and field workers get what the resident agreed to.
- */
-unsigned vh_consent_uses(enum vh_consent_scope, unsigned role);
-bool	vh_consent_allows(enum vh_consent_scope, unsigned role,
-	    enum vh_consent_use);
-
-/*
- * The scopes that allow use for role, as a PostgreSQL text[] literal
- * ("{quote_anonymised,audio_to_staff,publish}") for queries such as
- * "coalesce(c.scope, '') = ANY($1::text[])", where '' stands for NONE,
- * written into buf (VH_CONSENT_SQL_LEN bytes suffice); returns buf.
- */
-#define VH_CONSENT_SQL_LEN 128
-char	*vh_consent_scopes_sql(char *buf, size_t size, unsigned role,
-	    enum vh_consent_use);
-
-/*
- * Applies the rules to an entry as the API returns it (keys "title",
- * "text", "media" with "declared_type"/"type"), in place: without READ
- * the title and text become null and "withheld" lists why; without PLAY
- * each media item gets "playable": false. Adds "allowed": the uses, as
- * a list of names.
- */
-void	vh_consent_filter_entry(json_t *entry, enum vh_consent_scope,
-	    unsigned role);
 
 #endif

@@ -296,7 +296,8 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    "2024-05-01T14:30:00+02:00"));
 	}
 	if (PQntuples(r) == 0) {
-		*err = vh_xasprintf("no collection '%s'", str(obj, "collection"));
+		*err = vh_xasprintf("no collection '%s'",
+		    str(obj, "collection"));
 		PQclear(r);
 		PQclear(PQexec(db, "ROLLBACK"));
 		return (VH_EINVAL);
@@ -384,6 +385,53 @@ check_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	}
 	PQclear(r);
 	return (0);
+}
+
+int
+vh_entry_check_refs(PGconn *db, const json_t *obj,
+    const struct vh_principal *who, char **err)
+{
+	char		 id[32], account[32], collection[32];
+	const char	*params[5];
+	PGresult	*r;
+	int		 rc = 0;
+
+	snprintf(id, sizeof id, "%lld",
+	    (long long)json_integer_value(json_object_get(obj, "entry_id")));
+	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	snprintf(collection, sizeof collection, "%lld",
+	    (long long)who->collection_id);
+	params[0] = json_object_get(obj, "entry_id") != NULL ? id : NULL;
+	params[1] = account;
+	/* Files added to an entry use none of its other fields. */
+	params[2] = params[0] == NULL ? str(obj, "collection") : NULL;
+	params[3] = who->collection_id != 0 ? collection : NULL;
+	params[4] = params[0] == NULL ? str(obj, "occurred_at") : NULL;
+	/* The same conditions as check_entry and insert_entry. */
+	r = PQexecParams(db, "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1"
+	    " FROM entry WHERE id = $1 AND (account_id = $2 OR (SELECT role"
+	    " FROM account WHERE id = $2) = 'admin')),"
+	    " $3::text IS NULL OR $4::bigint IS NOT NULL OR"
+	    " EXISTS (SELECT 1 FROM collection WHERE slug = $3),"
+	    " $5::timestamptz", 5, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
+			*err = vh_xstrdup("'occurred_at' must be a date and "
+			    "time such as 2024-05-01T14:30:00+02:00");
+			rc = VH_EINVAL;
+		} else {
+			*err = vh_xstrdup(PQerrorMessage(db));
+			rc = VH_EDB;
+		}
+	} else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		*err = vh_xasprintf("no entry %s of yours to add files to", id);
+		rc = VH_EINVAL;
+	} else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+		*err = vh_xasprintf("no collection '%s'", str(obj, "collection"));
+		rc = VH_EINVAL;
+	}
+	PQclear(r);
+	return (rc);
 }
 
 int

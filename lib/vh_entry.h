@@ -51,6 +51,16 @@ json_t	*vh_entry_from_metadata(const struct vh_tus_metadata *, char **why);
  * message for the client (unknown collection, bad date, foreign entry),
  * VH_EDB on a database failure.
  */
+/*
+ * What vh_entry_store would refuse in the database, checked before any
+ * byte of an upload arrives: an entry_id that is not who's (or an
+ * admin's), an unknown collection slug, an occurred_at that is no time.
+ * 0, VH_EINVAL with *err for the client, or VH_EDB. Blocking.
+ */
+int	vh_entry_check_refs(PGconn *, const json_t *fields,
+	    const struct vh_principal *, char **err)
+	    __attribute__((warn_unused_result));
+
 int	vh_entry_store(PGconn *, const json_t *fields,
 	    const struct vh_principal *, const struct vh_entry_file *, size_t n,
 	    int64_t *media_ids, json_t **out, char **err)

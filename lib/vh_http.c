@@ -9,13 +9,24 @@
  *   WAIT      the body is in; the handler has not responded yet
  *   WRITING   the response is queued; when it has drained the connection
  *             reads the next (pipelined) head or closes
+ *   STREAM    a streamed response (vh_http_stream_*): the handler adds
+ *             pieces as the client takes them, then ends it (WRITING)
  *
  * A request object outlives its connection when the client goes away
  * while the handler still works (say, an fsync on the worker pool): it is
  * then an orphan, and the handler's single response call frees it. One
  * timer per connection enforces the head deadline, the idle keep-alive
  * limit and the body's minimum rate, so a client sending a byte a second
- * cannot hold a connection.
+ * cannot hold a connection; a new connection must send its first head
+ * within the head deadline counted from accept, and one address (an IPv6
+ * /64) may hold only so many connections.
+ *
+ * Handlers may respond from inside the callbacks the server makes into
+ * them. Every such call runs between a hold and a release of the request
+ * (and the server's loops hold the connection too): a response only marks
+ * the request answered, and the last release frees it. So the chunked
+ * decoder, the body loop and the handler's own state stay valid until
+ * control is back in the server.
  */
 #include <sys/queue.h>
 #include <sys/random.h>
@@ -38,15 +49,31 @@
 #include <event2/listener.h>
 
 #include "vh_time.h"
+#include "vh_clientaddr.h"
 #include "vh_error.h"
 #include "vh_http.h"
 #include "vh_log.h"
+#include "vh_text.h"
 #include "vh_xmalloc.h"
 
 #define RATE_WINDOW_MS	20000
 #define READ_CHUNK	(64 * 1024)
 
-enum conn_state { C_HEAD, C_DISPATCH, C_BODY, C_WAIT, C_WRITING, C_LINGER };
+enum conn_state { C_HEAD, C_DISPATCH, C_BODY, C_WAIT, C_WRITING, C_LINGER,
+	C_DEAD, C_STREAM };
+
+/* Connections per client address: IPv4 by address, IPv6 by /64. */
+#define PEER_BUCKETS	1024
+#define PEER_KEYLEN	9
+
+struct peer {
+	struct peer	*next;
+	unsigned char	 key[PEER_KEYLEN];
+	int64_t		 n;
+};
+
+/* Longest problem detail, in bytes of UTF-8. */
+#define DETAIL_MAX	512
 
 /* After an answer that left a body unread, the rest is read and dropped
  * for a while before the close, so that the client sees the answer
@@ -63,6 +90,10 @@ struct conn {
 	struct vh_http_req	*req;
 	struct vh_http_limits	 lim;
 	bool			 head_started;	/* some bytes of a head are in */
+	bool			 fresh;		/* no head yet on this connection */
+	bool			 dead;		/* freed while held: freed at release */
+	int			 holds;
+	struct peer		*peerent;
 	bool			 close_after;
 	bool			 linger;	/* body left unread */
 	int64_t			 lingered;
@@ -88,6 +119,8 @@ struct vh_http_req {
 	bool			 expect_continue, body_started, body_done;
 	bool			 body_stopped;	/* on_body said stop */
 	bool			 paused, keepalive;
+	bool			 answered;	/* responded; freed at last release */
+	int			 holds;
 	int			 error;
 	vh_http_body_fn		 on_body;
 	vh_http_end_fn		 on_end;
@@ -98,6 +131,20 @@ struct vh_http_req {
 	struct evbuffer		*headers;
 	char			*logextra;
 	struct timespec		 start;
+	/* Copied from the server: an orphan may outlive it. */
+	vh_http_observe_fn	 observe;
+	void			*observe_arg;
+	const struct vh_clientaddr *trust;
+	char			 client[64];	/* "" until asked */
+	int			 route;		/* the observer's tag */
+	/* A streamed response (vh_http_stream_*). */
+	bool			 streaming, stream_chunked;
+	int			 stream_status;
+	int64_t			 stream_len;
+	struct evbuffer_cb_entry *stream_cb;
+	size_t			 drain_low;
+	void			(*drain_fn)(struct vh_http_req *, void *);
+	void			*drain_arg;
 };
 
 struct vh_http_server {
@@ -113,12 +160,19 @@ struct vh_http_server {
 	void			(*drained)(void *);
 	void			*drained_arg;
 	struct event		*drain_timer;
+	struct peer		*peers[PEER_BUCKETS];
+	int64_t			 refuse_log_ms;	/* refusals are logged once a second */
+	int64_t			 refused_quiet;
+	vh_http_observe_fn	 observe;
+	void			*observe_arg;
+	const struct vh_clientaddr *trust;
 };
 
 static void	conn_free(struct conn *);
 static void	conn_read_head(struct conn *);
 static void	conn_feed_body(struct conn *);
 static void	body_failed(struct vh_http_req *, int status);
+static void	req_free(struct vh_http_req *);
 
 static void
 timer_in(struct conn *c, int64_t ms)
@@ -126,6 +180,78 @@ timer_in(struct conn *c, int64_t ms)
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Holds: a request or connection held by the server while it calls into a
+ * handler is not freed by what the handler does meanwhile; the release
+ * frees it if it was answered (a request) or closed (a connection).
+ */
+static void
+req_hold(struct vh_http_req *r)
+{
+	r->holds++;
+}
+
+static void
+req_release(struct vh_http_req *r)
+{
+	if (--r->holds == 0 && r->answered)
+		req_free(r);
+}
+
+static void
+conn_hold(struct conn *c)
+{
+	c->holds++;
+}
+
+static void conn_destroy(struct conn *);
+
+static void
+conn_release(struct conn *c)
+{
+	if (--c->holds == 0 && c->dead)
+		conn_destroy(c);
+}
+
+/* The handler callbacks, each between a hold and a release. */
+static void
+call_dispatch(struct vh_http_server *srv, struct vh_http_req *r)
+{
+	req_hold(r);
+	srv->dispatch(r, srv->arg);
+	req_release(r);
+}
+
+static int
+call_body(struct vh_http_req *r, const char *data, size_t len)
+{
+	int rc;
+
+	req_hold(r);
+	rc = r->on_body(r, data, len, r->cb_arg);
+	req_release(r);
+	return (rc);
+}
+
+static void
+call_end(struct vh_http_req *r)
+{
+	req_hold(r);
+	r->on_end(r, r->cb_arg);
+	req_release(r);
+}
+
+static void
+call_abort(struct vh_http_req *r)
+{
+	req_hold(r);
+	if (r->on_abort != NULL)
+		r->on_abort(r, r->cb_arg);
+	else
+		vh_http_respond_error(r);
+	req_release(r);
 }
 
 const char *
@@ -183,6 +309,9 @@ req_new(struct conn *c)
 	    srv->id_prefix & 0xffffffff, ++srv->id_counter);
 	snprintf(r->peer, sizeof r->peer, "%s", c->peer);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->observe = srv->observe;
+	r->observe_arg = srv->observe_arg;
+	r->trust = srv->trust;
 	c->req = r;
 	return (r);
 }
@@ -322,6 +451,22 @@ vh_http_add_header(struct vh_http_req *r, const char *name,
 
 /* Responses */
 
+/*
+ * The path as the access log shows it. An upload's id is its capability
+ * (whoever knows it may append to the upload), so it never reaches a log.
+ */
+static void
+log_target(const char *path, char *buf, size_t size)
+{
+	static const char uploads[] = "/api/v1/uploads/";
+
+	if (strncmp(path, uploads, sizeof uploads - 1) == 0 &&
+	    path[sizeof uploads - 1] != '\0')
+		snprintf(buf, size, "%s<redacted>", uploads);
+	else
+		snprintf(buf, size, "%s", path);
+}
+
 static void
 access_log(struct vh_http_req *r, int status, int64_t len, bool gone)
 {
@@ -335,12 +480,14 @@ access_log(struct vh_http_req *r, int status, int64_t len, bool gone)
 	if (r->parsed) {
 		snprintf(method, sizeof method, "%.*s",
 		    (int)r->head.method_len, r->head.method_str);
-		/* Never log a query string: upload links carry secrets. */
-		snprintf(target, sizeof target, "%s", vh_http_req_path(r));
+		/* Never log a query string: upload links carry secrets. The
+		 * log sink escapes control bytes, so a decoded CR or LF in
+		 * the path cannot start a forged line. */
+		log_target(vh_http_req_path(r), target, sizeof target);
 	}
 	vh_log_info("req=%s %s \"%s %s\" %d %" PRId64 " in=%" PRId64 " %"
-	    PRId64 "ms%s%s%s", r->id, r->peer, method, target, status, len,
-	    r->body_read, ms, gone ? " client-gone" : "",
+	    PRId64 "ms%s%s%s", r->id, vh_http_req_client(r), method, target,
+	    status, len, r->body_read, ms, gone ? " client-gone" : "",
 	    r->logextra != NULL ? " " : "",
 	    r->logextra != NULL ? r->logextra : "");
 }
@@ -390,11 +537,47 @@ begin_response(struct vh_http_req *r, int status, const char *ctype,
 	return (c);
 }
 
+/* Ends the request: freed now, or at the release if the server holds it. */
 static void
 finish(struct vh_http_req *r, struct conn *c, int status, int64_t len)
 {
+	struct timespec	now;
+
 	access_log(r, status, len, c == NULL);
-	req_free(r);
+	if (r->observe != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		r->observe(r, status, len, (now.tv_sec - r->start.tv_sec) *
+		    1000000 + (now.tv_nsec - r->start.tv_nsec) / 1000,
+		    r->observe_arg);
+	}
+	r->answered = true;
+	if (r->holds == 0)
+		req_free(r);
+}
+
+/* A handler bug; a request is answered once, and this one was. */
+static bool
+answered_twice(struct vh_http_req *r)
+{
+	if (!r->answered)
+		return (false);
+	vh_log_error("req=%s a second response to one request was dropped",
+	    r->id);
+	return (true);
+}
+
+/* No reply could be built: a fixed 500 instead of none or a crash. */
+static void
+respond_internal(struct vh_http_req *r, const char *why)
+{
+	static const char body[] = "{\"type\":\"/problems/internal\","
+	    "\"title\":\"Internal Server Error\",\"status\":500,"
+	    "\"detail\":\"the server could not build its reply\"}";
+
+	vh_log_error("req=%s cannot build a reply: %s", r->id, why);
+	evbuffer_drain(r->headers, evbuffer_get_length(r->headers));
+	vh_http_respond(r, 500, "application/problem+json", body,
+	    sizeof body - 1);
 }
 
 void
@@ -403,6 +586,8 @@ vh_http_respond(struct vh_http_req *r, int status, const char *ctype,
 {
 	struct conn *c;
 
+	if (answered_twice(r))
+		return;
 	if ((c = begin_response(r, status, ctype, (int64_t)len)) != NULL &&
 	    r->head.method != VH_HTTP_HEAD && len > 0)
 		evbuffer_add(bufferevent_get_output(c->bev), body, len);
@@ -414,12 +599,67 @@ vh_http_respond_json(struct vh_http_req *r, int status, json_t *j)
 {
 	char	*s;
 
+	if (j == NULL) {
+		/* json_pack refuses, say, a string that is not UTF-8. */
+		respond_internal(r, "no JSON value to send");
+		return;
+	}
 	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(j);
-	if (s == NULL)
-		vh_fatal("json_dumps");
+	if (s == NULL) {
+		respond_internal(r, "json_dumps failed");
+		return;
+	}
 	vh_http_respond(r, status, "application/json", s, strlen(s));
 	free(s);
+}
+
+/* Length of the valid UTF-8 sequence of two to four bytes at s, or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+
+	if (n > len || vh_text_utf8_valid(s, n) != n)
+		return (0);
+	return (n);
+}
+
+/*
+ * A detail fit to send: UTF-8 and printable characters as they are, any
+ * other byte as %XX (as in a URL, which is where most of them come from),
+ * at most max bytes, cut between characters and marked "...".
+ */
+static char *
+safe_detail(const char *in, size_t max)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 len = strlen(in), i = 0, o = 0, n, tn;
+	char			*out = vh_xmalloc(max + 4), tmp[5];
+
+	while (i < len) {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			tmp[0] = (char)s[i];
+			tn = n = 1;
+		} else if (s[i] >= 0x80 && (n = utf8_seq(s + i, len - i)) > 0) {
+			memcpy(tmp, s + i, n);
+			tn = n;
+		} else {
+			snprintf(tmp, sizeof tmp, "%%%02X", s[i]);
+			tn = 3;
+			n = 1;
+		}
+		if (o + tn > max) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, tmp, tn);
+		o += tn;
+		i += n;
+	}
+	out[o] = '\0';
+	return (out);
 }
 
 void
@@ -427,23 +667,31 @@ vh_http_respond_problem(struct vh_http_req *r, int status, const char *type,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 detail[1024];
-	char	*s;
+	char	*raw, *detail, *slug, *s = NULL;
 	json_t	*j;
 
+	if (answered_twice(r))
+		return;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
+	raw = vh_xvasprintf(fmt, ap);
 	va_end(ap);
+	detail = safe_detail(raw, DETAIL_MAX);
+	slug = vh_xasprintf("/problems/%s", type);
 	j = json_pack("{s:s, s:s, s:i, s:s, s:s}",
-	    "type", "", "title", vh_http_reason(status), "status", status,
+	    "type", slug, "title", vh_http_reason(status), "status", status,
 	    "detail", detail, "request_id", r->id);
-	s = vh_xasprintf("/problems/%s", type);
-	json_object_set_new(j, "type", json_string(s));
-	free(s);
-	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (j != NULL)
+		s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(j);
-	vh_http_respond(r, status, "application/problem+json", s, strlen(s));
+	if (s != NULL)
+		vh_http_respond(r, status, "application/problem+json", s,
+		    strlen(s));
+	else
+		respond_internal(r, "problem details");
 	free(s);
+	free(slug);
+	free(detail);
+	free(raw);
 }
 
 void
@@ -452,6 +700,10 @@ vh_http_respond_fd(struct vh_http_req *r, int status, const char *ctype,
 {
 	struct conn *c;
 
+	if (answered_twice(r)) {
+		close(fd);
+		return;
+	}
 	if ((c = begin_response(r, status, ctype, len)) != NULL &&
 	    r->head.method != VH_HTTP_HEAD && len > 0) {
 		/* evbuffer_add_file takes the fd and uses sendfile. */
@@ -503,10 +755,7 @@ body_failed(struct vh_http_req *r, int status)
 		evtimer_del(c->timer);
 		bufferevent_disable(c->bev, EV_READ);
 	}
-	if (r->on_abort != NULL)
-		r->on_abort(r, r->cb_arg);
-	else
-		vh_http_respond_error(r);
+	call_abort(r);
 }
 
 static void
@@ -518,7 +767,7 @@ body_complete(struct vh_http_req *r)
 	c->state = C_WAIT;
 	evtimer_del(c->timer);
 	bufferevent_disable(c->bev, EV_READ);
-	r->on_end(r, r->cb_arg);
+	call_end(r);
 }
 
 /*
@@ -545,7 +794,8 @@ chunk_data(void *arg, const char *data, size_t len)
 	if (r->body_read + (int64_t)len > r->body_max)
 		return (VH_ETOOBIG);
 	r->body_read += (int64_t)len;
-	if (r->on_body(r, data, len, r->cb_arg) < 0)
+	/* Answered or closed inside on_body: the decoder stops here. */
+	if (call_body(r, data, len) < 0 || r->conn == NULL)
 		return (VH_ECONFLICT);
 	return (0);
 }
@@ -555,13 +805,13 @@ chunk_data(void *arg, const char *data, size_t len)
  * empty, the body is complete, delivery is paused or the request failed.
  */
 static void
-conn_feed_body(struct conn *c)
+feed_body(struct conn *c, struct vh_http_req *r)
 {
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct vh_http_req	*r = c->req;
 	struct evbuffer_iovec	 v;
 	ssize_t			 used;
 	size_t			 n;
+	int			 rc;
 	bool			 done = false;
 
 	while (c->state == C_BODY && !r->paused &&
@@ -573,12 +823,15 @@ conn_feed_body(struct conn *c)
 			if ((int64_t)n > r->content_length - r->body_read)
 				n = (size_t)(r->content_length - r->body_read);
 			r->body_read += (int64_t)n;
-			if (r->on_body(r, v.iov_base, n, r->cb_arg) < 0) {
-				evbuffer_drain(in, n);
+			rc = call_body(r, v.iov_base, n);
+			evbuffer_drain(in, n);
+			/* Answered, or the connection closed, inside on_body. */
+			if (c->req != r)
+				return;
+			if (rc < 0) {
 				body_stopped(c, r);
 				return;
 			}
-			evbuffer_drain(in, n);
 			if (r->body_read == r->content_length) {
 				body_complete(r);
 				return;
@@ -587,6 +840,8 @@ conn_feed_body(struct conn *c)
 		}
 		used = vh_chunked_feed(r->chunked, v.iov_base, n, chunk_data, r,
 		    &done);
+		if (c->req != r)
+			return;
 		if (used == VH_ECONFLICT) {		/* the handler stopped */
 			body_stopped(c, r);
 			return;
@@ -601,6 +856,20 @@ conn_feed_body(struct conn *c)
 			return;
 		}
 	}
+}
+
+/* Feeds the body with the request and the connection held: whatever the
+ * handler does in its callbacks, both outlive the loop above. */
+static void
+conn_feed_body(struct conn *c)
+{
+	struct vh_http_req *r = c->req;
+
+	conn_hold(c);
+	req_hold(r);
+	feed_body(c, r);
+	req_release(r);
+	conn_release(c);
 }
 
 void
@@ -624,7 +893,7 @@ vh_http_req_read_body(struct vh_http_req *r, int64_t max,
 	    (r->body_kind == VH_BODY_LENGTH && r->content_length == 0)) {
 		r->body_done = true;
 		c->state = C_WAIT;
-		on_end(r, arg);
+		call_end(r);
 		return;
 	}
 	if (r->body_kind == VH_BODY_LENGTH && r->content_length > max) {
@@ -758,7 +1027,7 @@ start_request(struct conn *c, struct vh_http_req *r)
 	c->state = C_DISPATCH;
 	evtimer_del(c->timer);
 	bufferevent_disable(c->bev, EV_READ);
-	c->srv->dispatch(r, c->srv->arg);
+	call_dispatch(c->srv, r);
 }
 
 static void
@@ -782,8 +1051,12 @@ conn_read_head(struct conn *c)
 		return;
 	if (!c->head_started) {
 		c->head_started = true;
-		c->deadline_ms = vh_now_ms() + lim->header_timeout_ms;
-		timer_in(c, lim->header_timeout_ms);
+		/* The first head's deadline runs from accept (the timer is
+		 * already set); later ones from their first byte. */
+		if (!c->fresh) {
+			c->deadline_ms = vh_now_ms() + lim->header_timeout_ms;
+			timer_in(c, lim->header_timeout_ms);
+		}
 	}
 	n = len < (size_t)lim->max_header_size ? len : (size_t)lim->max_header_size;
 	p = evbuffer_pullup(in, (ssize_t)n);
@@ -808,6 +1081,7 @@ conn_read_head(struct conn *c)
 	r->headbuf = vh_xstrndup((const char *)p, end);
 	evbuffer_drain(in, end);
 	c->head_started = false;
+	c->fresh = false;
 	start_request(c, r);
 }
 
@@ -879,12 +1153,8 @@ conn_lost(struct conn *c)
 	/* A handler reading the body learns at once; one still deciding
 	 * finds vh_http_req_gone() true and answers into the void. */
 	if (r->body_started && !r->body_done && !r->body_stopped &&
-	    r->error == 0) {
-		if (r->on_abort != NULL)
-			r->on_abort(r, r->cb_arg);
-		else
-			vh_http_respond_error(r);
-	}
+	    r->error == 0 && !r->answered)
+		call_abort(r);
 }
 
 static void
@@ -892,6 +1162,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->dead)
+		return;
 	if (c->state == C_BODY && (what & BEV_EVENT_EOF))
 		vh_log_debug("req=%s client closed during body after %" PRId64
 		    " bytes", c->req->id, c->req->body_read);
@@ -906,12 +1178,16 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct vh_http_req *r;
 
 	switch (c->state) {
+	case C_DEAD:
+		return;
 	case C_LINGER:
 		conn_free(c);
 		return;
 	case C_HEAD:
 		if (!c->head_started) {
-			conn_free(c);		/* idle keep-alive */
+			/* idle keep-alive, or a new connection that sent
+			 * nothing within the head deadline */
+			conn_free(c);
 			return;
 		}
 		head_error(c, NULL, 408, "header-timeout",
@@ -943,17 +1219,65 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Peers */
+
 static void
-conn_free(struct conn *c)
+peer_key(const struct sockaddr *sa, unsigned char key[PEER_KEYLEN])
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	memset(key, 0, PEER_KEYLEN);
+	if (sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		key[0] = 4;
+		memcpy(key + 1, sin6->sin6_addr.s6_addr + 12, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		/* One host commonly holds a whole /64. */
+		key[0] = 6;
+		memcpy(key + 1, sin6->sin6_addr.s6_addr, 8);
+	}
+}
+
+static struct peer **
+peer_slot(struct vh_http_server *srv, const unsigned char key[PEER_KEYLEN])
+{
+	uint32_t	 h = 2166136261u;	/* FNV-1a */
+	struct peer	**pp;
+
+	for (size_t i = 0; i < PEER_KEYLEN; i++)
+		h = (h ^ key[i]) * 16777619u;
+	for (pp = &srv->peers[h % PEER_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (memcmp((*pp)->key, key, PEER_KEYLEN) == 0)
+			break;
+	return (pp);
+}
+
+static void
+peer_put(struct vh_http_server *srv, struct peer *p)
+{
+	struct peer **pp;
+
+	if (p == NULL || --p->n > 0)
+		return;
+	pp = peer_slot(srv, p->key);
+	*pp = p->next;
+	free(p);
+}
+
+/* Connections */
+
+static void
+conn_destroy(struct conn *c)
 {
 	struct vh_http_server *srv = c->srv;
 
-	if (c->req != NULL) {
-		c->req->conn = NULL;
-		c->req = NULL;
-	}
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
+	peer_put(srv, c->peerent);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);
@@ -965,11 +1289,33 @@ conn_free(struct conn *c)
 	}
 }
 
+/* Closes a connection; one the server still holds goes quiet now and is
+ * freed at the release. */
+static void
+conn_free(struct conn *c)
+{
+	if (c->dead)
+		return;
+	if (c->req != NULL) {
+		c->req->conn = NULL;
+		c->req = NULL;
+	}
+	if (c->holds == 0) {
+		conn_destroy(c);
+		return;
+	}
+	c->dead = true;
+	c->state = C_DEAD;
+	evtimer_del(c->timer);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+}
+
 /* Over the connection limit: a short 503 written straight to the socket. */
 static void
-refuse(struct vh_http_server *srv, evutil_socket_t fd)
+refuse(struct vh_http_server *srv, evutil_socket_t fd, const char *why)
 {
 	char	id[40], body[256], msg[768];
+	int64_t	now = vh_now_ms();
 	int	len;
 	ssize_t	n;
 
@@ -977,8 +1323,8 @@ refuse(struct vh_http_server *srv, evutil_socket_t fd)
 	    srv->id_prefix & 0xffffffff, ++srv->id_counter);
 	snprintf(body, sizeof body, "{\"type\":\"/problems/too-many-connections\","
 	    "\"title\":\"Service Unavailable\",\"status\":503,\"detail\":"
-	    "\"the server has too many open connections; try again\","
-	    "\"request_id\":\"%s\"}", id);
+	    "\"%s; try again\","
+	    "\"request_id\":\"%s\"}", why, id);
 	len = snprintf(msg, sizeof msg, "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Type: application/problem+json\r\nConnection: close\r\n"
 	    "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n"
@@ -987,31 +1333,60 @@ refuse(struct vh_http_server *srv, evutil_socket_t fd)
 	n = send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)n;
 	close(fd);
-	vh_log_warnx("req=%s refused a connection: %d open", id, srv->nconns);
+	/* A flood of refusals must not flood the log as well. */
+	if (now - srv->refuse_log_ms < 1000) {
+		srv->refused_quiet++;
+		return;
+	}
+	vh_log_warnx("req=%s refused a connection (%s): %d open; %" PRId64
+	    " more refused unlogged", id, why, srv->nconns, srv->refused_quiet);
+	srv->refuse_log_ms = now;
+	srv->refused_quiet = 0;
 }
 
-static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+void
+vh_http_server_adopt(struct vh_http_server *srv, int fd,
+    const struct sockaddr *sa)
 {
-	struct vh_http_server	*srv = arg;
 	struct conn		*c;
+	struct peer		**pp, *p = NULL;
+	unsigned char		 key[PEER_KEYLEN];
 	char			 addr[INET6_ADDRSTRLEN] = "?";
 
 	if (srv->draining || srv->nconns >= srv->lim.max_connections) {
-		refuse(srv, fd);
+		refuse(srv, fd, "the server has too many open connections");
 		return;
+	}
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    addr, sizeof addr);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+		    sizeof addr);
+	/* A trusted proxy carries every client: the cap is for clients. */
+	if (srv->lim.max_conns_per_addr > 0 &&
+	    !vh_clientaddr_trusted(srv->trust, addr)) {
+		peer_key(sa, key);
+		pp = peer_slot(srv, key);
+		if (*pp != NULL && (*pp)->n >= srv->lim.max_conns_per_addr) {
+			refuse(srv, fd, "this address has too many open "
+			    "connections");
+			return;
+		}
+		if ((p = *pp) == NULL) {
+			p = *pp = vh_xcalloc(1, sizeof *p);
+			memcpy(p->key, key, PEER_KEYLEN);
+		}
+		p->n++;
 	}
 	c = vh_xcalloc(1, sizeof *c);
 	c->srv = srv;
 	c->lim = srv->lim;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr,
-		    sizeof addr);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
-		    addr, sizeof addr);
+	c->peerent = p;
+	c->fresh = true;
 	snprintf(c->peer, sizeof c->peer, "%s", addr);
+	evutil_make_socket_nonblocking(fd);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(srv->base, timer_cb, c);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
@@ -1022,9 +1397,20 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		bufferevent_set_timeouts(c->bev, NULL, &wt);
 	}
 	bufferevent_enable(c->bev, EV_READ);
-	timer_in(c, c->lim.idle_timeout_ms);
+	/* A connection that sends nothing is dropped at the head deadline,
+	 * not after the much longer keep-alive idle time: idle sockets are
+	 * what a client holding every slot would open. */
+	c->deadline_ms = vh_now_ms() + c->lim.header_timeout_ms;
+	timer_in(c, c->lim.header_timeout_ms);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	vh_http_server_adopt(arg, fd, sa);
 }
 
 static void
@@ -1170,4 +1556,168 @@ vh_http_req_close(struct vh_http_req *r)
 {
 	if (r->conn != NULL)
 		conn_lost(r->conn);
+}
+
+void
+vh_http_server_observe(struct vh_http_server *srv, vh_http_observe_fn fn,
+    void *arg)
+{
+	srv->observe = fn;
+	srv->observe_arg = arg;
+}
+
+void
+vh_http_server_trust(struct vh_http_server *srv,
+    const struct vh_clientaddr *trust)
+{
+	srv->trust = trust;
+}
+
+const char *
+vh_http_req_client(struct vh_http_req *r)
+{
+	if (r->client[0] == '\0')
+		vh_clientaddr_resolve(r->trust, r->peer, r->parsed ? &r->head :
+		    NULL, r->client, sizeof r->client);
+	return (r->client);
+}
+
+void
+vh_http_req_set_route(struct vh_http_req *r, int route)
+{
+	r->route = route;
+}
+
+int
+vh_http_req_route(const struct vh_http_req *r)
+{
+	return (r->route);
+}
+
+/* Streamed responses */
+
+/* The output buffer changed: once it has drained to the low mark, the
+ * handler hears it (once per vh_http_stream_on_drain). */
+static void
+stream_out_cb(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct vh_http_req *r = arg;
+	void (*fn)(struct vh_http_req *, void *) = r->drain_fn;
+
+	if (info->n_deleted == 0 || fn == NULL ||
+	    evbuffer_get_length(out) > r->drain_low)
+		return;
+	r->drain_fn = NULL;
+	fn(r, r->drain_arg);
+}
+
+int
+vh_http_stream_begin(struct vh_http_req *r, int status, const char *ctype)
+{
+	struct conn	*c = r->conn;
+	struct evbuffer	*out;
+	char		 date[64];
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	if (answered_twice(r))
+		return (VH_EINVAL);
+	r->streaming = true;
+	r->stream_status = status;
+	if (c == NULL)
+		return (VH_EIO);
+	if (r->body_kind != VH_BODY_NONE && !r->body_done &&
+	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0))
+		c->close_after = c->linger = true;
+	if (!r->keepalive || c->srv->draining)
+		c->close_after = true;
+	/* HTTP/1.0 has no chunked coding: the close ends the body. */
+	r->stream_chunked = r->head.version_minor >= 1;
+	if (!r->stream_chunked)
+		c->close_after = true;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	    "Server: verhaal\r\nX-Request-Id: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n", status,
+	    vh_http_reason(status), date, r->id);
+	if (r->stream_chunked)
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	if (ctype != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	if (c->close_after)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add_buffer(out, r->headers);
+	evbuffer_add(out, "\r\n", 2);
+	r->stream_cb = evbuffer_add_cb(out, stream_out_cb, r);
+
+	c->state = C_STREAM;
+	evtimer_del(c->timer);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+	return (0);
+}
+
+int
+vh_http_stream_write(struct vh_http_req *r, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (r->conn == NULL)
+		return (VH_EIO);
+	r->stream_len += (int64_t)len;
+	if (len == 0 || r->head.method == VH_HTTP_HEAD)
+		return (0);
+	out = bufferevent_get_output(r->conn->bev);
+	if (r->stream_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, data, len);
+	if (r->stream_chunked)
+		evbuffer_add(out, "\r\n", 2);
+	return (0);
+}
+
+size_t
+vh_http_stream_queued(const struct vh_http_req *r)
+{
+	if (r->conn == NULL)
+		return (0);
+	return (evbuffer_get_length(bufferevent_get_output(r->conn->bev)));
+}
+
+void
+vh_http_stream_on_drain(struct vh_http_req *r, size_t low,
+    void (*fn)(struct vh_http_req *, void *), void *arg)
+{
+	r->drain_low = low;
+	r->drain_fn = fn;
+	r->drain_arg = arg;
+}
+
+void
+vh_http_stream_end(struct vh_http_req *r, bool ok)
+{
+	struct conn	*c = r->conn;
+	struct evbuffer	*out;
+
+	if (c != NULL) {
+		out = bufferevent_get_output(c->bev);
+		if (r->stream_cb != NULL)
+			evbuffer_remove_cb_entry(out, r->stream_cb);
+		c->req = NULL;
+		r->conn = NULL;
+		/* Cut short, the body must not look whole: no last chunk,
+		 * and the connection closes. */
+		if (!ok)
+			c->close_after = true;
+		else if (r->stream_chunked && r->head.method != VH_HTTP_HEAD)
+			evbuffer_add(out, "0\r\n\r\n", 5);
+		c->state = C_WRITING;
+		if (evbuffer_get_length(out) == 0)
+			write_cb(c->bev, c);
+	}
+	finish(r, ok ? c : NULL, r->stream_status, r->stream_len);
 }

@@ -34,6 +34,7 @@
 #include "vh_jobs.h"
 #include "vh_log.h"
 #include "vh_media_job.h"
+#include "vh_metrics.h"
 #include "vh_xmalloc.h"
 
 #define RECONNECT_MS	2000
@@ -312,6 +313,8 @@ run_one(struct runner *r, int64_t job_id, int64_t media_id, int attempts)
 	mj.lock_id = r->lock_id;
 	rc = vh_media_job_run(&mj, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	vh_metrics_add(VH_METRIC_RUNNER_BUSY_US, (uint64_t)((t1.tv_sec -
+	    t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	if (rc == 0)
 		vh_log_info("%s: job %" PRId64 " (media %" PRId64 ") done in "
 		    "%.2f s: %s", r->lock_id, job_id, media_id,

@@ -1,7 +1,10 @@
 /* The log sink. Messages below the current level are dropped before they
  * are formatted; the rest go to whatever sink the program installed (stderr
  * by default). The level is an atomic so SIGHUP can change it while worker
- * threads log. */
+ * threads log. Every line is escaped before any sink sees it: control
+ * bytes and bytes that are not UTF-8 become \xNN, so nothing a client sent
+ * (a path with a decoded CR LF, a header) can start a forged line or drive
+ * a terminal. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -14,6 +17,7 @@
 #include <event2/event.h>
 
 #include "vh_log.h"
+#include "vh_text.h"
 
 static vh_log_sink	 sink = vh_log_stderr_sink;
 static void		*sink_arg;
@@ -72,10 +76,42 @@ vh_log_stderr_sink(enum vh_log_level l, const char *line, void *arg)
 	    vh_log_level_name(l), line);
 }
 
+#define LINE_MAX_IN	2048
+
+/* Copies in to out (4 * strlen(in) + 1 bytes) with unsafe bytes as \xNN. */
+static void
+escape(const char *in, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*s = (const unsigned char *)in;
+	size_t			 len = strlen(in), i = 0, n;
+
+	while (i < len) {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			*out++ = (char)s[i++];
+			continue;
+		}
+		n = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
+		if (s[i] >= 0xc2 && n <= len - i &&
+		    vh_text_utf8_valid(s + i, n) == n) {
+			memcpy(out, s + i, n);
+			out += n;
+			i += n;
+			continue;
+		}
+		*out++ = '\\';
+		*out++ = 'x';
+		*out++ = hex[s[i] >> 4];
+		*out++ = hex[s[i] & 0xf];
+		i++;
+	}
+	*out = '\0';
+}
+
 static void
 emit(enum vh_log_level l, int errnum, const char *fmt, va_list ap)
 {
-	char	buf[2048];
+	char	buf[LINE_MAX_IN], safe[4 * LINE_MAX_IN];
 	int	n;
 
 	if ((int)l > atomic_load(&level))
@@ -85,7 +121,8 @@ emit(enum vh_log_level l, int errnum, const char *fmt, va_list ap)
 		return;
 	if (errnum != 0 && (size_t)n < sizeof buf)
 		snprintf(buf + n, sizeof buf - n, ": %s", strerror(errnum));
-	sink(l, buf, sink_arg);
+	escape(buf, safe);
+	sink(l, safe, sink_arg);
 }
 
 #define VH_LOG_FN(name, lvl, witherr)				\

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vh_audio.h"
@@ -32,6 +33,7 @@
 #include "vh_jobs.h"
 #include "vh_log.h"
 #include "vh_media_job.h"
+#include "vh_metrics.h"
 #include "vh_photo.h"
 #include "vh_text.h"
 #include "vh_xmalloc.h"
@@ -460,10 +462,14 @@ vh_media_job_run(struct vh_media_job *mj, char **err)
 	struct result		 res;
 	char			*in = NULL;
 	int			 rc;
+	bool			 gone = false;
+	struct timespec		 t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&res, 0, sizeof res);
 	res.duration_ms = -1;
 	if ((rc = load(mj, &m, err)) == VH_ENOENT) {
+		gone = true;
 		/* Deleted meanwhile (withdrawn): nothing left to do. */
 		snprintf(mj->outcome, sizeof mj->outcome, "media gone");
 		rc = vh_jobs_complete(mj->db, mj->job_id, mj->lock_id, err);
@@ -492,6 +498,12 @@ vh_media_job_run(struct vh_media_job *mj, char **err)
 		snprintf(mj->outcome, sizeof mj->outcome, "ready %s (%s)",
 		    vh_media_family_name(res.cls.family), res.cls.mime);
 out:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	vh_metrics_media(res.cls.family, rc == VH_ECONFLICT ?
+	    VH_OUTCOME_LEASE_LOST : rc != 0 ? VH_OUTCOME_ERROR :
+	    gone ? VH_OUTCOME_GONE : res.reason != NULL ? VH_OUTCOME_REJECTED :
+	    VH_OUTCOME_READY, (t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000);
 	if (in != NULL)
 		unlink(in);
 	free(in);

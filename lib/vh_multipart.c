@@ -181,8 +181,8 @@ ext_value(char *v)
  * once sent whole Windows paths, and nothing downstream wants directories.
  * "." and ".." become "". Rejects control characters (also %-decoded).
  */
-static int
-clean_filename(char *f, size_t len)
+int
+vh_multipart_clean_filename(char *f, size_t len)
 {
 	char	*base = f;
 
@@ -242,7 +242,8 @@ parse_disposition(struct vh_multipart *m, const char *value)
 		plain = ext;
 		ext = NULL;
 	}
-	if (plain != NULL && clean_filename(plain, strlen(plain)) != 0)
+	if (plain != NULL &&
+	    vh_multipart_clean_filename(plain, strlen(plain)) != 0)
 		goto fail;
 	free(ext);
 	m->filename = plain;

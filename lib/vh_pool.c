@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "vh_db.h"
 #include "vh_log.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_xmalloc.h"
 
@@ -22,6 +24,7 @@ struct job {
 	vh_pool_done_fn	 done;
 	void		*arg;
 	struct job	*next;
+	struct timespec	 queued;	/* for the wait metric */
 };
 
 struct vh_worker {
@@ -48,7 +51,18 @@ struct vh_pool {
 
 	struct vh_worker *workers;
 	int		 nworkers;
+	int		 idle, queued;	/* under lock */
 };
+
+static int64_t
+since_us(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - t0->tv_sec) * 1000000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000);
+}
 
 static void *
 worker_main(void *arg)
@@ -60,16 +74,20 @@ worker_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&pool->lock);
+		pool->idle++;
 		while (pool->queue == NULL && !pool->stopping)
 			pthread_cond_wait(&pool->cond, &pool->lock);
+		pool->idle--;
 		if ((j = pool->queue) == NULL) {
 			pthread_mutex_unlock(&pool->lock);
 			break;
 		}
 		if ((pool->queue = j->next) == NULL)
 			pool->queue_tail = &pool->queue;
+		pool->queued--;
 		pthread_mutex_unlock(&pool->lock);
 
+		vh_metrics_pool_wait(since_us(&j->queued));
 		j->work(w, j->arg);
 
 		j->next = NULL;
@@ -178,8 +196,13 @@ vh_pool_submit(struct vh_pool *pool, vh_pool_work_fn work,
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &j->queued);
 	pool->pending++;
 	pthread_mutex_lock(&pool->lock);
+	/* Each worker holds a database connection: a job that finds none
+	 * idle waits for one. */
+	if (pool->queued++ >= pool->idle)
+		vh_metrics_add(VH_METRIC_POOL_WAITS, 1);
 	*pool->queue_tail = j;
 	pool->queue_tail = &j->next;
 	pthread_cond_signal(&pool->cond);

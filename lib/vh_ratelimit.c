@@ -1,38 +1,26 @@
 /*
- * Fixed-window rate limiting by key (a client address). Entries live in a
- * small chained hash table; a window's entries are dropped lazily when a
- * lookup passes them after the window ended, so memory follows the number
- * of addresses seen within one window.
+ * Fixed-window rate limiting by (scope, key) in the rate_limit table. One
+ * statement counts a hit: it starts a window when there is none or the
+ * last one ended, and otherwise adds one unless the limit is reached, so
+ * concurrent hits from several workers or daemons count exactly. A hit
+ * that starts a window also deletes the windows that ended, through the
+ * index on window_end; the table stays as small as one window's clients.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
 #include "vh_ratelimit.h"
+#include "vh_session.h"
 #include "vh_xmalloc.h"
 
-#define NBUCKETS 1024
-
-struct bucket_entry {
-	char			*key;
-	int64_t			 window_start;
-	int64_t			 count;
-	struct bucket_entry	*next;
-};
-
 struct vh_ratelimit {
-	int64_t			 window_ms;
-	struct bucket_entry	*buckets[NBUCKETS];
+	int64_t	window_ms;
 };
-
-static unsigned
-hash(const char *s)
-{
-	unsigned h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return (h % NBUCKETS);
-}
 
 struct vh_ratelimit *
 vh_ratelimit_new(int64_t window_ms)
@@ -46,49 +34,66 @@ vh_ratelimit_new(int64_t window_ms)
 void
 vh_ratelimit_free(struct vh_ratelimit *rl)
 {
-	struct bucket_entry *e, *next;
-
-	if (rl == NULL)
-		return;
-	for (int i = 0; i < NBUCKETS; i++) {
-		for (e = rl->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e->key);
-			free(e);
-		}
-	}
 	free(rl);
 }
 
-bool
-vh_ratelimit_hit(struct vh_ratelimit *rl, const char *key, int64_t limit,
-    int64_t now, int64_t *retry_after_s)
+void
+vh_ratelimit_key(const char *addr, char key[VH_RATELIMIT_KEY_LEN])
 {
-	struct bucket_entry **pp, *e, *found = NULL;
+	vh_session_addr_key(addr, key, VH_RATELIMIT_KEY_LEN);
+	/* Not an address (a Unix socket peer): one count for all of them. */
+	if (key[0] == '\0')
+		snprintf(key, VH_RATELIMIT_KEY_LEN, "%s", "-");
+}
 
-	for (pp = &rl->buckets[hash(key)]; (e = *pp) != NULL; ) {
-		if (now - e->window_start >= rl->window_ms) {
-			*pp = e->next;		/* expired window */
-			free(e->key);
-			free(e);
-			continue;
-		}
-		if (strcmp(e->key, key) == 0)
-			found = e;
-		pp = &e->next;
+int
+vh_ratelimit_hit(const struct vh_ratelimit *rl, PGconn *db,
+    const char *scope, const char *key, int64_t limit,
+    int64_t *retry_after_s, char **err)
+{
+	char		 lim[32], win[32];
+	const char	*params[4] = { scope, key, lim, win };
+	PGresult	*r;
+	bool		 counted, fresh;
+
+	snprintf(lim, sizeof lim, "%lld", (long long)limit);
+	snprintf(win, sizeof win, "%lld", (long long)rl->window_ms);
+	r = vh_db_exec(db, "INSERT INTO rate_limit AS l (scope, key, hits,"
+	    " window_end) SELECT $1, $2, 1, now() + $4 * interval '1 ms'"
+	    " WHERE $3::bigint > 0"
+	    " ON CONFLICT (scope, key) DO UPDATE SET"
+	    " hits = CASE WHEN l.window_end <= now() THEN 1 ELSE l.hits + 1"
+	    " END,"
+	    " window_end = CASE WHEN l.window_end <= now() THEN"
+	    " excluded.window_end ELSE l.window_end END"
+	    " WHERE l.window_end <= now() OR l.hits < $3::bigint"
+	    " RETURNING l.hits = 1", 4, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	counted = PQntuples(r) == 1;
+	fresh = counted && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (fresh) {
+		/* Old windows of other clients; a failure here costs nothing
+		 * but room, and the next new window tries again. */
+		if ((r = vh_db_exec(db, "DELETE FROM rate_limit WHERE"
+		    " window_end <= now()", 0, NULL, err)) == NULL) {
+			vh_log_warnx("rate limit: cleaning up: %s", *err);
+			free(*err);
+			*err = NULL;
+		} else
+			PQclear(r);
 	}
-	if (found == NULL) {
-		found = vh_xcalloc(1, sizeof *found);
-		found->key = vh_xstrdup(key);
-		found->window_start = now;
-		found->next = rl->buckets[hash(key)];
-		rl->buckets[hash(key)] = found;
-	}
-	if (found->count >= limit) {
-		*retry_after_s = (found->window_start + rl->window_ms - now +
-		    999) / 1000;
-		return (false);
-	}
-	found->count++;
-	return (true);
+	if (counted)
+		return (0);
+	params[2] = NULL;
+	r = vh_db_exec(db, "SELECT greatest(1, ceil(extract(epoch FROM"
+	    " window_end - now())))::bigint FROM rate_limit"
+	    " WHERE scope = $1 AND key = $2", 2, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	*retry_after_s = PQntuples(r) == 1 ?
+	    strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 1;
+	PQclear(r);
+	return (VH_ETOOBIG);
 }

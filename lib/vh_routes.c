@@ -15,9 +15,11 @@
 
 #include "vh_time.h"
 #include "vh_api.h"
+#include "vh_api_metrics.h"
 #include "vh_app.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_routes.h"
@@ -38,6 +40,8 @@ struct route {
 static const struct route routes[] = {
 	{ VH_HTTP_GET, "/healthz", VH_ACCESS_PUBLIC, vh_api_healthz },
 	{ VH_HTTP_GET, "/readyz", VH_ACCESS_PUBLIC, vh_api_readyz },
+	/* Also on metrics_listen, without credentials (vh_api_metrics.c). */
+	{ VH_HTTP_GET, "/metrics", VH_ROLE_ADMIN, vh_api_metrics_get },
 
 	{ VH_HTTP_POST, "/api/v1/entries", UPLOADERS, vh_api_entries_post },
 	{ VH_HTTP_POST, "/api/v1/collections/{slug}/uploads", VH_ROLE_RESIDENT,
@@ -69,6 +73,8 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
 
 	/* Moderation and withdrawal (vh_api_moderation.c, vh_api_withdraw.c) */
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/approve",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_approve },
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/publish",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_publish },
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/reject",
@@ -204,6 +210,9 @@ struct auth_job {
 	char			*token;		/* bearer token */
 	char			*slug, *secret;	/* upload link */
 	char			*session, *csrf; /* login cookie */
+	bool			 counted;	/* a resident's attempt */
+	char			 addr[VH_RATELIMIT_KEY_LEN];
+	int64_t			 retry_after_s;
 	struct vh_principal	 principal;
 	bool			 csrf_ok;
 	int			 rc;
@@ -220,7 +229,14 @@ auth_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	if (j->token != NULL)
+	/* Residents: every attempt counts, so guessing is slow too. */
+	if (j->counted && (j->rc = vh_ratelimit_hit(vh_app_ratelimit(j->app),
+	    db, "upload", j->addr, vh_app_config(j->app)->resident_upload_rate,
+	    &j->retry_after_s, &j->err)) != 0)
+		return;
+	if (j->token == NULL && j->secret == NULL && j->session == NULL)
+		j->rc = VH_EINVAL;	/* counted, and no credentials */
+	else if (j->token != NULL)
 		j->rc = vh_auth_lookup_token(db, j->token, &j->principal, &j->err);
 	else if (j->secret != NULL)
 		j->rc = vh_auth_lookup_link(db, j->slug, j->secret,
@@ -258,7 +274,17 @@ auth_done(void *arg)
 {
 	struct auth_job *j = arg;
 
-	if (j->rc == VH_ENOENT)
+	if (j->rc == VH_ETOOBIG) {
+		vh_metrics_refusal(VH_LIMIT_UPLOAD_LINK);
+		vh_http_add_header(j->req, "Retry-After", "%lld",
+		    (long long)j->retry_after_s);
+		vh_http_respond_problem(j->req, 429, "rate-limited",
+		    "too many uploads from this address; try again in "
+		    "%lld s", (long long)j->retry_after_s);
+	} else if (j->rc == VH_EINVAL)
+		unauthorized(j->req, "this needs a bearer token, a login "
+		    "session or an upload link");
+	else if (j->rc == VH_ENOENT)
 		unauthorized(j->req, j->token != NULL ?
 		    "the token is unknown, expired or revoked" :
 		    j->secret != NULL ? "the upload link is not valid" :
@@ -309,7 +335,7 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	char			*token = bearer(req), *secret = NULL;
 	char			*session = NULL;
 	const char		*v;
-	int64_t			 retry;
+	bool			 counted = false;
 
 	if (route->access != VH_ACCESS_PUBLIC && token == NULL)
 		session = vh_cookie_get(vh_http_req_header(req, "Cookie"),
@@ -322,23 +348,14 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	if (token == NULL && (route->access & VH_ROLE_RESIDENT)) {
-		/* Residents: every attempt counts, so guessing is slow too. */
-		if (!vh_ratelimit_hit(vh_app_ratelimit(app), vh_http_req_peer(req),
-		    vh_app_config(app)->resident_upload_rate, vh_now_ms(), &retry)) {
-			free(session);
-			vh_http_add_header(req, "Retry-After", "%lld",
-			    (long long)retry);
-			vh_http_respond_problem(req, 429, "rate-limited",
-			    "too many uploads from this address; try again in "
-			    "%lld s", (long long)retry);
-			return;
-		}
+		/* Counted on the pool (auth_work), in the database. */
+		counted = true;
 		if ((v = vh_http_req_header(req, "X-Upload-Key")) != NULL)
 			secret = vh_xstrdup(v);
 		else
 			secret = vh_http_query_get(vh_http_req_query(req), "key");
 	}
-	if (token == NULL && secret == NULL && session == NULL) {
+	if (!counted && token == NULL && secret == NULL && session == NULL) {
 		unauthorized(req, "this needs a bearer token, a login session "
 		    "or an upload link");
 		return;
@@ -346,6 +363,8 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
+	j->counted = counted;
+	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	j->route = route;
 	j->params = *params;
 	params->n = 0;			/* the job owns the values now */
@@ -368,14 +387,40 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
 }
 
+/*
+ * tus 1.0.0: a POST with X-HTTP-Method-Override is the method it names,
+ * for clients behind proxies that pass only GET and POST. The request
+ * stays a POST for everything else (a session cookie still needs its
+ * CSRF token). An unknown name matches no route.
+ */
+static enum vh_http_method
+route_method(struct vh_http_req *req)
+{
+	enum vh_http_method	 m = vh_http_req_method(req);
+	const char		*v;
+
+	if (m != VH_HTTP_POST || (v = vh_http_req_header(req,
+	    "X-HTTP-Method-Override")) == NULL)
+		return (m);
+	for (size_t i = 0; i < VH_HTTP_OTHER; i++)
+		if (strcmp(v, method_names[i]) == 0)
+			return ((enum vh_http_method)i);
+	return (VH_HTTP_OTHER);
+}
+
 void
 vh_routes_dispatch(struct vh_app *app, struct vh_http_req *req)
 {
 	struct vh_route_params	 params = { .n = 0 };
-	enum vh_http_method	 m = vh_http_req_method(req);
+	enum vh_http_method	 m = route_method(req);
 	const char		*path = vh_http_req_path(req);
 	char			 allow[128] = "";
 	bool			 found = false;
+	struct timespec		 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	params.arrival = (uint64_t)now.tv_sec * 1000000000u +
+	    (uint64_t)now.tv_nsec;
 
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (vh_route_match(routes[i].pattern, path, &params) != 0)

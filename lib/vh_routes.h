@@ -3,6 +3,7 @@
 /* The route table: every route with its method, path pattern and the
  * roles that may call it, in one place (vh_routes.c). */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vh_auth.h"
 #include "vh_http.h"
@@ -20,6 +21,10 @@ struct vh_route_params {
 	const char	*name[VH_ROUTE_MAX_PARAMS];
 	char		*value[VH_ROUTE_MAX_PARAMS];
 	size_t		 n;
+	/* When the request reached the router (monotonic ns): credentials
+	 * are checked on a pool, so handlers may see requests in another
+	 * order, and tus must know which of two came later. */
+	uint64_t	 arrival;
 };
 
 /* A handler: the principal is authenticated and its role allowed. */

@@ -91,7 +91,10 @@ vh_serve_file(struct vh_http_req *req, int fd, int64_t size,
 	snprintf(etag, sizeof etag, "\"%s\"", sha256);
 	vh_http_add_header(req, "ETag", "%s", etag);
 	vh_http_add_header(req, "Accept-Ranges", "bytes");
-	vh_http_add_header(req, "Cache-Control", "private, no-cache");
+	/* One Cache-Control only: downloads (sealed originals) are never
+	 * stored, renditions are revalidated by ETag. */
+	vh_http_add_header(req, "Cache-Control", "%s", strcmp(disposition,
+	    "attachment") == 0 ? "private, no-store" : "private, no-cache");
 	vh_http_add_header(req, "Content-Security-Policy",
 	    "default-src 'none'; sandbox");
 	/* Only plain characters reach the header. */

@@ -19,11 +19,55 @@
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_multipart.h"
+#include "vh_text.h"
 #include "vh_tusparse.h"
 #include "vh_upload.h"
 #include "vh_xmalloc.h"
 
 #define SPOOL_PREFIX "tus"
+
+int
+vh_upload_file_fields(const struct vh_tus_metadata *md, char **filename,
+    const char **filetype, char **why)
+{
+	const char	*s;
+	size_t		 len;
+
+	*filename = NULL;
+	*filetype = NULL;
+	if ((s = vh_tus_metadata_get(md, "filename", &len)) != NULL) {
+		/* Strict UTF-8 has no NUL, so the copy keeps every byte. */
+		if (vh_text_utf8_valid((const unsigned char *)s, len) != len) {
+			*why = vh_xstrdup("metadata 'filename' is not UTF-8");
+			return (VH_EINVAL);
+		}
+		*filename = vh_xstrndup(s, len);
+		if (vh_multipart_clean_filename(*filename, len) != 0) {
+			free(*filename);
+			*filename = NULL;
+			*why = vh_xstrdup("metadata 'filename' may not contain "
+			    "control characters");
+			return (VH_EINVAL);
+		}
+	}
+	if ((s = vh_tus_metadata_get(md, "filetype", &len)) != NULL) {
+		/* A media type is printable ASCII; it is recorded, never
+		 * trusted (the media job looks at the bytes). */
+		for (size_t i = 0; i < len; i++) {
+			if ((unsigned char)s[i] < 0x20 ||
+			    (unsigned char)s[i] > 0x7e || len > 255) {
+				free(*filename);
+				*filename = NULL;
+				*why = vh_xstrdup("metadata 'filetype' must "
+				    "be a media type such as audio/ogg");
+				return (VH_EINVAL);
+			}
+		}
+		*filetype = s;
+	}
+	return (0);
+}
 
 void
 vh_upload_clear(struct vh_upload *u)
@@ -101,6 +145,7 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	u->expires = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	u->account_id = who->account_id;
 	u->collection_id = who->collection_id;
+	u->owner = *who;
 	PQclear(r);
 	return (0);
 fail:
@@ -121,11 +166,13 @@ vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
 
 	memset(u, 0, sizeof *u);
 	r = vh_db_exec(db, "SELECT length, \"offset\", metadata, spool_name,"
-	    " coalesce(account_id, 0), coalesce(collection_id, 0),"
+	    " coalesce(u.account_id, 0), coalesce(u.collection_id, 0),"
 	    " completed_at IS NOT NULL, extract(epoch FROM expires_at)::bigint,"
 	    " coalesce(u.media_id, 0), coalesce(m.entry_id, 0),"
-	    " coalesce(u.blob_sha256, '')"
+	    " coalesce(u.blob_sha256, ''), coalesce(a.role, ''),"
+	    " coalesce(a.name, '')"
 	    " FROM upload u LEFT JOIN media m ON m.id = u.media_id"
+	    " LEFT JOIN account a ON a.id = u.account_id"
 	    " WHERE u.id = $1", 1, params, err);
 	if (r == NULL)
 		return (VH_EDB);
@@ -148,6 +195,15 @@ vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
 	u->entry_id = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
 	snprintf(u->blob_sha256, sizeof u->blob_sha256, "%s",
 	    PQgetvalue(r, 0, 10));
+	/* The creator: whoever continues the upload, the entry is theirs. */
+	u->owner.account_id = u->account_id;
+	u->owner.collection_id = u->collection_id;
+	if (u->account_id == 0)
+		u->owner.role = VH_ROLE_RESIDENT;
+	else if (vh_role_parse(PQgetvalue(r, 0, 11), &u->owner.role) != 0)
+		u->owner.role = VH_ROLE_NONE;	/* the account is gone */
+	snprintf(u->owner.name, sizeof u->owner.name, "%s",
+	    PQgetvalue(r, 0, 12));
 	PQclear(r);
 	return (0);
 }
@@ -157,7 +213,7 @@ vh_upload_open(const struct vh_upload *u, int *fd, char **err)
 {
 	if ((*fd = open(u->spool_path, O_WRONLY | O_CLOEXEC)) == -1 ||
 	    ftruncate(*fd, u->offset) == -1) {
-		*err = vh_xasprintf("opening the partial file of upload %s: %s",
+		*err = vh_xasprintf("opening the partial file of upload %.8s…: %s",
 		    u->id, strerror(errno));
 		if (*fd != -1)
 			close(*fd);
@@ -176,7 +232,7 @@ vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
 	PGresult	*r;
 
 	if (fdatasync(fd) == -1) {
-		*err = vh_xasprintf("fdatasync of upload %s: %s", u->id,
+		*err = vh_xasprintf("fdatasync of upload %.8s…: %s", u->id,
 		    strerror(errno));
 		return (VH_EIO);
 	}
@@ -195,7 +251,7 @@ vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
 		return (VH_EDB);
 	if (strcmp(PQcmdTuples(r), "1") != 0) {
 		PQclear(r);
-		*err = vh_xasprintf("upload %s moved on meanwhile", u->id);
+		*err = vh_xasprintf("upload %.8s… moved on meanwhile", u->id);
 		return (VH_ECONFLICT);
 	}
 	PQclear(r);
@@ -240,35 +296,58 @@ store_file(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		return (0);
 	}
 	if (rc != 0) {
-		*err = vh_xasprintf("upload %s: its file is gone", u->id);
+		*err = vh_xasprintf("upload %.8s…: its file is gone", u->id);
 		return (VH_EIO);
 	}
 	if ((rc = note_hash(db, u, hex, err)) != 0)
 		return (rc);
 	if ((rc = vh_blobstore_put_file(bs, u->spool_path, moved)) != 0) {
-		*err = vh_xasprintf("storing upload %s: %s", u->id,
+		*err = vh_xasprintf("storing upload %.8s…: %s", u->id,
 		    vh_strerror(rc));
 		return (rc);
 	}
 	if (strcmp(moved, hex) != 0) {
-		*err = vh_xasprintf("upload %s changed while it was stored", u->id);
+		*err = vh_xasprintf("upload %.8s… changed while it was stored", u->id);
 		return (VH_EIO);
 	}
 	return (0);
 }
 
+/*
+ * Drops an upload that can never become an entry (its metadata was
+ * checked at creation, but an entry_id named there may be gone since):
+ * the client gets the reason once, and then 404, not the same 422 for as
+ * long as it retries.
+ */
+static void
+discard(PGconn *db, const struct vh_upload *u)
+{
+	const char	*params[1] = { u->id };
+	char		*err = NULL;
+	PGresult	*r;
+
+	if ((r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1 AND"
+	    " completed_at IS NULL", 1, params, &err)) == NULL) {
+		vh_log_warnx("upload %.8s…: discarding: %s", u->id, err);
+		free(err);
+		return;
+	}
+	PQclear(r);
+	if (unlink(u->spool_path) == -1 && errno != ENOENT)
+		vh_log_warn("unlink %s", u->spool_path);
+}
+
 int
 vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
-    const struct vh_principal *upload_owner, json_t **entry, char **err)
+    json_t **entry, char **err)
 {
 	struct vh_tus_metadata	*md = NULL;
 	struct vh_entry_file	 f = { .size = u->length };
-	struct vh_principal	 who = *upload_owner;
+	const struct vh_principal *who = &u->owner;
 	json_t			*fields = NULL;
 	const char		*why = NULL, *params[3];
-	char			 media[32];
+	char			 media[32], *name = NULL;
 	int64_t			 media_id;
-	size_t			 len;
 	PGresult		*r;
 	int			 rc;
 
@@ -276,29 +355,39 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	if (vh_tus_metadata_parse(u->metadata, strlen(u->metadata), &md,
 	    &why) != 0) {
 		*err = vh_xasprintf("Upload-Metadata: %s", why);
-		return (VH_EINVAL);
+		rc = VH_EINVAL;
+		goto out;
 	}
 	if ((fields = vh_entry_from_metadata(md, err)) == NULL) {
 		rc = VH_EINVAL;
 		goto out;
 	}
-	if ((rc = vh_entry_validate(fields, &who, err)) != 0)
+	if ((rc = vh_entry_validate(fields, who, err)) != 0)
 		goto out;
-	f.filename = vh_tus_metadata_get(md, "filename", &len);
-	f.declared_type = vh_tus_metadata_get(md, "filetype", &len);
-	if ((rc = store_file(db, bs, u, f.sha256, err)) != 0)
+	if ((rc = vh_upload_file_fields(md, &name, &f.declared_type,
+	    err)) != 0)
 		goto out;
-	if ((rc = vh_blobgc_pin(db, bs, f.sha256, f.size, err)) != 0)
+	f.filename = name;
+	if ((rc = store_file(db, bs, u, f.sha256, err)) != 0) {
+		/* Not the client's fault, whatever the code. */
+		rc = rc == VH_EINVAL ? VH_EIO : rc;
 		goto out;
-	rc = vh_entry_store(db, fields, &who, &f, 1, &media_id, entry, err);
+	}
+	if ((rc = vh_blobgc_pin(db, bs, f.sha256, f.size, err)) != 0) {
+		rc = rc == VH_EINVAL ? VH_EIO : rc;
+		goto out;
+	}
+	rc = vh_entry_store(db, fields, who, &f, 1, &media_id, entry, err);
 	vh_blobgc_unpin(db, f.sha256);
 	if (rc != 0)
 		goto out;
 	snprintf(media, sizeof media, "%lld", (long long)media_id);
 	params[0] = u->id;
 	params[1] = media;
+	/* The entry now holds the text; a moderator's redaction reaches it
+	 * there, so no copy stays behind in the upload. */
 	r = vh_db_exec(db, "UPDATE upload SET completed_at = now(), media_id = $2,"
-	    " updated_at = now() WHERE id = $1", 2, params, err);
+	    " metadata = '', updated_at = now() WHERE id = $1", 2, params, err);
 	if (r == NULL) {
 		rc = VH_EDB;
 		goto out;
@@ -307,7 +396,12 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	u->completed = true;
 	u->media_id = media_id;
 	u->entry_id = json_integer_value(json_object_get(*entry, "id"));
+	free(u->metadata);
+	u->metadata = vh_xstrdup("");
 out:
+	if (rc == VH_EINVAL)
+		discard(db, u);
+	free(name);
 	json_decref(fields);
 	vh_tus_metadata_free(md);
 	return (rc);
@@ -329,7 +423,8 @@ vh_upload_record_complete(PGconn *db, struct vh_upload *u,
 	snprintf(media, sizeof media, "%lld", (long long)media_id);
 	params[0] = u->id;
 	params[1] = length;
-	params[2] = u->metadata != NULL ? u->metadata : "";
+	/* The entry holds the metadata, as in vh_upload_finish. */
+	params[2] = "";
 	params[3] = who->account_id != 0 ? account : NULL;
 	params[4] = who->collection_id != 0 ? collection : NULL;
 	params[5] = media;
@@ -352,8 +447,7 @@ vh_upload_delete(PGconn *db, const struct vh_upload *u, char **err)
 	const char	*params[1] = { u->id };
 	PGresult	*r;
 
-	r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1 AND completed_at IS"
-	    " NULL", 1, params, err);
+	r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1", 1, params, err);
 	if (r == NULL)
 		return (VH_EDB);
 	if (strcmp(PQcmdTuples(r), "1") != 0) {
@@ -361,7 +455,8 @@ vh_upload_delete(PGconn *db, const struct vh_upload *u, char **err)
 		return (VH_ENOENT);
 	}
 	PQclear(r);
-	if (unlink(u->spool_path) == -1 && errno != ENOENT)
+	/* A finished upload's file is the entry's blob now. */
+	if (!u->completed && unlink(u->spool_path) == -1 && errno != ENOENT)
 		vh_log_warn("unlink %s", u->spool_path);
 	return (0);
 }

@@ -22,6 +22,9 @@ struct vh_upload {
 	char		*metadata;	/* raw Upload-Metadata */
 	char		*spool_path;
 	int64_t		 account_id, collection_id;
+	/* Who created it, and so owns the entry it makes: the account (its
+	 * role and name), or a resident of collection_id. */
+	struct vh_principal owner;
 	bool		 completed;
 	int64_t		 expires;	/* seconds since the epoch */
 	int64_t		 media_id, entry_id;
@@ -29,6 +32,19 @@ struct vh_upload {
 };
 
 void	vh_upload_clear(struct vh_upload *);
+
+struct vh_tus_metadata;
+
+/*
+ * The file's name and declared type from tus metadata, checked as at
+ * creation: the name strict UTF-8 and cleaned like a multipart file name
+ * (vh_multipart_clean_filename), the type printable ASCII of at most 255
+ * bytes. *filename (caller frees) and *filetype (borrowed from md) are
+ * NULL when absent. VH_EINVAL with *why (caller frees) for the client.
+ */
+int	vh_upload_file_fields(const struct vh_tus_metadata *,
+	    char **filename, const char **filetype, char **why)
+	    __attribute__((warn_unused_result));
 
 /*
  * Creates an upload: an empty partial file (its directory synced) and its
@@ -58,15 +74,16 @@ int	vh_upload_advance(PGconn *, struct vh_upload *, int fd,
 	    __attribute__((warn_unused_result));
 
 /*
- * Finishes a complete upload: the partial file goes into the blob store
- * and, in one transaction, the entry (from the metadata) and its media
- * row are created and the upload marked complete. *entry gets the entry
- * (caller decrefs). VH_EINVAL with a message for the client when the
- * metadata does not describe a valid entry.
+ * Finishes a complete upload for its creator (u->owner): the partial file
+ * goes into the blob store and, in one transaction, the entry (from the
+ * metadata) and its media row are created and the upload marked complete;
+ * its metadata (the story's text) is not kept once the entry holds it.
+ * *entry gets the entry (caller decrefs). VH_EINVAL with a message for
+ * the client when the metadata does not describe a valid entry; the
+ * upload is then discarded, so that it does not answer so forever.
  */
 int	vh_upload_finish(PGconn *, struct vh_blobstore *, struct vh_upload *,
-	    const struct vh_principal *who, json_t **entry, char **err)
-	    __attribute__((warn_unused_result));
+	    json_t **entry, char **err) __attribute__((warn_unused_result));
 
 /*
  * Records an upload that arrived whole in its creation request and is
@@ -76,7 +93,9 @@ int	vh_upload_record_complete(PGconn *, struct vh_upload *u,
 	    const struct vh_principal *who, int64_t media_id, char **err)
 	    __attribute__((warn_unused_result));
 
-/* Removes an upload's row and partial file. VH_ENOENT if unknown. */
+/* Removes an upload's row and, unless it is finished, its partial file
+ * (tus termination; the entry of a finished one stays). VH_ENOENT if
+ * unknown. */
 int	vh_upload_delete(PGconn *, const struct vh_upload *, char **err)
 	    __attribute__((warn_unused_result));
 

@@ -12,7 +12,7 @@ libzip-dev libxml2-dev hunspell-nl
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools
-clang libclang-rt-14-dev nginx-light wrk"
+clang libclang-rt-14-dev nginx-light wrk prometheus"
 
 missing=""
 for p in $PKGS; do

@@ -1,7 +1,7 @@
 // Consent as data and moderation: a resident's story needs a valid
 // consent object (multipart and tus), is stored with its consent record
 // and a hashed receipt, waits in pending_review, and only moderators and
-// admins publish, reject (with a reason) or redact it.
+// admins approve, publish, reject (with a reason) or redact it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -74,8 +74,9 @@ test('moderators publish and reject with a reason; others may not', async () => 
       method: 'POST', headers: { ...(token ? auth(token) : {}), 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined,
     });
     const ids = [];
+    // Only the publish scope allows publication (consent_access.test.mjs).
     for (let i = 0; i < 2; i++) {
-      const r = await submit(ctx, { text: `verhaal ${i}`, consent: CONSENT() });
+      const r = await submit(ctx, { text: `verhaal ${i}`, consent: CONSENT(i === 0 ? 'publish' : undefined) });
       ids.push((await r.json()).id);
     }
     assert.equal((await post(ids[0], 'publish')).status, 401);
@@ -94,6 +95,33 @@ test('moderators publish and reject with a reason; others may not', async () => 
     assert.equal((await r.json()).status, 'rejected');
     assert.equal(psql(ctx.url, `SELECT string_agg(m.action || ':' || a.name || ':' || m.reason, ',' ORDER BY m.id) FROM moderation m JOIN account a ON a.id = m.account_id`),
       'publish:moderator1:,reject:admin1:gaat niet over veiligheid');
+  } finally {
+    await ctx.d.stop('SIGKILL');
+  }
+});
+
+test('an approved quote_anonymised story is read and quoted by analysts, and not published', async () => {
+  const ctx = await setup();
+  try {
+    const r = await submit(ctx, { title: 'Donkere steeg', text: 'Bij de steeg is het donker, citeerwoord.', consent: CONSENT('quote_anonymised') });
+    const id = (await r.json()).id;
+    const mod = (what) => fetch(`${ctx.d.url}/api/v1/entries/${id}/${what}`, { method: 'POST', headers: auth(ctx.tokens.moderator, { 'Content-Type': 'application/json' }), body: '{}' });
+    assert.equal((await fetch(`${ctx.d.url}/api/v1/entries/${id}`, { headers: auth(ctx.tokens.analyst) })).status, 404);
+    const a = await mod('approve');
+    assert.equal(a.status, 200);
+    assert.deepEqual(await a.json(), { id, status: 'approved' });
+    const e = await fetch(`${ctx.d.url}/api/v1/entries/${id}`, { headers: auth(ctx.tokens.analyst) });
+    assert.equal(e.status, 200);
+    const body = await e.json();
+    assert.equal(body.status, 'approved');
+    assert.equal(body.title, 'Donkere steeg');
+    assert.match(body.text, /citeerwoord/);
+    const csv = await (await fetch(`${ctx.d.url}/api/v1/exports/entries.csv`, { headers: auth(ctx.tokens.analyst) })).text();
+    assert.ok(csv.split('\n').some((l) => l.replace(/^\uFEFF/, '').startsWith(`${id},`) && l.includes('citeerwoord')), 'quoted in the CSV');
+    // Released to staff is not cleared for publication.
+    assert.equal((await mod('publish')).status, 409);
+    assert.equal(psql(ctx.url, `SELECT status FROM entry WHERE id = ${id}`), 'approved');
+    assert.equal(psql(ctx.url, `SELECT string_agg(m.action || ':' || a.name, ',') FROM moderation m JOIN account a ON a.id = m.account_id WHERE m.entry_id = ${id}`), 'approve:moderator1');
   } finally {
     await ctx.d.stop('SIGKILL');
   }

@@ -117,7 +117,10 @@ test('renditions: Range, ETag and who may read them', async () => {
   assert.match(etag, /^"[0-9a-f]{64}"$/);
   r = await fetch(url, { headers: { ...auth, 'If-None-Match': etag } });
   assert.equal(r.status, 304);
-  // Staff read everything; another field worker sees nothing; no token, 401.
+  // Analysts hear a visit once it is published (the access rule,
+  // schema/0009_access.sql); another field worker sees nothing; no token, 401.
+  assert.equal((await fetch(url, { headers: { Authorization: `Bearer ${ctx.analyst}` } })).status, 404);
+  psql(ctx.url, `UPDATE entry SET status = 'published' WHERE id = (SELECT entry_id FROM media WHERE id = ${id})`);
   assert.equal((await fetch(url, { headers: { Authorization: `Bearer ${ctx.analyst}` } })).status, 200);
   assert.equal((await getMedia(ctx.d.url, ctx.analyst, id)).status, 200);
   assert.equal((await getMedia(ctx.d.url, ctx.other, id)).status, 404);

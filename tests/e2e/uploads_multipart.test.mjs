@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { tmpdir, waitFor } from './lib/harness.mjs';
+import { psql, tmpdir, waitFor } from './lib/harness.mjs';
 import {
   RawConn, assertProblem, entryPart, postEntry, fieldworkerToken, collectionSecret,
   migratedStore, withDaemon, countRows, tablesHoldingSha, blobPath, filesUnder, newFiles,
@@ -204,6 +204,9 @@ test('a resident submits through the collection link with its secret; a wrong se
 }));
 
 test('resident uploads beyond resident_upload_rate get 429 with Retry-After', () => daemon(async (d) => {
+  // The counts live in the database, which this file's tests share: the
+  // attempts of the tests before this one must not count here.
+  psql(db, 'DELETE FROM rate_limit');
   const secret = collectionSecret(db, 'rate-test', 'Rate test');
   const link = `/api/v1/collections/rate-test/uploads?key=${encodeURIComponent(secret)}`;
   const parts = (i) => [entryPart({ kind: 'story', title: `verhaal ${i}`, consent: { scope: 'analysis_only', version: '1', language: 'nl' } }),

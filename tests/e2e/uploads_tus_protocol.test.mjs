@@ -97,7 +97,8 @@ test('creation-with-upload, then PATCH to the end: stored, entry made, the uploa
   await assertStored(d, data, 'creation-with-upload');
 
   // Finished: HEAD still says so (a client whose last answer was lost
-  // learns that it is done); PATCH and DELETE are 410.
+  // learns that it is done); PATCH is 410. DELETE (termination) forgets
+  // the upload, 204, and the entry it made stays.
   h = await tusHead(c.location, token());
   assert.equal(h.status, 200, 'HEAD of a finished upload');
   assert.equal(h.offset, data.length);
@@ -106,7 +107,8 @@ test('creation-with-upload, then PATCH to the end: stored, entry made, the uploa
   const again = await tusPatch(c.location, token(), data.length, Buffer.from('more'));
   assert.equal(again.status, 410, 'PATCH after the end');
   const del = await fetch(c.location, { method: 'DELETE', headers: tusHeaders(token()) });
-  assert.equal(del.status, 410, 'DELETE after the end');
+  assert.equal(del.status, 204, 'DELETE after the end');
+  assert.equal((await tusHead(c.location, token())).status, 404, 'the upload is forgotten');
   assert.ok(existsSync(blobPath(d.dataDir, sha256(data))), 'the file stays');
 }));
 

@@ -7,6 +7,11 @@
 #   sh tests/fuzz/run.sh --smoke [SECONDS]  short run for the test suite
 #                                           (default 10 s, quieter output)
 #
+# FUZZ_RUNS=N stops each target after N executions instead (SECONDS then
+# only bounds it); FUZZ_KEEP=1 merges the inputs that reached new coverage
+# into the committed corpus (libFuzzer's -merge=1 keeps only those);
+# FUZZ_TARGETS="fuzz_a fuzz_b" runs only those targets.
+#
 # The library is compiled once with clang into build-fuzz/libverhaal.a and
 # only rebuilt where a source or header is newer than its object; a target
 # links only the archive members it needs. Targets run side by side, one
@@ -58,7 +63,7 @@ newest() {
 }
 
 # A header change may touch any object; rebuild those older than it.
-hdr=$(newest lib/*.h)
+hdr=$(newest lib/*.h tests/fuzz/*.h)
 
 # The embedded schema, as the Makefile makes it.
 schema_c=$out/lib/vh_schema_gen.c
@@ -115,7 +120,7 @@ for src in tests/fuzz/fuzz_*.c; do
 			continue
 		fi
 	fi
-	targets="$targets $name"
+	case " ${FUZZ_TARGETS:-$name} " in *" $name "*) targets="$targets $name" ;; esac
 done
 
 # run NAME: fuzz one target for $secs seconds over a scratch corpus; the
@@ -126,10 +131,16 @@ run_one() {
 	if [ -d "tests/fuzz/corpus/$name" ]; then
 		cp -R "tests/fuzz/corpus/$name/." "$work/"
 	fi
-	"./$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	"./$out/$name" -max_total_time="$secs" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
+	    -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" \
 	    "$work" >"$out/logs/$name.log" 2>&1
 	rc=$?
+	if [ "$rc" -eq 0 ] && [ "${FUZZ_KEEP:-0}" = 1 ]; then
+		mkdir -p "tests/fuzz/corpus/$name"
+		"./$out/$name" -merge=1 "tests/fuzz/corpus/$name" "$work" \
+		    >"$out/logs/$name.merge.log" 2>&1
+	fi
 	rm -rf "$work"
 	echo "$rc" >"$out/logs/$name.rc"
 }
@@ -154,7 +165,8 @@ while [ $# -gt 0 ]; do
 		cov=$(sed -n 's/^#[0-9]*.*cov: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 		if [ "$rc" -eq 0 ]; then
 			pass=$((pass + 1))
-			echo "$name: ok, ${runs:-?} runs in ${secs} s, cov ${cov:-?}"
+			took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
+			echo "$name: ok, ${runs:-?} runs in ${took:-$secs} s, cov ${cov:-?}"
 		else
 			fail=$((fail + 1))
 			failed="$failed $name"

@@ -1,5 +1,6 @@
-/* Consent: parsing {scope, version, language}, the scope-to-use rules per
- * role, the SQL scope lists and entry filtering. */
+/* Consent: parsing {scope, version, language}. What each scope allows
+ * whom is the SQL access rule's (schema/0009_access.sql), tested end to
+ * end in tests/e2e/access_matrix.test.mjs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -62,95 +63,11 @@ test_parse(void **state)
 	    "\"language\":\"nl\"}", &c), VH_EINVAL);
 }
 
-static void
-test_rules(void **state)
-{
-	(void)state;
-	/* Analysts: exactly what the resident agreed to. */
-	assert_true(vh_consent_allows(VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_ANALYST,
-	    VH_USE_COUNT));
-	assert_true(vh_consent_allows(VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_ANALYST,
-	    VH_USE_SEARCH));
-	assert_false(vh_consent_allows(VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_ANALYST,
-	    VH_USE_READ));
-	assert_false(vh_consent_allows(VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_ANALYST,
-	    VH_USE_PLAY));
-	assert_true(vh_consent_allows(VH_SCOPE_QUOTE_ANONYMISED,
-	    VH_ROLE_ANALYST, VH_USE_QUOTE));
-	assert_false(vh_consent_allows(VH_SCOPE_QUOTE_ANONYMISED,
-	    VH_ROLE_ANALYST, VH_USE_PLAY));
-	assert_true(vh_consent_allows(VH_SCOPE_AUDIO_TO_STAFF, VH_ROLE_ANALYST,
-	    VH_USE_PLAY));
-	assert_false(vh_consent_allows(VH_SCOPE_AUDIO_TO_STAFF, VH_ROLE_ANALYST,
-	    VH_USE_QUOTE));
-	assert_true(vh_consent_allows(VH_SCOPE_PUBLISH, VH_ROLE_ANALYST,
-	    VH_USE_PLAY | VH_USE_QUOTE | VH_USE_PUBLISH));
-	/* Reviewers read and hear everything, but quote only by consent. */
-	assert_true(vh_consent_allows(VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_MODERATOR,
-	    VH_USE_READ | VH_USE_PLAY));
-	assert_false(vh_consent_allows(VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_ADMIN,
-	    VH_USE_QUOTE));
-	/* Staff's own notes carry no consent and are not restricted. */
-	assert_true(vh_consent_allows(VH_SCOPE_NONE, VH_ROLE_ANALYST,
-	    VH_USE_READ | VH_USE_PLAY | VH_USE_QUOTE));
-	assert_false(vh_consent_allows(VH_SCOPE_NONE, VH_ROLE_ANALYST,
-	    VH_USE_PUBLISH));
-	/* Residents and strangers get nothing. */
-	assert_int_equal(vh_consent_uses(VH_SCOPE_PUBLISH, VH_ROLE_RESIDENT), 0);
-	assert_int_equal(vh_consent_uses(VH_SCOPE_PUBLISH, VH_ROLE_NONE), 0);
-}
-
-static void
-test_sql(void **state)
-{
-	char buf[VH_CONSENT_SQL_LEN];
-
-	(void)state;
-	assert_string_equal(vh_consent_scopes_sql(buf, sizeof buf,
-	    VH_ROLE_ANALYST, VH_USE_PLAY), "{\"\",audio_to_staff,publish}");
-	assert_string_equal(vh_consent_scopes_sql(buf, sizeof buf,
-	    VH_ROLE_ANALYST, VH_USE_QUOTE),
-	    "{\"\",quote_anonymised,publish}");
-	assert_string_equal(vh_consent_scopes_sql(buf, sizeof buf,
-	    VH_ROLE_ANALYST, VH_USE_PUBLISH), "{publish}");
-	assert_string_equal(vh_consent_scopes_sql(buf, sizeof buf,
-	    VH_ROLE_RESIDENT, VH_USE_READ), "{}");
-}
-
-static void
-test_filter(void **state)
-{
-	json_t *e;
-
-	(void)state;
-	e = json_loads("{\"title\":\"t\",\"text\":\"geheim\",\"media\":"
-	    "[{\"id\":1,\"filename\":\"a.m4a\"}]}", 0, NULL);
-	vh_consent_filter_entry(e, VH_SCOPE_ANALYSIS_ONLY, VH_ROLE_ANALYST);
-	assert_true(json_is_null(json_object_get(e, "text")));
-	assert_true(json_is_null(json_object_get(e, "title")));
-	assert_non_null(json_object_get(e, "withheld"));
-	assert_true(json_is_false(json_object_get(json_array_get(
-	    json_object_get(e, "media"), 0), "playable")));
-	json_decref(e);
-
-	e = json_loads("{\"title\":\"t\",\"text\":\"hier\",\"media\":"
-	    "[{\"id\":1}]}", 0, NULL);
-	vh_consent_filter_entry(e, VH_SCOPE_AUDIO_TO_STAFF, VH_ROLE_ANALYST);
-	assert_string_equal(json_string_value(json_object_get(e, "text")),
-	    "hier");
-	assert_true(json_is_true(json_object_get(json_array_get(
-	    json_object_get(e, "media"), 0), "playable")));
-	json_decref(e);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_rules),
-		cmocka_unit_test(test_sql),
-		cmocka_unit_test(test_filter),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
