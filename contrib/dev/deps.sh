@@ -41,7 +41,7 @@ fi
 # names; PostgreSQL ignores the capital rule, so without this every
 # "Zadelstraat" in a story would be found by "straat".
 # Regular files, not links: pg_updatedicts removes links it did not make.
-recipe=2	# bump when the conversion below changes
+recipe=3	# bump when the conversion below changes
 aff=/usr/share/hunspell/nl.aff
 dic=/usr/share/hunspell/nl.dic
 for ts in /usr/share/postgresql/*/tsearch_data; do
@@ -59,6 +59,8 @@ for ts in /usr/share/postgresql/*/tsearch_data; do
 			for (i = 1; i < length(f); i += 2)
 				if (substr(f, i, 2) == "Fu") next }
 			print }' | $sudo tee "$ts/verhaal_nl.dict.tmp" >/dev/null
+		# The server reads them as postgres, whatever root's umask.
+		$sudo chmod 0644 "$ts/verhaal_nl.affix.tmp" "$ts/verhaal_nl.dict.tmp"
 		$sudo mv "$ts/verhaal_nl.affix.tmp" "$ts/verhaal_nl.affix"
 		$sudo mv "$ts/verhaal_nl.dict.tmp" "$ts/verhaal_nl.dict"
 		echo "$recipe" | $sudo tee "$ts/verhaal_nl.recipe" >/dev/null
