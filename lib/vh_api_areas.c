@@ -20,15 +20,22 @@
 
 #define MAX_POST_BODY	(64 * 1024)
 
-/* Indicator values of one area; $1 code, $2 from, $3 to (periods or NULL). */
+/*
+ * Indicator values of one area, the source's own and those derived from
+ * its buurten (schema/0014, indicator_figure); $1 code, $2 from, $3 to
+ * (periods or NULL).
+ */
 static const char area_indicators_sql[] =
     "SELECT CASE WHEN EXISTS (SELECT 1 FROM area WHERE code = $1) THEN"
     " (SELECT coalesce(jsonb_agg(jsonb_build_object('key', i.key, 'title',"
     " i.title, 'unit', i.unit, 'source', i.source, 'values', v.vals)"
     " ORDER BY i.key), '[]') FROM indicator i JOIN LATERAL ("
     " SELECT jsonb_agg(jsonb_build_object('period', iv.period, 'period_type',"
-    " iv.period_type, 'value', iv.value) ORDER BY iv.period_start, iv.period)"
-    " AS vals FROM indicator_value iv WHERE iv.indicator_id = i.id"
+    " iv.period_type, 'value', iv.value) || CASE WHEN iv.derivation IS NOT"
+    " NULL THEN jsonb_build_object('derived', jsonb_build_object('method',"
+    " iv.derivation, 'buurten', iv.derived_from)) ELSE '{}' END"
+    " ORDER BY iv.period_start, iv.period)"
+    " AS vals FROM indicator_figure iv WHERE iv.indicator_id = i.id"
     " AND iv.area_code = $1"
     " AND ($2::text IS NULL OR iv.period_start >= vh_period_start($2))"
     " AND ($3::text IS NULL OR iv.period_start < vh_period_end($3))) v"
@@ -121,8 +128,8 @@ period(struct vh_http_req *req, const char *name, char **out)
 		*out = NULL;
 	}
 	if (*out != NULL && !vh_search_period_ok(*out)) {
-		vh_http_respond_problem(req, 400, "bad-request",
-		    "'%s' must be a year, YYYY-MM or YYYY-MM-DD", name);
+		vh_http_respond_problem(req, 400, "bad-request", "'%s' %s", name,
+		    vh_search_period_problem(*out));
 		free(*out);
 		return (VH_EINVAL);
 	}

@@ -42,22 +42,88 @@ vh_search_slug_ok(const char *s)
 	return (true);
 }
 
-/* "2023", "2023-05" or "2023-05-10" */
+/*
+ * A period as the filters take it: "2023", "2023-05" or "2023-05-10", a
+ * real calendar date between 1900 and 2199 (the database would refuse
+ * 2023-02-30 with its own words). NULL when s is one, else why not, in
+ * words that do not repeat the client's bytes.
+ */
+const char *
+vh_search_period_problem(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	size_t	n = strlen(s);
+	int	y, m, d;
+
+	if (n != 4 && n != 7 && n != 10)
+		return ("must be a year (2023), a month (2023-05) or a day "
+		    "(2023-05-10)");
+	for (size_t i = 0; i < n; i++) {
+		if ((i == 4 || i == 7) ? s[i] != '-' :
+		    !isdigit((unsigned char)s[i]))
+			return ("must be a year (2023), a month (2023-05) or a "
+			    "day (2023-05-10), digits and dashes only");
+	}
+	y = atoi(s);
+	if (y < 1900 || y > 2199)
+		return ("has a year outside 1900-2199");
+	if (n == 4)
+		return (NULL);
+	m = atoi(s + 5);
+	if (m < 1 || m > 12)
+		return ("has a month outside 01-12");
+	if (n == 7)
+		return (NULL);
+	d = atoi(s + 8);
+	if (d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 &&
+	    !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+		return ("is not a day of the calendar: that month has no "
+		    "such day");
+	return (NULL);
+}
+
 bool
 vh_search_period_ok(const char *s)
 {
-	size_t n = strlen(s);
+	return (vh_search_period_problem(s) == NULL);
+}
 
-	if (n != 4 && n != 7 && n != 10)
-		return (false);
-	for (size_t i = 0; i < n; i++) {
-		if (i == 4 || i == 7) {
-			if (s[i] != '-')
-				return (false);
-		} else if (!isdigit((unsigned char)s[i]))
-			return (false);
+/* A period's first day as YYYY-MM-DD, for comparing from with to. */
+static void
+period_first(const char *s, char out[11])
+{
+	snprintf(out, 11, "%.4s-%.2s-%.2s", s, strlen(s) >= 7 ? s + 5 : "01",
+	    strlen(s) >= 10 ? s + 8 : "01");
+}
+
+/* The same for its last day (compares as a string, only for order). */
+static void
+period_last(const char *s, char out[11])
+{
+	snprintf(out, 11, "%.4s-%.2s-%.2s", s, strlen(s) >= 7 ? s + 5 : "12",
+	    strlen(s) >= 10 ? s + 8 : "31");
+}
+
+/* Sets f[name] from a from/to argument; VH_EINVAL with *why. */
+static int
+period_arg(struct vh_http_req *req, json_t *f, const char *name, char **why)
+{
+	char		*v = vh_apiq_arg(req, name);
+	const char	*bad;
+
+	if (v == NULL || *v == '\0') {
+		free(v);
+		return (0);
 	}
-	return (true);
+	if ((bad = vh_search_period_problem(v)) != NULL) {
+		*why = vh_xasprintf("'%s' %s", name, bad);
+		free(v);
+		return (VH_EINVAL);
+	}
+	json_object_set_new(f, name, json_string(v));
+	free(v);
+	return (0);
 }
 
 static bool
@@ -79,10 +145,11 @@ vh_search_viewer(const struct vh_principal *who, int64_t k)
 	return (f);
 }
 
-/* Sets f[key] from the query argument name, checked by ok. */
+/* Sets f[key] from the query argument name, checked by ok; what says
+ * what a good value is. */
 static int
 arg(struct vh_http_req *req, json_t *f, const char *name,
-    bool (*ok)(const char *), char **why)
+    bool (*ok)(const char *), const char *what, char **why)
 {
 	char *v = vh_apiq_arg(req, name);
 
@@ -91,7 +158,7 @@ arg(struct vh_http_req *req, json_t *f, const char *name,
 		return (0);
 	}
 	if (ok != NULL && !ok(v)) {
-		*why = vh_xasprintf("bad value for '%s': %s", name, v);
+		*why = vh_xasprintf("'%s' %s", name, what);
 		free(v);
 		return (VH_EINVAL);
 	}
@@ -156,6 +223,7 @@ boolarg(struct vh_http_req *req, json_t *f, const char *name, char **why)
 int
 vh_search_filters(struct vh_http_req *req, json_t *f, char **why)
 {
+	char	 status_what[256];
 	char	*v, *tok, *save;
 	json_t	*themes;
 	int	 rc = 0;
@@ -180,7 +248,9 @@ vh_search_filters(struct vh_http_req *req, json_t *f, char **why)
 		for (tok = strtok_r(v, ",", &save); tok != NULL && rc == 0;
 		    tok = strtok_r(NULL, ",", &save)) {
 			if (!vh_search_slug_ok(tok)) {
-				*why = vh_xasprintf("bad theme '%s'", tok);
+				*why = vh_xstrdup("'theme' must be theme "
+				    "slugs separated by commas (lower-case "
+				    "letters, digits and dashes)");
 				rc = VH_EINVAL;
 			} else
 				json_array_append_new(themes, json_string(tok));
@@ -193,15 +263,39 @@ vh_search_filters(struct vh_http_req *req, json_t *f, char **why)
 		if (rc != 0)
 			return (rc);
 	}
-	if ((rc = arg(req, f, "area", area_ok, why)) != 0 ||
-	    (rc = arg(req, f, "kind", kind_ok, why)) != 0 ||
-	    (rc = arg(req, f, "status", status_ok, why)) != 0 ||
-	    (rc = arg(req, f, "collection", vh_search_slug_ok, why)) != 0 ||
-	    (rc = arg(req, f, "from", vh_search_period_ok, why)) != 0 ||
-	    (rc = arg(req, f, "to", vh_search_period_ok, why)) != 0 ||
+	/* The list of statuses, in the words of the 400. */
+	for (size_t i = 0, n = 0; statuses[i] != NULL && n < sizeof status_what;
+	    i++)
+		n += snprintf(status_what + n, sizeof status_what - n, "%s%s",
+		    i == 0 ? "must be one of " : ", ", statuses[i]);
+	if ((rc = arg(req, f, "area", area_ok, "must be a CBS area code: GM "
+	    "and 4 digits, WK and 6 or BU and 8 (GM0344, WK034401, "
+	    "BU03440111)", why)) != 0 ||
+	    (rc = arg(req, f, "kind", kind_ok, "must be story or visit",
+	    why)) != 0 ||
+	    (rc = arg(req, f, "status", status_ok, status_what, why)) != 0 ||
+	    (rc = arg(req, f, "collection", vh_search_slug_ok, "must be a "
+	    "collection slug: lower-case letters, digits and dashes, at "
+	    "most 64", why)) != 0 ||
+	    (rc = period_arg(req, f, "from", why)) != 0 ||
+	    (rc = period_arg(req, f, "to", why)) != 0 ||
 	    (rc = boolarg(req, f, "has_audio", why)) != 0 ||
 	    (rc = boolarg(req, f, "has_photo", why)) != 0)
 		return (rc);
+	if (json_is_string(json_object_get(f, "from")) &&
+	    json_is_string(json_object_get(f, "to"))) {
+		char	a[11], b[11];
+
+		period_first(json_string_value(json_object_get(f, "from")), a);
+		period_last(json_string_value(json_object_get(f, "to")), b);
+		if (strcmp(a, b) > 0) {
+			*why = vh_xasprintf("'from' (%s) begins after 'to' "
+			    "(%s) ends", json_string_value(json_object_get(f,
+			    "from")), json_string_value(json_object_get(f,
+			    "to")));
+			return (VH_EINVAL);
+		}
+	}
 	return (0);
 }
 
@@ -235,8 +329,10 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 	(void)params;
 	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
 	if (vh_search_filters(req, f, &why) != 0 ||
-	    arg(req, f, "sort", sort_ok, &why) != 0 ||
-	    arg(req, f, "cursor", cursor_ok, &why) != 0 ||
+	    arg(req, f, "sort", sort_ok, "must be relevance or recent",
+	    &why) != 0 ||
+	    arg(req, f, "cursor", cursor_ok, "must be a next_cursor value "
+	    "from an earlier page", &why) != 0 ||
 	    boolarg(req, f, "facets", &why) != 0) {
 		bad_request(req, f, why);
 		return;

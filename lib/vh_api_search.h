@@ -22,5 +22,7 @@ int	vh_search_filters(struct vh_http_req *, json_t *f, char **why)
 	    __attribute__((warn_unused_result));
 bool	vh_search_slug_ok(const char *);
 bool	vh_search_period_ok(const char *);
+/* Why s is no period ("has a month outside 01-12"), or NULL if it is. */
+const char *vh_search_period_problem(const char *);
 
 #endif

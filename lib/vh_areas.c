@@ -425,3 +425,21 @@ fail:
 	    w.file : ""), NULL, false, 0, 0, 0, 0, *err);
 	return (rc == VH_EDB || rc == VH_EIO ? rc : VH_EINVAL);
 }
+
+int
+vh_areas_aggregate(PGconn *db, size_t *n, char **err)
+{
+	PGresult	*r;
+	char		*why = NULL;
+
+	*n = 0;
+	if ((r = vh_db_exec(db, "SELECT vh_indicator_aggregate()", 0, NULL,
+	    &why)) == NULL) {
+		*err = vh_xasprintf("adding up buurt figures: %s", why);
+		free(why);
+		return (VH_EDB);
+	}
+	*n = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return (0);
+}

@@ -73,4 +73,14 @@ int	 vh_areas_import(PGconn *, const char *const *paths, size_t n,
 	    const char *gm, struct vh_areas_stats *, char **err)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Recomputes the figures of wijken and gemeenten that CBS publishes only
+ * per buurt (schema/0014, vh_indicator_aggregate): counts summed from
+ * all buurten, rates from numerator and denominator. Runs inside the
+ * caller's transaction; *n is the number of values derived. Returns 0 or
+ * VH_EDB with *err set (caller frees).
+ */
+int	 vh_areas_aggregate(PGconn *, size_t *n, char **err)
+	    __attribute__((warn_unused_result));
+
 #endif

@@ -37,6 +37,10 @@ struct col {
 	char		*key;		/* VALUE: indicator key (OData: topic) */
 	char		*title;
 	char		*unit;
+	const char	*aggregate;	/* "sum", "ratio", "none" */
+	char		*numerator;	/* ratio: indicator keys */
+	char		*denominator;
+	const char	*scale;
 	char		 ptype[8];	/* VALUE with its own period */
 	char		 period[16];
 	char		 pstart[16];
@@ -158,6 +162,7 @@ set_value(struct col *c, const char *key, const char *title,
 	c->key = vh_xstrdup(key);
 	c->title = vh_xstrdup(title);
 	c->unit = unit != NULL ? vh_xstrdup(unit) : NULL;
+	c->aggregate = "none";
 }
 
 static int
@@ -195,6 +200,13 @@ setup_odata(struct parser *ps)
 			break;
 		case VH_IND_META_TOPIC:
 			set_value(c, c->head, title, unit);
+			/*
+			 * CBS counts ("aantal": registered crimes) add up
+			 * over buurten; its other topics are shares and
+			 * averages.
+			 */
+			if (unit != NULL && strcmp(unit, "aantal") == 0)
+				c->aggregate = "sum";
 			break;
 		case VH_IND_META_TEXT:
 			break;
@@ -248,16 +260,25 @@ setup_statline(struct parser *ps)
 	return (period ? 0 : file_period(ps));
 }
 
+/*
+ * kwb columns are short variable names (a_00_14); the codebook
+ * (vh_indicators_kwb.c) gives each its title, unit and how it adds up.
+ * A name the codebook lacks keeps the prefix's meaning (a_ count, p_
+ * percentage) and is titled "kwb-variabele x" rather than passed off as
+ * a label; vh_log says which.
+ */
 static int
 setup_kwb(struct parser *ps)
 {
 	static const char *skip[] = { "", "gwb_code_8", "regio", "gm_naam",
 	    "recs", "ind_wbi", "gwb_code", "gwb_code_10", "nhood_id" };
-	const char	*codecol, *unit;
-	char		*key;
+	const struct vh_ind_label *l;
+	const char	*codecol, *unit, *prefix;
+	char		*key, *title;
 
 	codecol = has_col(ps, "gwb_code_10") ? "gwb_code_10" :
 	    has_col(ps, "gwb_code") ? "gwb_code" : "nhood_id";
+	prefix = ps->table[0] != '\0' ? ps->table : "kwb";
 	for (size_t i = 0; i < ps->ncols; i++) {
 		struct col	*c = &ps->cols[i];
 		bool		 skipped = false;
@@ -270,12 +291,26 @@ setup_kwb(struct parser *ps)
 			skipped |= strcmp(c->head, skip[j]) == 0;
 		if (skipped)
 			continue;
-		/* kwb variable names say their kind: a_ count, p_ percent. */
-		unit = strncmp(c->head, "a_", 2) == 0 ? "aantal" :
-		    strncmp(c->head, "p_", 2) == 0 ? "%" : NULL;
-		key = vh_xasprintf("%s/%s", ps->table[0] != '\0' ? ps->table :
-		    "kwb", c->head);
-		set_value(c, key, c->head, unit);
+		key = vh_xasprintf("%s/%s", prefix, c->head);
+		if ((l = vh_ind_kwb_label(c->head)) != NULL) {
+			set_value(c, key, l->title, l->unit);
+			c->aggregate = l->aggregate;
+			if (l->numerator != NULL) {
+				c->numerator = vh_xasprintf("%s/%s", prefix,
+				    l->numerator);
+				c->denominator = vh_xasprintf("%s/%s", prefix,
+				    l->denominator);
+				c->scale = l->scale;
+			}
+		} else {
+			unit = strncmp(c->head, "a_", 2) == 0 ? "aantal" :
+			    strncmp(c->head, "p_", 2) == 0 ? "%" : NULL;
+			vh_log_warnx("%s:1: kwb variable '%s' is not in the "
+			    "codebook", ps->opts->file, c->head);
+			title = vh_xasprintf("kwb-variabele %s", c->head);
+			set_value(c, key, title, unit);
+			free(title);
+		}
 		free(key);
 	}
 	ps->source = ps->table[0] != '\0' ?
@@ -348,6 +383,8 @@ parser_clear(struct parser *ps)
 		free(ps->cols[i].key);
 		free(ps->cols[i].title);
 		free(ps->cols[i].unit);
+		free(ps->cols[i].numerator);
+		free(ps->cols[i].denominator);
 	}
 	free(ps->cols);
 	free(ps->source);
@@ -506,6 +543,10 @@ read_rows(struct parser *ps, bool odata, vh_ind_cb cb, void *arg,
 			v.key = key;
 			v.title = title;
 			v.unit = c->unit;
+			v.aggregate = c->aggregate;
+			v.numerator = c->numerator;
+			v.denominator = c->denominator;
+			v.scale = c->scale;
 			v.source = ps->source;
 			v.area_code = code;
 			v.area_name = name;

@@ -6,7 +6,10 @@
  * utrecht.incijfers.nl exports. The format is recognised from the
  * header. Parsing (vh_indicators.c) yields one value at a time through
  * a callback and needs no database; vh_indicators_db.c writes a file's
- * values in one transaction.
+ * values in one transaction and then adds up buurt figures for wijken
+ * and the gemeente (vh_areas_aggregate). An .xlsx workbook is read as
+ * the CSV of its first sheet (vh_indicators_xlsx.c); the kwb codebook
+ * (vh_indicators_kwb.c) names the kwb variables.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +43,30 @@ struct vh_ind_value {
 	const char	*period_start;	/* YYYY-MM-DD or NULL */
 	const char	*value;		/* plain decimal, NULL when missing */
 	size_t		 line;		/* physical line of the row */
+	/*
+	 * How figures of the indicator add up over areas: "sum" (a count),
+	 * "ratio" (scale x numerator / denominator, both indicator keys)
+	 * or "none" (averages, distances, shares of an unknown base).
+	 */
+	const char	*aggregate;
+	const char	*numerator;
+	const char	*denominator;
+	const char	*scale;
 };
+
+/* What a source's short variable name means (vh_indicators_kwb.c). */
+struct vh_ind_label {
+	const char	*code;		/* a_00_14 */
+	const char	*title;		/* Personen 0 tot 15 jaar */
+	const char	*unit;
+	const char	*aggregate;	/* as in struct vh_ind_value */
+	const char	*numerator;	/* codes in the same file, or NULL */
+	const char	*denominator;
+	const char	*scale;
+};
+
+/* The kwb codebook's entry for a variable name, or NULL. */
+const struct vh_ind_label *vh_ind_kwb_label(const char *code);
 
 typedef int (*vh_ind_cb)(const struct vh_ind_value *, void *arg);
 
@@ -109,6 +135,13 @@ bool	vh_ind_wave_parse(const char *, char type[8], char period[16],
  * or "" when there is none. */
 void	vh_ind_table_id(const char *file, char out[16]);
 
+/*
+ * The first sheet of the .xlsx workbook at path as ';'-separated CSV,
+ * sheet row n on line n (libzip and libxml2). Returns the text (caller
+ * frees) and its length, or NULL with *err set (caller frees).
+ */
+char	*vh_ind_xlsx_to_csv(const char *path, size_t *len, char **err);
+
 /* Folds a name for matching: "Buurt Julianapark e.o." ->
  * "julianapark en omgeving". Caller frees. */
 char	*vh_ind_name_fold(const char *);
@@ -118,7 +151,10 @@ struct vh_ind_summary {
 	size_t			stored;		/* values written, numbers */
 	size_t			missing;	/* values written as missing */
 	size_t			unmatched;	/* rows whose name matched nothing */
-	size_t			indicators;	/* distinct indicators */
+	size_t			indicators;	/* distinct indicators kept */
+	size_t			empty;		/* series left out: no figure */
+	size_t			derived;	/* values derived (all areas) */
+	bool			workbook;	/* read from an .xlsx */
 };
 
 /*

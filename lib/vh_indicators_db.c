@@ -239,7 +239,7 @@ find_name(const struct writer *w, const char *name)
 static const char *
 indicator_id(struct writer *w, const struct vh_ind_value *v)
 {
-	const char	*p[4];
+	const char	*p[8];
 	PGresult	*r;
 	char		*err = NULL;
 
@@ -254,10 +254,17 @@ indicator_id(struct writer *w, const struct vh_ind_value *v)
 	p[1] = v->title;
 	p[2] = v->unit;
 	p[3] = v->source;
+	p[4] = v->aggregate != NULL ? v->aggregate : "none";
+	p[5] = v->numerator;
+	p[6] = v->denominator;
+	p[7] = v->scale;
 	r = vh_db_exec(w->db, "INSERT INTO indicator (key, title, unit, "
-	    "source) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET "
+	    "source, aggregate, numerator_key, denominator_key, scale) VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO UPDATE SET "
 	    "title = EXCLUDED.title, unit = EXCLUDED.unit, source = "
-	    "EXCLUDED.source RETURNING id", 4, p, &err);
+	    "EXCLUDED.source, aggregate = EXCLUDED.aggregate, numerator_key = "
+	    "EXCLUDED.numerator_key, denominator_key = EXCLUDED.denominator_key, "
+	    "scale = EXCLUDED.scale RETURNING id", 8, p, &err);
 	if (r == NULL) {
 		w->err = vh_xasprintf("%s:%zu: indicator %s: %s", w->path,
 		    v->line, v->key, err);
@@ -337,6 +344,54 @@ writer_clear(struct writer *w)
 	free(w->inds);
 	free(w->seen);
 	free(w->err);
+}
+
+/*
+ * A series with no figure at all (every value "." in every file read so
+ * far) tells a reader nothing and would fill dossiers with empty rows:
+ * the indicators this file touched that have no number anywhere are
+ * removed again, with their missing-value rows. A series that has
+ * figures in another file keeps this file's missing values.
+ */
+static int
+drop_empty(struct writer *w, size_t *n)
+{
+	struct sbuf	 ids = { NULL, 0, 0 };
+	const char	*p[2];
+	PGresult	*r;
+	char		*err = NULL;
+	int		 rc = 0;
+
+	*n = 0;
+	if (w->ninds == 0)
+		return (0);
+	for (size_t i = 0; i < w->ninds; i++)
+		sbuf_add(&ids, w->inds[i].id);
+	ids.b[ids.len] = '}';
+	ids.b[ids.len + 1] = '\0';
+	p[0] = ids.b;
+	p[1] = w->source_file;
+	/* The statement's snapshot still sees the rows the cascade removes. */
+	r = vh_db_exec(w->db, "WITH d AS (DELETE FROM indicator i WHERE i.id = "
+	    "ANY ($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM indicator_value v "
+	    "WHERE v.indicator_id = i.id AND v.value IS NOT NULL) RETURNING "
+	    "i.id) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM "
+	    "indicator_value v WHERE v.indicator_id IN (SELECT id FROM d) AND "
+	    "v.source_file = $2)", 2, p, &err);
+	if (r == NULL) {
+		w->err = vh_xasprintf("%s: leaving out empty series: %s", w->path,
+		    err);
+		free(err);
+		rc = VH_EDB;
+		goto out;
+	}
+	*n = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	/* This file's missing values of those series are not stored. */
+	w->missing -= (size_t)strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+out:
+	free(ids.b);
+	return (rc);
 }
 
 static bool
@@ -427,6 +482,8 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 	struct vh_ind_opts	 opts;
 	struct vh_ind_meta	*meta = NULL;
 	FILE			*f = NULL;
+	char			*xlsx = NULL, magic[4];
+	size_t			 xlsxlen = 0;
 	int			 rc;
 
 	memset(sum, 0, sizeof *sum);
@@ -448,6 +505,22 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 		rc = VH_EIO;
 		goto out;
 	}
+	/* A workbook is read as the CSV of its first sheet. */
+	if (fread(magic, 1, 4, f) == 4 && memcmp(magic, "PK\003\004", 4) == 0) {
+		fclose(f);
+		f = NULL;
+		if ((xlsx = vh_ind_xlsx_to_csv(path, &xlsxlen, err)) == NULL) {
+			rc = VH_EINVAL;
+			goto out;
+		}
+		if ((f = fmemopen(xlsx, xlsxlen, "rb")) == NULL) {
+			*err = vh_xasprintf("%s: cannot read the sheet", path);
+			rc = VH_EIO;
+			goto out;
+		}
+		sum->workbook = true;
+	} else
+		rewind(f);
 	if ((rc = vh_import_exec(db, "BEGIN", err)) != 0)
 		goto out;
 	if ((rc = load_areas(&w, err)) != 0)
@@ -455,6 +528,10 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 	rc = vh_indicators_parse(f, &opts, write_value, &w, &sum->counts, err);
 	if (rc == 0)
 		rc = flush(&w);
+	if (rc == 0)
+		rc = drop_empty(&w, &sum->empty);
+	if (rc == 0)
+		rc = vh_areas_aggregate(db, &sum->derived, err);
 	if (rc != 0 && w.err != NULL) {
 		free(*err);
 		*err = w.err;
@@ -465,7 +542,7 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 	sum->stored = w.stored;
 	sum->missing = w.missing;
 	sum->unmatched = w.unmatched;
-	sum->indicators = w.ninds;
+	sum->indicators = w.ninds - sum->empty;
 	vh_import_log_row(db, "indicators", w.source_file,
 	    vh_ind_format_name(sum->counts.format), true, sum->counts.rows,
 	    w.stored, w.missing, w.unmatched, "");
@@ -481,6 +558,7 @@ fail:
 out:
 	if (f != NULL)
 		fclose(f);
+	free(xlsx);
 	vh_ind_meta_free(meta);
 	writer_clear(&w);
 	return (rc);

@@ -54,7 +54,7 @@ static int
 usage_indicators(void)
 {
 	fprintf(stderr, "usage: verhaalctl import-indicators [--period P] "
-	    "file.csv ...\n");
+	    "file.csv|file.xlsx ...\n");
 	return (2);
 }
 
@@ -84,12 +84,14 @@ ctl_import_indicators(struct ctl *c, int argc, char **argv)
 			    err, argv[i]);
 			failed++;
 		} else {
-			printf("%s: %s, %zu rows, %zu values, %zu missing, "
+			printf("%s: %s%s, %zu rows, %zu values, %zu missing, "
 			    "%zu rows skipped, %zu unmatched names, "
-			    "%zu indicators\n", argv[i],
-			    vh_ind_format_name(s.counts.format), s.counts.rows,
+			    "%zu indicators, %zu empty series left out, "
+			    "%zu values derived for wijken and gemeenten\n",
+			    argv[i], vh_ind_format_name(s.counts.format),
+			    s.workbook ? " (xlsx)" : "", s.counts.rows,
 			    s.stored, s.missing, s.counts.skipped, s.unmatched,
-			    s.indicators);
+			    s.indicators, s.empty, s.derived);
 			ok++;
 			stored += s.stored;
 			missing += s.missing;

@@ -12,6 +12,7 @@ libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
+libzip-dev libxml2-dev hunspell-nl
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools procps bc
@@ -33,6 +34,43 @@ if [ -n "$missing" ]; then
 	# nodejs may come from NodeSource, whose package also ships npm.
 	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# Search reads OpenTaal's Dutch Hunspell dictionary (hunspell-nl) through
+# PostgreSQL's ispell template, as verhaal_nl.{dict,affix} in each server's
+# tsearch_data directory (schema/0013_dutch_search.sql). Debian's
+# pg_updatedicts links nl.dict there, but PostgreSQL cannot read it: ten
+# abbreviations with an escaped slash ("km\/h") have no valid flags. So
+# the copy leaves those out and converts to UTF-8 as pg_updatedicts does.
+# It also leaves out the five word ends flagged Fu (FORCEUCASE: straat,
+# plein, steeg, weg, straatweg), which exist to build capitalised street
+# names; PostgreSQL ignores the capital rule, so without this every
+# "Zadelstraat" in a story would be found by "straat".
+# Regular files, not links: pg_updatedicts removes links it did not make.
+recipe=3	# bump when the conversion below changes
+aff=/usr/share/hunspell/nl.aff
+dic=/usr/share/hunspell/nl.dic
+for ts in /usr/share/postgresql/*/tsearch_data; do
+	[ -d "$ts" ] && [ -f "$aff" ] && [ -f "$dic" ] || continue
+	if [ ! -f "$ts/verhaal_nl.dict" ] || [ "$dic" -nt "$ts/verhaal_nl.dict" ] ||
+	   [ "$aff" -nt "$ts/verhaal_nl.affix" ] ||
+	   [ "$(cat "$ts/verhaal_nl.recipe" 2>/dev/null)" != "$recipe" ]; then
+		echo "deps: Dutch dictionary for PostgreSQL in $ts"
+		sudo=""
+		[ -w "$ts" ] || sudo="sudo"
+		enc=$(sed -n 's/^SET \([A-Za-z0-9_-]*\).*/\1/p' "$aff" | head -n 1)
+		iconv -f "${enc:-UTF-8}" -t UTF-8 "$aff" | $sudo tee "$ts/verhaal_nl.affix.tmp" >/dev/null
+		iconv -f "${enc:-UTF-8}" -t UTF-8 "$dic" | grep -v '\\/' |
+		    awk -F/ '{ if (NF > 1) { f = $2; sub(/[ \t].*/, "", f)
+			for (i = 1; i < length(f); i += 2)
+				if (substr(f, i, 2) == "Fu") next }
+			print }' | $sudo tee "$ts/verhaal_nl.dict.tmp" >/dev/null
+		# The server reads them as postgres, whatever root's umask.
+		$sudo chmod 0644 "$ts/verhaal_nl.affix.tmp" "$ts/verhaal_nl.dict.tmp"
+		$sudo mv "$ts/verhaal_nl.affix.tmp" "$ts/verhaal_nl.affix"
+		$sudo mv "$ts/verhaal_nl.dict.tmp" "$ts/verhaal_nl.dict"
+		echo "$recipe" | $sudo tee "$ts/verhaal_nl.recipe" >/dev/null
+	fi
+done
 
 if ! command -v npm >/dev/null 2>&1; then
 	echo "deps: installing npm"

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <zip.h>
 
 #include "vh_error.h"
 #include "vh_indicators.h"
@@ -344,6 +346,167 @@ test_real_odata(void **state)
 	vh_ind_meta_free(m);
 }
 
+/* A workbook written with libzip, parts as Excel writes them. */
+static void
+write_xlsx(const char *path, const char *sheet, const char *strings)
+{
+	static const char wb[] = "<?xml version=\"1.0\"?><workbook xmlns="
+	    "\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+	    "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+	    "relationships\"><sheets><sheet name=\"kwb\" sheetId=\"4\" "
+	    "r:id=\"rId7\"/></sheets></workbook>";
+	static const char rels[] = "<?xml version=\"1.0\"?><Relationships "
+	    "xmlns=\"http://schemas.openxmlformats.org/package/2006/"
+	    "relationships\"><Relationship Id=\"rId1\" Type=\"x\" Target="
+	    "\"styles.xml\"/><Relationship Id=\"rId7\" Type=\"x\" Target="
+	    "\"worksheets/data.xml\"/></Relationships>";
+	const char	*names[] = { "xl/workbook.xml",
+	    "xl/_rels/workbook.xml.rels", "xl/worksheets/data.xml",
+	    "xl/sharedStrings.xml" };
+	const char	*parts[] = { wb, rels, sheet, strings };
+	zip_t		*z;
+	int		 e;
+
+	assert_non_null(z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &e));
+	for (int i = 0; i < 4; i++) {
+		zip_source_t *src = zip_source_buffer(z, parts[i],
+		    strlen(parts[i]), 0);
+
+		assert_non_null(src);
+		assert_true(zip_file_add(z, names[i], src, 0) >= 0);
+	}
+	assert_int_equal(zip_close(z), 0);
+}
+
+static void
+test_xlsx(void **state)
+{
+	char		 path[] = "/tmp/test_vh_xlsx_XXXXXX";
+	char		*csv, *err = NULL;
+	size_t		 len;
+	int		 fd;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	/* Shared and inline strings, a missing row, a blank cell in the
+	 * middle and two at the end, a rich-text run, an exponent. */
+	write_xlsx(path,
+	    "<worksheet xmlns=\"http://schemas.openxmlformats.org/"
+	    "spreadsheetml/2006/main\"><sheetData>"
+	    "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>"
+	    "<c r=\"B1\" t=\"s\"><v>1</v></c><c r=\"C1\" t=\"inlineStr\">"
+	    "<is><t>p_koopw</t></is></c><c r=\"D1\" t=\"s\"><v>3</v></c>"
+	    "</row>"
+	    "<row r=\"3\"><c r=\"A3\" t=\"s\"><v>2</v></c>"
+	    "<c r=\"B3\"><v>1.1000000000000001</v></c>"
+	    "<c r=\"D3\"><v>1.5E-3</v></c></row>"
+	    "<row r=\"4\"><c r=\"A4\" t=\"s\"><v>4</v></c>"
+	    "<c r=\"B4\"><v>7</v></c></row>"
+	    "</sheetData></worksheet>",
+	    "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/"
+	    "2006/main\"><si><t>gwb_code_10</t></si><si><t>a_inw</t></si>"
+	    "<si><t>GM0344</t></si><si><r><t>g_</t></r><r><t>hhgro</t></r>"
+	    "<rPh><t>x</t></rPh></si><si><t>WK034401</t></si></sst>");
+	csv = vh_ind_xlsx_to_csv(path, &len, &err);
+	assert_non_null(csv);
+	assert_string_equal(csv,
+	    "\"gwb_code_10\";\"a_inw\";\"p_koopw\";\"g_hhgro\"\n"
+	    "\n"
+	    "\"GM0344\";1.1000000000000001;;0.0015\n"
+	    "\"WK034401\";7;;\n");
+	assert_int_equal(len, strlen(csv));
+	free(csv);
+	/* Not a workbook: said plainly. */
+	write_xlsx(path, "<worksheet><sheetData><row r=\"1\"><c t=\"s\">"
+	    "<v>9</v></c></row></sheetData></worksheet>", "<sst/>");
+	assert_null(vh_ind_xlsx_to_csv(path, &len, &err));
+	assert_non_null(strstr(err, "shared string that does not exist"));
+	free(err);
+	err = NULL;
+	assert_null(vh_ind_xlsx_to_csv("/nonexistent.xlsx", &len, &err));
+	assert_non_null(strstr(err, "not a readable workbook"));
+	free(err);
+	unlink(path);
+}
+
+/* The real workbooks read as their CSV exports do, value for value. */
+static void
+test_real_xlsx(void **state)
+{
+	static const char *years[] = { "2023", "2024" };
+
+	for (int y = 0; y < 2; y++) {
+		char		 px[128], pc[128];
+		struct vh_ind_opts o1 = { px, NULL, NULL }, o2 = { pc, NULL, NULL };
+		struct vh_ind_counts n1, n2;
+		struct got	 g1 = { 0 }, g2 = { 0 };
+		char		*csv, *err = NULL;
+		size_t		 len;
+		FILE		*f;
+
+		snprintf(px, sizeof px, DATA "cbs_kwb-%s_utrecht.xlsx", years[y]);
+		snprintf(pc, sizeof pc, DATA "cbs_kwb-%s_utrecht.derived.csv",
+		    years[y]);
+		if ((f = fopen(pc, "rb")) == NULL)
+			skip();
+		assert_int_equal(vh_indicators_parse(f, &o2, collect, &g2, &n2,
+		    &err), 0);
+		fclose(f);
+		csv = vh_ind_xlsx_to_csv(px, &len, &err);
+		assert_non_null(csv);
+		assert_non_null(f = fmemopen(csv, len, "rb"));
+		assert_int_equal(vh_indicators_parse(f, &o1, collect, &g1, &n1,
+		    &err), 0);
+		fclose(f);
+		free(csv);
+		assert_int_equal(n1.format, VH_IND_KWB);
+		assert_int_equal(n1.rows, 122);
+		assert_int_equal(n1.values, n2.values);
+		assert_int_equal(g1.missing, g2.missing);
+		assert_true(g1.sum == g2.sum);
+		assert_string_equal(g1.period[0], years[y]);
+	}
+}
+
+/* Every variable of the real kwb files has a label from the codebook. */
+static int
+no_bare_title(const struct vh_ind_value *v, void *arg)
+{
+	const char	*code = strrchr(v->key, '/') + 1;
+
+	(void)arg;
+	if (strcmp(v->title, code) == 0 || strstr(v->title, "kwb-variabele"))
+		fail_msg("%s has no label", v->key);
+	assert_non_null(v->aggregate);
+	return (0);
+}
+
+static void
+test_kwb_codebook(void **state)
+{
+	struct vh_ind_opts	 o = { DATA "cbs_kwb-2023_utrecht.derived.csv",
+	    NULL, NULL };
+	struct vh_ind_counts	 n;
+	const struct vh_ind_label *l;
+	char			*err = NULL;
+	FILE			*f;
+
+	assert_non_null(l = vh_ind_kwb_label("a_00_14"));
+	assert_string_equal(l->title, "Personen 0 tot 15 jaar");
+	assert_string_equal(l->aggregate, "sum");
+	assert_non_null(l = vh_ind_kwb_label("p_geb"));
+	assert_string_equal(l->aggregate, "ratio");
+	assert_string_equal(l->numerator, "a_geb");
+	assert_string_equal(l->denominator, "a_inw");
+	assert_string_equal(vh_ind_kwb_label("g_wozbag")->aggregate, "none");
+	assert_null(vh_ind_kwb_label("a_nonsense"));
+	if ((f = fopen(o.file, "rb")) == NULL)
+		skip();
+	assert_int_equal(vh_indicators_parse(f, &o, no_bare_title, NULL, &n,
+	    &err), 0);
+	fclose(f);
+}
+
 static void
 test_real_statline(void **state)
 {
@@ -381,6 +544,9 @@ main(void)
 		cmocka_unit_test(test_not_indicators),
 		cmocka_unit_test(test_real_odata),
 		cmocka_unit_test(test_real_statline),
+		cmocka_unit_test(test_xlsx),
+		cmocka_unit_test(test_real_xlsx),
+		cmocka_unit_test(test_kwb_codebook),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
