@@ -493,6 +493,44 @@ access_log(struct vh_http_req *r, int status, int64_t len, bool gone)
 	    r->logextra != NULL ? r->logextra : "");
 }
 
+/* Starts a response head on c: whether the connection closes after it
+ * (an unread body cannot be skipped safely without reading it), then the
+ * status line and the headers every response carries. */
+static struct evbuffer *
+head_open(struct vh_http_req *r, struct conn *c, int status)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		 date[64];
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	if (r->body_kind != VH_BODY_NONE && !r->body_done &&
+	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0))
+		c->close_after = c->linger = true;
+	if (!r->keepalive || c->srv->draining)
+		c->close_after = true;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	    "Server: verhaal\r\nX-Request-Id: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n", status,
+	    vh_http_reason(status), date, r->id);
+	return (out);
+}
+
+/* Ends the head begun by head_open with the handler's own headers. */
+static void
+head_close(struct vh_http_req *r, struct conn *c, struct evbuffer *out,
+    const char *ctype)
+{
+	if (ctype != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	if (c->close_after)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add_buffer(out, r->headers);
+	evbuffer_add(out, "\r\n", 2);
+}
+
 /* Queues status line and headers; the connection then owns the write. */
 static struct conn *
 begin_response(struct vh_http_req *r, int status, const char *ctype,
@@ -500,36 +538,15 @@ begin_response(struct vh_http_req *r, int status, const char *ctype,
 {
 	struct conn	*c = r->conn;
 	struct evbuffer	*out;
-	char		 date[64];
-	time_t		 t = time(NULL);
-	struct tm	 tm;
 
 	if (c == NULL)
 		return (NULL);
 	c->req = NULL;
 	r->conn = NULL;
-	/* An unread body cannot be skipped safely without reading it. */
-	if (r->body_kind != VH_BODY_NONE && !r->body_done &&
-	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0))
-		c->close_after = c->linger = true;
-	if (!r->keepalive || c->srv->draining)
-		c->close_after = true;
-
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	out = bufferevent_get_output(c->bev);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
-	    "Server: verhaal\r\nX-Request-Id: %s\r\n"
-	    "X-Content-Type-Options: nosniff\r\n", status,
-	    vh_http_reason(status), date, r->id);
+	out = head_open(r, c, status);
 	if (status != 304 && status != 204)
 		evbuffer_add_printf(out, "Content-Length: %" PRId64 "\r\n", len);
-	if (ctype != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
-	if (c->close_after)
-		evbuffer_add_printf(out, "Connection: close\r\n");
-	evbuffer_add_buffer(out, r->headers);
-	evbuffer_add(out, "\r\n", 2);
+	head_close(r, c, out, ctype);
 
 	c->state = C_WRITING;
 	evtimer_del(c->timer);
@@ -1628,9 +1645,6 @@ vh_http_stream_begin(struct vh_http_req *r, int status, const char *ctype)
 {
 	struct conn	*c = r->conn;
 	struct evbuffer	*out;
-	char		 date[64];
-	time_t		 t = time(NULL);
-	struct tm	 tm;
 
 	if (answered_twice(r))
 		return (VH_EINVAL);
@@ -1638,31 +1652,14 @@ vh_http_stream_begin(struct vh_http_req *r, int status, const char *ctype)
 	r->stream_status = status;
 	if (c == NULL)
 		return (VH_EIO);
-	if (r->body_kind != VH_BODY_NONE && !r->body_done &&
-	    !(r->body_kind == VH_BODY_LENGTH && r->content_length == 0))
-		c->close_after = c->linger = true;
-	if (!r->keepalive || c->srv->draining)
-		c->close_after = true;
+	out = head_open(r, c, status);
 	/* HTTP/1.0 has no chunked coding: the close ends the body. */
 	r->stream_chunked = r->head.version_minor >= 1;
 	if (!r->stream_chunked)
 		c->close_after = true;
-
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	out = bufferevent_get_output(c->bev);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
-	    "Server: verhaal\r\nX-Request-Id: %s\r\n"
-	    "X-Content-Type-Options: nosniff\r\n", status,
-	    vh_http_reason(status), date, r->id);
-	if (r->stream_chunked)
+	else
 		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
-	if (ctype != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
-	if (c->close_after)
-		evbuffer_add_printf(out, "Connection: close\r\n");
-	evbuffer_add_buffer(out, r->headers);
-	evbuffer_add(out, "\r\n", 2);
+	head_close(r, c, out, ctype);
 	r->stream_cb = evbuffer_add_cb(out, stream_out_cb, r);
 
 	c->state = C_STREAM;

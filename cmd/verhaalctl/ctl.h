@@ -21,6 +21,9 @@ int	ctl_find_database(struct ctl *, char **why);
 /* The database connection, opened on first use; exits with a message
  * when it cannot connect. */
 PGconn	*ctl_db(struct ctl *);
+/* One statement on ctl_db; dies with the error. Caller PQclears. */
+PGresult *ctl_query(struct ctl *, const char *sql, int n,
+	    const char *const *params);
 
 /* Prints "verhaalctl: message" to stderr and exits 1. */
 void	ctl_die(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -24,17 +24,6 @@
 #define DEMO_COLLECTION	"demo"
 #define DEMO_ACCOUNTS	"{demo-beheer,demo-veldwerk}"
 
-static PGresult *
-q(struct ctl *c, const char *sql, int n, const char *const *params)
-{
-	char		*err = NULL;
-	PGresult	*r;
-
-	if ((r = vh_db_exec(ctl_db(c), sql, n, params, &err)) == NULL)
-		ctl_die("%s", err);
-	return (r);
-}
-
 static int
 demo_remove(struct ctl *c)
 {
@@ -49,7 +38,7 @@ demo_remove(struct ctl *c)
 
 	if ((bs = vh_blobstore_new(c->cfg->data_dir, &err)) == NULL)
 		ctl_die("blob store %s: %s", c->cfg->data_dir, err);
-	r = q(c, "SELECT e.id FROM entry e LEFT JOIN collection c ON"
+	r = ctl_query(c, "SELECT e.id FROM entry e LEFT JOIN collection c ON"
 	    " c.id = e.collection_id LEFT JOIN account a ON a.id = e.account_id"
 	    " WHERE c.slug = $1 OR a.name = ANY ($2::text[]) ORDER BY e.id", 2,
 	    p);
@@ -90,18 +79,18 @@ demo_remove(struct ctl *c)
 		char		*brace = vh_xasprintf("%s}", ids);
 		const char	*p3[1] = { brace };
 
-		PQclear(q(c, "BEGIN", 0, NULL));
-		PQclear(q(c, "DELETE FROM tombstone WHERE entry_id ="
+		PQclear(ctl_query(c, "BEGIN", 0, NULL));
+		PQclear(ctl_query(c, "DELETE FROM tombstone WHERE entry_id ="
 		    " ANY ($1::bigint[])", 1, p3));
-		PQclear(q(c, "DELETE FROM deletion_log WHERE entry_id ="
+		PQclear(ctl_query(c, "DELETE FROM deletion_log WHERE entry_id ="
 		    " ANY ($1::bigint[])", 1, p3));
 		/* Unfinished tus uploads of the demo (none, unless it was
 		 * interrupted) hold a foreign key to both. */
-		PQclear(q(c, "DELETE FROM upload WHERE collection_id IN"
+		PQclear(ctl_query(c, "DELETE FROM upload WHERE collection_id IN"
 		    " (SELECT id FROM collection WHERE slug = $1) OR account_id"
 		    " IN (SELECT id FROM account WHERE name = ANY ($2::text[]))",
 		    2, p));
-		r = q(c, "WITH c AS (DELETE FROM collection WHERE slug = $1"
+		r = ctl_query(c, "WITH c AS (DELETE FROM collection WHERE slug = $1"
 		    " RETURNING 1), a AS (DELETE FROM account WHERE name ="
 		    " ANY ($2::text[]) RETURNING 1)"
 		    " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM a)",
@@ -110,7 +99,7 @@ demo_remove(struct ctl *c)
 		if (vh_audit_record(ctl_db(c), &a, "demo_remove", "collection",
 		    DEMO_COLLECTION, "verhaalctl demo remove", &err) != 0)
 			ctl_die("audit: %s", err);
-		PQclear(q(c, "COMMIT", 0, NULL));
+		PQclear(ctl_query(c, "COMMIT", 0, NULL));
 		printf("demo: removed %d entr%s (%lld file(s)), %s collection, "
 		    "%s account(s)\n", n, n == 1 ? "y" : "ies", files,
 		    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));

@@ -158,17 +158,6 @@ generate_password(char out[30])
 	explicit_bzero(r, sizeof r);
 }
 
-static PGresult *
-q(struct ctl *c, const char *sql, int n, const char *const *params)
-{
-	char		*err = NULL;
-	PGresult	*r;
-
-	if ((r = vh_db_exec(ctl_db(c), sql, n, params, &err)) == NULL)
-		ctl_die("%s", err);
-	return (r);
-}
-
 static void
 on_applied(int version, const char *name, void *arg)
 {
@@ -204,15 +193,15 @@ first_admin(struct ctl *c, const char *name)
 
 	generate_password(pw);
 	hash = vh_password_hash(pw);
-	PQclear(q(c, "BEGIN", 0, NULL));
+	PQclear(ctl_query(c, "BEGIN", 0, NULL));
 	/* Two first runs at once (two make runs) make one admin. */
-	PQclear(q(c, "SELECT pg_advisory_xact_lock(hashtext('verhaal "
+	PQclear(ctl_query(c, "SELECT pg_advisory_xact_lock(hashtext('verhaal "
 	    "first-run'))", 0, NULL));
-	r = q(c, "SELECT count(*) FROM account", 0, NULL);
+	r = ctl_query(c, "SELECT count(*) FROM account", 0, NULL);
 	if (strcmp(PQgetvalue(r, 0, 0), "0") == 0) {
 		p[0] = name;
 		p[1] = hash;
-		PQclear(q(c, "INSERT INTO account (name, role, password_hash,"
+		PQclear(ctl_query(c, "INSERT INTO account (name, role, password_hash,"
 		    " password_changed_at) VALUES ($1, 'admin', $2, now())", 2,
 		    p));
 		vh_audit_actor_local(&a, "verhaalctl");
@@ -222,7 +211,7 @@ first_admin(struct ctl *c, const char *name)
 		made = true;
 	}
 	PQclear(r);
-	PQclear(q(c, "COMMIT", 0, NULL));
+	PQclear(ctl_query(c, "COMMIT", 0, NULL));
 	free(hash);
 	if (made) {
 		printf("first run: created the first admin account\n"
@@ -265,7 +254,7 @@ seed_areas(struct ctl *c, const char *dir, const char *gm)
 	char			**paths = NULL, *err = NULL;
 	size_t			 n = 0;
 
-	r = q(c, "SELECT count(*) FROM area", 0, NULL);
+	r = ctl_query(c, "SELECT count(*) FROM area", 0, NULL);
 	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0) {
 		PQclear(r);
 		return;
@@ -292,7 +281,7 @@ seed_areas(struct ctl *c, const char *dir, const char *gm)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
-	r = q(c, "SELECT count(*) FILTER (WHERE level = 'gemeente'),"
+	r = ctl_query(c, "SELECT count(*) FILTER (WHERE level = 'gemeente'),"
 	    " count(*) FILTER (WHERE level = 'wijk'),"
 	    " count(*) FILTER (WHERE level = 'buurt'), count(boundary)"
 	    " FROM area", 0, NULL);

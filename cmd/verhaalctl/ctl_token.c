@@ -14,17 +14,6 @@
 #include "vh_db.h"
 #include "vh_xmalloc.h"
 
-static PGresult *
-q(struct ctl *c, const char *sql, int n, const char *const *params)
-{
-	char		*err = NULL;
-	PGresult	*r;
-
-	if ((r = vh_db_exec(ctl_db(c), sql, n, params, &err)) == NULL)
-		ctl_die("%s", err);
-	return (r);
-}
-
 static int
 token_create(struct ctl *c, int argc, char **argv)
 {
@@ -64,7 +53,7 @@ token_create(struct ctl *c, int argc, char **argv)
 		 * must already have it. */
 		const char *p[2] = { user, role };
 
-		r = q(c, "WITH ins AS (INSERT INTO account (name, role)"
+		r = ctl_query(c, "WITH ins AS (INSERT INTO account (name, role)"
 		    " SELECT $1, $2 WHERE $2::text IS NOT NULL ON CONFLICT (name)"
 		    " DO NOTHING RETURNING id, role)"
 		    " SELECT id, role FROM ins UNION ALL"
@@ -79,7 +68,7 @@ token_create(struct ctl *c, int argc, char **argv)
 	vh_auth_hash_sql(hash, h);
 	{
 		const char *p[4] = { PQgetvalue(r, 0, 0), h, label, expires };
-		PGresult *r2 = q(c, "INSERT INTO api_token (account_id, token_hash,"
+		PGresult *r2 = ctl_query(c, "INSERT INTO api_token (account_id, token_hash,"
 		    " label, expires_at) VALUES ($1, $2, $3, now() +"
 		    " $4::interval) RETURNING id", 4, p);
 
@@ -103,7 +92,7 @@ token_revoke(struct ctl *c, int argc, char **argv)
 
 	if (argc != 2)
 		ctl_die("usage: token revoke ID");
-	r = q(c, "UPDATE api_token SET revoked_at = now() WHERE id = $1::bigint"
+	r = ctl_query(c, "UPDATE api_token SET revoked_at = now() WHERE id = $1::bigint"
 	    " AND revoked_at IS NULL", 1, (const char *const *)&argv[1]);
 	if (strcmp(PQcmdTuples(r), "1") != 0)
 		ctl_die("no active token %s", argv[1]);
@@ -116,7 +105,7 @@ token_revoke(struct ctl *c, int argc, char **argv)
 static int
 token_list(struct ctl *c, int argc, char **argv)
 {
-	PGresult *r = q(c, "SELECT t.id, a.name, a.role, t.label, t.created_at::date,"
+	PGresult *r = ctl_query(c, "SELECT t.id, a.name, a.role, t.label, t.created_at::date,"
 	    " coalesce(to_char(t.expires_at, 'YYYY-MM-DD HH24:MI'), 'never'),"
 	    " coalesce(to_char(t.last_used_at, 'YYYY-MM-DD HH24:MI'), '-'),"
 	    " CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'"
@@ -235,7 +224,7 @@ collection_consent(struct ctl *c, int argc, char **argv)
 		    "--language and --file");
 	body = read_file(file);
 	/* The text and its audit row commit together. */
-	PQclear(q(c, "BEGIN", 0, NULL));
+	PQclear(ctl_query(c, "BEGIN", 0, NULL));
 	if (vh_consent_text_add(ctl_db(c), slug, version, language, body, &id,
 	    &why) != 0)
 		ctl_die("%s", why);
@@ -243,7 +232,7 @@ collection_consent(struct ctl *c, int argc, char **argv)
 	snprintf(detail, sizeof detail, "version %s, language %s, text %lld",
 	    version, language, (long long)id);
 	ctl_audit_row(c, "consent_text_add", "collection", slug, detail);
-	r = q(c, "COMMIT", 0, NULL);
+	r = ctl_query(c, "COMMIT", 0, NULL);
 	PQclear(r);
 	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
 	fprintf(stderr, "consent text %s: collection %s, version %s, "
@@ -267,7 +256,7 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 	int		 ch;
 
 	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
-		r = q(c, "SELECT slug, title, (SELECT count(*) FROM entry e WHERE"
+		r = ctl_query(c, "SELECT slug, title, (SELECT count(*) FROM entry e WHERE"
 		    " e.collection_id = c.id) FROM collection c ORDER BY slug", 0,
 		    NULL);
 		for (int i = 0; i < PQntuples(r); i++)
@@ -298,7 +287,7 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 	{
 		const char *p[3] = { slug, title, h };
 
-		r = q(c, "INSERT INTO collection (slug, title, upload_secret_hash)"
+		r = ctl_query(c, "INSERT INTO collection (slug, title, upload_secret_hash)"
 		    " VALUES ($1, $2, $3) ON CONFLICT (slug) DO UPDATE SET"
 		    " upload_secret_hash = $3 RETURNING id", 3, p);
 	}

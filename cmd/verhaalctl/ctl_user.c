@@ -19,17 +19,6 @@
 #include "vh_db.h"
 #include "vh_password.h"
 
-static PGresult *
-q(struct ctl *c, const char *sql, int n, const char *const *params)
-{
-	char		*err = NULL;
-	PGresult	*r;
-
-	if ((r = vh_db_exec(ctl_db(c), sql, n, params, &err)) == NULL)
-		ctl_die("%s", err);
-	return (r);
-}
-
 /* An audit row for an account change made here (ctl_audit_row). */
 static void
 audit(struct ctl *c, const char *action, const char *object_type,
@@ -115,7 +104,7 @@ user_add(struct ctl *c, int argc, char **argv)
 		 * gets one here; any other existing name is refused. */
 		const char *p[3] = { name, role, h };
 
-		r = q(c, "INSERT INTO account (name, role, password_hash,"
+		r = ctl_query(c, "INSERT INTO account (name, role, password_hash,"
 		    " password_changed_at) VALUES ($1, $2, $3, now())"
 		    " ON CONFLICT (name) DO UPDATE SET password_hash = $3,"
 		    " password_changed_at = now() WHERE account.password_hash"
@@ -142,7 +131,7 @@ user_passwd(struct ctl *c, int argc, char **argv)
 	p[0] = argv[1];
 	h = new_password();
 	p[1] = h;
-	r = q(c, "WITH a AS (UPDATE account SET password_hash = $2,"
+	r = ctl_query(c, "WITH a AS (UPDATE account SET password_hash = $2,"
 	    " password_changed_at = now() WHERE name = $1 RETURNING id),"
 	    " s AS (DELETE FROM session WHERE account_id IN (SELECT id FROM a))"
 	    " SELECT id FROM a", 2, p);
@@ -164,7 +153,7 @@ user_disable(struct ctl *c, int argc, char **argv, bool disable)
 	if (argc != 2)
 		ctl_die("usage: user %s NAME", disable ? "disable" : "enable");
 	p[0] = argv[1];
-	r = q(c, "WITH a AS (UPDATE account SET disabled = $2::boolean"
+	r = ctl_query(c, "WITH a AS (UPDATE account SET disabled = $2::boolean"
 	    " WHERE name = $1 RETURNING id, disabled),"
 	    " s AS (DELETE FROM session WHERE account_id IN"
 	    " (SELECT id FROM a WHERE disabled)) SELECT id FROM a", 2, p);
@@ -180,7 +169,7 @@ user_disable(struct ctl *c, int argc, char **argv, bool disable)
 static int
 user_list(struct ctl *c, int argc, char **argv)
 {
-	PGresult *r = q(c, "SELECT a.name, a.role, CASE WHEN a.disabled THEN"
+	PGresult *r = ctl_query(c, "SELECT a.name, a.role, CASE WHEN a.disabled THEN"
 	    " 'disabled' ELSE 'active' END, CASE WHEN a.password_hash IS NULL"
 	    " THEN 'no' ELSE 'yes' END, a.created_at::date,"
 	    " coalesce(to_char(a.last_login_at, 'YYYY-MM-DD HH24:MI'), '-'),"

@@ -72,6 +72,17 @@ ctl_db(struct ctl *c)
 	return (c->db);
 }
 
+PGresult *
+ctl_query(struct ctl *c, const char *sql, int n, const char *const *params)
+{
+	char		*err = NULL;
+	PGresult	*r;
+
+	if ((r = vh_db_exec(ctl_db(c), sql, n, params, &err)) == NULL)
+		ctl_die("%s", err);
+	return (r);
+}
+
 static void usage_to(FILE *, int) __attribute__((noreturn));
 static void usage(void) __attribute__((noreturn));
 

@@ -70,12 +70,12 @@ test('a 3000-byte path of é: 404 whose detail is cut between characters', () =>
   await stillServing(d, 'long é path');
 }, { VERHAAL_MAX_URI_LENGTH: '16k' }));
 
-test('GET /api/v1/entries?status=%ff with a staff token: 400 naming the escaped value', () => daemon(async (d) => {
+test('GET /api/v1/entries?status=%ff with a staff token: 400 saying what the filter takes', () => daemon(async (d) => {
   const tok = roleToken(db, 'sec-analyst', 'analyst');
   const r = await raw(d.url, head(['GET /api/v1/entries?status=%ff HTTP/1.1', 'Host: t',
     `Authorization: Bearer ${tok}`]));
   const j = problemOf(r, 400, 'status=%ff');
-  assert.equal(j.detail, "bad value for 'status': %FF");
+  assert.match(j.detail, /^'status' must be one of received, .*published/);
   await stillServing(d, 'status=%ff');
 }));
 
