@@ -31,12 +31,16 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) -Ilib -I$(BUILD) \
+# lib/ is layered (docs/architecture.md); headers are included by their bare
+# name, so each layer's folder is on the include path.
+LIB_DIRS := core event http db store domain media api
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(SANFLAGS) \
+             $(addprefix -Ilib/,$(LIB_DIRS)) -I$(BUILD) \
              $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
-LIB_SRC  := $(sort $(wildcard lib/vh_*.c))
+LIB_SRC  := $(sort $(wildcard $(addprefix lib/,$(addsuffix /vh_*.c,$(LIB_DIRS)))))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/vh_schema_gen.o
 LIBA     := $(BUILD)/lib/libverhaal.a
 SCHEMA   := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]_*.sql))
@@ -45,12 +49,12 @@ D_SRC    := $(sort $(wildcard cmd/verhaald/*.c))
 CTL_SRC  := $(sort $(wildcard cmd/verhaalctl/*.c))
 D_OBJ    := $(D_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
-# The confined child that parses untrusted media (lib/vh_sandbox.c).
+# The confined child that parses untrusted media (lib/event/vh_sandbox.c).
 MEDIA_SRC := $(sort $(wildcard cmd/verhaal-media/*.c))
 MEDIA_OBJ := $(MEDIA_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BIN := $(addprefix $(BUILD)/tests/,$(notdir $(UNIT_SRC:.c=)))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # Fuzz targets also build against a plain file-replaying driver, so that
 # `make test` replays every seed corpus without needing clang.
@@ -101,10 +105,14 @@ $(BUILD)/verhaal-media: $(MEDIA_OBJ) $(LIBA)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(MEDIA_OBJ) $(LIBA) $(LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA)
-	@mkdir -p $(@D)
-	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(shell pkg-config --libs cmocka)
+# tests/unit/ mirrors lib/'s folders; each test builds to $(BUILD)/tests/.
+define unit_rule
+$(BUILD)/tests/$(notdir $(1:.c=)): $(1) $(LIBA)
+	@mkdir -p $$(@D)
+	@echo "  TEST    $$@"
+	@$$(CC) $$(ALL_CFLAGS) -I$(dir $(1)) $$(ALL_LDFLAGS) -o $$@ $$< $$(LIBA) $$(LIBS) $$(shell pkg-config --libs cmocka)
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(LIBA)
 	@mkdir -p $(@D)

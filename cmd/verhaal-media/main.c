@@ -1,6 +1,6 @@
 /*
  * verhaal-media: the confined child that parses untrusted media for
- * verhaald (see lib/vh_sandbox.c, which starts it). It is never run by
+ * verhaald (see lib/event/vh_sandbox.c, which starts it). It is never run by
  * hand. argv[1] names the operation; the request comes on fd 4, the
  * answer goes to fd 3, the operation's files are fds 5 and up. Each
  * operation first sets up its libraries (which open their data files),

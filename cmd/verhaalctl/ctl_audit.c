@@ -4,7 +4,7 @@
  * the same query as GET /api/v1/audit. T is an ISO 8601 time or a
  * duration back from now (24h, 7d). audit --verify walks the hash chain
  * and names the first bad row; audit --actions prints the list of
- * audited actions (the one in lib/vh_audit.c, which docs/privacy.md
+ * audited actions (the one in lib/domain/vh_audit.c, which docs/privacy.md
  * repeats). ctl_audit_row() is how the other commands record changes.
  */
 #include <pwd.h>

@@ -1,6 +1,6 @@
 /*
  * verhaalctl fsck [--repair [--from BACKUP]] [--grace DURATION] [--sample N]:
- * compares the blob store under data_dir with the database (lib/vh_fsck.c)
+ * compares the blob store under data_dir with the database (lib/domain/vh_fsck.c)
  * and prints one line per finding, "KIND OUTCOME NAME: detail", then a
  * summary. --from names a backup (verhaalctl backup) that lost or damaged
  * blobs are copied back from. Exits 0 when nothing is left to fix, 1 when

@@ -130,7 +130,7 @@ test('every route answers every role as its access mask says', async (t) => {
 // gets of an entry, its files and their renditions, in search, in both
 // exports and in the dossier, for every status a story can be in
 // (approved, published, pending review, rejected) and every consent scope
-// (lib/vh_consent.c; "none" is a visit without a consent record). The
+// (lib/domain/vh_consent.c; "none" is a visit without a consent record). The
 // answers are written out below, not computed, so that a change to the
 // rule (vh_access, schema/0009_access.sql) must change this table too.
 //

@@ -1,5 +1,5 @@
 // docs/privacy.md says exactly what the audit trail logs: its list of
-// audited actions is the one list in the code (lib/vh_audit.c, printed by
+// audited actions is the one list in the code (lib/domain/vh_audit.c, printed by
 // `verhaalctl audit --actions`), the same actions with the same objects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -52,7 +52,7 @@ pkg_libs=$(pkg-config --libs $pkgs) || exit 1
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -Wall -Wno-unused-parameter \
--fno-omit-frame-pointer -Ilib -I$out/lib $pkg_cflags"
+-fno-omit-frame-pointer $(for d in lib/*/; do printf -- "-I%s " "${d%/}"; done)-I$out/lib $pkg_cflags"
 ncpu=$(nproc 2>/dev/null || echo 2)
 
 mkdir -p "$out/lib" "$out/logs" "$out/artifacts" "$out/tests"
@@ -63,7 +63,7 @@ newest() {
 }
 
 # A header change may touch any object; rebuild those older than it.
-hdr=$(newest lib/*.h tests/fuzz/*.h)
+hdr=$(newest lib/*/*.h tests/fuzz/*.h)
 
 # The embedded schema, as the Makefile makes it.
 schema_c=$out/lib/vh_schema_gen.c
@@ -76,7 +76,7 @@ fi
 
 # Objects to (re)build, then compiled in parallel.
 todo=""
-for src in lib/vh_*.c "$schema_c"; do
+for src in lib/*/vh_*.c "$schema_c"; do
 	obj=$out/lib/$(basename "$src" .c).o
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$hdr" -nt "$obj" ]; then
 		todo="$todo $src"

@@ -61,7 +61,7 @@ int	vh_photo_process_fd(int in, int out_display, int out_thumb,
 	    char **err) __attribute__((warn_unused_result));
 
 /*
- * vh_photo_process in a confined child (lib/vh_sandbox.c) under sl
+ * vh_photo_process in a confined child (lib/event/vh_sandbox.c) under sl
  * (NULL: "photo decoder", 1 GiB, 120 s): libvips, libjpeg, libheif,
  * libpng, libwebp and libexif never parse the upload in this process. A
  * crash, forbidden system call or timeout returns VH_EIO with *err the

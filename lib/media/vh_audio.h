@@ -111,7 +111,7 @@ int	vh_audio_transcode_fd(int in, int out_opus, int out_m4a, int out_peaks,
 	    char **err) __attribute__((warn_unused_result));
 
 /*
- * The same, in a confined child (lib/vh_sandbox.c) under sandbox limits
+ * The same, in a confined child (lib/event/vh_sandbox.c) under sandbox limits
  * (NULL: defaults, named "decoder"): this process opens the files and
  * the child gets only their descriptors. A crash, forbidden system call
  * or timeout returns VH_EIO with *err like "decoder crashed (signal 11)"

@@ -49,7 +49,7 @@ int	vh_classify_fd(magic_t, int fd, struct vh_classify_result *r,
 	    char **err) __attribute__((warn_unused_result));
 
 /*
- * Classifies the file at path in a confined child (lib/vh_sandbox.c):
+ * Classifies the file at path in a confined child (lib/event/vh_sandbox.c):
  * libmagic and the container probe never see untrusted bytes in this
  * process. sl NULL: the defaults, named "classifier", with a 60 s
  * timeout. A classifier that crashes or hangs returns VH_EIO with *err

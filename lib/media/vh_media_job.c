@@ -1,7 +1,7 @@
 /*
  * One media job. The original is copied out of the blob store into a
  * spool file, then classified by its bytes. Every parser of those bytes
- * runs in a confined child (lib/vh_sandbox.c) that gets only descriptors
+ * runs in a confined child (lib/event/vh_sandbox.c) that gets only descriptors
  * of the spool files: libmagic and the container probe, the audio
  * transcode to Opus, AAC and peaks, and the photo decode, strip and
  * thumbnail. A child that crashes, hangs or makes a forbidden system call
