@@ -28,7 +28,7 @@ PKGS="libevent libevent_pthreads libpq opus libopusenc libmagic jansson inih
 libcrypto libavformat libavcodec libswresample libavutil vips libebur128 libargon2
 libseccomp"
 # shellcheck disable=SC2086
-${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -pthread -Ilib -I"$build" \
+${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -pthread $(for d in lib/*/; do printf -- "-I%s " "${d%/}"; done)-I"$build" \
 	$(pkg-config --cflags $PKGS) tests/bench/transcode_bench.c \
 	"$build/lib/libverhaal.a" $(pkg-config --libs $PKGS) -lm -o "$dir/transcode_bench"
 # The confined decoder is found beside the program that runs it, and
