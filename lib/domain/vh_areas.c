@@ -443,3 +443,38 @@ vh_areas_aggregate(PGconn *db, size_t *n, char **err)
 	PQclear(r);
 	return (0);
 }
+
+int
+vh_areas_locate(PGconn *db, double lat, double lon, char code_out[16])
+{
+	PGresult	*r;
+	const char	*p[2];
+	char		 la[32], lo[32], *why = NULL;
+	int		 rc;
+
+	code_out[0] = '\0';
+	/* NaN fails both comparisons, so it is refused here too. */
+	if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180))
+		return (VH_EINVAL);
+	/* %.17g round-trips a double, so the server sees the same point. */
+	snprintf(la, sizeof la, "%.17g", lat);
+	snprintf(lo, sizeof lo, "%.17g", lon);
+	p[0] = lo;
+	p[1] = la;
+	if ((r = vh_db_exec(db, "SELECT vh_area_at($1::float8, $2::float8)",
+	    2, p, &why)) == NULL) {
+		vh_log_warnx("locating a point: %s", why);
+		free(why);
+		return (VH_EDB);
+	}
+	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) ||
+	    strlen(PQgetvalue(r, 0, 0)) >= 16) {
+		rc = VH_ENOENT;
+		goto out;
+	}
+	snprintf(code_out, 16, "%s", PQgetvalue(r, 0, 0));
+	rc = 0;
+out:
+	PQclear(r);
+	return (rc);
+}

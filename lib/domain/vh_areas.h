@@ -83,4 +83,15 @@ int	 vh_areas_import(PGconn *, const char *const *paths, size_t n,
 int	 vh_areas_aggregate(PGconn *, size_t *n, char **err)
 	    __attribute__((warn_unused_result));
 
+/*
+ * The area whose stored boundary holds the WGS84 point (lat, lon): the
+ * buurt, else the wijk, else the gemeente (schema/0005 vh_area_at, point
+ * in polygon by PostGIS). The point itself is not stored anywhere.
+ * Blocks on libpq: call it from a worker. Writes the code into
+ * code_out[16]; returns 0, VH_EINVAL (not a coordinate), VH_ENOENT (no
+ * boundary holds it) or VH_EDB.
+ */
+int	 vh_areas_locate(PGconn *, double lat, double lon, char code_out[16])
+	    __attribute__((warn_unused_result));
+
 #endif
