@@ -79,13 +79,13 @@ static const char indicators_sql[] =
 static const char collections_sql[] =
     "SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'slug', c.slug,"
     " 'title', c.title, 'description', c.description, 'consent_version',"
-    " c.consent_version, 'created_at', c.created_at, 'entries', vh_k(("
+    " c.consent_version, 'created_at', c.created_at, 'entries', (("
     " SELECT coalesce(sum(n), 0) FROM entry_count ec WHERE ec.theme = ''"
     " AND ec.collection_id = c.id AND"
     /* The access rule (schema/0009_access.sql) over the summary. */
     " coalesce(vh_access_count_sql(jsonb_build_object('role', $1::text),"
     " 'x') IS NOT NULL AND vh_access_sees($1, NULL, NULL, ec.status),"
-    " false))::bigint, $2::int)) ORDER BY c.id), '[]')::text"
+    " false))::bigint)) ORDER BY c.id), '[]')::text"
     " FROM collection c";
 
 static const char collection_post_sql[] =
@@ -276,10 +276,10 @@ vh_api_collections_list(struct vh_app *app, struct vh_http_req *req,
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = collections_sql };
 
 	(void)params;
-	q.nparams = 2;
+	/* A collection's size is no statistic about an area or a theme:
+	 * shown as it is (docs/privacy.md, small numbers). */
+	q.nparams = 1;
 	q.params[0] = vh_xstrdup(vh_role_name(who->role));
-	q.params[1] = vh_xasprintf("%lld",
-	    (long long)vh_app_config(app)->small_count_k);
 	vh_apiq_run(app, req, &q);
 }
 

@@ -230,8 +230,11 @@ store_work(struct vh_worker *w, void *arg)
 			goto unpin;
 		}
 	}
-	rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles, NULL,
-	    &s->result, &err);
+	rc = vh_entry_set_review(db, vh_app_config(s->app)->review_visits,
+	    &err);
+	if (rc == 0)
+		rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles,
+		    NULL, &s->result, &err);
 	if (rc == VH_EINVAL)
 		set_error(s, 422, "invalid-entry", err);
 	else if (rc != 0) {

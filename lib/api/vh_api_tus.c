@@ -437,8 +437,10 @@ finish(struct op *op, PGconn *db)
 	char		*err = NULL;
 	int		 rc;
 
-	rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u, &op->entry,
-	    &err);
+	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
+	    &err)) == 0)
+		rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u,
+		    &op->entry, &err);
 	/* Said once: vh_upload_finish discarded the upload. */
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
@@ -946,8 +948,10 @@ whole_work(struct vh_worker *w, void *arg)
 			op_disk_error(op, 503, "keep the stored upload", err);
 		goto out;
 	}
-	rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields, &f,
-	    &op->entry, &err);
+	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
+	    &err)) == 0)
+		rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields,
+		    &f, &op->entry, &err);
 	vh_blobgc_unpin(db, f.sha256);
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);

@@ -89,7 +89,9 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/entries/{id}", STAFF | VH_ROLE_FIELDWORKER,
 	  vh_api_entry_get },
 	{ VH_HTTP_GET, "/api/v1/indicators", STAFF, vh_api_indicators_list },
-	{ VH_HTTP_GET, "/api/v1/areas", STAFF, vh_api_areas_list },
+	/* Field workers place their entries: the list, not the dossiers. */
+	{ VH_HTTP_GET, "/api/v1/areas", STAFF | VH_ROLE_FIELDWORKER,
+	  vh_api_areas_list },
 	{ VH_HTTP_GET, "/api/v1/areas/{code}", STAFF, vh_api_area_get },
 	{ VH_HTTP_GET, "/api/v1/areas/{code}/indicators", STAFF,
 	  vh_api_area_indicators },

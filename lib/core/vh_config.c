@@ -138,6 +138,8 @@ static const struct key keys[] = {
 	  "how often verhaald erases entries past their retention period" },
 	{ "small_count_k", T_INT, OFF(small_count_k), "5", true, 1, 1000,
 	  "counts below this (but above 0) are shown as \"<k\" in facets, dossiers and exports" },
+	{ "review_visits", T_BOOL, OFF(review_visits), "true", true, 0, 0,
+	  "field workers' visits wait in the moderators' queue like stories; false releases them to analysts on arrival" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

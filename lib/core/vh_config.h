@@ -55,6 +55,7 @@ struct vh_config {
 	int64_t		 retention_purge_interval;
 	int64_t		 audit_retention;	/* ms; 0 keeps audit rows forever */
 	int64_t		 small_count_k;		/* smallest count shown exactly */
+	bool		 review_visits;		/* visits wait for a moderator */
 };
 
 /* A configuration holding every key's default; caller frees. */

@@ -6,10 +6,13 @@
  * transaction, after every file is already durable in the blob store.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vh_areas.h"
+#include "vh_audit.h"
 #include "vh_consent.h"
 #include "vh_db.h"
 #include "vh_entry.h"
@@ -17,7 +20,7 @@
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
-enum ftype { F_STRING, F_ARRAY, F_OBJECT, F_INTEGER };
+enum ftype { F_STRING, F_ARRAY, F_OBJECT, F_INTEGER, F_NUMBER };
 
 static const struct {
 	const char	*name;
@@ -33,6 +36,9 @@ static const struct {
 	{ "themes", F_ARRAY, 20 },
 	{ "consent", F_OBJECT, 0 },
 	{ "entry_id", F_INTEGER, 0 },
+	/* WGS84 degrees: they become the area and are not stored. */
+	{ "lat", F_NUMBER, 0 },
+	{ "lon", F_NUMBER, 0 },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -115,7 +121,29 @@ vh_entry_validate(const json_t *obj, const struct vh_principal *who,
 				return (VH_EINVAL);
 			}
 			break;
+		case F_NUMBER:
+			if (!json_is_number(v) || fabs(json_number_value(v)) >
+			    (strcmp(key, "lat") == 0 ? 90 : 180)) {
+				*why = vh_xasprintf("'%s' must be a number of "
+				    "degrees (WGS84) from -%d to %d", key,
+				    strcmp(key, "lat") == 0 ? 90 : 180,
+				    strcmp(key, "lat") == 0 ? 90 : 180);
+				return (VH_EINVAL);
+			}
+			break;
 		}
+	}
+	if ((json_object_get(obj, "lat") == NULL) !=
+	    (json_object_get(obj, "lon") == NULL)) {
+		*why = vh_xstrdup("'lat' and 'lon' go together: send both or "
+		    "neither");
+		return (VH_EINVAL);
+	}
+	if (json_object_get(obj, "lat") != NULL &&
+	    json_object_get(obj, "area") != NULL) {
+		*why = vh_xstrdup("send 'area' or 'lat' and 'lon', not both: "
+		    "the position decides the area");
+		return (VH_EINVAL);
 	}
 	kind = json_string_value(json_object_get(obj, "kind"));
 	if (json_object_get(obj, "entry_id") == NULL && kind == NULL &&
@@ -207,6 +235,24 @@ vh_entry_from_metadata(const struct vh_tus_metadata *md, char **why)
 		}
 		json_object_set_new(obj, "consent", v);
 	}
+	for (size_t i = 0; i < 2; i++) {
+		const char	*key = i == 0 ? "lat" : "lon";
+		char		*num;
+		double		 d;
+
+		if ((s = vh_tus_metadata_get(md, key, &len)) == NULL)
+			continue;
+		num = vh_xstrndup(s, len);
+		d = strtod(num, &end);
+		if (len == 0 || *end != '\0' || !isfinite(d)) {
+			free(num);
+			*why = vh_xasprintf("metadata '%s' must be decimal "
+			    "degrees", key);
+			goto fail;
+		}
+		free(num);
+		json_object_set_new(obj, key, json_real(d));
+	}
 	if ((s = vh_tus_metadata_get(md, "entry_id", &len)) != NULL) {
 		long long id = strtoll(s, &end, 10);
 
@@ -246,15 +292,110 @@ fail_tx(PGconn *db, PGresult *r, char **err, const char *why)
 	return (rc);
 }
 
+/* Whether s may be quoted back to a client: a theme slug's characters. */
+static bool
+slug_like(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return (false);
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    s[i] != '-')
+			return (false);
+	return (true);
+}
+
+int
+vh_entry_set_review(PGconn *db, bool review_visits, char **err)
+{
+	const char	*p[1] = { review_visits ? "true" : "false" };
+	PGresult	*r;
+
+	/* Session level: the connection is the worker's, and every
+	 * submission sets it again, so a reload takes effect at once. */
+	if ((r = vh_db_exec(db, "SELECT set_config('verhaal.review_visits',"
+	    " $1, false)", 1, p, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	return (0);
+}
+
+/*
+ * The area an entry names: 'area', or the buurt holding 'lat'/'lon'
+ * (the position is used here and kept nowhere). Then every reference
+ * must name something that exists: the area and each theme. area gets
+ * the code ("" for none). VH_EINVAL with *err naming the field, VH_EDB.
+ */
+static int
+resolve_refs(PGconn *db, const json_t *obj, char area[16], char **err)
+{
+	const json_t	*lat = json_object_get(obj, "lat");
+	const char	*p[2];
+	char		*themes = NULL, *why = NULL;
+	PGresult	*r;
+	int		 rc;
+
+	area[0] = '\0';
+	if (lat != NULL) {
+		rc = vh_areas_locate(db, json_number_value(lat),
+		    json_number_value(json_object_get(obj, "lon")), area);
+		if (rc == VH_ENOENT || rc == VH_EINVAL) {
+			*err = vh_xstrdup("no area boundary known to verhaal "
+			    "holds the position 'lat'/'lon'; send 'area' (a "
+			    "CBS code) instead");
+			return (VH_EINVAL);
+		}
+		if (rc != 0) {
+			*err = vh_xstrdup("the position could not be looked up");
+			return (VH_EDB);
+		}
+	} else if (str(obj, "area") != NULL)
+		snprintf(area, 16, "%s", str(obj, "area"));
+	if (json_object_get(obj, "themes") != NULL)
+		themes = json_dumps(json_object_get(obj, "themes"), JSON_COMPACT);
+	p[0] = area[0] != '\0' ? area : NULL;
+	p[1] = themes;
+	r = vh_db_exec(db, "SELECT field, pos, value FROM"
+	    " vh_entry_unknown_ref($1, $2::jsonb)", 2, p, &why);
+	free(themes);
+	if (r == NULL) {
+		*err = why;
+		return (VH_EDB);
+	}
+	rc = 0;
+	if (PQntuples(r) == 1) {
+		rc = VH_EINVAL;
+		if (strcmp(PQgetvalue(r, 0, 0), "area") == 0)
+			*err = vh_xasprintf("'area': no area %s is known to "
+			    "verhaal (GET /api/v1/areas lists them)", area);
+		else if (slug_like(PQgetvalue(r, 0, 2)))
+			*err = vh_xasprintf("'themes': no theme '%s' (GET "
+			    "/api/v1/themes lists them)", PQgetvalue(r, 0, 2));
+		else
+			*err = vh_xasprintf("'themes': item %s is no theme slug "
+			    "(GET /api/v1/themes lists them)", PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return (rc);
+}
+
 /* Inserts the entry; *id gets its id. */
 static int
 insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
 	char		 account[32], collection[32], *themes, *consent;
+	char		 area[16];
 	const char	*params[11];
 	PGresult	*r;
+	int		 rc;
 
+	if ((rc = resolve_refs(db, obj, area, err)) != 0) {
+		PQclear(PQexec(db, "ROLLBACK"));
+		return (rc);
+	}
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
 	snprintf(collection, sizeof collection, "%lld",
 	    (long long)who->collection_id);
@@ -266,16 +407,16 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	params[0] = who->role == VH_ROLE_RESIDENT ? "story" : str(obj, "kind");
 	params[1] = str(obj, "title");
 	params[2] = str(obj, "text");
-	params[3] = str(obj, "area");
+	params[3] = area[0] != '\0' ? area : NULL;
 	params[4] = who->collection_id != 0 ? collection : NULL;
 	params[5] = str(obj, "collection");
 	params[6] = str(obj, "occurred_at");
 	params[7] = themes;
 	params[8] = consent;
 	params[9] = who->account_id != 0 ? account : NULL;
-	/* Residents' stories wait for a moderator before analysts see them. */
-	params[10] = who->role == VH_ROLE_RESIDENT ? "pending_review" :
-	    "received";
+	/* Residents' stories and visits wait for a moderator before
+	 * analysts see them (schema/0017, vh_entry_set_review). */
+	params[10] = who->role == VH_ROLE_RESIDENT ? "t" : "f";
 	r = PQexecParams(db,
 	    "INSERT INTO entry (kind, title, body, area_code, collection_id,"
 	    " occurred_at, themes, consent, account_id, status)"
@@ -283,7 +424,7 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	    " coalesce($5::bigint, (SELECT id FROM collection WHERE slug = $6)),"
 	    " $7::timestamptz,"
 	    " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), $9::jsonb, $10,"
-	    " $11"
+	    " vh_entry_initial_status($1, $11::boolean)"
 	    " WHERE $6::text IS NULL OR $5::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $6)"
 	    " RETURNING id", 11, NULL, params, NULL, NULL, 0);
@@ -465,6 +606,11 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 		rc = VH_EINVAL;
 	}
 	PQclear(r);
+	if (rc == 0 && params[0] == NULL) {
+		char area[16];
+
+		rc = resolve_refs(db, obj, area, err);
+	}
 	if (rc == 0 && params[0] == NULL)
 		rc = consent_text(db, obj, who, NULL, err);
 	return (rc);

@@ -2,6 +2,7 @@
 #define VH_ENTRY_H
 /* Entries and their media: validating the fields a client sends (JSON or
  * tus metadata) and storing entry, media and blob rows in one transaction. */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -59,6 +60,14 @@ json_t	*vh_entry_from_metadata(const struct vh_tus_metadata *, char **why);
  */
 int	vh_entry_check_refs(PGconn *, const json_t *fields,
 	    const struct vh_principal *, char **err)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Whether new visits on this connection wait for review (config
+ * review_visits): set before vh_entry_store, which reads it in the
+ * database (schema/0017 vh_entry_initial_status). Blocking. 0 or VH_EDB.
+ */
+int	vh_entry_set_review(PGconn *, bool review_visits, char **err)
 	    __attribute__((warn_unused_result));
 
 int	vh_entry_store(PGconn *, const json_t *fields,
