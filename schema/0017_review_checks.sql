@@ -45,3 +45,53 @@ RETURNS SETOF record LANGUAGE sql STABLE AS $$
 	     WHERE NOT EXISTS (SELECT 1 FROM theme th WHERE th.slug = x.t)) u
 	 ORDER BY o, i LIMIT 1
 $$;
+
+-- Small numbers (docs/privacy.md, "Small numbers"). A count from 1 to
+-- k-1 is a statistic that may point at a person; a list of items the
+-- viewer may read anyway is not one, and neither is a work queue or a
+-- person's own entries. So a search's total (the length of its list) and
+-- its kind facet are shown as they are, and so are collection sizes;
+-- area and theme statistics are suppressed.
+--
+-- Complementary suppression: cells that add up to a total shown beside
+-- them (a search's wijk facet: each entry lies in at most one wijk, and
+-- the total is exact) must not let the one suppressed cell be worked out
+-- as the total minus the others. When exactly one cell of such a group
+-- is below k, the smallest other non-zero cell is withheld too and shown
+-- as "x" (CBS's mark for "geheim"). Theme cells do not add up (an entry
+-- may carry several themes, or none), so they are suppressed alone.
+
+-- The cells of one additive group as shown, in their order.
+CREATE FUNCTION vh_k_group(cells bigint[], k integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	WITH c AS (SELECT n, i FROM unnest(cells) WITH ORDINALITY x(n, i)),
+	second AS (SELECT i FROM c WHERE n >= k
+		AND (SELECT count(*) FROM c WHERE n > 0 AND n < k) = 1
+		ORDER BY n, i LIMIT 1)
+	SELECT coalesce(jsonb_agg(CASE WHEN c.i IN (SELECT i FROM second)
+	    THEN to_jsonb('x'::text) ELSE vh_k(c.n, k) END ORDER BY c.i), '[]')
+	  FROM c
+$$;
+
+-- The facets of 0005, computed without suppression, then suppressed by
+-- the rule above.
+ALTER FUNCTION vh_search_facets(jsonb) RENAME TO vh_search_facets_counts;
+
+CREATE FUNCTION vh_search_facets(f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	k int := coalesce((f->>'k')::int, 5);
+	r jsonb := vh_search_facets_counts(f || '{"k": 1}');
+	wijk jsonb := coalesce(r->'facets'->'wijk', '[]');
+	shown jsonb;
+BEGIN
+	shown := vh_k_group(ARRAY(SELECT (x->>'count')::numeric::bigint
+	    FROM jsonb_array_elements(wijk) WITH ORDINALITY a(x, i) ORDER BY i), k);
+	RETURN jsonb_set(jsonb_set(r, '{facets,theme}', (SELECT coalesce(
+	    jsonb_agg(x || jsonb_build_object('count', vh_k(
+	    (x->>'count')::numeric::bigint, k)) ORDER BY i), '[]')
+	    FROM jsonb_array_elements(r->'facets'->'theme') WITH ORDINALITY
+	    a(x, i))), '{facets,wijk}', (SELECT coalesce(jsonb_agg(x ||
+	    jsonb_build_object('count', shown->(i::int - 1)) ORDER BY i), '[]')
+	    FROM jsonb_array_elements(wijk) WITH ORDINALITY a(x, i)));
+END $$;

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -241,6 +242,56 @@ collection_consent(struct ctl *c, int argc, char **argv)
 	return (0);
 }
 
+/* A slug as the schema takes it: [a-z0-9][a-z0-9-]{0,63}. */
+static bool
+slug_ok(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '-')
+		return (false);
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '-'))
+			return (false);
+	return (true);
+}
+
+/* collection rotate-link SLUG: a new upload secret; the old one stops. */
+static int
+collection_rotate(struct ctl *c, int argc, char **argv)
+{
+	char		 secret[VH_SECRET_LEN], h[67];
+	uint8_t		 hash[32];
+	const char	*p[2];
+	PGresult	*r;
+
+	if (argc != 2 || strcmp(argv[1], "--help") == 0)
+		ctl_die("usage: collection rotate-link SLUG");
+	if (!slug_ok(argv[1]))
+		ctl_die("collection rotate-link: '%s' is no collection slug "
+		    "(lowercase letters, digits and hyphens)", argv[1]);
+	vh_auth_secret_new(secret, hash);
+	vh_auth_hash_sql(hash, h);
+	p[0] = argv[1];
+	p[1] = h;
+	/* Links are checked against this hash on every request, so the
+	 * old link is refused from the commit on. */
+	r = ctl_query(c, "UPDATE collection SET upload_secret_hash = $2"
+	    " WHERE slug = $1 RETURNING id", 2, p);
+	if (PQntuples(r) == 0)
+		ctl_die("no collection %s", argv[1]);
+	PQclear(r);
+	ctl_audit_row(c, "collection_rotate_link", "collection", argv[1], NULL);
+	fprintf(stderr, "collection %s: the old upload link no longer works; "
+	    "posters and QR codes that carry it must be replaced.\n"
+	    "The new link (shown only now):\n"
+	    "  /api/v1/collections/%s/uploads?key=%s\nthe secret alone:\n",
+	    argv[1], argv[1], secret);
+	printf("%s\n", secret);
+	return (0);
+}
+
 int
 ctl_collection(struct ctl *c, int argc, char **argv)
 {
@@ -267,9 +318,11 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "consent") == 0)
 		return (collection_consent(c, argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "rotate-link") == 0)
+		return (collection_rotate(c, argc - 1, argv + 1));
 	if (argc < 2 || strcmp(argv[1], "create") != 0)
 		ctl_die("usage: collection create --slug SLUG --title TITLE | list"
-		    " | consent add|list");
+		    " | rotate-link SLUG | consent add|list");
 	optind = 1;
 	argc--;
 	argv++;
@@ -282,15 +335,28 @@ ctl_collection(struct ctl *c, int argc, char **argv)
 	}
 	if (slug == NULL || title == NULL)
 		ctl_die("collection create needs --slug and --title");
+	if (!slug_ok(slug))
+		ctl_die("collection create: the slug must be 1 to 64 lowercase "
+		    "letters (a-z), digits and hyphens, starting with a letter "
+		    "or digit");
+	if (*title == '\0')
+		ctl_die("collection create: the title must not be empty");
 	vh_auth_secret_new(secret, hash);
 	vh_auth_hash_sql(hash, h);
 	{
 		const char *p[3] = { slug, title, h };
 
+		/* An existing collection keeps its link: printed posters
+		 * and QR codes carry it (rotate-link replaces it). */
 		r = ctl_query(c, "INSERT INTO collection (slug, title, upload_secret_hash)"
-		    " VALUES ($1, $2, $3) ON CONFLICT (slug) DO UPDATE SET"
-		    " upload_secret_hash = $3 RETURNING id", 3, p);
+		    " VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING"
+		    " RETURNING id", 3, p);
 	}
+	if (PQntuples(r) == 0)
+		ctl_die("collection %s exists already; its upload link is "
+		    "unchanged. To replace the link (the old one stops working "
+		    "at once, on every poster and QR code that carries it): "
+		    "verhaalctl collection rotate-link %s", slug, slug);
 	PQclear(r);
 	ctl_audit_row(c, "collection_create", "collection", slug, NULL);
 	fprintf(stderr, "collection %s; its upload link (shown only now):\n"

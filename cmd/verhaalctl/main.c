@@ -27,6 +27,7 @@ static const struct {
 	{ "migrate", ctl_migrate, "migrate [--status]" },
 	{ "token", ctl_token, "token create --user NAME [--role ROLE] [--label TEXT] [--expires '90 days'] | revoke ID | list" },
 	{ "collection", ctl_collection, "collection create --slug SLUG --title TITLE | list |\n"
+	  "             rotate-link SLUG |\n"
 	  "             consent add --slug SLUG --version V --language L --file FILE |\n"
 	  "             consent list --slug SLUG" },
 	{ "import-areas", ctl_import_areas, "import-areas FILE..." },

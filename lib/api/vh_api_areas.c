@@ -330,6 +330,53 @@ post_abort(struct vh_http_req *req, void *arg)
 	vh_http_respond_error(req);
 }
 
+/* A slug as the schema takes it (collection, theme): [a-z0-9][a-z0-9-]{0,63}. */
+static bool
+slug_ok(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '-')
+		return (false);
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '-'))
+			return (false);
+	return (true);
+}
+
+/*
+ * What the database would refuse in a new collection or theme, said in
+ * our words before it is sent (its own messages quote the row). NULL
+ * when the fields look right.
+ */
+static const char *
+post_problem(json_t *obj, bool collection)
+{
+	json_t	*slug = json_object_get(obj, "slug");
+	json_t	*title = json_object_get(obj, "title");
+
+	if (json_string_length(title) == 0 || json_string_length(title) > 300)
+		return ("'title' must be a text of 1 to 300 characters");
+	if (slug != NULL && (!json_is_string(slug) ||
+	    !slug_ok(json_string_value(slug))))
+		return ("'slug' must be 1 to 64 lowercase letters (a-z), "
+		    "digits and hyphens, starting with a letter or digit");
+	if (collection && slug == NULL)
+		return ("'slug' is required: 1 to 64 lowercase letters (a-z), "
+		    "digits and hyphens");
+	for (const char *const *k = (const char *const []){ "description",
+	    "consent_version", "indicator_key", NULL }; *k != NULL; k++)
+		if (json_object_get(obj, *k) != NULL &&
+		    !json_is_string(json_object_get(obj, *k)))
+			return (strcmp(*k, "description") == 0 ?
+			    "'description' must be a text" :
+			    strcmp(*k, "consent_version") == 0 ?
+			    "'consent_version' must be a text" :
+			    "'indicator_key' must be a text");
+	return (NULL);
+}
+
 static void
 post_end(struct vh_http_req *req, void *arg)
 {
@@ -337,6 +384,7 @@ post_end(struct vh_http_req *req, void *arg)
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON, .ok_status = 201 };
 	json_error_t	 jerr;
 	json_t		*obj;
+	const char	*why;
 	char		 secret[VH_SECRET_LEN], hex[67];
 	uint8_t		 hash[32];
 
@@ -345,6 +393,12 @@ post_end(struct vh_http_req *req, void *arg)
 	    !json_is_string(json_object_get(obj, "title"))) {
 		vh_http_respond_problem(req, 400, "bad-request",
 		    "the body must be a JSON object with a 'title'");
+		json_decref(obj);
+		post_free(p);
+		return;
+	}
+	if ((why = post_problem(obj, p->collection)) != NULL) {
+		vh_http_respond_problem(req, 422, "invalid-field", "%s", why);
 		json_decref(obj);
 		post_free(p);
 		return;

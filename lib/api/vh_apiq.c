@@ -93,18 +93,29 @@ failed(struct apiq_job *j, PGresult *r, const char *msg)
 
 	if (j->status != 0)
 		return;
-	if (strncmp(state, "22", 2) == 0) {
+	/* The database's own messages quote the values sent (and, for a
+	 * key, its bytes): the client gets our words and the rule's name. */
+	if (strcmp(state, "22023") == 0 && PQresultErrorField(r,
+	    PG_DIAG_MESSAGE_PRIMARY) != NULL) {
+		/* invalid_parameter_value: our schema's RAISE (a cursor). */
 		j->status = 400;
-		j->detail = vh_xstrdup(r != NULL && PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY) != NULL ? PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY) : "bad parameter");
+		j->detail = vh_xstrdup(PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY));
+	} else if (strncmp(state, "22", 2) == 0) {
+		j->status = 400;
+		j->detail = vh_xstrdup("a value in the request has the wrong "
+		    "form (a date, a number or a code); the API reference "
+		    "gives each parameter's form");
 	} else if (strcmp(state, "23505") == 0 && j->q.conflict != NULL) {
 		j->status = 409;
 		j->detail = vh_xstrdup(j->q.conflict);
 	} else if (strncmp(state, "23", 2) == 0) {
+		const char *c = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+
 		j->status = 422;
-		j->detail = vh_xstrdup(PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY));
+		j->detail = c != NULL ? vh_xasprintf("the request breaks the "
+		    "rule %s of the stored data", c) : vh_xstrdup("the request "
+		    "breaks a rule of the stored data");
 	} else {
 		vh_log_warnx("req=%s query: %s", vh_http_req_id(j->req), msg);
 		j->status = 503;

@@ -88,7 +88,11 @@ static const struct vh_audit_action actions[] = {
 	  "a moderator redacted an entry's text or recording (positions are "
 	  "in the redaction log, never the words)" },
 	{ "withdraw", "entry", 0,
-	  "a resident withdrew an entry with the receipt code; it was erased" },
+	  "an entry withdrawn and erased: by the resident with the receipt "
+	  "code, or by the field worker who wrote it, before publication" },
+	{ "edit", "entry", 0,
+	  "a field worker changed their own entry before publication (the "
+	  "names of the fields changed, never their values)" },
 	{ "purge", "entry", 0, "an entry erased at the end of its retention period" },
 	{ "delete", "entry", 0, "an entry erased by an administrator" },
 	{ "login", "account", 0, "a successful login" },
@@ -102,8 +106,10 @@ static const struct vh_audit_action actions[] = {
 	{ "user_enable", "account", 0, "an account enabled" },
 	{ "token_create", "token", 0, "an API token created (verhaalctl token create)" },
 	{ "token_revoke", "token", 0, "an API token revoked" },
-	{ "collection_create", "collection", 0,
-	  "a collection created, or its upload key renewed" },
+	{ "collection_create", "collection", 0, "a collection created" },
+	{ "collection_rotate_link", "collection", 0,
+	  "a collection's upload link replaced (verhaalctl collection "
+	  "rotate-link): the old one stopped working" },
 	{ "consent_text_add", "collection", 0,
 	  "a consent text added to a collection (version and language)" },
 	{ "config_reload", "config", 0,
