@@ -47,6 +47,10 @@ VH_HANDLER(vh_api_media_thumb);
 /* vh_api_withdraw.c: a resident withdraws a story with a receipt code */
 VH_HANDLER(vh_api_withdraw);
 
+/* vh_api_own.c: a field worker changes or withdraws their own entry */
+VH_HANDLER(vh_api_entry_patch);
+VH_HANDLER(vh_api_entry_withdraw_own);
+
 /* vh_api_moderation.c: approve, publish, reject, redact */
 VH_HANDLER(vh_api_entry_approve);
 VH_HANDLER(vh_api_entry_publish);

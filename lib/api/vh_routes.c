@@ -82,6 +82,11 @@ static const struct route routes[] = {
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
 	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
+	/* A field worker's own entry, until it is published (vh_api_own.c). */
+	{ VH_HTTP_PATCH, "/api/v1/entries/{id}", VH_ROLE_FIELDWORKER,
+	  vh_api_entry_patch },
+	{ VH_HTTP_POST, "/api/v1/entries/{id}/withdraw", VH_ROLE_FIELDWORKER,
+	  vh_api_entry_withdraw_own },
 
 	/* Search and evidence: staff read; field workers search their own. */
 	{ VH_HTTP_GET, "/api/v1/entries", STAFF | VH_ROLE_FIELDWORKER,

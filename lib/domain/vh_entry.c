@@ -701,3 +701,175 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	PQclear(r);
 	return (0);
 }
+
+/* The fields a field worker may change in their own entry. */
+static const char *const editable[] = { "title", "text", "area", "lat",
+    "lon", "themes", "occurred_at" };
+
+static int
+edit_checks(const json_t *obj, const struct vh_principal *who, char **why)
+{
+	const char	*key;
+	json_t		*v, *copy;
+	size_t		 i;
+	int		 rc;
+
+	if (!json_is_object(obj) || json_object_size(obj) == 0) {
+		*why = vh_xstrdup("send a JSON object with the fields to "
+		    "change: title, text, area (or lat and lon), themes, "
+		    "occurred_at");
+		return (VH_EINVAL);
+	}
+	json_object_foreach((json_t *)obj, key, v) {
+		for (i = 0; i < sizeof editable / sizeof editable[0]; i++)
+			if (strcmp(key, editable[i]) == 0)
+				break;
+		if (i == sizeof editable / sizeof editable[0]) {
+			*why = vh_xasprintf("'%s' cannot be changed; the fields "
+			    "that can are title, text, area (or lat and lon), "
+			    "themes and occurred_at", strlen(key) <= 32 &&
+			    slug_like(key) ? key : "that field");
+			return (VH_EINVAL);
+		}
+	}
+	/* The same checks as a new entry's, for the fields sent. */
+	copy = json_deep_copy(obj);
+	json_object_set_new(copy, "entry_id", json_integer(1));
+	rc = vh_entry_validate(copy, who, why);
+	json_decref(copy);
+	return (rc);
+}
+
+int
+vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
+    const struct vh_audit_actor *actor, const json_t *obj, json_t **out,
+    char **err)
+{
+	char		 ids[32], account[32], area[16], *themes = NULL;
+	char		 changed[128] = "";
+	const char	*p[8], *key;
+	json_t		*v;
+	json_error_t	 jerr;
+	PGresult	*r = NULL;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = edit_checks(obj, who, err)) != 0)
+		return (rc);
+	snprintf(ids, sizeof ids, "%lld", (long long)id);
+	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	p[0] = ids;
+	p[1] = account;
+	if ((r = vh_db_exec(db, "SELECT status FROM entry WHERE id = $1 AND"
+	    " account_id = $2 FOR UPDATE", 2, p, err)) == NULL) {
+		rc = VH_EDB;
+		goto fail;
+	}
+	/* Someone else's entry is no entry, as in every read path. */
+	if (PQntuples(r) == 0) {
+		*err = vh_xasprintf("no entry %s of yours", ids);
+		rc = VH_ENOENT;
+		goto fail;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "published") == 0 ||
+	    strcmp(PQgetvalue(r, 0, 0), "rejected") == 0 ||
+	    strcmp(PQgetvalue(r, 0, 0), "withdrawn") == 0) {
+		*err = vh_xasprintf("entry %s is %s; it can be changed only "
+		    "until it is published", ids, PQgetvalue(r, 0, 0));
+		rc = VH_ECONFLICT;
+		goto fail;
+	}
+	PQclear(r);
+	r = NULL;
+	if ((rc = resolve_refs(db, obj, area, err)) != 0)
+		goto fail;
+	if (json_object_get(obj, "themes") != NULL)
+		themes = json_dumps(json_object_get(obj, "themes"), JSON_COMPACT);
+	p[2] = str(obj, "title");
+	p[3] = str(obj, "text");
+	p[4] = json_object_get(obj, "area") != NULL ||
+	    json_object_get(obj, "lat") != NULL ? area : NULL;
+	p[5] = themes;
+	p[6] = str(obj, "occurred_at");
+	/* An approved entry that changes goes back to its reviewers. */
+	r = PQexecParams(db, "UPDATE entry SET title = coalesce($3, title),"
+	    " body = coalesce($4, body), area_code = coalesce($5, area_code),"
+	    " themes = CASE WHEN $6::jsonb IS NULL THEN themes ELSE"
+	    " ARRAY(SELECT jsonb_array_elements_text($6::jsonb)) END,"
+	    " occurred_at = coalesce($7::timestamptz, occurred_at),"
+	    " status = CASE WHEN status = 'approved' THEN"
+	    " vh_entry_initial_status(kind, false) ELSE status END,"
+	    " updated_at = now() WHERE id = $1 AND account_id = $2"
+	    " RETURNING json_build_object('id', id, 'kind', kind, 'status',"
+	    " status, 'title', title, 'text', body, 'area', area_code,"
+	    " 'themes', themes, 'occurred_at', occurred_at, 'updated_at',"
+	    " updated_at)", 7, NULL, p, NULL, NULL, 0);
+	free(themes);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL : VH_EDB;
+		*err = rc == VH_EINVAL ? vh_xstrdup("'occurred_at' must be a "
+		    "date and time such as 2024-05-01T14:30:00+02:00") :
+		    vh_xstrdup(PQerrorMessage(db));
+		goto fail;
+	}
+	*out = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
+	PQclear(r);
+	r = NULL;
+	/* The audit row names the fields, in the same transaction. */
+	json_object_foreach((json_t *)obj, key, v) {
+		if (changed[0] != '\0')
+			strncat(changed, ",", sizeof changed - strlen(changed) - 1);
+		strncat(changed, key, sizeof changed - strlen(changed) - 1);
+	}
+	if ((rc = vh_audit_record(db, actor, "edit", "entry", ids, changed,
+	    err)) != 0)
+		goto fail;
+	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL) {
+		rc = VH_EDB;
+		goto fail;
+	}
+	PQclear(r);
+	return (0);
+fail:
+	PQclear(r);
+	PQclear(PQexec(db, "ROLLBACK"));
+	json_decref(*out);
+	*out = NULL;
+	return (rc);
+}
+
+int
+vh_entry_claim_withdrawal(PGconn *db, int64_t id,
+    const struct vh_principal *who, char **err)
+{
+	char		 ids[32], account[32];
+	const char	*p[2] = { ids, account };
+	PGresult	*r;
+	int		 rc = 0;
+
+	snprintf(ids, sizeof ids, "%lld", (long long)id);
+	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	/* One statement decides, so a moderator publishing at the same
+	 * moment either wins (409 here) or finds it withdrawn. */
+	if ((r = vh_db_exec(db, "WITH u AS (UPDATE entry SET status ="
+	    " 'withdrawn', updated_at = now() WHERE id = $1 AND account_id ="
+	    " $2 AND status NOT IN ('published', 'rejected') RETURNING id)"
+	    " SELECT (SELECT count(*) FROM u), (SELECT status FROM entry"
+	    " WHERE id = $1 AND account_id = $2)", 2, p, err)) == NULL)
+		return (VH_EDB);
+	if (strcmp(PQgetvalue(r, 0, 0), "1") == 0)
+		rc = 0;
+	else if (PQgetisnull(r, 0, 1)) {
+		*err = vh_xasprintf("no entry %s of yours", ids);
+		rc = VH_ENOENT;
+	} else {
+		*err = vh_xasprintf("entry %s is %s; it can be withdrawn only "
+		    "until it is published", ids, PQgetvalue(r, 0, 1));
+		rc = VH_ECONFLICT;
+	}
+	PQclear(r);
+	return (rc);
+}

@@ -75,4 +75,27 @@ int	vh_entry_store(PGconn *, const json_t *fields,
 	    int64_t *media_ids, json_t **out, char **err)
 	    __attribute__((warn_unused_result));
 
+/*
+ * A field worker's change to their own entry (title, text, area or
+ * lat/lon, themes, occurred_at) until it is published, with an "edit"
+ * audit row naming the fields, in one transaction; an approved entry
+ * goes back to review. *out gets the entry (caller decrefs). VH_EINVAL
+ * (bad fields), VH_ENOENT (none of theirs), VH_ECONFLICT (published,
+ * rejected or withdrawn) with *err for the client; VH_EDB. Blocking.
+ */
+struct vh_audit_actor;
+int	vh_entry_edit(PGconn *, int64_t id, const struct vh_principal *,
+	    const struct vh_audit_actor *, const json_t *fields, json_t **out,
+	    char **err) __attribute__((warn_unused_result));
+
+/*
+ * Marks who's own entry withdrawn unless it is published or rejected,
+ * for vh_erase_entry to erase next (a failed erase leaves it withdrawn,
+ * unseen by analysts, for the retention purge). 0, VH_ENOENT,
+ * VH_ECONFLICT with *err for the client, VH_EDB. Blocking.
+ */
+int	vh_entry_claim_withdrawal(PGconn *, int64_t id,
+	    const struct vh_principal *, char **err)
+	    __attribute__((warn_unused_result));
+
 #endif
