@@ -31,13 +31,15 @@ $$;
 
 -- The first of an entry's references that names nothing: 'area' with
 -- the code, or 'themes' with the item's position (from 1) and slug; no
--- row when all are known.
+-- row when all are known. Before any area is imported (the seed loads
+-- Utrecht's on first run) a well-formed code cannot be checked and is
+-- taken as it is.
 CREATE FUNCTION vh_entry_unknown_ref(p_area text, p_themes jsonb,
     OUT field text, OUT pos bigint, OUT value text)
 RETURNS SETOF record LANGUAGE sql STABLE AS $$
 	SELECT f, i, v FROM (
 	    SELECT 1 AS o, 'area' AS f, 0::bigint AS i, p_area AS v
-	     WHERE p_area IS NOT NULL AND
+	     WHERE p_area IS NOT NULL AND EXISTS (SELECT 1 FROM area) AND
 		NOT EXISTS (SELECT 1 FROM area a WHERE a.code = p_area)
 	    UNION ALL
 	    SELECT 2, 'themes', x.i, x.t FROM jsonb_array_elements_text(

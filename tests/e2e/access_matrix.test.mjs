@@ -42,7 +42,7 @@ function concrete(pattern, slug) {
 test('every route answers every role as its access mask says', async (t) => {
   const table = routes();
   assert.ok(table.length >= 15, `only ${table.length} routes listed`);
-  for (const must of ['GET /api/v1/audit', 'GET /api/v1/media/{id}/original', 'POST /api/v1/session', 'POST /api/v1/entries']) {
+  for (const must of ['GET /api/v1/audit', 'PATCH /api/v1/entries/{id}', 'POST /api/v1/entries/{id}/withdraw', 'GET /api/v1/media/{id}/original', 'POST /api/v1/session', 'POST /api/v1/entries']) {
     assert.ok(table.some((r) => `${r.method} ${r.pattern}` === must), `${must} is missing from --routes`);
   }
   for (const r of table) {

@@ -54,13 +54,13 @@ test('consent is required, validated and stored; the receipt is shown once and k
     assert.equal(one.status, 201);
     assert.match(one.headers.get('upload-receipt') ?? '', /^vh_/);
 
-    // Field workers' visits need no consent and skip review.
+    // Field workers' visits need no consent; they wait for review like stories (issue 11).
     const form = new FormData();
     form.append('entry', JSON.stringify({ kind: 'visit', text: 'werkbezoek' }));
     const v = await fetch(`${ctx.d.url}/api/v1/entries`, { method: 'POST', headers: auth(ctx.tokens.fieldworker), body: form });
     assert.equal(v.status, 201);
     const visit = await v.json();
-    assert.equal(visit.status, 'received');
+    assert.equal(visit.status, 'pending_review');
     assert.equal(visit.receipt, undefined);
   } finally {
     await ctx.d.stop('SIGKILL');

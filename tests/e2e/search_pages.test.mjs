@@ -100,7 +100,7 @@ test('CSV export: UTF-8 BOM, header, one row per entry with area and themes', as
   const header = text.split('\n')[0];
   assert.equal(header, 'id,kind,status,occurred_at,created_at,area_code,area_name,wijk_code,wijk_name,collection,themes,title,text,transcript,media');
   // PostgreSQL's CSV quoting: embedded quotes doubled, newlines inside quotes.
-  assert.ok(text.includes(`${a},visit,received,`));
+  assert.ok(text.includes(`${a},visit,pending_review,`));
   assert.ok(text.includes(',BU03440111,'));
   assert.ok(text.includes(',WK034401,'));
   assert.ok(text.includes(',geweld;woninginbraak,"Eén, ""twee""","regel 1\nregel 2",'));

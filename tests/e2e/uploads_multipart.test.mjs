@@ -49,7 +49,7 @@ test('curl submits a story with a JSON part and two files: 201, both media durab
   const entryFile = path.join(fixtures, 'entry.json');
   writeFileSync(entryFile, JSON.stringify({
     kind: 'story', title: 'De brug bij de Weerdsluis', text: 'Hier speelden wij vroeger.',
-    occurred_at: '1978-06-01T12:00:00Z', themes: ['spelen', 'water'],
+    occurred_at: '1978-06-01T12:00:00Z', themes: ['veiligheidsgevoel', 'overlast-en-leefbaarheid'],
     consent: { scope: 'publish', version: '1', language: 'nl' },
   }));
   const spool0 = filesUnder(path.join(d.dataDir, 'spool'));
