@@ -163,9 +163,19 @@ test('unknown areas and themes, bad dates and slugs: 422 naming the field, in ou
 
 test('has_audio and has_photo count only files processing accepted', async () => {
   s.collection('med');
+  // A WAVE header (libmagic: audio) whose format has no channels and no
+  // rate: classified as audio, then refused by the decoder.
+  const wav = Buffer.alloc(44 + 4096);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + 4096, 4); wav.write('WAVE', 8);
+  wav.write('fmt ', 12); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(0, 22); wav.writeUInt32LE(0, 24); wav.writeUInt32LE(0, 28);
+  wav.writeUInt16LE(0, 32); wav.writeUInt16LE(16, 34);
+  wav.write('data', 36); wav.writeUInt32LE(4096, 40);
   const id = await s.post('fw', { kind: 'visit', collection: 'med', text: 'kapotte opname' },
-    [{ name: 'memo.wav', type: 'audio/wav', data: Buffer.from('dit is geen geluid, alleen tekst '.repeat(20)) }]);
+    [{ name: 'memo.wav', type: 'audio/wav', data: wav }]);
   await waitFor(() => s.sql(`SELECT status FROM media WHERE entry_id = ${id}`) === 'rejected', { timeout: 30000 });
+  // Still known as a recording: only its refusal keeps it from counting.
+  assert.equal(s.sql(`SELECT coalesce(family, declared_type) FROM media WHERE entry_id = ${id}`).startsWith('audio'), true);
   const r = await s.get('fw', '/api/v1/entries?collection=med');
   assert.equal(r.body.items[0].has_audio, false);
   assert.equal((await s.get('fw', '/api/v1/entries?collection=med&has_audio=true')).body.items.length, 0);
