@@ -264,8 +264,11 @@ vh_audit_list(PGconn *db, const struct vh_audit_filter *f, json_t **rows,
 		int rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL :
 		    VH_EDB;
 
-		*err = vh_xstrdup(r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db));
+		/* The database's text would quote the value back. */
+		*err = rc == VH_EINVAL ? vh_xstrdup("since and until must be "
+		    "dates or times of the calendar, such as 2026-05-01 or "
+		    "2026-05-01T14:30:00Z") : vh_xstrdup(r != NULL ?
+		    PQresultErrorMessage(r) : PQerrorMessage(db));
 		(*err)[strcspn(*err, "\n")] = '\0';
 		PQclear(r);
 		return (rc);

@@ -156,6 +156,11 @@ test('unknown areas and themes, bad dates and slugs: 422 naming the field, in ou
     assert.match(c.body.detail, /'slug' must be/);
     assert.doesNotMatch(c.body.detail, /constraint|violates|\\x/);
   }
+  // A date of no calendar in an audit filter: our words, not the database's.
+  const au = await send('ad', 'GET', '/api/v1/audit?since=2024-13-45');
+  assert.equal(au.status, 400);
+  assert.match(au.body.detail, /since and until must be dates or times of the calendar/);
+  assert.doesNotMatch(au.body.detail, /out of range|invalid input|2024-13-45/);
   const noTitle = await send('ad', 'POST', '/api/v1/collections', { slug: 'ok-slug', title: '' });
   assert.equal(noTitle.status, 422);
   assert.match(noTitle.body.detail, /'title'/);
