@@ -4,7 +4,7 @@
 # Every command a test or target runs is here (make check-fresh proves it on
 # a clean Debian 12): vipsheader, exiftool, ffprobe, espeak-ng, sox, opusenc,
 # psql/pg_ctl, zip, curl, python3 (unit tests); ps/pgrep, bc, wrk, nginx
-# (make bench); debootstrap (make check-fresh only); Node 20 (below).
+# (make bench); ogrinfo/ogr2ogr (gdal-bin, export tests); debootstrap (make check-fresh only); Node 20 (below).
 set -eu
 
 PKGS="build-essential pkg-config git curl ca-certificates
@@ -12,7 +12,7 @@ libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
-libzip-dev libxml2-dev hunspell-nl
+libzip-dev libxml2-dev hunspell-nl libxlsxwriter-dev gdal-bin
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools procps bc

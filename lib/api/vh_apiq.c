@@ -4,7 +4,9 @@
  * keeps the single value (JSON), or streams the result of the query the
  * value names: through COPY … TO STDOUT (CSV exports, quoted by
  * PostgreSQL itself), or row by row in libpq's single-row mode (JSON
- * lists such as the GeoJSON export, joined here).
+ * lists such as the GeoJSON export, joined here; workbooks, written by
+ * libxlsxwriter in its constant-memory mode into a temporary file that
+ * is streamed and removed).
  *
  * A streamed result never lies whole in memory. The worker writes it into
  * its end of a socketpair in pieces of STREAM_PIECE bytes; the loop reads
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <xlsxwriter.h>
 
 #include "vh_apiq.h"
 #include "vh_audit.h"
@@ -180,7 +183,8 @@ copy_csv(struct apiq_job *j, PGconn *db, const char *query)
 		return;
 	}
 	PQclear(r);
-	put(j, "\xef\xbb\xbf", 3);	/* Excel reads UTF-8 only with it */
+	if (!j->q.csv_no_bom)
+		put(j, "\xef\xbb\xbf", 3);	/* Excel reads UTF-8 only with it */
 	while ((n = PQgetCopyData(db, &buf, 0)) > 0) {
 		if (more && !put(j, buf, (size_t)n)) {
 			more = false;
@@ -241,6 +245,150 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 		put(j, j->q.json_tail, strlen(j->q.json_tail));
 }
 
+/* Column types of the workbook's rows (pg_type.h is the server's). */
+#define OID_BOOL	16
+#define OID_INT8	20
+#define OID_INT2	21
+#define OID_INT4	23
+#define OID_FLOAT4	700
+#define OID_FLOAT8	701
+#define OID_NUMERIC	1700
+#define OID_TIMESTAMP	1114
+#define XLSX_MAX_STRING	32767	/* bytes Excel holds in a cell */
+
+/* One cell as its column's type says; false when the sheet refuses it. */
+static bool
+xlsx_cell(lxw_worksheet *ws, lxw_format *datef, lxw_row_t row,
+    lxw_col_t col, PGresult *r, int field)
+{
+	const char	*v = PQgetvalue(r, 0, field);
+	lxw_datetime	 dt = { 0 };
+	char		*cut = NULL;
+	size_t		 n;
+	lxw_error	 e;
+
+	if (PQgetisnull(r, 0, field))
+		return (true);
+	switch (PQftype(r, field)) {
+	case OID_INT2: case OID_INT4: case OID_INT8: case OID_FLOAT4:
+	case OID_FLOAT8: case OID_NUMERIC:
+		e = worksheet_write_number(ws, row, col, strtod(v, NULL), NULL);
+		break;
+	case OID_BOOL:
+		e = worksheet_write_boolean(ws, row, col, v[0] == 't', NULL);
+		break;
+	case OID_TIMESTAMP:
+		if (sscanf(v, "%d-%d-%d %d:%d:%lf", &dt.year, &dt.month,
+		    &dt.day, &dt.hour, &dt.min, &dt.sec) == 6) {
+			e = worksheet_write_datetime(ws, row, col, &dt, datef);
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		if ((n = strlen(v)) > XLSX_MAX_STRING) {
+			/* Cut at a character boundary, not inside one. */
+			n = XLSX_MAX_STRING;
+			while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+				n--;
+			v = cut = vh_xstrndup(v, n);
+		}
+		e = worksheet_write_string(ws, row, col, v, NULL);
+		free(cut);
+		break;
+	}
+	return (e == LXW_NO_ERROR);
+}
+
+/* The query's rows as one sheet, then the file into the stream. */
+static void
+xlsx_rows(struct apiq_job *j, PGconn *db, const char *query)
+{
+	char			 path[] = P_tmpdir "/verhaal-xlsx-XXXXXX";
+	lxw_workbook_options	 o = { .constant_memory = LXW_TRUE,
+				    .tmpdir = (char *)P_tmpdir };
+	lxw_workbook		*wb = NULL;
+	lxw_worksheet		*ws;
+	lxw_format		*datef;
+	PGresult		*r;
+	lxw_row_t		 row = 0;
+	bool			 ok = true, head = false;
+	char			 buf[STREAM_PIECE];
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		vh_log_warn("req=%s workbook file", vh_http_req_id(j->req));
+		j->status = 503;
+		j->detail = vh_xstrdup("the workbook could not be written");
+		return;
+	}
+	close(fd);
+	wb = workbook_new_opt(path, &o);
+	ws = wb != NULL ? workbook_add_worksheet(wb, "entries") : NULL;
+	if (ws == NULL) {
+		ok = false;
+		goto close;
+	}
+	datef = workbook_add_format(wb);
+	format_set_num_format(datef, "yyyy-mm-dd hh:mm:ss");
+	if (!PQsendQuery(db, query) || !PQsetSingleRowMode(db)) {
+		failed(j, NULL, PQerrorMessage(db));
+		while ((r = PQgetResult(db)) != NULL)
+			PQclear(r);
+		goto close;
+	}
+	while ((r = PQgetResult(db)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if ((st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) &&
+		    !head && ok) {
+			/* Column names from the first result, rows or not. */
+			for (int c = 0; c < PQnfields(r) && ok; c++)
+				ok = worksheet_write_string(ws, 0, (lxw_col_t)c,
+				    PQfname(r, c), NULL) == LXW_NO_ERROR;
+			head = true;
+			row = 1;
+		}
+		if (st == PGRES_SINGLE_TUPLE && ok) {
+			for (int c = 0; c < PQnfields(r) && ok; c++)
+				ok = xlsx_cell(ws, datef, row, (lxw_col_t)c, r, c);
+			row++;
+			j->rows++;
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
+			failed(j, r, PQerrorMessage(db));
+		PQclear(r);
+	}
+close:
+	if (wb != NULL && workbook_close(wb) != LXW_NO_ERROR)
+		ok = false;
+	if (!ok && j->status == 0) {
+		vh_log_warnx("req=%s the workbook could not be written",
+		    vh_http_req_id(j->req));
+		j->status = 503;
+		j->detail = vh_xstrdup("the workbook could not be written");
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	(void)unlink(path);
+	if (fd == -1 || j->status != 0)
+		goto out;
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vh_log_warn("req=%s reading the workbook",
+			    vh_http_req_id(j->req));
+			j->status = 503;
+			j->detail = vh_xstrdup("the workbook could not be read");
+			break;
+		}
+		if (!put(j, buf, (size_t)n))
+			break;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+}
+
 /* Worker: the audit row of an answer, before its last piece leaves (a
  * JSON answer: before any of it). Unrecorded, a JSON answer is not sent
  * and a streamed one is cut short. */
@@ -299,6 +447,8 @@ apiq_work(struct vh_worker *w, void *arg)
 		copy_csv(j, db, PQgetvalue(r, 0, 0));
 	else if (j->q.mode == VH_APIQ_JSON_ROWS)
 		json_rows(j, db, PQgetvalue(r, 0, 0));
+	else if (j->q.mode == VH_APIQ_XLSX)
+		xlsx_rows(j, db, PQgetvalue(r, 0, 0));
 	else
 		append(j, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
 	PQclear(r);
