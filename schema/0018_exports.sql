@@ -183,3 +183,28 @@ LANGUAGE sql STABLE AS $$
 		' LIMIT 1', CASE WHEN f ? 'from' THEN vh_period_start(f->>'from') END,
 	    CASE WHEN f ? 'to' THEN vh_period_end(f->>'to') END))
 $$;
+
+-- The ZIP export of a search's entries (GET /api/v1/exports/entries.zip):
+-- two queries, the analyst's table (entries.csv) and the files
+-- (media.csv, and the files themselves in the same order): each entry's
+-- display photos where the viewer may read them and its AAC audio where
+-- the viewer may play it, as the renditions media processing made.
+CREATE FUNCTION vh_export_media_sql(f jsonb) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT format($q$
+	SELECT e.id AS entry_id, m.id AS media_id, x.kind,
+	    'media/' || e.id || '/' || m.id || x.ext AS path, x.sha256, b.size
+	  FROM entry e JOIN media m ON m.entry_id = e.id,
+	  LATERAL (VALUES ('photo', '.jpg', m.display_sha256, 'read'),
+		('audio', '.m4a', m.m4a_sha256, 'play')) x(kind, ext, sha256, use)
+	  JOIN blob b ON b.sha256 = x.sha256
+	 WHERE %1$s AND m.status = 'ready' AND x.sha256 IS NOT NULL
+	   AND x.use = ANY(%2$s)
+	 ORDER BY e.sort_at DESC, e.id DESC, m.id, x.kind$q$, vh_search_where(f),
+	    vh_access_uses_sql(f))
+$$;
+
+CREATE FUNCTION vh_export_zip_sql(f jsonb, OUT entries text, OUT files text)
+LANGUAGE sql STABLE AS $$
+	SELECT vh_export_table_sql(f, false), vh_export_media_sql(f)
+$$;

@@ -12,7 +12,7 @@ libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
-libzip-dev libxml2-dev hunspell-nl libxlsxwriter-dev gdal-bin
+libzip-dev libxml2-dev hunspell-nl libxlsxwriter-dev libarchive-dev gdal-bin
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools procps bc

@@ -61,6 +61,7 @@ VH_HANDLER(vh_api_export_buurten_geojson);
 /* vh_api_exports.c: the entry table (CSV, XLSX), area layers, fields */
 VH_HANDLER(vh_api_export_entries_csv);
 VH_HANDLER(vh_api_export_entries_xlsx);
+VH_HANDLER(vh_api_export_entries_zip);
 VH_HANDLER(vh_api_export_areas_geojson);
 VH_HANDLER(vh_api_export_fields);
 

@@ -1,6 +1,8 @@
 /*
  * Exports for the tools analysts use: GET /api/v1/exports/entries.csv
  * (dialects for Excel and for R/pandas), /entries.xlsx (typed cells),
+ * /entries.zip (the table, a file index and the display photos and AAC
+ * audio the viewer may use),
  * /areas.geojson (a buurt or wijk layer whose fields keep their types)
  * and /fields (what those fields mean). The filters are search's
  * (vh_search_filters), the viewer goes into the same filter object, and
@@ -189,6 +191,28 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 out:
 	free(sep);
 	free(dialect);
+}
+
+/* A search's entries with their files, for Kobo/ODK-style workflows. */
+void
+vh_api_export_entries_zip(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_ZIP };
+	json_t		*f;
+
+	(void)params;
+	if ((f = filters(app, req, who)) == NULL)
+		return;
+	set_base(req, f);
+	q.sql = "SELECT entries, files FROM vh_export_zip_sql($1::jsonb)";
+	q.csv_options = "FORMAT csv, HEADER";
+	q.nparams = 1;
+	q.params[0] = dump(f);
+	q.content_type = "application/zip";
+	q.filename = "entries.zip";
+	vh_apiq_audit(&q, req, who, "export", "entries", "entries.zip");
+	vh_apiq_run(app, req, &q);
 }
 
 /* The analyst's table as a workbook: numbers, dates and text typed. */

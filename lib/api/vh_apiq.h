@@ -24,6 +24,10 @@ enum vh_apiq_mode {
 				 * json_head row,row,... json_tail */
 	VH_APIQ_XLSX,		/* value is a query, streamed as a workbook
 				 * with one typed sheet */
+	VH_APIQ_ZIP,		/* two values: a query of the entries (CSV)
+				 * and one of their files (entry_id, media_id,
+				 * kind, path, sha256, size), streamed as a
+				 * ZIP of entries.csv, media.csv and files */
 };
 
 struct vh_apiq {
