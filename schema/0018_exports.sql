@@ -208,3 +208,22 @@ CREATE FUNCTION vh_export_zip_sql(f jsonb, OUT entries text, OUT files text)
 LANGUAGE sql STABLE AS $$
 	SELECT vh_export_table_sql(f, false), vh_export_media_sql(f)
 $$;
+
+-- Search speed (issue 14's bench): theme tags are slugs an admin chose,
+-- not prose, and 0013 sent them through the Dutch dictionary, which
+-- split every tag into its parts (woninginbraak -> woning, inbraak;
+-- veiligheidsgevoel -> veiligheid, gevoel). So nearly every entry
+-- carried the lexemes of common words, a query for "veilig" or
+-- "inbraak" matched most of the table, and ranking those matches was
+-- the p95 of free-text search. The tags are indexed unsplit now
+-- ('simple': the words of the slug as they are); a query still finds a
+-- tag by its own word (the Dutch dictionary keeps the whole word among
+-- its forms), and the theme filter is an array match anyway. Stories'
+-- own words keep the Dutch morphology.
+ALTER TABLE entry DROP COLUMN search;
+ALTER TABLE entry ADD COLUMN search tsvector GENERATED ALWAYS AS
+	(setweight(to_tsvector('verhaal_dutch'::regconfig, title), 'A') ||
+	 setweight(to_tsvector('simple'::regconfig, vh_themes_text(themes)), 'B') ||
+	 setweight(to_tsvector('verhaal_dutch'::regconfig, body), 'C') ||
+	 setweight(to_tsvector('verhaal_dutch'::regconfig, transcript), 'D')) STORED;
+CREATE INDEX entry_search_idx ON entry USING gin (search);
