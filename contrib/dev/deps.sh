@@ -35,6 +35,14 @@ if [ -n "$missing" ]; then
 	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# The exports' libraries come through pkg-config like every other; a
+# package that installed without its .pc file would otherwise show up
+# only as a missing header deep in the build.
+for pc in xlsxwriter libarchive; do
+	pkg-config --exists "$pc" ||
+		{ echo "deps: pkg-config does not find $pc (libxlsxwriter-dev, libarchive-dev)" >&2; exit 1; }
+done
+
 # Search reads OpenTaal's Dutch Hunspell dictionary (hunspell-nl) through
 # PostgreSQL's ispell template, as verhaal_nl.{dict,affix} in each server's
 # tsearch_data directory (schema/0013_dutch_search.sql). Debian's
