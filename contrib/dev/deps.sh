@@ -4,7 +4,7 @@
 # Every command a test or target runs is here (make check-fresh proves it on
 # a clean Debian 12): vipsheader, exiftool, ffprobe, espeak-ng, sox, opusenc,
 # psql/pg_ctl, zip, curl, python3 (unit tests); ps/pgrep, bc, wrk, nginx
-# (make bench); debootstrap (make check-fresh only); Node 20 (below).
+# (make bench); ogrinfo/ogr2ogr (gdal-bin, export tests); debootstrap (make check-fresh only); Node 20 (below).
 set -eu
 
 PKGS="build-essential pkg-config git curl ca-certificates
@@ -12,7 +12,7 @@ libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
-libzip-dev libxml2-dev hunspell-nl
+libzip-dev libxml2-dev hunspell-nl libxlsxwriter-dev libarchive-dev gdal-bin
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools procps bc
@@ -34,6 +34,14 @@ if [ -n "$missing" ]; then
 	# nodejs may come from NodeSource, whose package also ships npm.
 	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# The exports' libraries come through pkg-config like every other; a
+# package that installed without its .pc file would otherwise show up
+# only as a missing header deep in the build.
+for pc in xlsxwriter libarchive; do
+	pkg-config --exists "$pc" ||
+		{ echo "deps: pkg-config does not find $pc (libxlsxwriter-dev, libarchive-dev)" >&2; exit 1; }
+done
 
 # Search reads OpenTaal's Dutch Hunspell dictionary (hunspell-nl) through
 # PostgreSQL's ispell template, as verhaal_nl.{dict,affix} in each server's

@@ -60,8 +60,14 @@ VH_HANDLER(vh_api_entry_redact);
 /* vh_api_search.c: search, one entry, exports */
 VH_HANDLER(vh_api_search_entries);
 VH_HANDLER(vh_api_entry_get);
-VH_HANDLER(vh_api_export_entries_csv);
 VH_HANDLER(vh_api_export_buurten_geojson);
+
+/* vh_api_exports.c: the entry table (CSV, XLSX), area layers, fields */
+VH_HANDLER(vh_api_export_entries_csv);
+VH_HANDLER(vh_api_export_entries_xlsx);
+VH_HANDLER(vh_api_export_entries_zip);
+VH_HANDLER(vh_api_export_areas_geojson);
+VH_HANDLER(vh_api_export_fields);
 
 /* vh_api_areas.c: areas, indicators, dossiers, collections, themes */
 VH_HANDLER(vh_api_areas_list);

@@ -1,6 +1,6 @@
 /*
- * Search and exports: GET /api/v1/entries, /api/v1/entries/{id},
- * /api/v1/exports/entries.csv and /api/v1/exports/buurten.geojson. The
+ * Search and exports: GET /api/v1/entries, /api/v1/entries/{id} and
+ * /api/v1/exports/buurten.geojson (the other exports: vh_api_exports.c). The
  * query string becomes one jsonb filter object (checked here, so bad
  * input is 400 before any work is queued) that the vh_search* functions
  * of schema/0005_search.sql turn into SQL; who asks is part of the
@@ -378,34 +378,6 @@ vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
 	q.params[1] = dump(vh_search_viewer(who, 0));
 	q.not_found = "no such entry, or not one you may read";
 	vh_apiq_audit(&q, req, who, "read", "entry", id);
-	vh_apiq_run(app, req, &q);
-}
-
-void
-vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
-{
-	struct vh_apiq	 q = { .mode = VH_APIQ_CSV };
-	json_t		*f;
-	char		*why = NULL, *sep;
-
-	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
-	if (vh_search_filters(req, f, &why) != 0) {
-		bad_request(req, f, why);
-		return;
-	}
-	/* Excel in a Dutch locale expects semicolons. */
-	sep = vh_apiq_arg(req, "sep");
-	q.csv_options = sep != NULL && strcmp(sep, "semicolon") == 0 ?
-	    "FORMAT csv, HEADER, DELIMITER ';'" : "FORMAT csv, HEADER";
-	free(sep);
-	q.sql = "SELECT vh_export_entries_sql($1::jsonb)";
-	q.nparams = 1;
-	q.params[0] = dump(f);
-	q.content_type = "text/csv; charset=utf-8";
-	q.filename = "entries.csv";
-	vh_apiq_audit(&q, req, who, "export", "entries", "entries.csv");
 	vh_apiq_run(app, req, &q);
 }
 

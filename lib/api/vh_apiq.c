@@ -4,7 +4,10 @@
  * keeps the single value (JSON), or streams the result of the query the
  * value names: through COPY … TO STDOUT (CSV exports, quoted by
  * PostgreSQL itself), or row by row in libpq's single-row mode (JSON
- * lists such as the GeoJSON export, joined here).
+ * lists such as the GeoJSON export, joined here; workbooks, written by
+ * libxlsxwriter in its constant-memory mode into a temporary file that
+ * is streamed and removed; ZIP archives, written by libarchive straight
+ * into the stream, the files read from the blob store piece by piece).
  *
  * A streamed result never lies whole in memory. The worker writes it into
  * its end of a socketpair in pieces of STREAM_PIECE bytes; the loop reads
@@ -30,11 +33,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <event2/event.h>
+#include <xlsxwriter.h>
 
 #include "vh_apiq.h"
+#include "vh_blobstore.h"
 #include "vh_audit.h"
 #include "vh_app.h"
 #include "vh_db.h"
@@ -68,6 +76,7 @@ struct apiq_job {
 	int			 paused_s;	/* loop: seconds without drain */
 	bool			 started, eof, done, aborted;
 	int64_t			 rows;		/* worker: rows streamed */
+	struct archive		*zip;		/* worker: ZIP being written */
 };
 
 static void	stream_finish(struct apiq_job *);
@@ -158,6 +167,15 @@ put(struct apiq_job *j, const char *s, size_t n)
 	return (j->len < STREAM_PIECE || flush(j));
 }
 
+/* Worker: CSV into the stream, or into the open ZIP member. */
+static bool
+emit(struct apiq_job *j, const char *s, size_t n)
+{
+	if (j->zip == NULL)
+		return (put(j, s, n));
+	return (archive_write_data(j->zip, s, n) == (la_ssize_t)n);
+}
+
 /* Worker: stops a query whose rows are no longer wanted. */
 static void
 cancel(PGconn *db)
@@ -191,9 +209,10 @@ copy_csv(struct apiq_job *j, PGconn *db, const char *query)
 		return;
 	}
 	PQclear(r);
-	put(j, "\xef\xbb\xbf", 3);	/* Excel reads UTF-8 only with it */
+	if (!j->q.csv_no_bom)
+		emit(j, "\xef\xbb\xbf", 3);	/* Excel reads UTF-8 only with it */
 	while ((n = PQgetCopyData(db, &buf, 0)) > 0) {
-		if (more && !put(j, buf, (size_t)n)) {
+		if (more && !emit(j, buf, (size_t)n)) {
 			more = false;
 			cancel(db);
 		}
@@ -250,6 +269,283 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 	}
 	if (more && j->status == 0 && j->q.json_tail != NULL)
 		put(j, j->q.json_tail, strlen(j->q.json_tail));
+}
+
+/* Column types of the workbook's rows (pg_type.h is the server's). */
+#define OID_BOOL	16
+#define OID_INT8	20
+#define OID_INT2	21
+#define OID_INT4	23
+#define OID_FLOAT4	700
+#define OID_FLOAT8	701
+#define OID_NUMERIC	1700
+#define OID_TIMESTAMP	1114
+#define XLSX_MAX_STRING	32767	/* bytes Excel holds in a cell */
+
+/* One cell as its column's type says; false when the sheet refuses it. */
+static bool
+xlsx_cell(lxw_worksheet *ws, lxw_format *datef, lxw_row_t row,
+    lxw_col_t col, PGresult *r, int field)
+{
+	const char	*v = PQgetvalue(r, 0, field);
+	lxw_datetime	 dt = { 0 };
+	char		*cut = NULL;
+	size_t		 n;
+	lxw_error	 e;
+
+	if (PQgetisnull(r, 0, field))
+		return (true);
+	switch (PQftype(r, field)) {
+	case OID_INT2: case OID_INT4: case OID_INT8: case OID_FLOAT4:
+	case OID_FLOAT8: case OID_NUMERIC:
+		e = worksheet_write_number(ws, row, col, strtod(v, NULL), NULL);
+		break;
+	case OID_BOOL:
+		e = worksheet_write_boolean(ws, row, col, v[0] == 't', NULL);
+		break;
+	case OID_TIMESTAMP:
+		if (sscanf(v, "%d-%d-%d %d:%d:%lf", &dt.year, &dt.month,
+		    &dt.day, &dt.hour, &dt.min, &dt.sec) == 6) {
+			e = worksheet_write_datetime(ws, row, col, &dt, datef);
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		if ((n = strlen(v)) > XLSX_MAX_STRING) {
+			/* Cut at a character boundary, not inside one. */
+			n = XLSX_MAX_STRING;
+			while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+				n--;
+			v = cut = vh_xstrndup(v, n);
+		}
+		e = worksheet_write_string(ws, row, col, v, NULL);
+		free(cut);
+		break;
+	}
+	return (e == LXW_NO_ERROR);
+}
+
+/* The query's rows as one sheet, then the file into the stream. */
+static void
+xlsx_rows(struct apiq_job *j, PGconn *db, const char *query)
+{
+	char			 path[] = P_tmpdir "/verhaal-xlsx-XXXXXX";
+	lxw_workbook_options	 o = { .constant_memory = LXW_TRUE,
+				    .tmpdir = (char *)P_tmpdir };
+	lxw_workbook		*wb = NULL;
+	lxw_worksheet		*ws;
+	lxw_format		*datef;
+	PGresult		*r;
+	lxw_row_t		 row = 0;
+	bool			 ok = true, head = false;
+	char			 buf[STREAM_PIECE];
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		vh_log_warn("req=%s workbook file", vh_http_req_id(j->req));
+		j->status = 503;
+		j->detail = vh_xstrdup("the workbook could not be written");
+		return;
+	}
+	close(fd);
+	wb = workbook_new_opt(path, &o);
+	ws = wb != NULL ? workbook_add_worksheet(wb, "entries") : NULL;
+	if (ws == NULL) {
+		ok = false;
+		goto close;
+	}
+	datef = workbook_add_format(wb);
+	format_set_num_format(datef, "yyyy-mm-dd hh:mm:ss");
+	if (!PQsendQuery(db, query) || !PQsetSingleRowMode(db)) {
+		failed(j, NULL, PQerrorMessage(db));
+		while ((r = PQgetResult(db)) != NULL)
+			PQclear(r);
+		goto close;
+	}
+	while ((r = PQgetResult(db)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if ((st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) &&
+		    !head && ok) {
+			/* Column names from the first result, rows or not. */
+			for (int c = 0; c < PQnfields(r) && ok; c++)
+				ok = worksheet_write_string(ws, 0, (lxw_col_t)c,
+				    PQfname(r, c), NULL) == LXW_NO_ERROR;
+			head = true;
+			row = 1;
+		}
+		if (st == PGRES_SINGLE_TUPLE && ok) {
+			for (int c = 0; c < PQnfields(r) && ok; c++)
+				ok = xlsx_cell(ws, datef, row, (lxw_col_t)c, r, c);
+			row++;
+			j->rows++;
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
+			failed(j, r, PQerrorMessage(db));
+		PQclear(r);
+	}
+close:
+	if (wb != NULL && workbook_close(wb) != LXW_NO_ERROR)
+		ok = false;
+	if (!ok && j->status == 0) {
+		vh_log_warnx("req=%s the workbook could not be written",
+		    vh_http_req_id(j->req));
+		j->status = 503;
+		j->detail = vh_xstrdup("the workbook could not be written");
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	(void)unlink(path);
+	if (fd == -1 || j->status != 0)
+		goto out;
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vh_log_warn("req=%s reading the workbook",
+			    vh_http_req_id(j->req));
+			j->status = 503;
+			j->detail = vh_xstrdup("the workbook could not be read");
+			break;
+		}
+		if (!put(j, buf, (size_t)n))
+			break;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+}
+
+/* libarchive's output: into the stream; -1 once the client is gone. */
+static la_ssize_t
+zip_out(struct archive *a, void *arg, const void *buf, size_t n)
+{
+	struct apiq_job *j = arg;
+
+	(void)a;
+	return (put(j, buf, n) ? (la_ssize_t)n : -1);
+}
+
+/* Starts a ZIP member: deflated when compress (the CSVs), stored
+ * otherwise (JPEG and AAC are compressed already). size -1: not known
+ * before it is written (a data descriptor follows it). */
+static bool
+zip_member(struct apiq_job *j, const char *name, int64_t size, bool compress)
+{
+	struct archive_entry	*e = archive_entry_new();
+	int			 rc;
+
+	/* The per-member switch; format options are fixed once open. */
+	if ((compress ? archive_write_zip_set_compression_deflate(j->zip) :
+	    archive_write_zip_set_compression_store(j->zip)) != ARCHIVE_OK) {
+		archive_entry_free(e);
+		return (false);
+	}
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (size >= 0)
+		archive_entry_set_size(e, size);
+	else
+		archive_entry_unset_size(e);
+	rc = archive_write_header(j->zip, e);
+	archive_entry_free(e);
+	return (rc == ARCHIVE_OK || rc == ARCHIVE_WARN);
+}
+
+/* One blob as the current member, in pieces; false when the archive or
+ * the store fails (the member is then short, the export cut). */
+static bool
+zip_blob(struct apiq_job *j, const char *hex, char *buf)
+{
+	struct vh_blob_reader	*rd = NULL;
+	int64_t			 off = 0;
+	ssize_t			 n;
+	bool			 ok = true;
+
+	if (vh_blobstore_open(vh_app_blobstore(j->app), hex, &rd) != 0) {
+		vh_log_warnx("req=%s export: blob %.12s is not in the store",
+		    vh_http_req_id(j->req), hex);
+		return (false);
+	}
+	while (ok && (n = vh_blob_reader_pread(rd, buf, STREAM_PIECE,
+	    off)) > 0) {
+		ok = archive_write_data(j->zip, buf, (size_t)n) == n;
+		off += n;
+	}
+	if (n < 0)
+		ok = false;
+	vh_blob_reader_free(rd);
+	return (ok);
+}
+
+/*
+ * entries.csv (the first query through COPY), media.csv (the second) and
+ * every file the second names, read from the store as they are written:
+ * the archive is never whole in memory, nor is any file.
+ */
+static void
+zip_rows(struct apiq_job *j, PGconn *db, const char *entries,
+    const char *files)
+{
+	PGresult	*r;
+	char		*buf = NULL;
+	int64_t		 nentries;
+	bool		 ok = true;
+
+	j->zip = archive_write_new();
+	if (archive_write_set_format_zip(j->zip) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(j->zip, 0) != ARCHIVE_OK ||
+	    archive_write_open(j->zip, j, NULL, zip_out, NULL) != ARCHIVE_OK) {
+		ok = false;
+		goto out;
+	}
+	j->q.csv_no_bom = true;
+	if (!(ok = zip_member(j, "entries.csv", -1, true)))
+		goto out;
+	copy_csv(j, db, entries);
+	nentries = j->rows;
+	if (j->status != 0 || j->cut || !(ok = zip_member(j, "media.csv", -1,
+	    true)))
+		goto out;
+	copy_csv(j, db, files);
+	j->rows = nentries;
+	if (j->status != 0 || j->cut)
+		goto out;
+	if (!PQsendQuery(db, files) || !PQsetSingleRowMode(db)) {
+		failed(j, NULL, PQerrorMessage(db));
+		while ((r = PQgetResult(db)) != NULL)
+			PQclear(r);
+		goto out;
+	}
+	buf = vh_xmalloc(STREAM_PIECE);
+	while ((r = PQgetResult(db)) != NULL) {
+		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE && ok && !j->cut) {
+			if (!zip_member(j, PQgetvalue(r, 0, 3), strtoll(
+			    PQgetvalue(r, 0, 5), NULL, 10), false) ||
+			    !zip_blob(j, PQgetvalue(r, 0, 4), buf)) {
+				ok = false;
+				cancel(db);
+			}
+		} else if (PQresultStatus(r) != PGRES_SINGLE_TUPLE &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK && ok)
+			failed(j, r, PQerrorMessage(db));
+		PQclear(r);
+	}
+out:
+	if (ok && j->status == 0 && !j->cut &&
+	    archive_write_close(j->zip) != ARCHIVE_OK)
+		ok = false;
+	if (!ok && j->status == 0 && !j->cut) {
+		vh_log_warnx("req=%s the archive could not be written: %s",
+		    vh_http_req_id(j->req), archive_error_string(j->zip) != NULL ?
+		    archive_error_string(j->zip) : "a file is missing");
+		j->status = 503;
+		j->detail = vh_xstrdup("the archive could not be written");
+	}
+	archive_write_free(j->zip);
+	j->zip = NULL;
+	free(buf);
 }
 
 /* Worker: the audit row of an answer, before its last piece leaves (a
@@ -310,6 +606,11 @@ apiq_work(struct vh_worker *w, void *arg)
 		copy_csv(j, db, PQgetvalue(r, 0, 0));
 	else if (j->q.mode == VH_APIQ_JSON_ROWS)
 		json_rows(j, db, PQgetvalue(r, 0, 0));
+	else if (j->q.mode == VH_APIQ_XLSX)
+		xlsx_rows(j, db, PQgetvalue(r, 0, 0));
+	else if (j->q.mode == VH_APIQ_ZIP && PQnfields(r) == 2 &&
+	    !PQgetisnull(r, 0, 1))
+		zip_rows(j, db, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 	else
 		append(j, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
 	PQclear(r);

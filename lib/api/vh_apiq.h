@@ -8,6 +8,8 @@
  * thread and leave the rest to PostgreSQL (schema/0005_search.sql,
  * schema/0009_access.sql).
  */
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "vh_audit.h"
@@ -20,6 +22,12 @@ enum vh_apiq_mode {
 	VH_APIQ_CSV,		/* value is a query, streamed through COPY as CSV */
 	VH_APIQ_JSON_ROWS,	/* value is a query of JSON rows, streamed as
 				 * json_head row,row,... json_tail */
+	VH_APIQ_XLSX,		/* value is a query, streamed as a workbook
+				 * with one typed sheet */
+	VH_APIQ_ZIP,		/* two values: a query of the entries (CSV)
+				 * and one of their files (entry_id, media_id,
+				 * kind, path, sha256, size), streamed as a
+				 * ZIP of entries.csv, media.csv and files */
 };
 
 struct vh_apiq {
@@ -33,6 +41,7 @@ struct vh_apiq {
 	const char		*not_found;		/* detail for a NULL value */
 	const char		*conflict;		/* detail for 23505 */
 	const char		*csv_options;		/* COPY options, CSV mode */
+	bool			 csv_no_bom;		/* plain UTF-8 (R, pandas) */
 	const char		*json_head, *json_tail;	/* static, JSON_ROWS */
 
 	/* The audit row of this read (vh_apiq_audit); none when action is

@@ -118,6 +118,13 @@ static const struct route routes[] = {
 	  vh_api_export_entries_csv },
 	{ VH_HTTP_GET, "/api/v1/exports/buurten.geojson", STAFF,
 	  vh_api_export_buurten_geojson },
+	{ VH_HTTP_GET, "/api/v1/exports/entries.xlsx", STAFF,
+	  vh_api_export_entries_xlsx },
+	{ VH_HTTP_GET, "/api/v1/exports/entries.zip", STAFF,
+	  vh_api_export_entries_zip },
+	{ VH_HTTP_GET, "/api/v1/exports/areas.geojson", STAFF,
+	  vh_api_export_areas_geojson },
+	{ VH_HTTP_GET, "/api/v1/exports/fields", STAFF, vh_api_export_fields },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -141,6 +141,10 @@ void	vh_ind_table_id(const char *file, char out[16]);
  * frees) and its length, or NULL with *err set (caller frees).
  */
 char	*vh_ind_xlsx_to_csv(const char *path, size_t *len, char **err);
+/* The same for a workbook of n bytes in memory (borrowed), name for the
+ * messages (the fuzz target's way in). */
+char	*vh_ind_xlsx_mem_to_csv(const void *data, size_t n, const char *name,
+	    size_t *len, char **err);
 
 /* Folds a name for matching: "Buurt Julianapark e.o." ->
  * "julianapark en omgeving". Caller frees. */

@@ -376,10 +376,10 @@ write_row(xmlNode *row, const struct strings *st, FILE *out,
 	return (0);
 }
 
-char *
-vh_ind_xlsx_to_csv(const char *path, size_t *len, char **err)
+/* The workbook in archive z (named path in messages); takes z. */
+static char *
+convert(zip_t *z, const char *path, size_t *len, char **err)
 {
-	zip_t		*z;
 	struct strings	 st = { NULL, 0 };
 	xmlDoc		*doc = NULL;
 	xmlNode		*data;
@@ -387,18 +387,7 @@ vh_ind_xlsx_to_csv(const char *path, size_t *len, char **err)
 	FILE		*out = NULL;
 	long		 line = 1, r, width = 0, n;
 	bool		 missing;
-	int		 zerr;
 
-	*len = 0;
-	if ((z = zip_open(path, ZIP_RDONLY, &zerr)) == NULL) {
-		zip_error_t	ze;
-
-		zip_error_init_with_code(&ze, zerr);
-		*err = vh_xasprintf("%s: not a readable workbook: %s", path,
-		    zip_error_strerror(&ze));
-		zip_error_fini(&ze);
-		return (NULL);
-	}
 	if ((sheet = first_sheet(z, path, err)) == NULL ||
 	    load_strings(z, path, &st, err) != 0 ||
 	    (doc = read_xml(z, path, sheet, &missing, err)) == NULL)
@@ -451,4 +440,48 @@ out:
 	free(sheet);
 	zip_discard(z);
 	return (csv);
+}
+
+char *
+vh_ind_xlsx_to_csv(const char *path, size_t *len, char **err)
+{
+	zip_t	*z;
+	int	 zerr;
+
+	*len = 0;
+	if ((z = zip_open(path, ZIP_RDONLY, &zerr)) == NULL) {
+		zip_error_t	ze;
+
+		zip_error_init_with_code(&ze, zerr);
+		*err = vh_xasprintf("%s: not a readable workbook: %s", path,
+		    zip_error_strerror(&ze));
+		zip_error_fini(&ze);
+		return (NULL);
+	}
+	return (convert(z, path, len, err));
+}
+
+char *
+vh_ind_xlsx_mem_to_csv(const void *data, size_t n, const char *name,
+    size_t *len, char **err)
+{
+	zip_source_t	*src;
+	zip_error_t	 ze;
+	zip_t		*z;
+
+	*len = 0;
+	zip_error_init(&ze);
+	/* libzip reads the buffer where it lies (freep 0: still ours). */
+	if ((src = zip_source_buffer_create(n > 0 ? data : "", n, 0,
+	    &ze)) == NULL || (z = zip_open_from_source(src, ZIP_RDONLY,
+	    &ze)) == NULL) {
+		*err = vh_xasprintf("%s: not a readable workbook: %s", name,
+		    zip_error_strerror(&ze));
+		if (src != NULL)
+			zip_source_free(src);
+		zip_error_fini(&ze);
+		return (NULL);
+	}
+	zip_error_fini(&ze);
+	return (convert(z, name, len, err));
 }

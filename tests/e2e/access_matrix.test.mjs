@@ -42,7 +42,10 @@ function concrete(pattern, slug) {
 test('every route answers every role as its access mask says', async (t) => {
   const table = routes();
   assert.ok(table.length >= 15, `only ${table.length} routes listed`);
-  for (const must of ['GET /api/v1/audit', 'PATCH /api/v1/entries/{id}', 'POST /api/v1/entries/{id}/withdraw', 'GET /api/v1/media/{id}/original', 'POST /api/v1/session', 'POST /api/v1/entries']) {
+  for (const must of ['GET /api/v1/audit', 'PATCH /api/v1/entries/{id}', 'POST /api/v1/entries/{id}/withdraw',
+    'GET /api/v1/media/{id}/original', 'POST /api/v1/session', 'POST /api/v1/entries',
+    'GET /api/v1/exports/entries.xlsx', 'GET /api/v1/exports/entries.zip', 'GET /api/v1/exports/areas.geojson',
+    'GET /api/v1/exports/fields']) {
     assert.ok(table.some((r) => `${r.method} ${r.pattern}` === must), `${must} is missing from --routes`);
   }
   for (const r of table) {
