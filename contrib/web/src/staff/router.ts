@@ -11,9 +11,14 @@ function current(): Location {
 const listeners = new Set<() => void>();
 window.addEventListener('popstate', () => listeners.forEach((fn) => fn()));
 
+// The app's page before this one (path and query), or null.
+export let previous: string | null = null;
+window.addEventListener('popstate', () => { previous = null; });
+
 // Goes to url (path and query) in the app; replace keeps the history entry.
 export function navigate(url: string, { replace = false } = {}): void {
   if (url === window.location.pathname + window.location.search) return;
+  if (!replace) previous = window.location.pathname + window.location.search;
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   listeners.forEach((fn) => fn());
