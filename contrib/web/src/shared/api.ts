@@ -48,9 +48,11 @@ function dutchMessage(status: number, slug: string, detail: string, retry: numbe
     case 'csrf-token-invalid': return t('error.csrf-token-invalid');
     case 'unauthorized': return t('error.unauthorized');
     case 'rate-limited': return t('error.rate-limited', { wait });
+    case 'bad-request':
     case 'bad-filter': {
       const m = /^'([a-z_]+)'/.exec(detail);
-      return m ? t('error.bad-filter.field', { field: fieldLabel(m[1]) }) : t('error.bad-filter');
+      if (m) return t('error.bad-filter.field', { field: fieldLabel(m[1]) });
+      return slug === 'bad-filter' ? t('error.bad-filter') : t('error.generic', { status });
     }
     default: return t('error.generic', { status });
   }
@@ -91,7 +93,7 @@ interface Options { query?: Query; body?: unknown; quiet401?: boolean }
 async function request<T>(method: string, path: string, opts: Options = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') {
-    const csrf = sessionStorage.getItem(CSRF_KEY);
+    const csrf = localStorage.getItem(CSRF_KEY);
     if (csrf) headers['X-CSRF-Token'] = csrf;
   }
   let body: string | undefined;
@@ -114,7 +116,7 @@ async function request<T>(method: string, path: string, opts: Options = {}): Pro
     Number.isFinite(ra) && ra > 0 ? ra : null);
   if (res.status === 0) throw new ApiError(0, { type: '/problems/network' }, null);
   if (res.status === 401 && !opts.quiet401) {
-    sessionStorage.removeItem(CSRF_KEY);
+    localStorage.removeItem(CSRF_KEY);
     for (const fn of expiredListeners) fn();
   }
   throw err;
@@ -129,18 +131,19 @@ export async function signIn(name: string, password: string): Promise<Session> {
   const s = await request<Session & { csrf_token: string }>('POST', '/api/v1/session', {
     body: { name, password }, quiet401: true,
   });
-  sessionStorage.setItem(CSRF_KEY, s.csrf_token);
+  localStorage.setItem(CSRF_KEY, s.csrf_token);
   return { name: s.name, role: s.role };
 }
 
 // The current session, or null when there is none (no event fired).
+// The cookie is the session; the CSRF token, given out only at login, is
+// kept where every tab of this origin finds it.
 export async function currentSession(): Promise<Session | null> {
-  if (!sessionStorage.getItem(CSRF_KEY)) return null;
   try {
     return await request<Session>('GET', '/api/v1/session', { quiet401: true });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
-      sessionStorage.removeItem(CSRF_KEY);
+      localStorage.removeItem(CSRF_KEY);
       return null;
     }
     throw e;
@@ -151,7 +154,7 @@ export async function signOut(): Promise<void> {
   try {
     await request<void>('DELETE', '/api/v1/session', { quiet401: true });
   } finally {
-    sessionStorage.removeItem(CSRF_KEY);
+    localStorage.removeItem(CSRF_KEY);
   }
 }
 
