@@ -118,6 +118,7 @@ export const nl = {
   'entry.consent.audio_to_staff': 'Medewerkers mogen de tekst lezen en de opname beluisteren. Niet citeren, niet publiceren.',
   'entry.consent.publish': 'Mag worden geciteerd en gepubliceerd, met de opname.',
   'entry.consent.version': 'Toestemmingstekst versie {version} ({language}), gegeven op {date}.',
+  'entry.consent.version.nodate': 'Toestemmingstekst versie {version} ({language}).',
   'entry.photos': 'Foto’s',
   'entry.photo': 'Foto {n} van {total}',
   'entry.photo.prev': 'Vorige foto',

@@ -146,9 +146,9 @@ function Consent({ consent }: { consent: api.Entry['consent'] }) {
   return (
     <>
       <p class="utrecht-paragraph vh-consent">{t(key)}</p>
-      <p class="utrecht-paragraph vh-muted">{t('entry.consent.version', {
-        version: String(consent.version), language: consent.language, date: when ? formatDate(when) : '—',
-      })}</p>
+      <p class="utrecht-paragraph vh-muted">{when
+        ? t('entry.consent.version', { version: String(consent.version), language: consent.language, date: formatDate(when) })
+        : t('entry.consent.version.nodate', { version: String(consent.version), language: consent.language })}</p>
     </>
   );
 }
