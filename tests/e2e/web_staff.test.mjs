@@ -96,6 +96,7 @@ test('staff app: sign in, search, filter, read and listen', { skip, timeout: 240
       await page.waitForFunction(() => document.querySelectorAll('.vh-result').length === 1);
       assert.equal(new URL(page.url()).searchParams.get('area'), 'WK034401');
       assert.ok(await page.getByRole('link', { name: 'Inbraak in de schuur aan de Kanaalweg' }).isVisible());
+      assert.equal(await page.locator('.vh-result__snippet mark.vh-redacted').count(), 1, 'the redaction is marked in the snippet');
       await noViolations(page, 'search with filters open');
       await shots(page, 'zoeken');
       await fits(page, 320, 'search');

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../shared/api';
 import { formatDate, formatDateTime, t, type MessageKey } from '../shared/i18n';
 import { themes as loadThemes } from '../shared/lists';
+import { Redacted } from '../shared/snippet';
 import { FotoGalerij } from './FotoGalerij';
 import { Link } from './Link';
 import { previous } from './router';
@@ -17,15 +18,6 @@ const isAudio = (m: api.MediaRef) => /^audio\/|^video\/(mp4|webm|ogg|3gpp)/.test
   /\.(wav|flac|mp3|ogg|opus|oga|webm|m4a|mp4|3gp|amr|spx)$/i.test(m.filename ?? '');
 const isPhoto = (m: api.MediaRef) => /^image\//.test(m.declared_type ?? '') ||
   /\.(jpe?g|png|webp|heic|heif)$/i.test(m.filename ?? '');
-
-// A redaction leaves its replacement ("[…]" by default, or "[naam]");
-// those are marked so that no reader takes them for the resident's words.
-function Redacted({ text }: { text: string }) {
-  const parts = text.split(/(\[[^\[\]\n]{1,64}\])/);
-  return <>{parts.map((p, i) => i % 2 === 1 ? (
-    <mark key={i} class="vh-redacted"><span class="vh-visually-hidden">{t('entry.redacted')}: </span>{p}</mark>
-  ) : p)}</>;
-}
 
 function Paragraphs({ text }: { text: string }) {
   return <>{text.split(/\n{2,}/).map((para, i) => (
