@@ -163,6 +163,19 @@ test('staff app: sign in, search, filter, read and listen', { skip, timeout: 240
       await page.getByRole('button', { name: 'Afspelen' }).waitFor();
     });
 
+    await t.test('"meer laden" follows the keyset cursor', async () => {
+      await page.goto(`${base}/zoeken?sort=recent`);
+      await page.getByText('25 resultaten').waitFor();
+      assert.equal(await page.getByRole('article').count(), 20);
+      await page.getByRole('button', { name: 'Meer laden' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('.vh-result').length === 25);
+      // No repeats, and focus moves to the first new result.
+      const ids = await page.locator('.vh-result h3 a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      assert.equal(new Set(ids).size, 25);
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), ids[20]);
+      assert.equal(await page.getByRole('button', { name: 'Meer laden' }).count(), 0, 'no third page');
+    });
+
     await t.test('search page weight', async () => {
       const p2 = await browser.newPage();
       const weight = await jsWeight(p2);

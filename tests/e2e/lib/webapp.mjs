@@ -55,10 +55,18 @@ export async function webSetup(env = {}) {
     title: 'Fietsen in het park', text: 'Veel fietsen zonder licht in het park.', area: 'BU03440112',
     themes: ['fietsendiefstal'], occurred_at: '2023-10-01T12:00:00+02:00',
   });
+  // Enough quiet stories for a second page of results (20 a page).
+  const filler = [];
+  for (let i = 0; i < 22; i++) {
+    filler.push(await submit({
+      title: `Avond in de wijk ${i + 1}`, text: 'Het was rustig op straat.', area: 'BU03440211',
+      themes: ['veiligheidsgevoel'], occurred_at: `2022-05-${String(i + 1).padStart(2, '0')}T20:00:00+02:00`,
+    }));
+  }
   for (const m of west.media) {
     const done = await waitMedia(d.url, mod, m.id, 90000);
     if (done.status !== 'ready') throw new Error(`media ${m.id}: ${done.reason}`);
   }
-  for (const e of [west, overvecht, other]) await approve(e.id);
+  for (const e of [west, overvecht, other, ...filler]) await approve(e.id);
   return { url, d, west, overvecht, other };
 }
