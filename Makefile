@@ -147,6 +147,7 @@ bench: deps all
 		uploads) sh tests/bench/run.sh $(BUILD) ;; \
 		transcode) sh tests/bench/transcode.sh $(BUILD) ;; \
 		search) sh tests/bench/search.sh $(BUILD) ;; \
+		redact) sh tests/bench/redact.sh $(BUILD) ;; \
 		*) echo "bench: unknown part $$b" >&2; exit 2 ;; \
 		esac || exit 1; \
 	done

@@ -56,6 +56,7 @@ VH_HANDLER(vh_api_entry_redact);
 /* vh_api_search.c: search, one entry, exports */
 VH_HANDLER(vh_api_search_entries);
 VH_HANDLER(vh_api_entry_get);
+VH_HANDLER(vh_api_job_get);
 VH_HANDLER(vh_api_export_entries_csv);
 VH_HANDLER(vh_api_export_buurten_geojson);
 

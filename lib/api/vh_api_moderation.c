@@ -24,12 +24,14 @@
 
 #include "vh_access.h"
 #include "vh_api.h"
+#include "vh_apiq.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
 #include "vh_db.h"
 #include "vh_error.h"
+#include "vh_jobq.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_redact.h"
@@ -267,31 +269,71 @@ out:
 	return (rc);
 }
 
+/* The HTTP answer to a failed vh_redact_audio_queue. */
+static void
+queue_error(struct mod_job *j, int rc, char *err)
+{
+	switch (rc) {
+	case VH_EINVAL:
+		job_error(j, 422, "invalid-redaction", err);
+		break;
+	case VH_ENOENT:
+		job_error(j, 404, "not-found", err);
+		break;
+	case VH_ECONFLICT:
+		job_error(j, 409, "conflict", err);
+		break;
+	case VH_ENOTSUP:
+		job_error(j, 501, "not-implemented", err);
+		break;
+	default:
+		job_error(j, 503, "unavailable", err);
+		break;
+	}
+}
+
+/*
+ * Text spans are redacted at once; each recording gets a redaction job
+ * for the media runners, all queued in one transaction (so a bad item
+ * queues none), and the answer names the jobs to follow.
+ */
 static void
 redact(struct mod_job *j, PGconn *db)
 {
 	const char	*params[1] = { j->id };
-	json_t		*a, *item, *done = json_array();
+	json_t		*item, *queued = json_array();
 	PGresult	*r;
-	char		*err = NULL;
+	char		*err = NULL, href[48];
 	size_t		 i;
-	int		 status;
+	int64_t		 job_id;
+	int		 rc;
 
 	if (redact_text(j, db) != 0)
 		goto out;
-	json_array_foreach(json_object_get(j->body, "audio"), i, item) {
-		a = NULL;
-		status = vh_redact_audio(db, vh_app_blobstore(j->app), j->id,
-		    json_object_get(item, "media"), json_object_get(item, "mute"),
-		    &j->who, &a, &err);
-		if (status != 0) {
-			job_error(j, status, status == 422 ? "invalid-redaction" :
-			    status == 404 ? "not-found" : status == 409 ?
-			    "conflict" : status == 501 ? "not-implemented" :
-			    "unavailable", err);
+	if (json_array_size(json_object_get(j->body, "audio")) > 0) {
+		if (vh_db_begin(db, &err) != 0) {
+			job_error(j, 503, "unavailable", err);
 			goto out;
 		}
-		json_array_append_new(done, a);
+		json_array_foreach(json_object_get(j->body, "audio"), i, item) {
+			if ((rc = vh_redact_audio_queue(db, j->id,
+			    json_object_get(item, "media"), json_object_get(item,
+			    "mute"), &j->who, &job_id, &err)) != 0) {
+				vh_db_rollback(db);
+				queue_error(j, rc, err);
+				goto out;
+			}
+			snprintf(href, sizeof href, "/api/v1/jobs/%" PRId64,
+			    job_id);
+			json_array_append_new(queued, json_pack("{s:O, s:O, s:I,"
+			    " s:s, s:s}", "media", json_object_get(item, "media"),
+			    "mute", json_object_get(item, "mute"), "job",
+			    (json_int_t)job_id, "state", "queued", "href", href));
+		}
+		if (vh_db_commit(db, &err) != 0) {
+			job_error(j, 503, "unavailable", err);
+			goto out;
+		}
 	}
 	if ((r = vh_db_exec(db, "SELECT json_build_object('id', id, 'status',"
 	    " status, 'title', title, 'text', body) FROM entry WHERE id = $1",
@@ -301,12 +343,12 @@ redact(struct mod_job *j, PGconn *db)
 	}
 	if (PQntuples(r) == 1) {
 		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-		json_object_set(j->result, "audio", done);
+		json_object_set(j->result, "audio", queued);
 	} else
 		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 	PQclear(r);
 out:
-	json_decref(done);
+	json_decref(queued);
 }
 
 /* The audit row of a decision taken, with the moderator's reason (for a
@@ -361,8 +403,18 @@ mod_work(struct vh_worker *w, void *arg)
 static void
 mod_done(void *arg)
 {
-	struct mod_job *j = arg;
+	struct mod_job	*j = arg;
+	json_t		*first;
+	int		 status = 200;
 
+	/* Recordings are muted by the media runners: 202, and where to
+	 * follow the (first) job. */
+	first = json_array_get(json_object_get(j->result, "audio"), 0);
+	if (j->status == 0 && first != NULL) {
+		status = 202;
+		vh_http_add_header(j->req, "Location", "%s",
+		    json_string_value(json_object_get(first, "href")));
+	}
 	if (j->status != 0)
 		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
 		    j->detail);
@@ -370,8 +422,9 @@ mod_done(void *arg)
 		vh_log_info("req=%s %s %s entry %s", vh_http_req_id(j->req),
 		    j->who.name, j->action == A_APPROVE ? "approved" :
 		    j->action == A_PUBLISH ? "published" :
-		    j->action == A_REJECT ? "rejected" : "redacted", j->id);
-		vh_http_respond_json(j->req, 200, json_incref(j->result));
+		    j->action == A_REJECT ? "rejected" : status == 202 ?
+		    "queued the redaction of" : "redacted", j->id);
+		vh_http_respond_json(j->req, status, json_incref(j->result));
 	}
 	job_free(j);
 }
@@ -456,4 +509,25 @@ vh_api_entry_redact(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	moderate(app, req, params, who, A_REDACT);
+}
+
+/* GET /api/v1/jobs/{id}: the state of a job, such as a redaction's. */
+void
+vh_api_job_get(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	const char	*id = vh_route_param(params, "id");
+
+	(void)who;
+	if (id == NULL || *id == '\0' || strspn(id, "0123456789") !=
+	    strlen(id) || strlen(id) > 18) {
+		vh_http_respond_problem(req, 404, "not-found", "no such job");
+		return;
+	}
+	q.sql = VH_JOBQ_GET_SQL;
+	q.nparams = 1;
+	q.params[0] = vh_xstrdup(id);
+	q.not_found = "no such job";
+	vh_apiq_run(app, req, &q);
 }

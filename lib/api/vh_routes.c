@@ -81,6 +81,9 @@ static const struct route routes[] = {
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_reject },
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
+	/* Following a queued redaction (vh_api_moderation.c). */
+	{ VH_HTTP_GET, "/api/v1/jobs/{id}", VH_ROLE_MODERATOR | VH_ROLE_ADMIN,
+	  vh_api_job_get },
 	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
 
 	/* Search and evidence: staff read; field workers search their own. */

@@ -13,7 +13,7 @@
 #include "vh_consent.h"
 #include "vh_db.h"
 #include "vh_entry.h"
-#include "vh_jobs.h"
+#include "vh_jobq.h"
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
@@ -479,6 +479,7 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	const char	*params[5];
 	PGresult	*r;
 	json_error_t	 jerr;
+	int64_t		 media_id;
 	int		 rc;
 
 	*out = NULL;
@@ -504,27 +505,21 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    " ON CONFLICT (sha256) DO NOTHING),"
 		    " m AS (INSERT INTO media (entry_id, blob_sha256, size,"
 		    " filename, declared_type) VALUES ($3, $1, $2, $4, $5)"
-		    " RETURNING id),"
-		    /* The media job is queued in the same transaction. */
-		    " j AS (INSERT INTO job (kind, media_id) SELECT 'media', id"
-		    " FROM m) SELECT id FROM m",
+		    " RETURNING id) SELECT id FROM m",
 		    5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
 			return (fail_tx(db, r, err, "bad file"));
 		}
+		media_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		if (media_ids != NULL)
-			media_ids[i] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			media_ids[i] = media_id;
 		PQclear(r);
-	}
-	/* Wakes the media runners once the transaction commits. */
-	if (n > 0) {
-		r = PQexec(db, "NOTIFY " VH_JOBS_CHANNEL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			*err = vh_xstrdup(PQerrorMessage(db));
-			return (fail_tx(db, r, err, "job"));
-		}
-		PQclear(r);
+		/* The media job is queued in the same transaction; the
+		 * runners are woken when it commits. */
+		if (vh_jobq_enqueue(db, "media", media_id, NULL, NULL,
+		    err) != 0)
+			return (fail_tx(db, NULL, err, "job"));
 	}
 	params[0] = id;
 	r = PQexecParams(db,
