@@ -24,6 +24,7 @@
 
 #include "vh_access.h"
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_apiq.h"
 #include "vh_app.h"
 #include "vh_audit.h"
@@ -38,6 +39,9 @@
 #include "vh_redact_audio.h"
 #include "vh_xmalloc.h"
 
+#define DB_DETAIL "the database is unavailable; nothing was changed, try " \
+	"again shortly"
+
 enum action { A_APPROVE, A_PUBLISH, A_REJECT, A_REDACT };
 
 struct mod_job {
@@ -48,8 +52,7 @@ struct mod_job {
 	enum action		 action;
 	char			 id[24], account[24];
 	json_t			*body;
-	int			 status;
-	char			*ptype, *detail;
+	struct vh_api_err	 err;
 	json_t			*result;
 };
 
@@ -60,29 +63,19 @@ job_free(void *arg)
 
 	json_decref(j->body);
 	json_decref(j->result);
-	free(j->ptype);
-	free(j->detail);
+	vh_api_err_clear(&j->err);
 	free(j);
 }
 
+/* A database failure: its text goes to the log, the moderator hears
+ * that nothing was changed. */
 static void
-job_error(struct mod_job *j, int status, const char *type, char *detail)
+db_error(struct mod_job *j, char *err)
 {
-	if (j->status != 0) {
-		free(detail);
-		return;
-	}
-	/* A 503 here is the database failing: its text goes to the log. */
-	if (status == 503) {
-		vh_log_warnx("moderation of entry %s: %s", j->id, detail);
-		free(detail);
-		type = "database-unavailable";
-		detail = vh_xstrdup("the database is unavailable; nothing was "
-		    "changed, try again shortly");
-	}
-	j->status = status;
-	j->ptype = vh_xstrdup(type);
-	j->detail = detail;
+	char	what[48];
+
+	snprintf(what, sizeof what, "moderation of entry %s", j->id);
+	vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
 }
 
 /* 404 or 409, for an UPDATE that matched nothing: the entry's status is
@@ -96,17 +89,17 @@ explain_miss(struct mod_job *j, PGconn *db)
 
 	if ((r = vh_db_exec(db, "SELECT status FROM entry WHERE id = $1", 1,
 	    params, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 		return;
 	}
 	if (PQntuples(r) == 0)
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 	else if (j->action == A_APPROVE && strcmp(PQgetvalue(r, 0, 0),
 	    "published") == 0)
-		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
+		vh_api_err_set(&j->err, 409, "conflict", vh_xasprintf("entry %s is already "
 		    "published, which releases it to analysts too", j->id));
 	else
-		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
+		vh_api_err_set(&j->err, 409, "conflict", vh_xasprintf("entry %s is already "
 		    "%s", j->id, PQgetvalue(r, 0, 0)));
 	PQclear(r);
 }
@@ -124,10 +117,10 @@ decide(struct mod_job *j, PGconn *db)
 	if (j->action == A_PUBLISH && (rc = vh_access_entry(db, &j->who, j->id,
 	    "publish", &scope, &err)) != 0) {
 		if (rc == VH_ENOENT)
-			job_error(j, 404, "not-found", vh_xasprintf("no entry %s",
+			vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s",
 			    j->id));
 		else if (rc == VH_ENOTSUP)
-			job_error(j, 409, "consent-scope", vh_xasprintf("entry %s"
+			vh_api_err_set(&j->err, 409, "consent-scope", vh_xasprintf("entry %s"
 			    " cannot be published: the resident's consent scope"
 			    " is %s, and only the publish scope allows"
 			    " publication outside the staff; approve it"
@@ -135,7 +128,7 @@ decide(struct mod_job *j, PGconn *db)
 			    " analysts within its scope", j->id, *scope != '\0' ?
 			    scope : "missing", j->id));
 		else
-			job_error(j, 503, "unavailable", err);
+			db_error(j, err);
 		free(scope);
 		return;
 	}
@@ -158,7 +151,7 @@ decide(struct mod_job *j, PGconn *db)
 	    " SELECT json_build_object('id', id, 'status', status) FROM u",
 	    6, params, &err);
 	if (r == NULL) {
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 		return;
 	}
 	if (PQntuples(r) == 1)
@@ -203,7 +196,7 @@ redact_text(struct mod_job *j, PGconn *db)
 
 		if (l != NULL && vh_redact_spans_parse(l, &spans[f], &n[f],
 		    &why) != 0) {
-			job_error(j, 422, "invalid-redaction", vh_xasprintf("%s: "
+			vh_api_err_set(&j->err, 422, "invalid-redaction", vh_xasprintf("%s: "
 			    "%s", fields[f], why));
 			free(why);
 			goto out;
@@ -221,13 +214,13 @@ redact_text(struct mod_job *j, PGconn *db)
 	    " FOR UPDATE", 1, params, &err)) == NULL)
 		goto dberr;
 	if (PQntuples(r) != 1) {
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 		goto rollback;
 	}
 	for (int f = 0; f < 2; f++) {
 		if (vh_redact_text(PQgetvalue(r, 0, f), spans[f], n[f], &text[f],
 		    &why) != 0) {
-			job_error(j, 422, "invalid-redaction", vh_xasprintf("%s: "
+			vh_api_err_set(&j->err, 422, "invalid-redaction", vh_xasprintf("%s: "
 			    "%s", fields[f], why));
 			free(why);
 			goto rollback;
@@ -255,7 +248,7 @@ redact_text(struct mod_job *j, PGconn *db)
 	rc = 0;
 	goto out;
 dberr:
-	job_error(j, 503, "unavailable", err);
+	db_error(j, err);
 rollback:
 	PQclear(PQexec(db, "ROLLBACK"));
 out:
@@ -273,23 +266,13 @@ out:
 static void
 queue_error(struct mod_job *j, int rc, char *err)
 {
-	switch (rc) {
-	case VH_EINVAL:
-		job_error(j, 422, "invalid-redaction", err);
-		break;
-	case VH_ENOENT:
-		job_error(j, 404, "not-found", err);
-		break;
-	case VH_ECONFLICT:
-		job_error(j, 409, "conflict", err);
-		break;
-	case VH_ENOTSUP:
-		job_error(j, 501, "not-implemented", err);
-		break;
-	default:
-		job_error(j, 503, "unavailable", err);
-		break;
-	}
+	int	status = vh_api_status(rc);
+
+	if (status == 503)
+		db_error(j, err);
+	else
+		vh_api_err_set(&j->err, status, status == 422 ?
+		    "invalid-redaction" : vh_api_status_type(status), err);
 }
 
 /*
@@ -312,7 +295,7 @@ redact(struct mod_job *j, PGconn *db)
 		goto out;
 	if (json_array_size(json_object_get(j->body, "audio")) > 0) {
 		if (vh_db_begin(db, &err) != 0) {
-			job_error(j, 503, "unavailable", err);
+			db_error(j, err);
 			goto out;
 		}
 		json_array_foreach(json_object_get(j->body, "audio"), i, item) {
@@ -331,21 +314,21 @@ redact(struct mod_job *j, PGconn *db)
 			    (json_int_t)job_id, "state", "queued", "href", href));
 		}
 		if (vh_db_commit(db, &err) != 0) {
-			job_error(j, 503, "unavailable", err);
+			db_error(j, err);
 			goto out;
 		}
 	}
 	if ((r = vh_db_exec(db, "SELECT json_build_object('id', id, 'status',"
 	    " status, 'title', title, 'text', body) FROM entry WHERE id = $1",
 	    1, params, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 		goto out;
 	}
 	if (PQntuples(r) == 1) {
 		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 		json_object_set(j->result, "audio", queued);
 	} else
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 	PQclear(r);
 out:
 	json_decref(queued);
@@ -373,7 +356,7 @@ record(struct mod_job *j, PGconn *db)
 	    why, &err) != 0) {
 		/* The decision stands; the moderator hears it was not logged. */
 		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
-		job_error(j, 503, "audit-unavailable", vh_xasprintf("entry %s:"
+		vh_api_err_set(&j->err, 503, "audit-unavailable", vh_xasprintf("entry %s:"
 		    " the decision was taken but could not be recorded in the"
 		    " audit trail", j->id));
 	}
@@ -386,17 +369,14 @@ mod_work(struct vh_worker *w, void *arg)
 {
 	struct mod_job	*j = arg;
 	PGconn		*db;
-	char		*err = NULL;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
+	if ((db = vh_api_db(w, j->req, &j->err, DB_DETAIL)) == NULL)
 		return;
-	}
 	if (j->action == A_REDACT)
 		redact(j, db);
 	else
 		decide(j, db);
-	if (j->status == 0)
+	if (j->err.status == 0)
 		record(j, db);
 }
 
@@ -410,22 +390,19 @@ mod_done(void *arg)
 	/* Recordings are muted by the media runners: 202, and where to
 	 * follow the (first) job. */
 	first = json_array_get(json_object_get(j->result, "audio"), 0);
-	if (j->status == 0 && first != NULL) {
+	if (j->err.status == 0 && first != NULL) {
 		status = 202;
 		vh_http_add_header(j->req, "Location", "%s",
 		    json_string_value(json_object_get(first, "href")));
 	}
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
-		    j->detail);
-	else {
+	if (j->err.status == 0) {
 		vh_log_info("req=%s %s %s entry %s", vh_http_req_id(j->req),
 		    j->who.name, j->action == A_APPROVE ? "approved" :
 		    j->action == A_PUBLISH ? "published" :
 		    j->action == A_REJECT ? "rejected" : status == 202 ?
 		    "queued the redaction of" : "redacted", j->id);
-		vh_http_respond_json(j->req, status, json_incref(j->result));
 	}
+	vh_api_reply_json(j->req, &j->err, status, j->result);
 	job_free(j);
 }
 
