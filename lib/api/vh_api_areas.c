@@ -111,14 +111,6 @@ static const char theme_post_sql[] =
     " RETURNING jsonb_build_object('slug', slug, 'title', title,"
     " 'indicator_key', indicator_key)::text";
 
-static bool
-code_ok(const char *code)
-{
-	enum vh_area_level l;
-
-	return (code != NULL && vh_area_level_of(code, &l) == 0);
-}
-
 /* A from/to query argument into *out, or 400. */
 static int
 period(struct vh_http_req *req, const char *name, char **out)
@@ -185,10 +177,6 @@ vh_api_area_get(struct vh_app *app, struct vh_http_req *req,
 	const char	*code = vh_route_param(params, "code");
 
 	(void)who;
-	if (!code_ok(code)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such area");
-		return;
-	}
 	q.sql = area_sql;
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(code);
@@ -205,10 +193,6 @@ vh_api_area_indicators(struct vh_app *app, struct vh_http_req *req,
 	const char	*code = vh_route_param(params, "code");
 
 	(void)who;
-	if (!code_ok(code)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such area");
-		return;
-	}
 	if (period(req, "from", &q.params[1]) != 0)
 		return;
 	if (period(req, "to", &q.params[2]) != 0) {
@@ -232,10 +216,6 @@ vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
 	json_t		*f;
 	char		*from, *to;
 
-	if (!code_ok(code)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such area");
-		return;
-	}
 	if (period(req, "from", &from) != 0)
 		return;
 	if (period(req, "to", &to) != 0) {

@@ -126,7 +126,7 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct file_job	*j;
-	const char	*id = vh_route_param(params, "id"), *h;
+	const char	*id = vh_route_param(params, "id"), *h; /* {id:int} */
 	char		*reason;
 
 	if ((h = vh_http_req_header(req, "X-Access-Reason")) != NULL)
@@ -139,12 +139,6 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
 		    "reading a sealed original needs a stated reason "
 		    "(X-Access-Reason header or ?reason=: UTF-8, 3 to 500 "
 		    "bytes, no control characters)");
-		return;
-	}
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18) {
-		free(reason);
-		vh_http_respond_problem(req, 404, "not-found", "no such media");
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);

@@ -442,13 +442,8 @@ moderate(struct vh_app *app, struct vh_http_req *req,
     enum action action)
 {
 	struct mod_job	*j;
-	const char	*id = vh_route_param(params, "id");
+	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18) {
-		vh_http_respond_problem(req, 404, "not-found", "no such entry");
-		return;
-	}
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
@@ -494,14 +489,9 @@ vh_api_job_get(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
-	const char	*id = vh_route_param(params, "id");
+	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
 	(void)who;
-	if (id == NULL || *id == '\0' || strspn(id, "0123456789") !=
-	    strlen(id) || strlen(id) > 18) {
-		vh_http_respond_problem(req, 404, "not-found", "no such job");
-		return;
-	}
 	q.sql = VH_JOBQ_GET_SQL;
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(id);

@@ -207,13 +207,8 @@ submit(struct vh_app *app, struct vh_http_req *req,
     const struct rendition *rend)
 {
 	struct rend_job	*j;
-	const char	*id = vh_route_param(params, "id");
+	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18) {
-		vh_http_respond_problem(req, 404, "not-found", "no such media");
-		return;
-	}
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
