@@ -139,7 +139,8 @@ e2e: deps all
 check-faults: all
 	@VERHAAL_BUILD=$(abspath $(BUILD)) node tests/faults/run.mjs
 
-# BENCH=uploads|transcode|search runs one part; all three by default.
+# BENCH=uploads|transcode|search|redact runs one part; the first three by
+# default (redact: session p99 while two 10-minute audio redactions run).
 BENCH ?= uploads transcode search
 bench: deps all
 	@for b in $(BENCH); do \
