@@ -184,6 +184,21 @@ vh_jobq_give_back(PGconn *db, int64_t job_id, const char *lock_id,
 	return (rc);
 }
 
+int
+vh_jobq_oldest_running(PGconn *db, int64_t *since, char **err)
+{
+	PGresult	*r;
+
+	if ((r = vh_db_exec(db, "SELECT coalesce(extract(epoch FROM"
+	    " min(updated_at)), 'Infinity')::float8 FROM job WHERE state ="
+	    " 'running' AND lease_until > now()", 0, NULL, err)) == NULL)
+		return (VH_EDB);
+	*since = strcmp(PQgetvalue(r, 0, 0), "Infinity") == 0 ? INT64_MAX :
+	    (int64_t)strtod(PQgetvalue(r, 0, 0), NULL);
+	PQclear(r);
+	return (0);
+}
+
 int64_t
 vh_jobq_next_due_ms(PGconn *db)
 {

@@ -73,6 +73,11 @@ int	vh_jobq_give_back(PGconn *, int64_t job_id, const char *lock_id,
 	    int max_attempts, int64_t retry_ms, const char *why, bool *failed,
 	    int *attempts, char **err) __attribute__((warn_unused_result));
 
+/* The claim time (epoch seconds) of the oldest job running under a live
+ * lease into *since, INT64_MAX when none runs. 0, or VH_EDB with *err. */
+int	vh_jobq_oldest_running(PGconn *, int64_t *since, char **err)
+	    __attribute__((warn_unused_result));
+
 /* Milliseconds until the next retry or lapsing lease, or -1 when nothing
  * is due (or the query failed). */
 int64_t	vh_jobq_next_due_ms(PGconn *);
