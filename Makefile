@@ -164,7 +164,8 @@ e2e: deps all
 check-faults: all
 	@VERHAAL_BUILD=$(abspath $(BUILD)) node tests/faults/run.mjs
 
-# BENCH=uploads|transcode|search runs one part; all three by default.
+# BENCH=uploads|transcode|search|redact runs one part; the first three by
+# default (redact: session p99 while two 10-minute audio redactions run).
 BENCH ?= uploads transcode search
 bench: deps all
 	@for b in $(BENCH); do \
@@ -172,6 +173,7 @@ bench: deps all
 		uploads) sh tests/bench/run.sh $(BUILD) ;; \
 		transcode) sh tests/bench/transcode.sh $(BUILD) ;; \
 		search) sh tests/bench/search.sh $(BUILD) ;; \
+		redact) sh tests/bench/redact.sh $(BUILD) ;; \
 		*) echo "bench: unknown part $$b" >&2; exit 2 ;; \
 		esac || exit 1; \
 	done

@@ -70,6 +70,7 @@ void	vh_api_web_headers(struct vh_http_req *);
 /* vh_api_search.c: search, one entry, exports */
 VH_HANDLER(vh_api_search_entries);
 VH_HANDLER(vh_api_entry_get);
+VH_HANDLER(vh_api_job_get);
 VH_HANDLER(vh_api_export_buurten_geojson);
 
 /* vh_api_exports.c: the entry table (CSV, XLSX), area layers, fields */

@@ -13,6 +13,7 @@
 #include "vh_app.h"
 #include "vh_areas.h"
 #include "vh_auth.h"
+#include "vh_body.h"
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
@@ -110,14 +111,6 @@ static const char theme_post_sql[] =
     " RETURNING jsonb_build_object('slug', slug, 'title', title,"
     " 'indicator_key', indicator_key)::text";
 
-static bool
-code_ok(const char *code)
-{
-	enum vh_area_level l;
-
-	return (code != NULL && vh_area_level_of(code, &l) == 0);
-}
-
 /* A from/to query argument into *out, or 400. */
 static int
 period(struct vh_http_req *req, const char *name, char **out)
@@ -184,10 +177,6 @@ vh_api_area_get(struct vh_app *app, struct vh_http_req *req,
 	const char	*code = vh_route_param(params, "code");
 
 	(void)who;
-	if (!code_ok(code)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such area");
-		return;
-	}
 	q.sql = area_sql;
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(code);
@@ -204,10 +193,6 @@ vh_api_area_indicators(struct vh_app *app, struct vh_http_req *req,
 	const char	*code = vh_route_param(params, "code");
 
 	(void)who;
-	if (!code_ok(code)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such area");
-		return;
-	}
 	if (period(req, "from", &q.params[1]) != 0)
 		return;
 	if (period(req, "to", &q.params[2]) != 0) {
@@ -231,10 +216,6 @@ vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
 	json_t		*f;
 	char		*from, *to;
 
-	if (!code_ok(code)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such area");
-		return;
-	}
 	if (period(req, "from", &from) != 0)
 		return;
 	if (period(req, "to", &to) != 0) {
@@ -299,36 +280,7 @@ struct post {
 	struct vh_app		*app;
 	struct vh_principal	 who;		/* for the audit row */
 	bool			 collection;
-	char			*buf;
-	size_t			 len;
 };
-
-static int
-post_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
-{
-	struct post *p = arg;
-
-	(void)req;
-	p->buf = vh_xreallocarray(p->buf, p->len + len + 1, 1);
-	memcpy(p->buf + p->len, data, len);
-	p->len += len;
-	p->buf[p->len] = '\0';
-	return (0);
-}
-
-static void
-post_free(struct post *p)
-{
-	free(p->buf);
-	free(p);
-}
-
-static void
-post_abort(struct vh_http_req *req, void *arg)
-{
-	post_free(arg);
-	vh_http_respond_error(req);
-}
 
 /* A slug as the schema takes it (collection, theme): [a-z0-9][a-z0-9-]{0,63}. */
 static bool
@@ -378,29 +330,23 @@ post_problem(json_t *obj, bool collection)
 }
 
 static void
-post_end(struct vh_http_req *req, void *arg)
+post_body(struct vh_http_req *req, json_t *obj, void *arg)
 {
 	struct post	*p = arg;
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON, .ok_status = 201 };
-	json_error_t	 jerr;
-	json_t		*obj;
 	const char	*why;
 	char		 secret[VH_SECRET_LEN], hex[67];
 	uint8_t		 hash[32];
 
-	obj = json_loadb(p->buf != NULL ? p->buf : "", p->len, 0, &jerr);
-	if (!json_is_object(obj) ||
-	    !json_is_string(json_object_get(obj, "title"))) {
+	if (!json_is_string(json_object_get(obj, "title"))) {
 		vh_http_respond_problem(req, 400, "bad-request",
 		    "the body must be a JSON object with a 'title'");
-		json_decref(obj);
-		post_free(p);
+		free(p);
 		return;
 	}
 	if ((why = post_problem(obj, p->collection)) != NULL) {
 		vh_http_respond_problem(req, 422, "invalid-field", "%s", why);
-		json_decref(obj);
-		post_free(p);
+		free(p);
 		return;
 	}
 	q.params[0] = json_dumps(obj, JSON_COMPACT);
@@ -419,9 +365,8 @@ post_end(struct vh_http_req *req, void *arg)
 		q.nparams = 1;
 		q.conflict = "a theme with this slug or title exists";
 	}
-	json_decref(obj);
 	vh_apiq_run(p->app, req, &q);
-	post_free(p);
+	free(p);
 }
 
 static void
@@ -433,8 +378,7 @@ post(struct vh_app *app, struct vh_http_req *req,
 	p->app = app;
 	p->who = *who;
 	p->collection = collection;
-	vh_http_req_read_body(req, MAX_POST_BODY, post_body, post_end,
-	    post_abort, p);
+	vh_body_read_json(req, MAX_POST_BODY, post_body, free, p);
 }
 
 void

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_body.h"
@@ -32,8 +33,7 @@ struct coll_job {
 	struct vh_audit_actor	 actor;
 	enum op			 op;
 	char			*slug, *version, *language, *text;
-	int			 status;
-	char			*ptype, *detail;
+	struct vh_api_err	 err;
 	json_t			*result;
 };
 
@@ -46,46 +46,37 @@ job_free(void *arg)
 	free(j->version);
 	free(j->language);
 	free(j->text);
-	free(j->ptype);
-	free(j->detail);
+	vh_api_err_clear(&j->err);
 	json_decref(j->result);
 	free(j);
-}
-
-static void
-job_error(struct coll_job *j, int status, const char *type, char *detail)
-{
-	j->status = status;
-	j->ptype = vh_xstrdup(type);
-	j->detail = detail;
 }
 
 static void
 add(struct coll_job *j, PGconn *db)
 {
 	char		*why = NULL, *reason;
-	PGresult	*r;
 	int64_t		 id;
 	int		 rc;
 
 	/* The text and its audit row commit together, or neither does. */
-	PQclear(PQexec(db, "BEGIN"));
+	if (vh_db_begin(db, &why) != 0) {
+		vh_api_err_db(&j->err, j->req, "consent text", why,
+		    "the consent text could not be stored");
+		return;
+	}
 	rc = vh_consent_text_add(db, j->slug, j->version, j->language, j->text,
 	    &id, &why);
 	if (rc != 0)
-		PQclear(PQexec(db, "ROLLBACK"));
+		vh_db_rollback(db);
 	if (rc == VH_EINVAL || rc == VH_ENOENT || rc == VH_EEXIST) {
-		job_error(j, rc == VH_EINVAL ? 422 : rc == VH_ENOENT ? 404 : 409,
-		    rc == VH_EINVAL ? "invalid-consent-text" : rc == VH_ENOENT ?
-		    "not-found" : "conflict", why);
+		vh_api_err_set(&j->err, vh_api_status(rc), rc == VH_EINVAL ?
+		    "invalid-consent-text" : vh_api_status_type(
+		    vh_api_status(rc)), why);
 		return;
 	}
 	if (rc != 0) {
-		vh_log_warnx("req=%s consent text: %s", vh_http_req_id(j->req),
-		    why);
-		free(why);
-		job_error(j, 503, "unavailable",
-		    vh_xstrdup("the consent text could not be stored"));
+		vh_api_err_db(&j->err, j->req, "consent text", why,
+		    "the consent text could not be stored");
 		return;
 	}
 	reason = vh_xasprintf("version %s, language %s, text %lld",
@@ -93,15 +84,12 @@ add(struct coll_job *j, PGconn *db)
 	rc = vh_audit_record(db, &j->actor, "consent_text_add", "collection",
 	    j->slug, reason, &why);
 	free(reason);
-	if (rc == 0 && (r = vh_db_exec(db, "COMMIT", 0, NULL, &why)) != NULL)
-		PQclear(r);
-	else {
-		vh_log_warnx("req=%s consent text: %s", vh_http_req_id(j->req),
-		    why);
-		free(why);
-		PQclear(PQexec(db, "ROLLBACK"));
-		job_error(j, 503, "unavailable", vh_xstrdup("the consent text "
-		    "could not be stored with its audit row; nothing was kept"));
+	if (rc != 0)
+		vh_db_rollback(db);
+	if (rc != 0 || vh_db_commit(db, &why) != 0) {
+		vh_api_err_db(&j->err, j->req, "consent text", why, "the consent"
+		    " text could not be stored with its audit row; nothing was"
+		    " kept");
 		return;
 	}
 	j->result = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id,
@@ -127,8 +115,8 @@ public_info(struct coll_job *j, PGconn *db)
 		goto unavailable;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		job_error(j, 404, "not-found", vh_xasprintf("no collection '%s'",
-		    j->slug));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no "
+		    "collection '%s'", j->slug));
 		return;
 	}
 	j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
@@ -141,10 +129,8 @@ public_info(struct coll_job *j, PGconn *db)
 	    json_null());
 	return;
 unavailable:
-	vh_log_warnx("req=%s collection: %s", vh_http_req_id(j->req), err);
-	free(err);
-	job_error(j, 503, "unavailable", vh_xstrdup("the database could not "
-	    "answer"));
+	vh_api_err_db(&j->err, j->req, "collection", err, "the database could"
+	    " not answer");
 }
 
 static void
@@ -155,13 +141,8 @@ coll_work(struct vh_worker *w, void *arg)
 	char		*err = NULL;
 	int		 rc;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		vh_log_warnx("req=%s %s", vh_http_req_id(j->req), err);
-		free(err);
-		job_error(j, 503, "unavailable", vh_xstrdup("the database is "
-		    "unavailable"));
+	if ((db = vh_api_db(w, j->req, &j->err, NULL)) == NULL)
 		return;
-	}
 	if (j->op == OP_ADD)
 		add(j, db);
 	else if (j->op == OP_PUBLIC)
@@ -169,15 +150,11 @@ coll_work(struct vh_worker *w, void *arg)
 	else if ((rc = vh_consent_texts(db, j->slug, NULL, &j->result,
 	    &err)) != 0) {
 		if (rc == VH_ENOENT)
-			job_error(j, 404, "not-found", vh_xasprintf("no collection"
+			vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no collection"
 			    " '%s'", j->slug));
-		else {
-			vh_log_warnx("req=%s consent texts: %s",
-			    vh_http_req_id(j->req), err);
-			free(err);
-			job_error(j, 503, "unavailable", vh_xstrdup("the database"
-			    " could not answer"));
-		}
+		else
+			vh_api_err_db(&j->err, j->req, "consent texts", err,
+			    "the database could not answer");
 	}
 }
 
@@ -186,14 +163,8 @@ coll_done(void *arg)
 {
 	struct coll_job *j = arg;
 
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
-		    j->detail);
-	else {
-		vh_http_respond_json(j->req, j->op == OP_ADD ? 201 : 200,
-		    j->result);
-		j->result = NULL;
-	}
+	vh_api_reply_json(j->req, &j->err, j->op == OP_ADD ? 201 : 200,
+	    j->result);
 	job_free(j);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -46,8 +47,7 @@ struct submission {
 	struct part_file	 files[MAX_FILES];
 	size_t			 nfiles;
 	/* set by parsing or by the worker */
-	int			 status;
-	char			*type, *detail;
+	struct vh_api_err	 err;
 	json_t			*fields, *result;
 };
 
@@ -63,21 +63,8 @@ submission_free(struct submission *s)
 	json_decref(s->fields);
 	json_decref(s->result);
 	free(s->json);
-	free(s->type);
-	free(s->detail);
+	vh_api_err_clear(&s->err);
 	free(s);
-}
-
-static void
-set_error(struct submission *s, int status, const char *type, char *detail)
-{
-	if (s->status != 0) {
-		free(detail);
-		return;
-	}
-	s->status = status;
-	s->type = vh_xstrdup(type);
-	s->detail = detail;
 }
 
 static int
@@ -89,7 +76,7 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 
 	if (strcmp(p->name, "entry") == 0 && p->filename == NULL) {
 		if (s->json != NULL) {
-			set_error(s, 400, "bad-multipart",
+			vh_api_err_set(&s->err, 400, "bad-multipart",
 			    vh_xstrdup("more than one 'entry' part"));
 			return (VH_EINVAL);
 		}
@@ -102,7 +89,7 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 		return (0);
 	}
 	if (s->nfiles == MAX_FILES) {
-		set_error(s, 413, "too-many-files",
+		vh_api_err_set(&s->err, 413, "too-many-files",
 		    vh_xasprintf("at most %d files per submission", MAX_FILES));
 		return (VH_ETOOBIG);
 	}
@@ -110,7 +97,7 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 	if ((f->writer = vh_blob_writer_new(vh_app_blobstore(s->app), &err)) == NULL) {
 		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), err);
 		free(err);
-		set_error(s, errno == ENOSPC ? 507 : 503, "storage",
+		vh_api_err_set(&s->err, errno == ENOSPC ? 507 : 503, "storage",
 		    vh_xstrdup("the server could not create a file for the "
 		    "upload"));
 		return (VH_EIO);
@@ -130,7 +117,7 @@ part_data(void *arg, const char *data, size_t len)
 	switch (s->part) {
 	case P_ENTRY:
 		if (s->json_len + len > MAX_ENTRY_JSON) {
-			set_error(s, 413, "entry-too-large",
+			vh_api_err_set(&s->err, 413, "entry-too-large",
 			    vh_xasprintf("the entry part is larger than %d bytes",
 			    MAX_ENTRY_JSON));
 			return (VH_ETOOBIG);
@@ -142,7 +129,7 @@ part_data(void *arg, const char *data, size_t len)
 	case P_FILE:
 		if (vh_blob_writer_write(s->files[s->nfiles - 1].writer, data,
 		    len) != 0) {
-			set_error(s, errno == ENOSPC ? 507 : 503, "storage",
+			vh_api_err_set(&s->err, errno == ENOSPC ? 507 : 503, "storage",
 			    vh_xstrdup("the file could not be written to disk"));
 			return (VH_EIO);
 		}
@@ -168,13 +155,10 @@ respond(struct submission *s)
 {
 	struct vh_http_req *req = s->req;
 
-	if (s->status != 0)
-		vh_http_respond_problem(req, s->status, s->type, "%s", s->detail);
-	else {
+	if (s->err.status == 0)
 		vh_http_add_header(req, "Location", "/api/v1/entries/%lld",
 		    (long long)json_integer_value(json_object_get(s->result, "id")));
-		vh_http_respond_json(req, 201, json_incref(s->result));
-	}
+	vh_api_reply_json(req, &s->err, 201, s->result);
 	submission_free(s);
 }
 
@@ -196,7 +180,7 @@ store_work(struct vh_worker *w, void *arg)
 		rc = vh_blob_writer_commit(f->writer, f->file.sha256);
 		f->writer = NULL;
 		if (rc != 0) {
-			set_error(s, errno == ENOSPC ? 507 : 503, "storage",
+			vh_api_err_set(&s->err, errno == ENOSPC ? 507 : 503, "storage",
 			    vh_xstrdup("a file could not be stored on disk"));
 			return;
 		}
@@ -205,15 +189,10 @@ store_work(struct vh_worker *w, void *arg)
 		f->file.declared_type = f->ctype;
 		files[i] = f->file;
 	}
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		vh_log_warnx("req=%s storing entry: %s", vh_http_req_id(s->req),
-		    err);
-		free(err);
-		set_error(s, 503, "database-unavailable", vh_xstrdup("the "
-		    "database is unavailable; the entry was not stored and "
-		    "nothing of it is kept, send it again shortly"));
+	if ((db = vh_api_db(w, s->req, &s->err, "the database is unavailable;"
+	    " the entry was not stored and nothing of it is kept, send it"
+	    " again shortly")) == NULL)
 		return;
-	}
 	/* Pinned files cannot be collected while the entry is stored; a
 	 * refused entry leaves unreferenced blobs to the collector, which
 	 * keeps any that another entry took meanwhile. */
@@ -224,7 +203,7 @@ store_work(struct vh_worker *w, void *arg)
 			vh_log_warnx("req=%s pinning a file: %s",
 			    vh_http_req_id(s->req), err);
 			free(err);
-			set_error(s, 503, rc == VH_EDB ? "database-unavailable" :
+			vh_api_err_set(&s->err, 503, rc == VH_EDB ? "database-unavailable" :
 			    "storage", vh_xstrdup("the entry could not be stored "
 			    "and nothing of it is kept; send it again shortly"));
 			goto unpin;
@@ -236,14 +215,11 @@ store_work(struct vh_worker *w, void *arg)
 		rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles,
 		    NULL, &s->result, &err);
 	if (rc == VH_EINVAL)
-		set_error(s, 422, "invalid-entry", err);
-	else if (rc != 0) {
-		vh_log_warnx("req=%s storing entry: %s", vh_http_req_id(s->req), err);
-		free(err);
-		set_error(s, 503, "database-unavailable",
-		    vh_xstrdup("the entry could not be stored and nothing of it "
-		    "is kept; send it again shortly"));
-	}
+		vh_api_err_set(&s->err, 422, "invalid-entry", err);
+	else if (rc != 0)
+		vh_api_err_db(&s->err, s->req, "storing entry", err, "the entry"
+		    " could not be stored and nothing of it is kept; send it"
+		    " again shortly");
 unpin:
 	while (npinned > 0)
 		vh_blobgc_unpin(db, files[--npinned].sha256);
@@ -263,7 +239,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 	/* Answering from here is safe: the server frees the request (and
 	 * its chunked decoder) only once this callback has returned. */
 	if (vh_multipart_feed(s->mp, data, len) != 0) {
-		set_error(s, 400, "bad-multipart",
+		vh_api_err_set(&s->err, 400, "bad-multipart",
 		    vh_xstrdup("the multipart body is malformed"));
 		respond(s);
 		return (-1);
@@ -279,31 +255,31 @@ on_end(struct vh_http_req *req, void *arg)
 	char			*why = NULL;
 
 	if (vh_multipart_finish(s->mp) != 0) {
-		set_error(s, 400, "bad-multipart",
+		vh_api_err_set(&s->err, 400, "bad-multipart",
 		    vh_xstrdup("the multipart body ends before its closing boundary"));
 		respond(s);
 		return;
 	}
 	if (s->json == NULL) {
-		set_error(s, 422, "invalid-entry",
+		vh_api_err_set(&s->err, 422, "invalid-entry",
 		    vh_xstrdup("a part named 'entry' with the entry as JSON is "
 		    "required"));
 		respond(s);
 		return;
 	}
 	if ((s->fields = json_loadb(s->json, s->json_len, 0, &jerr)) == NULL) {
-		set_error(s, 400, "bad-json", vh_xasprintf("the entry part is not "
+		vh_api_err_set(&s->err, 400, "bad-json", vh_xasprintf("the entry part is not "
 		    "JSON: %s (line %d)", jerr.text, jerr.line));
 		respond(s);
 		return;
 	}
 	if (vh_entry_validate_consent(s->fields, &s->who, &why) != 0) {
-		set_error(s, 422, "invalid-consent", why);
+		vh_api_err_set(&s->err, 422, "invalid-consent", why);
 		respond(s);
 		return;
 	}
 	if (vh_entry_validate(s->fields, &s->who, &why) != 0) {
-		set_error(s, 422, "invalid-entry", why);
+		vh_api_err_set(&s->err, 422, "invalid-entry", why);
 		respond(s);
 		return;
 	}

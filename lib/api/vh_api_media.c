@@ -12,6 +12,7 @@
 
 #include "vh_access.h"
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
@@ -29,23 +30,11 @@ struct file_job {
 	struct vh_principal	 who;
 	struct vh_audit_actor	 actor;
 	char			*id, *reason;
-	int			 status;
-	char			*detail;
-	int			 fd;
-	int64_t			 size;
-	char			 sha256[65];
-	char			*ctype, *filename;
+	struct vh_api_err	 err;
+	struct vh_api_file	 file;
 };
 
-/* libpq's text (freed here) is for the log; the client gets our words. */
-static char *
-db_detail(const struct file_job *j, char *err)
-{
-	vh_log_warnx("req=%s media %s: %s", vh_http_req_id(j->req), j->id,
-	    err != NULL ? err : "?");
-	free(err);
-	return (vh_xstrdup("the database is unavailable; try again shortly"));
-}
+#define DB_DETAIL "the database is unavailable; try again shortly"
 
 static void
 original_work(struct vh_worker *w, void *arg)
@@ -54,18 +43,18 @@ original_work(struct vh_worker *w, void *arg)
 	const char		*params[1] = { j->id };
 	PGconn			*db;
 	PGresult		*r;
-	char			*err = NULL;
+	char			*err = NULL, what[48];
 	int			 rc;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		j->status = 503;
-		j->detail = db_detail(j, err);
+	snprintf(what, sizeof what, "media %s", j->id);
+	if ((db = vh_api_db(w, j->req, &j->err, DB_DETAIL)) == NULL)
 		return;
-	}
 	if ((rc = vh_access_media(db, &j->who, j->id, NULL, &err)) != 0) {
-		j->status = rc == VH_ENOENT ? 404 : 503;
-		j->detail = rc == VH_ENOENT ? vh_xasprintf("no media %s", j->id) :
-		    db_detail(j, err);
+		if (rc == VH_ENOENT)
+			vh_api_err_set(&j->err, 404, "not-found",
+			    vh_xasprintf("no media %s", j->id));
+		else
+			vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
 		return;
 	}
 	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
@@ -73,31 +62,24 @@ original_work(struct vh_worker *w, void *arg)
 	    /* A rejected original is sealed for good. */
 	    " AND m.status <> 'rejected'", 1, params, &err);
 	if (r == NULL) {
-		j->status = 503;
-		j->detail = db_detail(j, err);
+		vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
 		return;
 	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		j->status = 404;
-		j->detail = vh_xasprintf("no media %s", j->id);
+		vh_api_err_set(&j->err, 404, "not-found",
+		    vh_xasprintf("no media %s", j->id));
 		return;
 	}
 	if (vh_audit_record(db, &j->actor, "read", "media", j->id, j->reason,
 	    &err) != 0) {
 		PQclear(r);
-		j->status = 503;
-		j->detail = db_detail(j, err);
+		vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
 		return;
 	}
-	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
-	j->filename = vh_xstrdup(PQgetvalue(r, 0, 2));
+	(void)vh_api_file_open(&j->file, vh_app_blobstore(j->app),
+	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2), &j->err);
 	PQclear(r);
-	if (vh_blobstore_open_fd(vh_app_blobstore(j->app), j->sha256, &j->fd,
-	    &j->size) != 0) {
-		j->status = 404;
-		j->detail = vh_xstrdup("the file is not in the store");
-	}
 }
 
 static void
@@ -105,22 +87,18 @@ original_done(void *arg)
 {
 	struct file_job *j = arg;
 
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-		    "not-found" : "database-unavailable", "%s", j->detail);
-	else {
+	if (j->err.status == 0)
 		vh_log_info("req=%s %s read original of media %s",
 		    vh_http_req_id(j->req), j->who.name, j->id);
-		/* Never trust the declared type: the original is bytes.
-		 * vh_serve_file says "private, no-store" for attachments:
-		 * a sealed original must not be kept in any cache. */
-		vh_serve_file(j->req, j->fd, j->size, j->sha256,
-		    "application/octet-stream", j->filename, "attachment");
-	}
+	/* Never trust the declared type: the original is bytes.
+	 * vh_serve_file says "private, no-store" for attachments:
+	 * a sealed original must not be kept in any cache. */
+	vh_api_reply_file(j->req, &j->err, &j->file,
+	    "application/octet-stream", "attachment");
+	vh_api_file_clear(&j->file);
+	vh_api_err_clear(&j->err);
 	free(j->id);
 	free(j->reason);
-	free(j->detail);
-	free(j->filename);
 	free(j);
 }
 
@@ -148,7 +126,7 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct file_job	*j;
-	const char	*id = vh_route_param(params, "id"), *h;
+	const char	*id = vh_route_param(params, "id"), *h; /* {id:int} */
 	char		*reason;
 
 	if ((h = vh_http_req_header(req, "X-Access-Reason")) != NULL)
@@ -163,12 +141,6 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
 		    "bytes, no control characters)");
 		return;
 	}
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18) {
-		free(reason);
-		vh_http_respond_problem(req, 404, "not-found", "no such media");
-		return;
-	}
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
@@ -176,6 +148,6 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
 	vh_audit_actor_from(&j->actor, req, who);
 	j->id = vh_xstrdup(id);
 	j->reason = reason;
-	j->fd = -1;
+	vh_api_file_init(&j->file);
 	vh_pool_submit(vh_app_pool(app), original_work, original_done, j);
 }

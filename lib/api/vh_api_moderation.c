@@ -24,17 +24,23 @@
 
 #include "vh_access.h"
 #include "vh_api.h"
+#include "vh_apijob.h"
+#include "vh_apiq.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
 #include "vh_db.h"
 #include "vh_error.h"
+#include "vh_jobq.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_redact.h"
 #include "vh_redact_audio.h"
 #include "vh_xmalloc.h"
+
+#define DB_DETAIL "the database is unavailable; nothing was changed, try " \
+	"again shortly"
 
 enum action { A_APPROVE, A_PUBLISH, A_REJECT, A_REDACT };
 
@@ -46,8 +52,7 @@ struct mod_job {
 	enum action		 action;
 	char			 id[24], account[24];
 	json_t			*body;
-	int			 status;
-	char			*ptype, *detail;
+	struct vh_api_err	 err;
 	json_t			*result;
 };
 
@@ -58,29 +63,19 @@ job_free(void *arg)
 
 	json_decref(j->body);
 	json_decref(j->result);
-	free(j->ptype);
-	free(j->detail);
+	vh_api_err_clear(&j->err);
 	free(j);
 }
 
+/* A database failure: its text goes to the log, the moderator hears
+ * that nothing was changed. */
 static void
-job_error(struct mod_job *j, int status, const char *type, char *detail)
+db_error(struct mod_job *j, char *err)
 {
-	if (j->status != 0) {
-		free(detail);
-		return;
-	}
-	/* A 503 here is the database failing: its text goes to the log. */
-	if (status == 503) {
-		vh_log_warnx("moderation of entry %s: %s", j->id, detail);
-		free(detail);
-		type = "database-unavailable";
-		detail = vh_xstrdup("the database is unavailable; nothing was "
-		    "changed, try again shortly");
-	}
-	j->status = status;
-	j->ptype = vh_xstrdup(type);
-	j->detail = detail;
+	char	what[48];
+
+	snprintf(what, sizeof what, "moderation of entry %s", j->id);
+	vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
 }
 
 /* 404 or 409, for an UPDATE that matched nothing: the entry's status is
@@ -94,17 +89,17 @@ explain_miss(struct mod_job *j, PGconn *db)
 
 	if ((r = vh_db_exec(db, "SELECT status FROM entry WHERE id = $1", 1,
 	    params, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 		return;
 	}
 	if (PQntuples(r) == 0)
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 	else if (j->action == A_APPROVE && strcmp(PQgetvalue(r, 0, 0),
 	    "published") == 0)
-		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
+		vh_api_err_set(&j->err, 409, "conflict", vh_xasprintf("entry %s is already "
 		    "published, which releases it to analysts too", j->id));
 	else
-		job_error(j, 409, "conflict", vh_xasprintf("entry %s is already "
+		vh_api_err_set(&j->err, 409, "conflict", vh_xasprintf("entry %s is already "
 		    "%s", j->id, PQgetvalue(r, 0, 0)));
 	PQclear(r);
 }
@@ -122,10 +117,10 @@ decide(struct mod_job *j, PGconn *db)
 	if (j->action == A_PUBLISH && (rc = vh_access_entry(db, &j->who, j->id,
 	    "publish", &scope, &err)) != 0) {
 		if (rc == VH_ENOENT)
-			job_error(j, 404, "not-found", vh_xasprintf("no entry %s",
+			vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s",
 			    j->id));
 		else if (rc == VH_ENOTSUP)
-			job_error(j, 409, "consent-scope", vh_xasprintf("entry %s"
+			vh_api_err_set(&j->err, 409, "consent-scope", vh_xasprintf("entry %s"
 			    " cannot be published: the resident's consent scope"
 			    " is %s, and only the publish scope allows"
 			    " publication outside the staff; approve it"
@@ -133,7 +128,7 @@ decide(struct mod_job *j, PGconn *db)
 			    " analysts within its scope", j->id, *scope != '\0' ?
 			    scope : "missing", j->id));
 		else
-			job_error(j, 503, "unavailable", err);
+			db_error(j, err);
 		free(scope);
 		return;
 	}
@@ -156,7 +151,7 @@ decide(struct mod_job *j, PGconn *db)
 	    " SELECT json_build_object('id', id, 'status', status) FROM u",
 	    6, params, &err);
 	if (r == NULL) {
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 		return;
 	}
 	if (PQntuples(r) == 1)
@@ -201,7 +196,7 @@ redact_text(struct mod_job *j, PGconn *db)
 
 		if (l != NULL && vh_redact_spans_parse(l, &spans[f], &n[f],
 		    &why) != 0) {
-			job_error(j, 422, "invalid-redaction", vh_xasprintf("%s: "
+			vh_api_err_set(&j->err, 422, "invalid-redaction", vh_xasprintf("%s: "
 			    "%s", fields[f], why));
 			free(why);
 			goto out;
@@ -219,13 +214,13 @@ redact_text(struct mod_job *j, PGconn *db)
 	    " FOR UPDATE", 1, params, &err)) == NULL)
 		goto dberr;
 	if (PQntuples(r) != 1) {
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 		goto rollback;
 	}
 	for (int f = 0; f < 2; f++) {
 		if (vh_redact_text(PQgetvalue(r, 0, f), spans[f], n[f], &text[f],
 		    &why) != 0) {
-			job_error(j, 422, "invalid-redaction", vh_xasprintf("%s: "
+			vh_api_err_set(&j->err, 422, "invalid-redaction", vh_xasprintf("%s: "
 			    "%s", fields[f], why));
 			free(why);
 			goto rollback;
@@ -253,7 +248,7 @@ redact_text(struct mod_job *j, PGconn *db)
 	rc = 0;
 	goto out;
 dberr:
-	job_error(j, 503, "unavailable", err);
+	db_error(j, err);
 rollback:
 	PQclear(PQexec(db, "ROLLBACK"));
 out:
@@ -267,46 +262,76 @@ out:
 	return (rc);
 }
 
+/* The HTTP answer to a failed vh_redact_audio_queue. */
+static void
+queue_error(struct mod_job *j, int rc, char *err)
+{
+	int	status = vh_api_status(rc);
+
+	if (status == 503)
+		db_error(j, err);
+	else
+		vh_api_err_set(&j->err, status, status == 422 ?
+		    "invalid-redaction" : vh_api_status_type(status), err);
+}
+
+/*
+ * Text spans are redacted at once; each recording gets a redaction job
+ * for the media runners, all queued in one transaction (so a bad item
+ * queues none), and the answer names the jobs to follow.
+ */
 static void
 redact(struct mod_job *j, PGconn *db)
 {
 	const char	*params[1] = { j->id };
-	json_t		*a, *item, *done = json_array();
+	json_t		*item, *queued = json_array();
 	PGresult	*r;
-	char		*err = NULL;
+	char		*err = NULL, href[48];
 	size_t		 i;
-	int		 status;
+	int64_t		 job_id;
+	int		 rc;
 
 	if (redact_text(j, db) != 0)
 		goto out;
-	json_array_foreach(json_object_get(j->body, "audio"), i, item) {
-		a = NULL;
-		status = vh_redact_audio(db, vh_app_blobstore(j->app), j->id,
-		    json_object_get(item, "media"), json_object_get(item, "mute"),
-		    &j->who, &a, &err);
-		if (status != 0) {
-			job_error(j, status, status == 422 ? "invalid-redaction" :
-			    status == 404 ? "not-found" : status == 409 ?
-			    "conflict" : status == 501 ? "not-implemented" :
-			    "unavailable", err);
+	if (json_array_size(json_object_get(j->body, "audio")) > 0) {
+		if (vh_db_begin(db, &err) != 0) {
+			db_error(j, err);
 			goto out;
 		}
-		json_array_append_new(done, a);
+		json_array_foreach(json_object_get(j->body, "audio"), i, item) {
+			if ((rc = vh_redact_audio_queue(db, j->id,
+			    json_object_get(item, "media"), json_object_get(item,
+			    "mute"), &j->who, &job_id, &err)) != 0) {
+				vh_db_rollback(db);
+				queue_error(j, rc, err);
+				goto out;
+			}
+			snprintf(href, sizeof href, "/api/v1/jobs/%" PRId64,
+			    job_id);
+			json_array_append_new(queued, json_pack("{s:O, s:O, s:I,"
+			    " s:s, s:s}", "media", json_object_get(item, "media"),
+			    "mute", json_object_get(item, "mute"), "job",
+			    (json_int_t)job_id, "state", "queued", "href", href));
+		}
+		if (vh_db_commit(db, &err) != 0) {
+			db_error(j, err);
+			goto out;
+		}
 	}
 	if ((r = vh_db_exec(db, "SELECT json_build_object('id', id, 'status',"
 	    " status, 'title', title, 'text', body) FROM entry WHERE id = $1",
 	    1, params, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 		goto out;
 	}
 	if (PQntuples(r) == 1) {
 		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-		json_object_set(j->result, "audio", done);
+		json_object_set(j->result, "audio", queued);
 	} else
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no entry %s", j->id));
 	PQclear(r);
 out:
-	json_decref(done);
+	json_decref(queued);
 }
 
 /* The audit row of a decision taken, with the moderator's reason (for a
@@ -331,7 +356,7 @@ record(struct mod_job *j, PGconn *db)
 	    why, &err) != 0) {
 		/* The decision stands; the moderator hears it was not logged. */
 		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
-		job_error(j, 503, "audit-unavailable", vh_xasprintf("entry %s:"
+		vh_api_err_set(&j->err, 503, "audit-unavailable", vh_xasprintf("entry %s:"
 		    " the decision was taken but could not be recorded in the"
 		    " audit trail", j->id));
 	}
@@ -344,35 +369,40 @@ mod_work(struct vh_worker *w, void *arg)
 {
 	struct mod_job	*j = arg;
 	PGconn		*db;
-	char		*err = NULL;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
+	if ((db = vh_api_db(w, j->req, &j->err, DB_DETAIL)) == NULL)
 		return;
-	}
 	if (j->action == A_REDACT)
 		redact(j, db);
 	else
 		decide(j, db);
-	if (j->status == 0)
+	if (j->err.status == 0)
 		record(j, db);
 }
 
 static void
 mod_done(void *arg)
 {
-	struct mod_job *j = arg;
+	struct mod_job	*j = arg;
+	json_t		*first;
+	int		 status = 200;
 
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
-		    j->detail);
-	else {
+	/* Recordings are muted by the media runners: 202, and where to
+	 * follow the (first) job. */
+	first = json_array_get(json_object_get(j->result, "audio"), 0);
+	if (j->err.status == 0 && first != NULL) {
+		status = 202;
+		vh_http_add_header(j->req, "Location", "%s",
+		    json_string_value(json_object_get(first, "href")));
+	}
+	if (j->err.status == 0) {
 		vh_log_info("req=%s %s %s entry %s", vh_http_req_id(j->req),
 		    j->who.name, j->action == A_APPROVE ? "approved" :
 		    j->action == A_PUBLISH ? "published" :
-		    j->action == A_REJECT ? "rejected" : "redacted", j->id);
-		vh_http_respond_json(j->req, 200, json_incref(j->result));
+		    j->action == A_REJECT ? "rejected" : status == 202 ?
+		    "queued the redaction of" : "redacted", j->id);
 	}
+	vh_api_reply_json(j->req, &j->err, status, j->result);
 	job_free(j);
 }
 
@@ -412,13 +442,8 @@ moderate(struct vh_app *app, struct vh_http_req *req,
     enum action action)
 {
 	struct mod_job	*j;
-	const char	*id = vh_route_param(params, "id");
+	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18) {
-		vh_http_respond_problem(req, 404, "not-found", "no such entry");
-		return;
-	}
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
@@ -456,4 +481,20 @@ vh_api_entry_redact(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	moderate(app, req, params, who, A_REDACT);
+}
+
+/* GET /api/v1/jobs/{id}: the state of a job, such as a redaction's. */
+void
+vh_api_job_get(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	const char	*id = vh_route_param(params, "id");	/* {id:int} */
+
+	(void)who;
+	q.sql = VH_JOBQ_GET_SQL;
+	q.nparams = 1;
+	q.params[0] = vh_xstrdup(id);
+	q.not_found = "no such job";
+	vh_apiq_run(app, req, &q);
 }

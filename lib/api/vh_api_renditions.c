@@ -17,6 +17,7 @@
 
 #include "vh_access.h"
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
@@ -51,13 +52,9 @@ struct rend_job {
 	struct vh_audit_actor	 actor;
 	const struct rendition	*rend;		/* NULL: the description */
 	char			*id;
-	int			 status;
-	char			*detail;
+	struct vh_api_err	 err;
 	json_t			*json;
-	int			 fd;
-	int64_t			 size;
-	char			 sha256[65];
-	char			*filename;
+	struct vh_api_file	 file;
 };
 
 /* Runs sql ($1 the media id) once the access rule allows the use. */
@@ -67,43 +64,34 @@ query(struct vh_worker *w, struct rend_job *j, const char *sql)
 	const char	*params[1] = { j->id };
 	PGconn		*db;
 	PGresult	*r;
-	char		*err = NULL;
+	char		*err = NULL, what[48];
 	int		 rc;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		vh_log_warnx("req=%s %s", vh_http_req_id(j->req), err);
-		free(err);
-		j->status = 503;
-		j->detail = vh_xstrdup("the database is unavailable");
+	if ((db = vh_api_db(w, j->req, &j->err, "the database is "
+	    "unavailable")) == NULL)
 		return (NULL);
-	}
 	rc = vh_access_media(db, &j->who, j->id, j->rend != NULL ?
 	    j->rend->name : NULL, &err);
+	snprintf(what, sizeof what, "media %s", j->id);
 	if (rc == VH_ENOENT) {
-		j->status = 404;
-		j->detail = vh_xasprintf("no media %s that you may use", j->id);
+		vh_api_err_set(&j->err, 404, "not-found",
+		    vh_xasprintf("no media %s that you may use", j->id));
 		return (NULL);
 	}
 	if (rc != 0) {
-		vh_log_warnx("req=%s media %s: %s", vh_http_req_id(j->req),
-		    j->id, err);
-		free(err);
-		j->status = 503;
-		j->detail = vh_xstrdup("the database is unavailable");
+		vh_api_err_db(&j->err, j->req, what, err, "the database is "
+		    "unavailable");
 		return (NULL);
 	}
 	if ((r = vh_db_exec(db, sql, 1, params, &err)) == NULL) {
-		vh_log_warnx("req=%s media %s: %s", vh_http_req_id(j->req),
-		    j->id, err);
-		free(err);
-		j->status = 503;
-		j->detail = vh_xstrdup("the database could not answer");
+		vh_api_err_db(&j->err, j->req, what, err, "the database could "
+		    "not answer");
 		return (NULL);
 	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		j->status = 404;
-		j->detail = vh_xasprintf("media %s has no such rendition", j->id);
+		vh_api_err_set(&j->err, 404, "not-found",
+		    vh_xasprintf("media %s has no such rendition", j->id));
 		return (NULL);
 	}
 	return (r);
@@ -141,10 +129,9 @@ describe_work(struct vh_worker *w, void *arg)
 	    " FROM media m WHERE m.id = $1::bigint");
 	if (r == NULL)
 		return;
-	if ((j->json = json_loads(PQgetvalue(r, 0, 0), 0, &jerr)) == NULL) {
-		j->status = 500;
-		j->detail = vh_xasprintf("media %s: %s", j->id, jerr.text);
-	}
+	if ((j->json = json_loads(PQgetvalue(r, 0, 0), 0, &jerr)) == NULL)
+		vh_api_err_set(&j->err, 500, "internal",
+		    vh_xasprintf("media %s: %s", j->id, jerr.text));
 	PQclear(r);
 }
 
@@ -159,12 +146,9 @@ record(struct vh_worker *w, struct rend_job *j)
 	if ((db = vh_worker_db(w, &err)) == NULL ||
 	    vh_audit_record(db, &j->actor, j->rend->audit, "media", j->id,
 	    j->rend->name, &err) != 0) {
-		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
-		free(err);
-		close(j->fd);
-		j->fd = -1;
-		j->status = 503;
-		j->detail = vh_xstrdup("the access could not be recorded");
+		vh_api_file_clear(&j->file);
+		vh_api_err_db(&j->err, j->req, "audit", err, "the access could "
+		    "not be recorded");
 	}
 }
 
@@ -173,7 +157,8 @@ file_work(struct vh_worker *w, void *arg)
 {
 	struct rend_job		*j = arg;
 	PGresult		*r;
-	char			*sql, *base, *dot;
+	char			*sql, *base, *dot, *name;
+	int			 rc;
 
 	sql = vh_xasprintf("SELECT m.%s, m.filename FROM media m"
 	    " WHERE m.id = $1::bigint AND m.status = 'ready' AND m.%s IS NOT NULL",
@@ -182,24 +167,21 @@ file_work(struct vh_worker *w, void *arg)
 	free(sql);
 	if (r == NULL)
 		return;
-	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 0));
 	/* "story.m4a" becomes "story.opus", "story.thumb.jpg", ... */
 	base = vh_xstrdup(PQgetvalue(r, 0, 1));
 	if ((dot = strrchr(base, '.')) != NULL)
 		*dot = '\0';
 	if (*base == '\0')
-		j->filename = vh_xasprintf("media-%s.%s", j->id, j->rend->ext);
+		name = vh_xasprintf("media-%s.%s", j->id, j->rend->ext);
 	else
-		j->filename = vh_xasprintf("%s.%s", base, j->rend->ext);
+		name = vh_xasprintf("%s.%s", base, j->rend->ext);
 	free(base);
+	rc = vh_api_file_open(&j->file, vh_app_blobstore(j->app),
+	    PQgetvalue(r, 0, 0), name, &j->err);
+	free(name);
 	PQclear(r);
-	if (vh_blobstore_open_fd(vh_app_blobstore(j->app), j->sha256, &j->fd,
-	    &j->size) != 0) {
-		j->status = 404;
-		j->detail = vh_xstrdup("the file is not in the store");
-		return;
-	}
-	record(w, j);
+	if (rc == 0)
+		record(w, j);
 }
 
 static void
@@ -207,19 +189,15 @@ rend_done(void *arg)
 {
 	struct rend_job *j = arg;
 
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-		    "not-found" : "database-unavailable", "%s", j->detail);
-	else if (j->rend == NULL) {
-		vh_http_respond_json(j->req, 200, j->json);
-		j->json = NULL;
-	} else
-		vh_serve_file(j->req, j->fd, j->size, j->sha256,
-		    j->rend->ctype, j->filename, "inline");
+	if (j->rend == NULL)
+		vh_api_reply_json(j->req, &j->err, 200, j->json);
+	else
+		vh_api_reply_file(j->req, &j->err, &j->file, j->rend->ctype,
+		    "inline");
 	json_decref(j->json);
+	vh_api_file_clear(&j->file);
+	vh_api_err_clear(&j->err);
 	free(j->id);
-	free(j->detail);
-	free(j->filename);
 	free(j);
 }
 
@@ -229,13 +207,8 @@ submit(struct vh_app *app, struct vh_http_req *req,
     const struct rendition *rend)
 {
 	struct rend_job	*j;
-	const char	*id = vh_route_param(params, "id");
+	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18) {
-		vh_http_respond_problem(req, 404, "not-found", "no such media");
-		return;
-	}
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
@@ -243,7 +216,7 @@ submit(struct vh_app *app, struct vh_http_req *req,
 	vh_audit_actor_from(&j->actor, req, who);
 	j->rend = rend;
 	j->id = vh_xstrdup(id);
-	j->fd = -1;
+	vh_api_file_init(&j->file);
 	vh_pool_submit(vh_app_pool(app), rend == NULL ? describe_work :
 	    file_work, rend_done, j);
 }

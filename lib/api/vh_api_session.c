@@ -130,6 +130,9 @@ login_done(void *arg)
 	login_free(j);
 }
 
+/* The one body not read by vh_body_read_json: it holds a password, so it
+ * goes into one fixed buffer that is wiped, never a growing one whose
+ * earlier copies realloc would leave behind. */
 static int
 login_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 {

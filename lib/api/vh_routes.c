@@ -1,12 +1,16 @@
 /*
  * Routing and access. The table below lists every route verhaald serves,
  * with the roles that may call it; nothing else decides who may call what.
- * A path is matched segment by segment, "{name}" taking one segment. The
+ * A path is matched segment by segment, "{name}" taking one segment and
+ * "{name:type}" one of that type (vh_routes.h), checked here so that no
+ * handler validates its own path parameters. The
  * credentials (a bearer token, a collection's upload-link secret for
  * residents, or a login's session cookie) are checked on a worker thread
  * before the handler runs; a state-changing request made with the cookie
  * must also carry the session's CSRF token in X-CSRF-Token.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 #include "vh_api.h"
 #include "vh_api_metrics.h"
 #include "vh_app.h"
+#include "vh_areas.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_metrics.h"
@@ -54,7 +59,7 @@ static const struct route routes[] = {
 	{ VH_HTTP_DELETE, "/api/v1/uploads/{id}", VH_ACCESS_OPTIONAL, vh_api_tus_delete },
 	{ VH_HTTP_OPTIONS, "/api/v1/uploads/{id}", VH_ACCESS_PUBLIC, vh_api_tus_options },
 
-	{ VH_HTTP_GET, "/api/v1/media/{id}/original", VH_ROLE_ADMIN,
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}/original", VH_ROLE_ADMIN,
 	  vh_api_media_original },
 
 	/* Logins and the audit trail (vh_api_session.c, vh_api_audit.c). */
@@ -65,42 +70,45 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/audit", VH_ROLE_ADMIN, vh_api_audit_list },
 
 	/* Media jobs' results: staff, and the field worker who uploaded. */
-	{ VH_HTTP_GET, "/api/v1/media/{id}", MEDIA_READERS, vh_api_media_get },
-	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.opus", MEDIA_READERS, vh_api_media_opus },
-	{ VH_HTTP_GET, "/api/v1/media/{id}/audio.m4a", MEDIA_READERS, vh_api_media_m4a },
-	{ VH_HTTP_GET, "/api/v1/media/{id}/peaks.json", MEDIA_READERS, vh_api_media_peaks },
-	{ VH_HTTP_GET, "/api/v1/media/{id}/display.jpg", MEDIA_READERS, vh_api_media_display },
-	{ VH_HTTP_GET, "/api/v1/media/{id}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}", MEDIA_READERS, vh_api_media_get },
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}/audio.opus", MEDIA_READERS, vh_api_media_opus },
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}/audio.m4a", MEDIA_READERS, vh_api_media_m4a },
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}/peaks.json", MEDIA_READERS, vh_api_media_peaks },
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}/display.jpg", MEDIA_READERS, vh_api_media_display },
+	{ VH_HTTP_GET, "/api/v1/media/{id:int}/thumb.jpg", MEDIA_READERS, vh_api_media_thumb },
 
 	/* Moderation and withdrawal (vh_api_moderation.c, vh_api_withdraw.c) */
-	{ VH_HTTP_POST, "/api/v1/entries/{id}/approve",
+	{ VH_HTTP_POST, "/api/v1/entries/{id:int}/approve",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_approve },
-	{ VH_HTTP_POST, "/api/v1/entries/{id}/publish",
+	{ VH_HTTP_POST, "/api/v1/entries/{id:int}/publish",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_publish },
-	{ VH_HTTP_POST, "/api/v1/entries/{id}/reject",
+	{ VH_HTTP_POST, "/api/v1/entries/{id:int}/reject",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_reject },
-	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
+	{ VH_HTTP_POST, "/api/v1/entries/{id:int}/redact",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
+	/* Following a queued redaction (vh_api_moderation.c). */
+	{ VH_HTTP_GET, "/api/v1/jobs/{id:int}", VH_ROLE_MODERATOR | VH_ROLE_ADMIN,
+	  vh_api_job_get },
 	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
 	/* A field worker's own entry, until it is published (vh_api_own.c). */
-	{ VH_HTTP_PATCH, "/api/v1/entries/{id}", VH_ROLE_FIELDWORKER,
+	{ VH_HTTP_PATCH, "/api/v1/entries/{id:int}", VH_ROLE_FIELDWORKER,
 	  vh_api_entry_patch },
-	{ VH_HTTP_POST, "/api/v1/entries/{id}/withdraw", VH_ROLE_FIELDWORKER,
+	{ VH_HTTP_POST, "/api/v1/entries/{id:int}/withdraw", VH_ROLE_FIELDWORKER,
 	  vh_api_entry_withdraw_own },
 
 	/* Search and evidence: staff read; field workers search their own. */
 	{ VH_HTTP_GET, "/api/v1/entries", STAFF | VH_ROLE_FIELDWORKER,
 	  vh_api_search_entries },
-	{ VH_HTTP_GET, "/api/v1/entries/{id}", STAFF | VH_ROLE_FIELDWORKER,
+	{ VH_HTTP_GET, "/api/v1/entries/{id:int}", STAFF | VH_ROLE_FIELDWORKER,
 	  vh_api_entry_get },
 	{ VH_HTTP_GET, "/api/v1/indicators", STAFF, vh_api_indicators_list },
 	/* Field workers place their entries: the list, not the dossiers. */
 	{ VH_HTTP_GET, "/api/v1/areas", STAFF | VH_ROLE_FIELDWORKER,
 	  vh_api_areas_list },
-	{ VH_HTTP_GET, "/api/v1/areas/{code}", STAFF, vh_api_area_get },
-	{ VH_HTTP_GET, "/api/v1/areas/{code}/indicators", STAFF,
+	{ VH_HTTP_GET, "/api/v1/areas/{code:area}", STAFF, vh_api_area_get },
+	{ VH_HTTP_GET, "/api/v1/areas/{code:area}/indicators", STAFF,
 	  vh_api_area_indicators },
-	{ VH_HTTP_GET, "/api/v1/areas/{code}/dossier", STAFF, vh_api_area_dossier },
+	{ VH_HTTP_GET, "/api/v1/areas/{code:area}/dossier", STAFF, vh_api_area_dossier },
 	{ VH_HTTP_GET, "/api/v1/collections", STAFF, vh_api_collections_list },
 	{ VH_HTTP_POST, "/api/v1/collections", VH_ROLE_ADMIN,
 	  vh_api_collections_post },
@@ -142,6 +150,47 @@ static const char *method_names[] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"
 };
 
+/* Whether value is of the type named in pattern segment seg ("{id:int}"
+ * or "{id}", length len). */
+static bool
+typed_ok(const char *seg, size_t len, const char *value)
+{
+	const char	*colon = memchr(seg, ':', len), *type;
+	size_t		 tlen, vlen = strlen(value);
+	enum vh_area_level lvl;
+
+	if (colon == NULL)
+		return (true);
+	type = colon + 1;
+	tlen = (size_t)(seg + len - 1 - type);
+	if (tlen == 3 && strncmp(type, "int", 3) == 0)
+		return (vlen <= 18 && strspn(value, "0123456789") == vlen &&
+		    strspn(value, "0") < vlen);
+	if (tlen == 5 && strncmp(type, "hex32", 5) == 0)
+		return (vlen == 32 && strspn(value, "0123456789abcdef") == vlen);
+	if (tlen == 4 && strncmp(type, "area", 4) == 0)
+		return (vh_area_level_of(value, &lvl) == 0);
+	return (false);		/* a type this router does not know */
+}
+
+/* What a type takes, for the 400 that names a mistyped parameter. */
+static const char *
+type_help(const char *name)
+{
+	const char	*colon = strchr(name, ':');
+
+	if (colon == NULL)
+		return ("");
+	if (strncmp(colon, ":int}", 5) == 0)
+		return ("a positive whole number of at most 18 digits");
+	if (strncmp(colon, ":hex32}", 7) == 0)
+		return ("32 lower-case hexadecimal digits");
+	if (strncmp(colon, ":area}", 6) == 0)
+		return ("a CBS area code: GM and 4 digits, WK and 6, or BU "
+		    "and 8");
+	return ("of another form");
+}
+
 int
 vh_route_match(const char *pattern, const char *path,
     struct vh_route_params *params)
@@ -150,6 +199,7 @@ vh_route_match(const char *pattern, const char *path,
 	size_t		 plen, slen;
 
 	params->n = 0;
+	params->bad = 0;
 	for (;;) {
 		if (*p == '\0' || *s == '\0')
 			break;
@@ -164,6 +214,9 @@ vh_route_match(const char *pattern, const char *path,
 				goto nomatch;
 			params->name[params->n] = p + 1;
 			params->value[params->n++] = vh_xstrndup(s, slen);
+			if (params->bad == 0 && !typed_ok(p, plen,
+			    params->value[params->n - 1]))
+				params->bad = (int)params->n;
 		} else if (plen != slen || strncmp(p, s, plen) != 0)
 			goto nomatch;
 		p += plen;
@@ -191,7 +244,7 @@ vh_route_param(const struct vh_route_params *params, const char *name)
 
 	for (size_t i = 0; i < params->n; i++)
 		if (strncmp(params->name[i], name, n) == 0 &&
-		    params->name[i][n] == '}')
+		    (params->name[i][n] == '}' || params->name[i][n] == ':'))
 			return (params->value[i]);
 	return (NULL);
 }
@@ -225,11 +278,36 @@ vh_route_access_name(unsigned access)
 	return (vh_xstrdup(buf));
 }
 
+/* The patterns without their types, made once: metrics keep pointers. */
+static char		 untyped[NROUTES][96];
+static pthread_once_t	 untyped_once = PTHREAD_ONCE_INIT;
+
+static void
+untyped_make(void)
+{
+	for (size_t i = 0; i < NROUTES; i++) {
+		const char	*p = routes[i].pattern;
+		size_t		 o = 0;
+		bool		 skip = false;
+
+		for (; *p != '\0' && o < sizeof untyped[i] - 1; p++) {
+			if (*p == ':' && !skip)
+				skip = true;
+			else if (*p == '}')
+				skip = false;
+			if (!skip)
+				untyped[i][o++] = *p;
+		}
+		untyped[i][o] = '\0';
+	}
+}
+
 void
 vh_routes_each(vh_route_each_fn fn, void *arg)
 {
+	(void)pthread_once(&untyped_once, untyped_make);
 	for (size_t i = 0; i < NROUTES; i++)
-		fn(routes[i].method, routes[i].pattern, routes[i].access, arg);
+		fn(routes[i].method, untyped[i], routes[i].access, arg);
 }
 
 /* Credentials check on a worker. */
@@ -297,6 +375,16 @@ call(struct vh_app *app, struct vh_http_req *req, const struct route *route,
 	}
 	if (p->role != VH_ROLE_NONE)
 		vh_http_req_set_log(req, "user=%s", p->name);
+	/* After the credentials, so nobody learns the route's forms
+	 * without them; before the handler, which may trust its types. */
+	if (params->bad > 0) {
+		const char	*name = params->name[params->bad - 1];
+
+		vh_http_respond_problem(req, 400, "bad-parameter", "'%.*s' in "
+		    "the path must be %s", (int)strcspn(name, ":}"), name,
+		    type_help(name));
+		return;
+	}
 	route->fn(app, req, params, p);
 }
 

@@ -16,11 +16,18 @@ struct vh_app;
 
 #define VH_ROUTE_MAX_PARAMS 4
 
-/* Path parameters of a matched route ("{id}" segments), decoded. */
+/*
+ * Path parameters of a matched route ("{id}" segments, or typed ones:
+ * "{id:int}" a positive integer of at most 18 digits, "{id:hex32}" 32
+ * hex digits, "{code:area}" a CBS area code), decoded. A value that is
+ * not of its type still matches, so that the router can answer 400
+ * naming it before any handler runs.
+ */
 struct vh_route_params {
-	const char	*name[VH_ROUTE_MAX_PARAMS];
+	const char	*name[VH_ROUTE_MAX_PARAMS];	/* "id:int}..." */
 	char		*value[VH_ROUTE_MAX_PARAMS];
 	size_t		 n;
+	int		 bad;	/* 1 + the index of a mistyped value; 0 */
 	/* When the request reached the router (monotonic ns): credentials
 	 * are checked on a pool, so handlers may see requests in another
 	 * order, and tus must know which of two came later. */
@@ -47,7 +54,8 @@ const char *vh_route_param(const struct vh_route_params *, const char *);
  */
 void	vh_routes_dispatch(struct vh_app *, struct vh_http_req *);
 
-/* Walks the route table (for tests and docs). */
+/* Walks the route table (for tests, docs and metrics); patterns are
+ * given without their parameter types ("/api/v1/media/{id}"). */
 typedef void (*vh_route_each_fn)(enum vh_http_method, const char *pattern,
 	    unsigned access, void *arg);
 void	vh_routes_each(vh_route_each_fn, void *arg);

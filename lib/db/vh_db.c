@@ -1,9 +1,12 @@
 /* Database helpers shared by worker threads and verhaalctl; all blocking. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vh_db.h"
+#include "vh_error.h"
+#include "vh_log.h"
 #include "vh_xmalloc.h"
 
 PGconn *
@@ -74,4 +77,62 @@ vh_db_sqlstate(const PGresult *r)
 	const char *s = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
 	return (s != NULL ? s : "");
+}
+
+int
+vh_db_begin(PGconn *db, char **err)
+{
+	PGresult	*r;
+
+	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	return (0);
+}
+
+int
+vh_db_commit(PGconn *db, char **err)
+{
+	PGresult	*r;
+
+	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	return (0);
+}
+
+void
+vh_db_rollback(PGconn *db)
+{
+	PQclear(PQexec(db, "ROLLBACK"));
+}
+
+void
+vh_db_params_init(struct vh_db_params *p)
+{
+	p->n = 0;
+}
+
+static void
+params_check(const struct vh_db_params *p)
+{
+	if (p->n >= VH_DB_MAXPARAMS)
+		vh_fatal("vh_db_params: more than %d parameters",
+		    VH_DB_MAXPARAMS);
+}
+
+void
+vh_db_params_str(struct vh_db_params *p, const char *s)
+{
+	params_check(p);
+	p->v[p->n++] = s;
+}
+
+void
+vh_db_params_int(struct vh_db_params *p, int64_t i)
+{
+	params_check(p);
+	snprintf(p->buf[p->n], sizeof p->buf[p->n], "%" PRId64, i);
+	p->v[p->n] = p->buf[p->n];
+	p->n++;
 }

@@ -23,4 +23,29 @@ PGresult *vh_db_exec(PGconn *, const char *sql, int nparams,
 /* SQLSTATE of the last error of r, or "" */
 const char *vh_db_sqlstate(const PGresult *);
 
+/*
+ * Transactions. The function that calls vh_db_begin owns the transaction:
+ * it alone commits or rolls back, and its callees only report failure.
+ * begin and commit return 0, or VH_EDB with *err (a failed COMMIT has
+ * rolled back); rollback never fails (a broken connection has none).
+ */
+int	vh_db_begin(PGconn *, char **err) __attribute__((warn_unused_result));
+int	vh_db_commit(PGconn *, char **err) __attribute__((warn_unused_result));
+void	vh_db_rollback(PGconn *);
+
+/*
+ * Text parameters built in place: strings are borrowed (NULL is SQL
+ * NULL), integers are formatted into the struct's own buffers. Pass
+ * p.n and p.v to vh_db_exec. More than VH_DB_MAXPARAMS is a bug.
+ */
+#define VH_DB_MAXPARAMS 16
+struct vh_db_params {
+	int		 n;
+	const char	*v[VH_DB_MAXPARAMS];
+	char		 buf[VH_DB_MAXPARAMS][24];
+};
+void	vh_db_params_init(struct vh_db_params *);
+void	vh_db_params_str(struct vh_db_params *, const char *);
+void	vh_db_params_int(struct vh_db_params *, int64_t);
+
 #endif

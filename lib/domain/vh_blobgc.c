@@ -14,6 +14,7 @@
 #include "vh_blobstore.h"
 #include "vh_db.h"
 #include "vh_error.h"
+#include "vh_jobq.h"
 #include "vh_log.h"
 #include "vh_xmalloc.h"
 
@@ -272,23 +273,18 @@ vh_blobgc_sweep(PGconn *db, struct vh_blobstore *bs, int64_t age_s, int *n,
     char **err)
 {
 	struct litter	*l;
-	PGresult	*r;
+	int64_t		 since;
 	int		 rc;
 
 	*n = 0;
-	r = vh_db_exec(db, "SELECT coalesce(extract(epoch FROM min(updated_at)),"
-	    " 'Infinity')::float8 FROM job WHERE state = 'running' AND"
-	    " lease_until > now()", 0, NULL, err);
-	if (r == NULL)
+	if (vh_jobq_oldest_running(db, &since, err) != 0)
 		return (VH_EDB);
 	l = vh_xcalloc(1, sizeof *l);
 	l->db = db;
 	l->bs = bs;
 	l->now = (int64_t)time(NULL);
 	l->age_s = age_s;
-	l->jobs_since = strcmp(PQgetvalue(r, 0, 0), "Infinity") == 0 ?
-	    INT64_MAX : (int64_t)strtod(PQgetvalue(r, 0, 0), NULL);
-	PQclear(r);
+	l->jobs_since = since;
 	rc = vh_blobstore_each_spool(bs, litter_spool, l);
 	if (rc == 0)
 		rc = vh_blobstore_each(bs, litter_blob, l);

@@ -16,7 +16,7 @@
 #include "vh_consent.h"
 #include "vh_db.h"
 #include "vh_entry.h"
-#include "vh_jobs.h"
+#include "vh_jobq.h"
 #include "vh_error.h"
 #include "vh_xmalloc.h"
 
@@ -275,20 +275,22 @@ str(const json_t *obj, const char *key)
 	return (json_string_value(json_object_get(obj, key)));
 }
 
+/*
+ * The code for a failed statement r (cleared here): bad dates and such
+ * are the client's to fix (VH_EINVAL, *err becomes why), the rest
+ * VH_EDB. The transaction is left to the function that began it.
+ */
 static int
-fail_tx(PGconn *db, PGresult *r, char **err, const char *why)
+fail_stmt(PGresult *r, char **err, const char *why)
 {
-	const char	*state = vh_db_sqlstate(r);
-	int		 rc = VH_EDB;
+	int	rc = VH_EDB;
 
-	/* Bad dates and such are the client's to fix. */
-	if (strncmp(state, "22", 2) == 0) {
+	if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
 		free(*err);
 		*err = vh_xasprintf("%s", why);
 		rc = VH_EINVAL;
 	}
 	PQclear(r);
-	PQclear(PQexec(db, "ROLLBACK"));
 	return (rc);
 }
 
@@ -432,7 +434,7 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	free(consent);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
-		return (fail_tx(db, r, err,
+		return (fail_stmt(r, err,
 		    "'occurred_at' must be a date and time such as "
 		    "2024-05-01T14:30:00+02:00"));
 	}
@@ -440,7 +442,6 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		*err = vh_xasprintf("no collection '%s'",
 		    str(obj, "collection"));
 		PQclear(r);
-		PQclear(PQexec(db, "ROLLBACK"));
 		return (VH_EINVAL);
 	}
 	snprintf(id, idlen, "%s", PQgetvalue(r, 0, 0));
@@ -497,10 +498,8 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 
 	if (v != NULL) {
 		if (vh_consent_parse(v, &c, err) != 0 ||
-		    (rc = consent_text(db, obj, who, text_id, err)) != 0) {
-			PQclear(PQexec(db, "ROLLBACK"));
+		    (rc = consent_text(db, obj, who, text_id, err)) != 0)
 			return (rc == VH_EDB ? VH_EDB : VH_EINVAL);
-		}
 		params[0] = id;
 		params[1] = vh_consent_scope_name(c.scope);
 		params[2] = c.version;
@@ -512,7 +511,7 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    " WHERE id = $1", 5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
-			return (fail_tx(db, r, err, "bad consent"));
+			return (fail_stmt(r, err, "bad consent"));
 		}
 		PQclear(r);
 	}
@@ -527,7 +526,7 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		receipt[0] = '\0';
-		return (fail_tx(db, r, err, "receipt"));
+		return (fail_stmt(r, err, "receipt"));
 	}
 	PQclear(r);
 	return (0);
@@ -550,12 +549,11 @@ check_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	    " 'admin') FOR UPDATE", 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
-		return (fail_tx(db, r, err, "bad entry_id"));
+		return (fail_stmt(r, err, "bad entry_id"));
 	}
 	if (PQntuples(r) == 0) {
 		*err = vh_xasprintf("no entry %s of yours to add files to", id);
 		PQclear(r);
-		PQclear(PQexec(db, "ROLLBACK"));
 		return (VH_EINVAL);
 	}
 	PQclear(r);
@@ -621,58 +619,56 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
     const struct vh_entry_file *files, size_t n, int64_t *media_ids,
     json_t **out, char **err)
 {
-	char		 id[32], size[32], receipt[VH_SECRET_LEN] = "";
-	const char	*params[5];
-	PGresult	*r;
-	json_error_t	 jerr;
-	int		 rc;
+	struct vh_db_params	 p;
+	char			 id[32], receipt[VH_SECRET_LEN] = "";
+	PGresult		*r;
+	json_error_t		 jerr;
+	int64_t			 media_id;
+	int			 rc;
 
 	*out = NULL;
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+	/* This function owns the transaction: its callees only report. */
+	if (vh_db_begin(db, err) != 0)
 		return (VH_EDB);
-	PQclear(r);
 	if (json_object_get(obj, "entry_id") != NULL)
 		rc = check_entry(db, obj, who, id, sizeof id, err);
 	else if ((rc = insert_entry(db, obj, who, id, sizeof id, err)) == 0)
 		rc = store_consent(db, obj, who, id, receipt, err);
 	if (rc != 0)
-		return (rc);
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		snprintf(size, sizeof size, "%lld", (long long)files[i].size);
-		params[0] = files[i].sha256;
-		params[1] = size;
-		params[2] = id;
-		params[3] = files[i].filename != NULL ? files[i].filename : "";
-		params[4] = files[i].declared_type != NULL ?
-		    files[i].declared_type : "";
+		vh_db_params_init(&p);
+		vh_db_params_str(&p, files[i].sha256);
+		vh_db_params_int(&p, files[i].size);
+		vh_db_params_str(&p, id);
+		vh_db_params_str(&p, files[i].filename != NULL ?
+		    files[i].filename : "");
+		vh_db_params_str(&p, files[i].declared_type != NULL ?
+		    files[i].declared_type : "");
 		r = PQexecParams(db,
 		    "WITH b AS (INSERT INTO blob (sha256, size) VALUES ($1, $2)"
 		    " ON CONFLICT (sha256) DO NOTHING),"
 		    " m AS (INSERT INTO media (entry_id, blob_sha256, size,"
 		    " filename, declared_type) VALUES ($3, $1, $2, $4, $5)"
-		    " RETURNING id),"
-		    /* The media job is queued in the same transaction. */
-		    " j AS (INSERT INTO job (kind, media_id) SELECT 'media', id"
-		    " FROM m) SELECT id FROM m",
-		    5, NULL, params, NULL, NULL, 0);
+		    " RETURNING id) SELECT id FROM m",
+		    p.n, NULL, p.v, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
-			return (fail_tx(db, r, err, "bad file"));
+			rc = fail_stmt(r, err, "bad file");
+			goto fail;
 		}
+		media_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		if (media_ids != NULL)
-			media_ids[i] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			media_ids[i] = media_id;
 		PQclear(r);
+		/* The media job is queued in the same transaction; the
+		 * runners are woken when it commits. */
+		if ((rc = vh_jobq_enqueue(db, "media", media_id, NULL, NULL,
+		    err)) != 0)
+			goto fail;
 	}
-	/* Wakes the media runners once the transaction commits. */
-	if (n > 0) {
-		r = PQexec(db, "NOTIFY " VH_JOBS_CHANNEL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			*err = vh_xstrdup(PQerrorMessage(db));
-			return (fail_tx(db, r, err, "job"));
-		}
-		PQclear(r);
-	}
-	params[0] = id;
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, id);
 	r = PQexecParams(db,
 	    "SELECT json_build_object('id', e.id, 'kind', e.kind, 'status',"
 	    " e.status, 'title', e.title, 'text', e.body, 'area', e.area_code,"
@@ -683,23 +679,27 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	    " 'declared_type', m.declared_type, 'status', m.status) ORDER BY"
 	    " m.id) FROM media m WHERE m.entry_id = e.id), '[]'))"
 	    " FROM entry e LEFT JOIN collection c ON c.id = e.collection_id"
-	    " WHERE e.id = $1", 1, NULL, params, NULL, NULL, 0);
+	    " WHERE e.id = $1", p.n, NULL, p.v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		*err = vh_xstrdup(PQerrorMessage(db));
-		return (fail_tx(db, r, err, "entry"));
+		rc = fail_stmt(r, err, "entry");
+		goto fail;
 	}
 	*out = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
 	PQclear(r);
 	/* Shown once, here; only its hash stays. */
 	if (*out != NULL && receipt[0] != '\0')
 		json_object_set_new(*out, "receipt", json_string(receipt));
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL) {
+	if (vh_db_commit(db, err) != 0) {
+		/* A failed COMMIT has rolled back. */
 		json_decref(*out);
 		*out = NULL;
 		return (VH_EDB);
 	}
-	PQclear(r);
 	return (0);
+fail:
+	vh_db_rollback(db);
+	return (rc);
 }
 
 /* The fields a field worker may change in their own entry. */

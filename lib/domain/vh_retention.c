@@ -20,6 +20,7 @@
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_periodic.h"
 #include "vh_pool.h"
 #include "vh_retention.h"
 #include "vh_xmalloc.h"
@@ -27,9 +28,8 @@
 #define BATCH 500
 
 struct vh_retention {
-	struct vh_app	*app;
-	struct event	*timer;
-	bool		 running;
+	struct vh_app		*app;
+	struct vh_periodic	*periodic;
 };
 
 int64_t
@@ -152,13 +152,12 @@ purge_work(struct vh_worker *w, void *arg)
 		vh_log_debug("retention: the purge did not run");
 }
 
-static void
-arm(struct vh_retention *ret)
+static int64_t
+interval_ms(void *arg)
 {
-	int64_t		ms = vh_app_config(ret->app)->retention_purge_interval;
-	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct vh_retention *ret = arg;
 
-	evtimer_add(ret->timer, &tv);
+	return (vh_app_config(ret->app)->retention_purge_interval);
 }
 
 static void
@@ -173,28 +172,28 @@ purge_done(void *arg)
 	    "erased"))) > 0)
 		vh_log_info("retention: erased %d entr%s past their period", n,
 		    n == 1 ? "y" : "ies");
-	j->ret->running = false;
-	arm(j->ret);
 	json_decref(j->report);
 	vh_config_free(j->cfg);
 	free(j->err);
 	free(j);
 }
 
-static void
-timer_cb(evutil_socket_t fd, short what, void *arg)
+/* The run's job, with the config it runs with. */
+static void *
+purge_start(void *arg)
 {
 	struct vh_retention	*ret = arg;
 	struct purge_job	*j;
 
-	if (ret->running)
-		return;
-	ret->running = true;
 	j = vh_xcalloc(1, sizeof *j);
 	j->ret = ret;
 	j->cfg = vh_config_dup(vh_app_config(ret->app));
-	vh_pool_submit(vh_app_pool(ret->app), purge_work, purge_done, j);
+	return (j);
 }
+
+static const struct vh_periodic_ops purge_ops = {
+	"retention", interval_ms, purge_start, purge_work, purge_done
+};
 
 struct vh_retention *
 vh_retention_new(struct vh_app *app)
@@ -202,8 +201,9 @@ vh_retention_new(struct vh_app *app)
 	struct vh_retention *ret = vh_xcalloc(1, sizeof *ret);
 
 	ret->app = app;
-	ret->timer = evtimer_new(vh_app_base(app), timer_cb, ret);
-	arm(ret);
+	ret->periodic = vh_periodic_new(vh_app_base(app), vh_app_pool(app),
+	    &purge_ops, ret);
+	vh_periodic_start(ret->periodic);
 	return (ret);
 }
 
@@ -212,7 +212,6 @@ vh_retention_free(struct vh_retention *ret)
 {
 	if (ret == NULL)
 		return;
-	if (ret->timer != NULL)
-		event_free(ret->timer);
+	vh_periodic_free(ret->periodic);
 	free(ret);
 }

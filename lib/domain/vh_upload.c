@@ -422,9 +422,9 @@ store_entry(PGconn *db, const char *id, const json_t *fields,
 	    1, params, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
+	/* vh_entry_store's transaction is its own: committed, or rolled
+	 * back by it on failure. */
 	rc = vh_entry_store(db, fields, who, f, 1, media_id, entry, err);
-	if (rc != 0 && PQtransactionStatus(db) != PQTRANS_IDLE)
-		PQclear(PQexec(db, "ROLLBACK"));
 	r = PQexec(db, "SELECT set_config('" FINISHING "', '', false)");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* A session that may still name the upload would mark it with

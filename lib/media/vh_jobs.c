@@ -1,17 +1,15 @@
 /*
  * Media runners. Each runner thread owns a PGconn (LISTENing on
- * VH_JOBS_CHANNEL) and a magic_t, and loops: claim the oldest due job with
+ * VH_JOBQ_CHANNEL) and a magic_t, and loops: claim the oldest due job with
  * FOR UPDATE SKIP LOCKED, run it, record the outcome; with nothing to do,
  * sleep in poll(2) on its connection's socket, the stop pipe and a timeout
  * (the poll interval, or sooner when a retry or a lease falls due).
  *
- * A claimed job carries a lease: locked_by names the runner
- * ("host:pid:nonce/N") and lease_until says until when. One keeper thread
- * per process renews the leases of all its runners, so a long transcode
- * keeps its job while a killed process loses its jobs within one lease.
- * A lapsed lease makes the job claimable again; completion and failure
- * are UPDATEs conditional on the lease holder, so a job whose runner lost
- * its lease cannot complete a second time.
+ * A claimed job carries a lease (lib/db/vh_jobq.c owns the job table).
+ * One keeper thread per process renews the leases of all its runners, so
+ * a long transcode keeps its job while a killed process loses its jobs
+ * within one lease. A job runs through the handler of its kind, found in
+ * the media layer's table (vh_job_kind.h): the runner includes no job.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +29,10 @@
 #include "vh_classify.h"
 #include "vh_db.h"
 #include "vh_error.h"
+#include "vh_job_kind.h"
+#include "vh_jobq.h"
 #include "vh_jobs.h"
 #include "vh_log.h"
-#include "vh_media_job.h"
 #include "vh_metrics.h"
 #include "vh_xmalloc.h"
 
@@ -131,7 +130,6 @@ static PGconn *
 connect_listening(struct runner *r)
 {
 	PGconn		*db;
-	PGresult	*res;
 	char		*err = NULL;
 
 	if ((db = vh_db_connect(r->jobs->db_url, r->jobs->db_timeout,
@@ -140,124 +138,39 @@ connect_listening(struct runner *r)
 		free(err);
 		return (NULL);
 	}
-	if ((res = vh_db_exec(db, "LISTEN " VH_JOBS_CHANNEL, 0, NULL,
-	    &err)) == NULL) {
+	if (vh_jobq_listen(db, &err) != 0) {
 		vh_log_warnx("%s: LISTEN: %s", r->lock_id, err);
 		free(err);
 		PQfinish(db);
 		return (NULL);
 	}
-	PQclear(res);
 	return (db);
 }
 
 /*
- * Claims the oldest due job: queued and due, or running with a lapsed
- * lease. 1 with *job_id, *media_id and *attempts (this one included),
- * 0 when there is none, VH_EDB on failure.
- */
-static int
-claim(struct runner *r, int64_t *job_id, int64_t *media_id, int *attempts)
-{
-	char		 lease[32];
-	const char	*params[2] = { r->lock_id, lease };
-	PGresult	*res;
-	char		*err = NULL;
-	int		 rc = 0;
-
-	snprintf(lease, sizeof lease, "%" PRId64, r->jobs->lease_ms);
-	res = vh_db_exec(r->db,
-	    "UPDATE job j SET state = 'running', attempts = j.attempts + 1,"
-	    " locked_by = $1, lease_until = now() + $2::bigint *"
-	    " interval '1 millisecond', updated_at = now()"
-	    " FROM (SELECT id FROM job WHERE (state = 'queued' AND"
-	    " run_after <= now()) OR (state = 'running' AND"
-	    " lease_until < now()) ORDER BY run_after, id LIMIT 1"
-	    " FOR UPDATE SKIP LOCKED) c"
-	    " WHERE j.id = c.id RETURNING j.id, j.media_id, j.attempts",
-	    2, params, &err);
-	if (res == NULL) {
-		vh_log_warnx("%s: claim: %s", r->lock_id, err);
-		free(err);
-		return (VH_EDB);
-	}
-	if (PQntuples(res) == 1) {
-		*job_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		*media_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		*attempts = atoi(PQgetvalue(res, 0, 2));
-		rc = 1;
-	}
-	PQclear(res);
-	return (rc);
-}
-
-/*
  * Gives a job back after a failed attempt: queued again after a doubling
- * delay, or failed for good (its media rejected with the reason) once it
- * has had its attempts. Only while this runner holds the lease.
+ * delay, or failed for good once it has had its attempts.
  */
 static void
 give_back(struct runner *r, int64_t job_id, const char *why)
 {
-	char		 id[32], max[16], delay[32];
-	const char	*params[5] = { id, r->lock_id, max, why, delay };
-	PGresult	*res;
-	char		*err = NULL;
+	char	*err = NULL;
+	bool	 failed = false;
+	int	 attempts = 0, rc;
 
-	snprintf(id, sizeof id, "%" PRId64, job_id);
-	snprintf(max, sizeof max, "%d", r->jobs->max_attempts);
-	snprintf(delay, sizeof delay, "%" PRId64, r->jobs->retry_ms);
-	res = vh_db_exec(r->db,
-	    "WITH j AS (UPDATE job SET"
-	    " state = CASE WHEN attempts >= $3::int THEN 'failed'"
-	    " ELSE 'queued' END,"
-	    " run_after = now() + least($5::bigint * 2 ^ (attempts - 1),"
-	    " 3600000) * interval '1 millisecond',"
-	    " finished_at = CASE WHEN attempts >= $3::int THEN now() END,"
-	    " last_error = $4, locked_by = NULL, lease_until = NULL,"
-	    " updated_at = now()"
-	    " WHERE id = $1::bigint AND locked_by = $2 AND state = 'running'"
-	    " RETURNING media_id, state, attempts),"
-	    " m AS (UPDATE media SET status = 'rejected', reject_reason ="
-	    " 'processing failed after ' || j.attempts || ' attempts: ' || $4"
-	    " FROM j WHERE media.id = j.media_id AND j.state = 'failed'"
-	    " AND media.status <> 'ready')"
-	    " SELECT state, attempts FROM j", 5, params, &err);
-	if (res == NULL) {
-		vh_log_warnx("%s: job %s: %s", r->lock_id, id, err);
-		free(err);
-		return;
-	}
-	if (PQntuples(res) == 1)
-		vh_log_warnx("%s: job %s attempt %s: %s; %s", r->lock_id, id,
-		    PQgetvalue(res, 0, 1), why,
-		    strcmp(PQgetvalue(res, 0, 0), "failed") == 0 ?
-		    "failed for good" : "will retry");
+	rc = vh_jobq_give_back(r->db, job_id, r->lock_id,
+	    r->jobs->max_attempts, r->jobs->retry_ms, why, &failed, &attempts,
+	    &err);
+	if (rc == VH_ECONFLICT)
+		vh_log_warnx("%s: job %" PRId64 ": lease lost before giving it "
+		    "back", r->lock_id, job_id);
+	else if (rc != 0)
+		vh_log_warnx("%s: job %" PRId64 ": %s", r->lock_id, job_id, err);
 	else
-		vh_log_warnx("%s: job %s: lease lost before giving it back",
-		    r->lock_id, id);
-	PQclear(res);
-}
-
-int
-vh_jobs_complete(PGconn *db, int64_t job_id, const char *lock_id, char **err)
-{
-	char		 id[32];
-	const char	*params[2] = { id, lock_id };
-	PGresult	*res;
-	int		 rc;
-
-	snprintf(id, sizeof id, "%" PRId64, job_id);
-	res = vh_db_exec(db, "UPDATE job SET state = 'done', completions ="
-	    " completions + 1, finished_at = now(), updated_at = now(),"
-	    " locked_by = NULL, lease_until = NULL, last_error = NULL"
-	    " WHERE id = $1::bigint AND locked_by = $2 AND state = 'running'",
-	    2, params, err);
-	if (res == NULL)
-		return (VH_EDB);
-	rc = strcmp(PQcmdTuples(res), "1") == 0 ? 0 : VH_ECONFLICT;
-	PQclear(res);
-	return (rc);
+		vh_log_warnx("%s: job %" PRId64 " attempt %d: %s; %s",
+		    r->lock_id, job_id, attempts, why, failed ?
+		    "failed for good" : "will retry");
+	free(err);
 }
 
 /* Milliseconds until the next retry or lapsing lease, capped at the poll
@@ -265,66 +178,71 @@ vh_jobs_complete(PGconn *db, int64_t job_id, const char *lock_id, char **err)
 static int64_t
 next_wait(struct runner *r)
 {
-	PGresult	*res;
-	char		*err = NULL;
-	int64_t		 ms = r->jobs->poll_ms;
-	double		 due;
+	int64_t	 ms = r->jobs->poll_ms, due;
 
-	res = vh_db_exec(r->db, "SELECT extract(epoch FROM least("
-	    "(SELECT min(run_after) FROM job WHERE state = 'queued'),"
-	    "(SELECT min(lease_until) FROM job WHERE state = 'running'))"
-	    " - clock_timestamp()) * 1000", 0, NULL, &err);
-	if (res == NULL) {
-		free(err);
-		return (ms);
-	}
-	if (!PQgetisnull(res, 0, 0)) {
-		due = strtod(PQgetvalue(res, 0, 0), NULL) + 10;
+	if ((due = vh_jobq_next_due_ms(r->db)) >= 0) {
+		due += 10;
 		if (due < ms)
-			ms = due < MIN_WAIT_MS ? MIN_WAIT_MS : (int64_t)due;
+			ms = due < MIN_WAIT_MS ? MIN_WAIT_MS : due;
 	}
-	PQclear(res);
 	return (ms);
 }
 
-static void
-run_one(struct runner *r, int64_t job_id, int64_t media_id, int attempts)
+static const struct vh_job_kind *
+kind_of(const char *name)
 {
-	struct vh_media_job	 mj = { 0 };
+	for (const struct vh_job_kind *k = vh_job_kinds; k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return (k);
+	return (NULL);
+}
+
+static void
+run_one(struct runner *r, const struct vh_jobq_job *job)
+{
+	const struct vh_job_kind *kind;
+	struct vh_job_run	 jr = { 0 };
 	struct timespec		 t0, t1;
 	char			*err = NULL, why[128];
 	int			 rc;
 
-	if (attempts > r->jobs->max_attempts) {
+	if (job->attempts > r->jobs->max_attempts) {
 		/* Every earlier attempt died with its runner. */
 		snprintf(why, sizeof why, "the runner stopped or lost its "
-		    "lease %d times", attempts - 1);
-		give_back(r, job_id, why);
+		    "lease %d times", job->attempts - 1);
+		give_back(r, job->id, why);
+		return;
+	}
+	if ((kind = kind_of(job->kind)) == NULL) {
+		snprintf(why, sizeof why, "no runner here does '%s' jobs",
+		    job->kind);
+		give_back(r, job->id, why);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	vh_log_info("%s: job %" PRId64 " (media %" PRId64 ") attempt %d",
-	    r->lock_id, job_id, media_id, attempts);
-	mj.db = r->db;
-	mj.magic = r->magic;
-	mj.blobs = r->jobs->blobs;
-	mj.job_id = job_id;
-	mj.media_id = media_id;
-	mj.lock_id = r->lock_id;
-	rc = vh_media_job_run(&mj, &err);
+	vh_log_info("%s: job %" PRId64 " (media %" PRId64 ") attempt %d: %s",
+	    r->lock_id, job->id, job->media_id, job->attempts, job->kind);
+	jr.db = r->db;
+	jr.magic = r->magic;
+	jr.blobs = r->jobs->blobs;
+	jr.job_id = job->id;
+	jr.media_id = job->media_id;
+	jr.payload = job->payload;
+	jr.lock_id = r->lock_id;
+	rc = kind->run(&jr, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	vh_metrics_add(VH_METRIC_RUNNER_BUSY_US, (uint64_t)((t1.tv_sec -
 	    t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	if (rc == 0)
 		vh_log_info("%s: job %" PRId64 " (media %" PRId64 ") done in "
-		    "%.2f s: %s", r->lock_id, job_id, media_id,
+		    "%.2f s: %s", r->lock_id, job->id, job->media_id,
 		    (double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, mj.outcome);
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, jr.outcome);
 	else if (rc == VH_ECONFLICT)
 		vh_log_warnx("%s: job %" PRId64 ": lease lost; another runner "
-		    "has it, result dropped", r->lock_id, job_id);
+		    "has it, result dropped", r->lock_id, job->id);
 	else
-		give_back(r, job_id, err != NULL ? err : vh_strerror(rc));
+		give_back(r, job->id, err != NULL ? err : vh_strerror(rc));
 	free(err);
 }
 
@@ -333,17 +251,25 @@ runner_main(void *arg)
 {
 	struct runner	*r = arg;
 	struct vh_jobs	*jobs = r->jobs;
-	int64_t		 job_id, media_id;
-	int		 attempts, rc;
+	struct vh_jobq_job job;
+	char		*err = NULL;
+	int		 rc;
 
 	while (!atomic_load(&jobs->stopping)) {
 		if (r->db == NULL && (r->db = connect_listening(r)) == NULL) {
 			wait_for(jobs, NULL, RECONNECT_MS);
 			continue;
 		}
-		if ((rc = claim(r, &job_id, &media_id, &attempts)) == 1) {
-			run_one(r, job_id, media_id, attempts);
+		if ((rc = vh_jobq_claim(r->db, r->lock_id, jobs->lease_ms, &job,
+		    &err)) == 1) {
+			run_one(r, &job);
+			vh_jobq_job_clear(&job);
 			continue;
+		}
+		if (rc != 0) {
+			vh_log_warnx("%s: claim: %s", r->lock_id, err);
+			free(err);
+			err = NULL;
 		}
 		if (rc == 0)
 			wait_for(jobs, r->db, next_wait(r));
@@ -363,22 +289,16 @@ keeper_main(void *arg)
 {
 	struct vh_jobs	*jobs = arg;
 	PGconn		*db = NULL;
-	PGresult	*res;
-	char		 lease[32];
-	const char	*params[2] = { jobs->prefix, lease };
 	char		*err = NULL;
 
-	snprintf(lease, sizeof lease, "%" PRId64, jobs->lease_ms);
 	while (!atomic_load(&jobs->stopping)) {
 		if (db == NULL && (db = vh_db_connect(jobs->db_url,
 		    jobs->db_timeout, &err)) == NULL) {
 			vh_log_warnx("jobs: lease keeper: %s", err);
 			free(err);
 			err = NULL;
-		} else if ((res = vh_db_exec(db, "UPDATE job SET lease_until ="
-		    " now() + $2::bigint * interval '1 millisecond'"
-		    " WHERE state = 'running' AND left(locked_by,"
-		    " length($1) + 1) = $1 || '/'", 2, params, &err)) == NULL) {
+		} else if (vh_jobq_renew(db, jobs->prefix, jobs->lease_ms,
+		    &err) != 0) {
 			vh_log_warnx("jobs: renewing leases: %s", err);
 			free(err);
 			err = NULL;
@@ -386,8 +306,7 @@ keeper_main(void *arg)
 				PQfinish(db);
 				db = NULL;
 			}
-		} else
-			PQclear(res);
+		}
 		wait_for(jobs, NULL, jobs->lease_ms / 3);
 	}
 	PQfinish(db);

@@ -2,17 +2,12 @@
 #define VH_JOBS_H
 /*
  * Media runners: threads that claim jobs from PostgreSQL's job table and
- * run them. Each runner has its own PGconn and magic_t; none touches the
+ * run them through the handler of each job's kind. Each runner has its own PGconn and magic_t; none touches the
  * event loop. Several processes (verhaald --jobs-only) may share a table.
  */
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "vh_config.h"
-
-/* The LISTEN/NOTIFY channel that announces new jobs. */
-#define VH_JOBS_CHANNEL "verhaal_jobs"
 
 struct vh_jobs;
 struct vh_blobstore;
@@ -31,13 +26,5 @@ void	vh_jobs_stop(struct vh_jobs *);
 void	vh_jobs_free(struct vh_jobs *);
 /* Runner threads started. */
 int	vh_jobs_count(const struct vh_jobs *);
-
-/*
- * Inside the caller's open transaction: marks job_id done, provided that
- * lock_id still holds its lease. 0; VH_ECONFLICT when the lease was lost
- * (another runner has the job: the caller rolls back); VH_EDB with *err.
- */
-int	vh_jobs_complete(PGconn *, int64_t job_id, const char *lock_id,
-	    char **err) __attribute__((warn_unused_result));
 
 #endif

@@ -35,7 +35,7 @@
 #include "vh_classify.h"
 #include "vh_db.h"
 #include "vh_error.h"
-#include "vh_jobs.h"
+#include "vh_jobq.h"
 #include "vh_log.h"
 #include "vh_media_job.h"
 #include "vh_metrics.h"
@@ -129,14 +129,14 @@ copy_original(struct vh_blobstore *bs, const char *hex, char **path,
 }
 
 static void
-new_tmp(struct vh_media_job *mj, struct result *res, int which)
+new_tmp(struct vh_job_run *mj, struct result *res, int which)
 {
 	res->tmp[which] = vh_blobstore_spool_path(mj->blobs, "job");
 }
 
 /* Moves the derived files into the store; their spool files go. */
 static int
-store_derived(struct vh_media_job *mj, struct result *res, char **err)
+store_derived(struct vh_job_run *mj, struct result *res, char **err)
 {
 	struct stat	st;
 	int		rc;
@@ -233,7 +233,7 @@ hash_or_null(const struct result *res, int which)
 
 /* One transaction: complete the job, record the media row and entry. */
 static int
-record(struct vh_media_job *mj, const struct media_row *m,
+record(struct vh_job_run *mj, const struct media_row *m,
     const struct result *res, char **err)
 {
 	char		 id[32], dur[32], w[16], h[16], loud[32], size[32];
@@ -246,10 +246,9 @@ record(struct vh_media_job *mj, const struct media_row *m,
 	snprintf(w, sizeof w, "%d", res->width);
 	snprintf(h, sizeof h, "%d", res->height);
 	snprintf(loud, sizeof loud, "%.2f", res->loudness);
-	if ((r = vh_db_exec(mj->db, "BEGIN", 0, NULL, err)) == NULL)
+	if (vh_db_begin(mj->db, err) != 0)
 		return (VH_EDB);
-	PQclear(r);
-	if ((rc = vh_jobs_complete(mj->db, mj->job_id, mj->lock_id, err)) != 0)
+	if ((rc = vh_jobq_complete(mj->db, mj->job_id, mj->lock_id, NULL, err)) != 0)
 		goto fail;
 	rc = VH_EDB;
 	for (int i = 0; i < D_MAX; i++) {
@@ -307,18 +306,15 @@ record(struct vh_media_job *mj, const struct media_row *m,
 			goto fail;
 		PQclear(r);
 	}
-	if ((r = vh_db_exec(mj->db, "COMMIT", 0, NULL, err)) == NULL)
-		return (VH_EDB);
-	PQclear(r);
-	return (0);
+	return (vh_db_commit(mj->db, err));
 fail:
-	PQclear(PQexec(mj->db, "ROLLBACK"));
+	vh_db_rollback(mj->db);
 	return (rc);
 }
 
 /* After a reject: seal the bytes away unless an accepted row shares them. */
 static void
-quarantine(struct vh_media_job *mj, const struct media_row *m)
+quarantine(struct vh_job_run *mj, const struct media_row *m)
 {
 	const char	*p[1] = { m->sha256 };
 	PGresult	*r;
@@ -345,7 +341,7 @@ quarantine(struct vh_media_job *mj, const struct media_row *m)
 
 /* 0 with *m, VH_ENOENT when the media row is gone, VH_EDB. */
 static int
-load(struct vh_media_job *mj, struct media_row *m, char **err)
+load(struct vh_job_run *mj, struct media_row *m, char **err)
 {
 	char		 id[32];
 	const char	*p[1] = { id };
@@ -443,7 +439,7 @@ out:
 
 /* The photo's numbers into res; the position only becomes an area. */
 static void
-took_image(struct vh_media_job *mj, struct vh_photo_result *pr,
+took_image(struct vh_job_run *mj, struct vh_photo_result *pr,
     struct result *res)
 {
 	pr->taken_at[sizeof(pr->taken_at) - 1] = '\0';
@@ -458,7 +454,7 @@ took_image(struct vh_media_job *mj, struct vh_photo_result *pr,
 
 /* Reads the child's answer into res (reason set: rejected). */
 static void
-answer(struct vh_media_job *mj, const struct media_row *m,
+answer(struct vh_job_run *mj, const struct media_row *m,
     enum vh_media_family claim, const char *in, struct child_ans *a,
     struct result *res)
 {
@@ -510,7 +506,7 @@ answer(struct vh_media_job *mj, const struct media_row *m,
 
 /* 0, with res->reason set when the file is rejected; or a job error. */
 static int
-classify_and_process(struct vh_media_job *mj, const struct media_row *m,
+classify_and_process(struct vh_job_run *mj, const struct media_row *m,
     const char *in, struct result *res, char **err)
 {
 	struct vh_sandbox_limits sl;
@@ -581,7 +577,7 @@ out:
 }
 
 int
-vh_media_job_run(struct vh_media_job *mj, char **err)
+vh_media_job_run(struct vh_job_run *mj, char **err)
 {
 	struct media_row	 m = { 0 };
 	struct result		 res;
@@ -597,7 +593,7 @@ vh_media_job_run(struct vh_media_job *mj, char **err)
 		gone = true;
 		/* Deleted meanwhile (withdrawn): nothing left to do. */
 		snprintf(mj->outcome, sizeof mj->outcome, "media gone");
-		rc = vh_jobs_complete(mj->db, mj->job_id, mj->lock_id, err);
+		rc = vh_jobq_complete(mj->db, mj->job_id, mj->lock_id, NULL, err);
 		goto out;
 	}
 	if (rc != 0)

@@ -5,31 +5,16 @@
  * strip and scale photos, or take a note's text, and record the result
  * together with the job's completion.
  */
-#include <stdint.h>
-
-#include <libpq-fe.h>
-#include <magic.h>
-
-struct vh_blobstore;
-
-struct vh_media_job {
-	PGconn			*db;		/* the runner's; no open tx */
-	magic_t			 magic;		/* the runner's */
-	struct vh_blobstore	*blobs;
-	int64_t			 job_id;
-	int64_t			 media_id;
-	const char		*lock_id;	/* the lease holder's name */
-	char			 outcome[160];	/* filled: "ready audio ..." */
-};
+#include "vh_job_kind.h"
 
 /*
- * Blocking (runner thread). Returns 0 when the media row was recorded as
- * ready or rejected in the same transaction that completed the job;
+ * The "media" kind's handler (vh_job_kind.h). Returns 0 when the media
+ * row was recorded as ready or rejected in the same transaction that completed the job;
  * VH_ECONFLICT when the lease was lost (nothing recorded); another code
  * with *err set (caller frees) for a failure worth retrying (database,
  * blob store). A file that cannot be used is a reject, not an error.
  */
-int	vh_media_job_run(struct vh_media_job *, char **err)
+int	vh_media_job_run(struct vh_job_run *, char **err)
 	    __attribute__((warn_unused_result));
 
 /* The "media" operation in the verhaal-media helper: classifies the file

@@ -77,9 +77,23 @@ test('an audio range is silent in the re-encoded renditions', async (t) => {
     assert.equal((await redact(ctx, e.id, { audio: [{ media: mid, mute: [[2000, 3500]] }] }, ctx.tokens.analyst)).status, 403);
     assert.equal((await redact(ctx, e.id, { audio: [{ media: mid, mute: [[3000, 2000]] }] })).status, 422);
     const red = await redact(ctx, e.id, { audio: [{ media: mid, mute: [[2000, 3500]] }] });
-    assert.equal(red.status, 200, await red.clone().text());
+    // Re-encoding is a media runner's job: 202, and the job to follow.
+    assert.equal(red.status, 202, await red.clone().text());
+    const queued = await red.json();
+    const loc = red.headers.get('location');
+    assert.equal(loc, `/api/v1/jobs/${queued.audio[0].job}`);
+    assert.equal(queued.audio[0].media, mid);
+    assert.equal((await fetch(`${ctx.d.url}${loc}`, { headers: auth(ctx.tokens.analyst) })).status, 403);
+    let job;
+    await waitFor(async () => {
+      job = await (await fetch(`${ctx.d.url}${loc}`, { headers: auth(ctx.tokens.moderator) })).json();
+      return job.state === 'done' || job.state === 'failed';
+    }, { timeout: 60000 });
+    assert.equal(job.state, 'done', JSON.stringify(job));
+    assert.equal(job.kind, 'redact');
     const after = psql(ctx.url, `SELECT opus_sha256 || ' ' || m4a_sha256 || ' ' || peaks_sha256 FROM media WHERE id = ${mid}`).split(' ');
     for (let i = 0; i < 3; i++) assert.notEqual(after[i], before[i]);
+    assert.deepEqual([job.result.opus, job.result.m4a, job.result.peaks], after);
     for (const [i, name] of [[0, 'opus'], [1, 'm4a']]) {
       const f = blobPath(ctx.d.dataDir, after[i]);
       const muted = rms(f, 2.05, 3.45), kept = rms(f, 0.5, 1.9), tail = rms(f, 3.6, 5.5);

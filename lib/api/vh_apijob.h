@@ -1,0 +1,74 @@
+#ifndef VH_APIJOB_H
+#define VH_APIJOB_H
+/*
+ * The plumbing every API job shares: the first error it met (later ones
+ * are consequences), the worker's database or a 503, one mapping from
+ * VH_E* codes to HTTP statuses, a stored file to serve, and the reply
+ * on the loop thread (the problem, or the JSON or file).
+ */
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "vh_http.h"
+
+struct vh_worker;
+struct vh_blobstore;
+
+/* The first error of a job; zeroed means none. */
+struct vh_api_err {
+	int	 status;
+	char	*type;		/* problem slug */
+	char	*detail;	/* our words, for the client */
+};
+
+/* Records status/type/detail unless an error is recorded already; takes
+ * detail either way. */
+void	vh_api_err_set(struct vh_api_err *, int status, const char *type,
+	    char *detail);
+/*
+ * A database failure: err (libpq's text, freed here) goes to the log with
+ * the request id and what was being done; the client gets 503
+ * database-unavailable with detail (our words, copied).
+ */
+void	vh_api_err_db(struct vh_api_err *, struct vh_http_req *,
+	    const char *what, char *err, const char *detail);
+void	vh_api_err_clear(struct vh_api_err *);
+
+/* Worker: the worker's connection, or NULL with a 503 recorded (as
+ * vh_api_err_db, detail NULL for the default words). */
+PGconn	*vh_api_db(struct vh_worker *, struct vh_http_req *,
+	    struct vh_api_err *, const char *detail);
+
+/* The HTTP status that answers a VH_E* code (0 gives 200). */
+int	vh_api_status(int rc);
+/* Its problem slug ("not-found", "conflict", ...). */
+const char *vh_api_status_type(int status);
+
+/* A stored blob to serve: fd is -1 until opened. */
+struct vh_api_file {
+	int	 fd;
+	int64_t	 size;
+	char	 sha256[65];
+	char	*filename;	/* owned; the download's name */
+};
+
+void	vh_api_file_init(struct vh_api_file *);
+/* Worker: opens blob sha256 for f, named filename (copied); 404 "the file
+ * is not in the store" into e when it is missing. 0 or VH_ENOENT. */
+int	vh_api_file_open(struct vh_api_file *, struct vh_blobstore *,
+	    const char *sha256, const char *filename, struct vh_api_err *);
+/* Closes and frees; the struct may be opened again. */
+void	vh_api_file_clear(struct vh_api_file *);
+
+/* Loop: answers e's problem when one is recorded, else json (a reference
+ * is taken from the caller) with ok_status. */
+void	vh_api_reply_json(struct vh_http_req *, const struct vh_api_err *,
+	    int ok_status, json_t *);
+/* Loop: answers e's problem, else serves f (its descriptor passes to the
+ * server) as ctype with disposition ("inline" or "attachment"). */
+void	vh_api_reply_file(struct vh_http_req *, const struct vh_api_err *,
+	    struct vh_api_file *, const char *ctype, const char *disposition);
+
+#endif
