@@ -33,6 +33,9 @@ static const struct {
 	{ "themes", F_ARRAY, 20 },
 	{ "consent", F_OBJECT, 0 },
 	{ "entry_id", F_INTEGER, 0 },
+	/* A resident's browser's own secret: it may fetch the receipt
+	 * again (schema/0019); never stored itself. */
+	{ "device", F_STRING, 128 },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -170,7 +173,7 @@ json_t *
 vh_entry_from_metadata(const struct vh_tus_metadata *md, char **why)
 {
 	static const char *plain[] = { "kind", "title", "text", "area",
-	    "collection", "occurred_at" };
+	    "collection", "occurred_at", "device" };
 	json_t		*obj = json_object(), *v;
 	json_error_t	 jerr;
 	const char	*s;
@@ -339,6 +342,44 @@ consent_text(PGconn *db, const json_t *obj, const struct vh_principal *who,
 }
 
 /*
+ * The receipt again for the browser that sent the story, should the answer
+ * carrying it be lost: the device secret's hash, and the code sealed with
+ * the secret (schema/0019). No device secret, nothing kept.
+ */
+static int
+device_receipt(PGconn *db, const char *device, const char *id,
+    const char receipt[VH_SECRET_LEN], char **err)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t		 hash[32], sealed[64];
+	char		 hash_sql[67], sealed_sql[3 + 2 * sizeof sealed];
+	const char	*params[3] = { id, hash_sql, sealed_sql };
+	size_t		 n = strlen(receipt);
+	PGresult	*r;
+
+	if (device == NULL || strlen(device) < 16 || n > sizeof sealed)
+		return (0);
+	vh_auth_hash(device, hash);
+	vh_auth_hash_sql(hash, hash_sql);
+	vh_auth_seal(device, (const uint8_t *)receipt, n, sealed);
+	memcpy(sealed_sql, "\\x", 2);
+	for (size_t i = 0; i < n; i++) {
+		sealed_sql[2 + 2 * i] = hex[sealed[i] >> 4];
+		sealed_sql[3 + 2 * i] = hex[sealed[i] & 15];
+	}
+	sealed_sql[2 + 2 * n] = '\0';
+	r = PQexecParams(db, "INSERT INTO receipt_device (entry_id, device_hash,"
+	    " sealed) VALUES ($1, $2::bytea, $3::bytea)", 3, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		*err = vh_xstrdup(PQerrorMessage(db));
+		return (fail_tx(db, r, err, "receipt"));
+	}
+	PQclear(r);
+	return (0);
+}
+
+/*
  * The consent record of a new entry and, for a resident, the receipt code
  * that withdraws it: receipt gets the code, the database its SHA-256.
  */
@@ -389,7 +430,7 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		return (fail_tx(db, r, err, "receipt"));
 	}
 	PQclear(r);
-	return (0);
+	return (device_receipt(db, str(obj, "device"), id, receipt, err));
 }
 
 /* Checks that an existing entry belongs to who. */
