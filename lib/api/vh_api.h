@@ -51,6 +51,8 @@ VH_HANDLER(vh_api_withdraw);
 VH_HANDLER(vh_api_resident_page);
 VH_HANDLER(vh_api_upload_receipt);
 VH_HANDLER(vh_api_receipt_status);
+VH_HANDLER(vh_api_resident_buurten);
+VH_HANDLER(vh_api_resident_settings);
 /* The Dutch page for an upload link that does not work (410 when its
  * collection exists, else 404). */
 void	vh_api_resident_dead_link(struct vh_http_req *, bool collection_exists);

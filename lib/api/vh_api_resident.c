@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_apiq.h"
 #include "vh_app.h"
 #include "vh_auth.h"
 #include "vh_body.h"
@@ -469,4 +470,76 @@ vh_api_receipt_status(struct vh_app *app, struct vh_http_req *req,
 	j->req = req;
 	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	vh_body_read_json(req, 4096, status_body, status_free, j);
+}
+
+/*
+ * GET /api/v1/buurten[?lat=&lon=]: the buurten a resident chooses from
+ * (public: CBS's names and codes), or the one buurt holding the phone's
+ * position. The position is used for this one query and never stored
+ * or logged (the query string never reaches the log).
+ */
+static const char buurten_sql[] =
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('code', b.code, 'name',"
+    " b.name, 'wijk', w.name) ORDER BY b.name, b.code), '[]')::text"
+    " FROM area b LEFT JOIN area w ON w.code = b.parent"
+    " WHERE b.level = 'buurt'";
+
+static const char buurt_at_sql[] =
+    "SELECT jsonb_build_object('code', a.code, 'name', a.name)::text"
+    " FROM area a WHERE a.level = 'buurt'"
+    " AND a.code = vh_area_at($2::float8, $1::float8)";
+
+void
+vh_api_resident_buurten(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
+	char		*lat = vh_apiq_arg(req, "lat"), *lon = vh_apiq_arg(req, "lon");
+	char		*end;
+
+	(void)params;
+	(void)who;
+	if (lat == NULL && lon == NULL) {
+		q.sql = buurten_sql;
+		vh_apiq_run(app, req, &q);
+		return;
+	}
+	if (lat == NULL || lon == NULL || *lat == '\0' || *lon == '\0' ||
+	    (strtod(lat, &end), *end != '\0') ||
+	    (strtod(lon, &end), *end != '\0')) {
+		vh_http_respond_problem(req, 400, "bad-request",
+		    "'lat' and 'lon' must both be decimal degrees");
+		free(lat);
+		free(lon);
+		return;
+	}
+	vh_http_add_header(req, "Cache-Control", "no-store");
+	q.sql = buurt_at_sql;
+	q.nparams = 2;
+	q.params[0] = lat;
+	q.params[1] = lon;
+	q.not_found = "no buurt of this city holds that position";
+	vh_apiq_run(app, req, &q);
+}
+
+/* GET /api/v1/resident/settings: what the page tells a resident before
+ * they begin (how long a story is kept, by consent scope, in days; 0 is
+ * never) and the longest recording it makes. */
+void
+vh_api_resident_settings(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	const struct vh_config	*c = vh_app_config(app);
+	const int64_t		 day = 24 * 3600 * 1000LL;
+
+	(void)params;
+	(void)who;
+	vh_http_respond_json(req, 200, json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
+	    "max_recording_s", (json_int_t)(c->resident_max_recording / 1000),
+	    "retention_days",
+	    "analysis_only", (json_int_t)(c->retention_story_analysis_only / day),
+	    "quote_anonymised",
+	    (json_int_t)(c->retention_story_quote_anonymised / day),
+	    "audio_to_staff", (json_int_t)(c->retention_story_audio_to_staff / day),
+	    "publish", (json_int_t)(c->retention_story_publish / day)));
 }

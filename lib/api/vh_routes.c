@@ -55,6 +55,10 @@ static const struct route routes[] = {
 	  vh_api_upload_receipt },
 	{ VH_HTTP_POST, "/api/v1/receipt", VH_ACCESS_PUBLIC,
 	  vh_api_receipt_status },
+	{ VH_HTTP_GET, "/api/v1/buurten", VH_ACCESS_PUBLIC,
+	  vh_api_resident_buurten },
+	{ VH_HTTP_GET, "/api/v1/resident/settings", VH_ACCESS_PUBLIC,
+	  vh_api_resident_settings },
 
 	{ VH_HTTP_OPTIONS, "/api/v1/uploads", VH_ACCESS_PUBLIC, vh_api_tus_options },
 	{ VH_HTTP_POST, "/api/v1/uploads", UPLOADERS, vh_api_tus_create },
