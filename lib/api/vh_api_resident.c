@@ -55,8 +55,8 @@ vh_api_resident_page(struct vh_app *app, struct vh_http_req *req,
 {
 	(void)params;
 	(void)who;
-	/* The key is in the address bar: no other site ever sees it. */
-	vh_http_add_header(req, "Referrer-Policy", "no-referrer");
+	/* The key is in the address bar; the pages' Referrer-Policy
+	 * (same-origin) and CSP (this origin only) keep it here. */
 	vh_api_web_page(app, req, "resident.html");
 }
 
