@@ -131,9 +131,12 @@ vh_entry_validate(const json_t *obj, const struct vh_principal *who,
 		*why = vh_xasprintf("'kind' must be story or visit, not '%s'", kind);
 		return (VH_EINVAL);
 	}
+	/* A resident adds files only to a story its own device sent (the
+	 * database checks the device, vh_entry_check_refs). */
 	if (who->role == VH_ROLE_RESIDENT &&
 	    ((kind != NULL && strcmp(kind, "story") != 0) ||
-	    json_object_get(obj, "entry_id") != NULL)) {
+	    (json_object_get(obj, "entry_id") != NULL &&
+	    json_object_get(obj, "device") == NULL))) {
 		*why = vh_xstrdup("residents submit stories only");
 		return (VH_EINVAL);
 	}
@@ -433,21 +436,45 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	return (device_receipt(db, str(obj, "device"), id, receipt, err));
 }
 
+/*
+ * A resident's device secret as the hash receipt_device holds, or NULL:
+ * the browser that sent a story may add its photos to it (schema/0019).
+ */
+static const char *
+device_hash(const json_t *obj, const struct vh_principal *who, char out[67])
+{
+	const char	*device = str(obj, "device");
+	uint8_t		 hash[32];
+
+	if (who->role != VH_ROLE_RESIDENT || device == NULL ||
+	    strlen(device) < 16)
+		return (NULL);
+	vh_auth_hash(device, hash);
+	vh_auth_hash_sql(hash, out);
+	return (out);
+}
+
+/* Who may add files to an entry: its account, an admin, or the resident
+ * device that sent it. */
+#define OWNS_ENTRY "(account_id = $2 OR (SELECT role FROM account WHERE" \
+	" id = $2) = 'admin' OR ($3::bytea IS NOT NULL AND EXISTS (SELECT 1" \
+	" FROM receipt_device rd WHERE rd.entry_id = entry.id AND" \
+	" rd.device_hash = $3::bytea)))"
+
 /* Checks that an existing entry belongs to who. */
 static int
 check_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
-	char		 account[32];
-	const char	*params[2] = { id, account };
+	char		 account[32], dev[67];
+	const char	*params[3] = { id, account, device_hash(obj, who, dev) };
 	PGresult	*r;
 
 	snprintf(id, idlen, "%lld",
 	    (long long)json_integer_value(json_object_get(obj, "entry_id")));
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	r = PQexecParams(db, "SELECT 1 FROM entry WHERE id = $1 AND"
-	    " (account_id = $2 OR (SELECT role FROM account WHERE id = $2) ="
-	    " 'admin') FOR UPDATE", 2, NULL, params, NULL, NULL, 0);
+	r = PQexecParams(db, "SELECT 1 FROM entry WHERE id = $1 AND "
+	    OWNS_ENTRY " FOR UPDATE", 3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		return (fail_tx(db, r, err, "bad entry_id"));
@@ -466,8 +493,8 @@ int
 vh_entry_check_refs(PGconn *db, const json_t *obj,
     const struct vh_principal *who, char **err)
 {
-	char		 id[32], account[32], collection[32];
-	const char	*params[5];
+	char		 id[32], account[32], collection[32], dev[67];
+	const char	*params[6];
 	PGresult	*r;
 	int		 rc = 0;
 
@@ -482,13 +509,16 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	params[2] = params[0] == NULL ? str(obj, "collection") : NULL;
 	params[3] = who->collection_id != 0 ? collection : NULL;
 	params[4] = params[0] == NULL ? str(obj, "occurred_at") : NULL;
+	params[5] = device_hash(obj, who, dev);
 	/* The same conditions as check_entry and insert_entry. */
 	r = PQexecParams(db, "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1"
 	    " FROM entry WHERE id = $1 AND (account_id = $2 OR (SELECT role"
-	    " FROM account WHERE id = $2) = 'admin')),"
+	    " FROM account WHERE id = $2) = 'admin' OR ($6::bytea IS NOT NULL"
+	    " AND EXISTS (SELECT 1 FROM receipt_device rd WHERE"
+	    " rd.entry_id = entry.id AND rd.device_hash = $6::bytea)))),"
 	    " $3::text IS NULL OR $4::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $3),"
-	    " $5::timestamptz", 5, NULL, params, NULL, NULL, 0);
+	    " $5::timestamptz", 6, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
 			*err = vh_xstrdup("'occurred_at' must be a date and "

@@ -96,6 +96,16 @@ test('a lost last answer: the same device gets the receipt again, no other devic
     }
     r = await fetch(`${ctx.d.url}/api/v1/uploads/${id}/receipt`, { headers: { 'Upload-Device': mine } });
     assert.equal(r.status, 429);
+    // The same device adds its photos to the story; another device cannot.
+    const entryId = t.last.headers.get('upload-entry');
+    const photo = await tus(ctx, { filename: 'foto.txt', filetype: 'text/plain', entry_id: entryId, device: mine }, randomBytes(50));
+    assert.equal(photo.created.status, 201, await photo.created.text());
+    assert.equal(photo.last.status, 204);
+    assert.equal(photo.last.headers.get('upload-entry'), entryId);
+    assert.equal(photo.last.headers.get('upload-receipt'), null, 'no second receipt');
+    const stranger = await tus(ctx, { filename: 'foto.txt', filetype: 'text/plain', entry_id: entryId, device: device() }, randomBytes(50));
+    assert.equal(stranger.created.status, 422);
+    assert.equal(psql(ctx.url, `SELECT count(*) FROM media WHERE entry_id = ${entryId}`), '2');
     // Withdrawn: the sealed receipt goes with the entry.
     r = await fetch(`${ctx.d.url}/api/v1/withdraw`, { method: 'POST', body: JSON.stringify({ receipt: shown }) });
     assert.equal(r.status, 200);
