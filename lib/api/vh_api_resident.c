@@ -38,17 +38,6 @@
 
 /* The page */
 
-/* Until the web app's server (vh_api_web.c) is merged. */
-void	vh_api_web_page(struct vh_app *, struct vh_http_req *, const char *);
-__attribute__((weak)) void
-vh_api_web_page(struct vh_app *app, struct vh_http_req *req, const char *page)
-{
-	(void)app;
-	(void)page;
-	vh_http_respond_problem(req, 404, "not-found", "the web app is not "
-	    "installed");
-}
-
 void
 vh_api_resident_page(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
