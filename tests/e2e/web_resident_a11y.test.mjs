@@ -60,7 +60,7 @@ for (const lang of ['nl', 'ar']) {
       await page.getByRole('button', { name: w.rec, exact: true }).click();
       await page.waitForTimeout(1500);
       shots.push(await check(page, lang, '3b-opnemen-bezig'));
-      await page.getByRole('button', { name: w.stop }).click();
+      await page.getByRole('button', { name: w.stop, exact: true }).click();
       await page.locator('[data-duration-ms]').waitFor();
       shots.push(await check(page, lang, '3c-opnemen-klaar'));
       await page.getByRole('button', { name: w.next }).click();
