@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { waitFor, tmpdir } from './lib/harness.mjs';
 import { skipWithoutChromium, launch, jsWeight } from './lib/browser.mjs';
 import { walk } from './lib/consent.mjs';
-import { residentDaemon, launchWithMic, tellStory, entries, admin, pendingCount, pendingSha256 } from './lib/resident.mjs';
+import { residentDaemon, launchWithMic, tellStory, entries, admin, pendingCount, pendingSha256, photoJpeg } from './lib/resident.mjs';
 import { waitMedia, fetchTo, decodedSeconds } from './lib/media.mjs';
 
 const skip = skipWithoutChromium();
@@ -43,7 +43,7 @@ test('a resident records, tells and sends a story and gets a receipt; the entry 
     await page.getByText('Kies eerst wat we met uw verhaal mogen doen.').waitFor();
     await page.getByRole('button', { name: 'Vorige' }).click();
 
-    const { ms, buurt } = await tellStory(page, { seconds: 5 });
+    const { ms, buurt } = await tellStory(page, { seconds: 5, photos: [photoJpeg()] });
     assert.ok(ms > 4000 && ms < 7000, `recorded ${ms} ms`);
     assert.match(buurt, /^BU0344/);
     await page.getByRole('button', { name: 'Versturen' }).click();
@@ -61,8 +61,11 @@ test('a resident records, tells and sends a story and gets a receipt; the entry 
     assert.equal(entry.consent.language, 'nl');
     assert.equal(entry.area.code, buurt);
     assert.match(entry.text, /Bij de winkels is het onveilig/);
+    // The recording, and the photo the same device added to it.
+    assert.equal(entry.media.length, 2, JSON.stringify(entry.media));
+    assert.ok(entry.media.some((x) => x.declared_type === 'image/jpeg'));
+    entry.media = entry.media.filter((x) => /^audio\/webm/.test(x.declared_type));
     assert.equal(entry.media.length, 1);
-    assert.match(entry.media[0].declared_type, /^audio\/webm/);
     const m = await waitMedia(ctx.d.url, ctx.admin, entry.media[0].id);
     assert.equal(m.status, 'ready', JSON.stringify(m));
     const dir = tmpdir('opus');

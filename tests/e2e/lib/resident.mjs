@@ -55,7 +55,7 @@ export async function entries(ctx) {
 
 // The steps up to sending: consent scope, a recording of about `seconds`
 // (or none), a text and a buurt. Resolves the recorded length in ms.
-export async function tellStory(page, { scope = 'Gebruiken voor onderzoek en mijn woorden citeren', seconds = 5, text = 'Bij de winkels is het onveilig.', buurt = true } = {}) {
+export async function tellStory(page, { scope = 'Gebruiken voor onderzoek en mijn woorden citeren', seconds = 5, text = 'Bij de winkels is het onveilig.', buurt = true, photos = [] } = {}) {
   await page.getByRole('button', { name: 'Volgende' }).click();
   await page.getByLabel(scope).check();
   await page.getByRole('button', { name: 'Volgende' }).click();
@@ -70,6 +70,7 @@ export async function tellStory(page, { scope = 'Gebruiken voor onderzoek en mij
   }
   await page.getByRole('button', { name: 'Volgende' }).click();
   if (text) await page.getByLabel('Uw verhaal in tekst').fill(text);
+  if (photos.length) await page.getByLabel("Foto's (maximaal 3)").setInputFiles(photos);
   if (buurt) {
     const sel = page.getByLabel('In welke buurt gebeurde het?');
     await page.waitForFunction(() => document.querySelectorAll('#vh-buurt option').length > 1);
@@ -107,4 +108,11 @@ export function pendingSha256(page) {
     };
     req.onerror = () => reject(req.error);
   }));
+}
+
+// A small JPEG photo made by ffmpeg.
+export function photoJpeg(name = 'foto.jpg') {
+  const file = path.join(tmpdir('photo'), name);
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x480', '-frames:v', '1', file]);
+  return file;
 }

@@ -29,7 +29,7 @@ export function IntrekkenPagina() {
           <ul class="utrecht-unordered-list">
             {w.recordings > 0 && <li>{t('withdraw.recordings', { n: w.recordings })}</li>}
             {w.photos > 0 && <li>{t('withdraw.photos', { n: w.photos })}</li>}
-            {w.files > 0 && <li>{t('withdraw.files', { n: w.files })}</li>}
+            {w.files > w.recordings + w.photos && <li>{t('withdraw.files', { n: w.files - w.recordings - w.photos })}</li>}
             {w.title && <li>{t('withdraw.titleField')}</li>}
             {w.text && <li>{t('withdraw.text')}</li>}
             <li>{t('withdraw.consent')}</li>

@@ -10,6 +10,24 @@ import { api, link, uploadEndpoint } from './api';
 import { pending, type Pending } from './store';
 import { t } from './i18n';
 
+// One photo, added to the story the same device sent (tus entry_id +
+// device), retried like the story.
+function sendPhoto(photo: Pending['photos'][number], entry: number, device: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const u = new Upload(photo.blob, {
+      endpoint: uploadEndpoint,
+      headers: { 'X-Upload-Key': link.key },
+      metadata: { filename: photo.name, filetype: photo.type, entry_id: String(entry), device },
+      chunkSize: 64 * 1024,
+      retryDelays: [0, 1000, 2000, 4000, 8000, 15000, 30000],
+      storeFingerprintForResuming: false,
+      onError: reject,
+      onSuccess: () => resolve(),
+    });
+    u.start();
+  });
+}
+
 export function Versturen({ story, resumed, onDone }: {
   story: Pending; resumed: boolean; onDone: (receipt: string) => void;
 }) {
@@ -20,6 +38,7 @@ export function Versturen({ story, resumed, onDone }: {
 
   useEffect(() => {
     let receipt: string | null = null;
+    let entry = 0;
     let url = story.uploadUrl;
     const u = new Upload(story.blob, {
       endpoint: uploadEndpoint,
@@ -38,6 +57,8 @@ export function Versturen({ story, resumed, onDone }: {
       onAfterResponse: (_req, res) => {
         const r = res.getHeader('Upload-Receipt');
         if (r) receipt = r;
+        const e = res.getHeader('Upload-Entry');
+        if (e) entry = Number(e);
       },
       onError: () => setState(navigator.onLine ? 'failed' : 'offline'),
       onSuccess: async () => {
@@ -48,13 +69,18 @@ export function Versturen({ story, resumed, onDone }: {
           // this device, until the server answers.
           for (let i = 0; !receipt && i < 20; i++) {
             try {
-              receipt = (await api.receiptAgain(url, story.metadata.device)).receipt;
+              const again = await api.receiptAgain(url, story.metadata.device);
+              receipt = again.receipt;
+              entry = again.entry;
             } catch {
               await new Promise((r) => setTimeout(r, Math.min(10000, 1000 * (i + 1))));
             }
           }
         }
         if (!receipt) { setState('failed'); return; }
+        for (const photo of story.photos ?? []) {
+          try { await sendPhoto(photo, entry, story.metadata.device); } catch { /* the story itself is in */ }
+        }
         done.current = true;
         await pending.remove(link.slug);
         onDone(receipt);

@@ -87,7 +87,8 @@ function App() {
       }
       meta.filename = filename;
       meta.filetype = type;
-      const p: Pending = { slug: link.slug, blob, filename, type, metadata: meta, uploadUrl: null, createdAt: Date.now() };
+      const photos = more.photos.map((f) => ({ blob: f as Blob, name: f.name, type: f.type || 'image/jpeg' }));
+      const p: Pending = { slug: link.slug, blob, filename, type, metadata: meta, uploadUrl: null, photos, createdAt: Date.now() };
       // Kept before a byte is sent, until the server acknowledges it.
       await pending.put(p);
       setStory(p);

@@ -110,7 +110,7 @@ export const ar: Record<MessageKey, string> = {
   'withdraw.willRemove': 'سنمحو:',
   'withdraw.recordings': 'تسجيلك ({n})',
   'withdraw.photos': 'صورك ({n})',
-  'withdraw.files': 'كل الملفات ({n})',
+  'withdraw.files': 'ملفات أخرى ({n})',
   'withdraw.text': 'نصك',
   'withdraw.titleField': 'العنوان',
   'withdraw.consent': 'موافقتك ورمز الإيصال',

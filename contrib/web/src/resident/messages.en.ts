@@ -109,7 +109,7 @@ export const en: Record<MessageKey, string> = {
   'withdraw.willRemove': 'We erase:',
   'withdraw.recordings': 'your recording ({n})',
   'withdraw.photos': 'your photos ({n})',
-  'withdraw.files': 'all files ({n})',
+  'withdraw.files': 'other files ({n})',
   'withdraw.text': 'your text',
   'withdraw.titleField': 'the title',
   'withdraw.consent': 'your consent and the receipt code',

@@ -108,7 +108,7 @@ export const nl = {
   'withdraw.willRemove': 'Dit wissen we:',
   'withdraw.recordings': 'uw opname ({n})',
   'withdraw.photos': "uw foto's ({n})",
-  'withdraw.files': 'alle bestanden ({n})',
+  'withdraw.files': 'andere bestanden ({n})',
   'withdraw.text': 'uw tekst',
   'withdraw.titleField': 'de titel',
   'withdraw.consent': 'uw toestemming en de ontvangstcode',

@@ -109,7 +109,7 @@ export const tr: Record<MessageKey, string> = {
   'withdraw.willRemove': 'Şunları sileriz:',
   'withdraw.recordings': 'kaydınız ({n})',
   'withdraw.photos': 'fotoğraflarınız ({n})',
-  'withdraw.files': 'tüm dosyalar ({n})',
+  'withdraw.files': 'diğer dosyalar ({n})',
   'withdraw.text': 'metniniz',
   'withdraw.titleField': 'başlık',
   'withdraw.consent': 'izniniz ve alındı kodu',

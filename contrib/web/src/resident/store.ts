@@ -9,6 +9,8 @@ export interface Pending {
   type: string;			// the recorder's own mimeType
   metadata: Record<string, string>;
   uploadUrl: string | null;
+  // Up to three photos, added to the story once it exists.
+  photos: { blob: Blob; name: string; type: string }[];
   createdAt: number;
 }
 
