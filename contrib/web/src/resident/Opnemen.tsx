@@ -1,7 +1,8 @@
 // Opnemen: the microphone is asked for only after a tap. Record, pause,
 // resume, stop, listen back, record again; a timer and a level meter; the
-// longest recording (from the config) is said before the start and a
-// minute before the end, and the recording stops there. The browser's
+// longest recording (from the config) is said before the start and again
+// before the end (a minute, or a third of a short limit), and the
+// recording stops there. The browser's
 // own format is chosen (MediaRecorder.isTypeSupported) and its real
 // mimeType goes with the upload.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -49,9 +50,11 @@ export function Opnemen({ maxS, value, onChange }: {
     const id = setInterval(() => {
       const ms = now();
       setElapsed(ms);
-      if (!warned.current && maxS > 60 && ms >= (maxS - 60) * 1000) {
+      // Said before the end: a minute before, or a third of a short limit.
+      const ahead = Math.min(60, Math.ceil(maxS / 3));
+      if (!warned.current && ms >= (maxS - ahead) * 1000) {
         warned.current = true;
-        setNotice(t('record.oneMinute'));
+        setNotice(t('record.almost', { time: spoken(ahead) }));
       }
       if (ms >= maxS * 1000) {
         stop();

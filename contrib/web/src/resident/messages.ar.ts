@@ -55,7 +55,7 @@ export const ar: Record<MessageKey, string> = {
   'record.recording': 'جارٍ التسجيل',
   'record.paused': 'التسجيل متوقف مؤقتًا',
   'record.done': 'التسجيل جاهز: {time}',
-  'record.oneMinute': 'بقيت دقيقة واحدة. بعدها يتوقف التسجيل تلقائيًا.',
+  'record.almost': 'بقي {time}. بعدها يتوقف التسجيل تلقائيًا.',
   'record.maxReached': 'توقف التسجيل: هذا أطول تسجيل ممكن.',
   'record.needSomething': 'سجّل شيئًا أو اكتب شيئًا في الخطوة التالية.',
   'more.intro': 'هذا ليس إلزاميًا.',

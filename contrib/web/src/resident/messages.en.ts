@@ -54,7 +54,7 @@ export const en: Record<MessageKey, string> = {
   'record.recording': 'Recording',
   'record.paused': 'Recording paused',
   'record.done': 'Recording ready: {time}',
-  'record.oneMinute': 'One minute left. Then the recording stops by itself.',
+  'record.almost': '{time} left. Then the recording stops by itself.',
   'record.maxReached': 'The recording stopped: this is the longest recording possible.',
   'record.needSomething': 'Record something, or write something in the next step.',
   'more.intro': 'This is optional.',

@@ -53,7 +53,7 @@ export const nl = {
   'record.recording': 'Bezig met opnemen',
   'record.paused': 'Opname gepauzeerd',
   'record.done': 'Opname klaar: {time}',
-  'record.oneMinute': 'Nog één minuut. Daarna stopt de opname vanzelf.',
+  'record.almost': 'Nog {time}. Daarna stopt de opname vanzelf.',
   'record.maxReached': 'De opname is gestopt: dit is de langste opname die kan.',
   'record.needSomething': 'Neem iets op of schrijf iets in de volgende stap.',
   'more.intro': 'Dit is niet verplicht.',

@@ -54,7 +54,7 @@ export const tr: Record<MessageKey, string> = {
   'record.recording': 'Kaydediliyor',
   'record.paused': 'Kayıt duraklatıldı',
   'record.done': 'Kayıt hazır: {time}',
-  'record.oneMinute': 'Bir dakika kaldı. Sonra kayıt kendiliğinden durur.',
+  'record.almost': '{time} kaldı. Sonra kayıt kendiliğinden durur.',
   'record.maxReached': 'Kayıt durdu: bu mümkün olan en uzun kayıt.',
   'record.needSomething': 'Bir şey kaydedin veya sonraki adımda bir şey yazın.',
   'more.intro': 'Bu zorunlu değil.',
