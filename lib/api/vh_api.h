@@ -50,6 +50,23 @@ VH_HANDLER(vh_api_withdraw);
 /* vh_api_own.c: a field worker changes or withdraws their own entry */
 VH_HANDLER(vh_api_entry_patch);
 VH_HANDLER(vh_api_entry_withdraw_own);
+/* vh_api_resident.c: the resident's page, receipts again, a story's state */
+VH_HANDLER(vh_api_resident_page);
+VH_HANDLER(vh_api_upload_receipt);
+VH_HANDLER(vh_api_receipt_status);
+VH_HANDLER(vh_api_resident_buurten);
+VH_HANDLER(vh_api_resident_settings);
+/* The Dutch page for an upload link that does not work (410 when its
+ * collection exists, else 404). */
+void	vh_api_resident_dead_link(struct vh_http_req *, bool collection_exists);
+/* Receipt codes: whether addr (a rate-limit key) or code tried too many
+ * wrong codes (VH_ETOOBIG, *retry_after_s), and counting a wrong one.
+ * Worker threads. */
+int	vh_api_receipt_over(struct vh_app *, PGconn *, const char *addr,
+	    const char *code, int64_t *retry_after_s, char **err)
+	    __attribute__((warn_unused_result));
+void	vh_api_receipt_failed(struct vh_app *, PGconn *, const char *addr,
+	    const char *code);
 
 /* vh_api_moderation.c: approve, publish, reject, redact */
 VH_HANDLER(vh_api_entry_approve);

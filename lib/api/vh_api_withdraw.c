@@ -1,8 +1,8 @@
 /*
  * POST /api/v1/withdraw: a resident takes a story back with the receipt
- * code they were shown when they sent it. Public, so every attempt counts
- * against the caller's address (an IPv6 one by its /64) like the upload
- * link does, in the database so that a restart forgets nothing; the code
+ * code they were shown when they sent it. Public, so every wrong code
+ * counts against the caller's address (an IPv6 one by its /64) and the
+ * code, in the database so that a restart forgets nothing; the code
  * is hashed and looked up, and the entry erased (vh_erase) before the
  * answer, which says what was removed.
  */
@@ -55,15 +55,19 @@ withdraw_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	/* Counted apart from uploads, at the same rate: guessing a code is
-	 * as slow as guessing an upload link. */
-	if ((j->rc = vh_ratelimit_hit(vh_app_ratelimit(j->app), db, "withdraw",
-	    j->addr, vh_app_config(j->app)->resident_upload_rate,
+	/* Wrong codes count, per address and per code, at the upload rate:
+	 * guessing a code is as slow as guessing an upload link, and the
+	 * residents of one wijkgesprek withdrawing their own stories from
+	 * one address are never refused. */
+	if ((j->rc = vh_api_receipt_over(j->app, db, j->addr, j->code,
 	    &j->retry_after_s, &j->err)) != 0)
 		return;
 	if ((j->rc = vh_erase_find_receipt(db, j->code, &j->entry,
-	    &j->err)) != 0)
+	    &j->err)) != 0) {
+		if (j->rc == VH_ENOENT)
+			vh_api_receipt_failed(j->app, db, j->addr, j->code);
 		return;
+	}
 	j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
 	    VH_ERASE_WITHDRAWN, "resident", &j->report, &j->err);
 }
@@ -78,7 +82,7 @@ withdraw_done(void *arg)
 		vh_http_add_header(j->req, "Retry-After", "%lld",
 		    (long long)j->retry_after_s);
 		vh_http_respond_problem(j->req, 429, "rate-limited", "too many "
-		    "attempts from this address; try again in %lld s",
+		    "wrong codes were tried; try again in %lld s",
 		    (long long)j->retry_after_s);
 	} else if (j->rc == VH_ENOENT)
 		vh_http_respond_problem(j->req, 404, "unknown-receipt",

@@ -30,6 +30,7 @@
 #include "vh_routes.h"
 #include "vh_session.h"
 #include "vh_xmalloc.h"
+#include "vh_db.h"
 
 #define STAFF	(VH_ROLE_ADMIN | VH_ROLE_MODERATOR | VH_ROLE_ANALYST)
 #define UPLOADERS (VH_ROLE_FIELDWORKER | VH_ROLE_ADMIN)
@@ -51,6 +52,18 @@ static const struct route routes[] = {
 	{ VH_HTTP_POST, "/api/v1/entries", UPLOADERS, vh_api_entries_post },
 	{ VH_HTTP_POST, "/api/v1/collections/{slug}/uploads", VH_ROLE_RESIDENT,
 	  vh_api_collection_upload },
+	/* The upload link opened in a browser: the resident's page
+	 * (vh_api_resident.c), and what the page asks for. */
+	{ VH_HTTP_GET, "/api/v1/collections/{slug}/uploads", VH_ROLE_RESIDENT,
+	  vh_api_resident_page },
+	{ VH_HTTP_GET, "/api/v1/uploads/{id}/receipt", VH_ACCESS_PUBLIC,
+	  vh_api_upload_receipt },
+	{ VH_HTTP_POST, "/api/v1/receipt", VH_ACCESS_PUBLIC,
+	  vh_api_receipt_status },
+	{ VH_HTTP_GET, "/api/v1/buurten", VH_ACCESS_PUBLIC,
+	  vh_api_resident_buurten },
+	{ VH_HTTP_GET, "/api/v1/resident/settings", VH_ACCESS_PUBLIC,
+	  vh_api_resident_settings },
 
 	{ VH_HTTP_OPTIONS, "/api/v1/uploads", VH_ACCESS_PUBLIC, vh_api_tus_options },
 	{ VH_HTTP_POST, "/api/v1/uploads", UPLOADERS, vh_api_tus_create },
@@ -320,6 +333,7 @@ struct auth_job {
 	char			*slug, *secret;	/* upload link */
 	char			*session, *csrf; /* login cookie */
 	bool			 counted;	/* a resident's attempt */
+	bool			 collection_exists; /* of a failed link */
 	char			 addr[VH_RATELIMIT_KEY_LEN];
 	int64_t			 retry_after_s;
 	struct vh_principal	 principal;
@@ -327,6 +341,35 @@ struct auth_job {
 	int			 rc;
 	char			*err;
 };
+
+/* A failed upload link: counted, and for the page, whether the link's
+ * collection exists (its key changed: 410) or not (404). */
+static void
+count_failure(struct auth_job *j, PGconn *db)
+{
+	const char	*params[1] = { j->slug != NULL ? j->slug : "" };
+	int64_t		 ignored;
+	PGresult	*r;
+	char		*err = NULL;
+
+	if (vh_ratelimit_hit(vh_app_ratelimit(j->app), db, "upload", j->addr,
+	    vh_app_config(j->app)->resident_upload_rate, &ignored,
+	    &err) == VH_EDB) {
+		vh_log_warnx("req=%s auth: counting a failure: %s",
+		    vh_http_req_id(j->req), err);
+		free(err);
+		err = NULL;
+	}
+	if (j->route->fn != vh_api_resident_page)
+		return;
+	if ((r = vh_db_exec(db, "SELECT 1 FROM collection WHERE slug = $1",
+	    1, params, &err)) == NULL) {
+		free(err);
+		return;
+	}
+	j->collection_exists = PQntuples(r) == 1;
+	PQclear(r);
+}
 
 static void
 auth_work(struct vh_worker *w, void *arg)
@@ -338,13 +381,16 @@ auth_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	/* Residents: every attempt counts, so guessing is slow too. */
-	if (j->counted && (j->rc = vh_ratelimit_hit(vh_app_ratelimit(j->app),
+	/* Residents: an address that failed too often is refused before
+	 * its key is looked at, so guessing is slow; only failures count,
+	 * so a wijkgesprek behind one address is never locked out by its
+	 * own uploads. */
+	if (j->counted && (j->rc = vh_ratelimit_over(vh_app_ratelimit(j->app),
 	    db, "upload", j->addr, vh_app_config(j->app)->resident_upload_rate,
 	    &j->retry_after_s, &j->err)) != 0)
 		return;
 	if (j->token == NULL && j->secret == NULL && j->session == NULL)
-		j->rc = VH_EINVAL;	/* counted, and no credentials */
+		j->rc = VH_EINVAL;	/* no credentials */
 	else if (j->token != NULL)
 		j->rc = vh_auth_lookup_token(db, j->token, &j->principal, &j->err);
 	else if (j->secret != NULL)
@@ -354,6 +400,8 @@ auth_work(struct vh_worker *w, void *arg)
 		j->rc = vh_session_lookup(db, j->session, j->csrf,
 		    vh_app_config(j->app)->session_idle_timeout, &j->principal,
 		    &j->csrf_ok, &j->err);
+	if (j->counted && (j->rc == VH_EINVAL || j->rc == VH_ENOENT))
+		count_failure(j, db);
 }
 
 static void
@@ -398,9 +446,13 @@ auth_done(void *arg)
 		vh_http_add_header(j->req, "Retry-After", "%lld",
 		    (long long)j->retry_after_s);
 		vh_http_respond_problem(j->req, 429, "rate-limited",
-		    "too many uploads from this address; try again in "
-		    "%lld s", (long long)j->retry_after_s);
-	} else if (j->rc == VH_EINVAL)
+		    "too many failed upload links from this address; try "
+		    "again in %lld s", (long long)j->retry_after_s);
+	} else if ((j->rc == VH_EINVAL || j->rc == VH_ENOENT) &&
+	    j->route->fn == vh_api_resident_page)
+		/* A person opened the link: a page they can read. */
+		vh_api_resident_dead_link(j->req, j->collection_exists);
+	else if (j->rc == VH_EINVAL)
 		unauthorized(j->req, "this needs a bearer token, a login "
 		    "session or an upload link");
 	else if (j->rc == VH_ENOENT)
@@ -502,6 +554,10 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	} else {
 		free(secret);
 		free(session);
+	}
+	if (counted && j->slug == NULL) {
+		v = vh_route_param(&j->params, "slug");
+		j->slug = vh_xstrdup(v != NULL ? v : "");
 	}
 	vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
 }

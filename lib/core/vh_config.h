@@ -46,6 +46,7 @@ struct vh_config {
 	int64_t		 job_lease;
 	int64_t		 job_poll_interval;
 	/* retention periods in milliseconds; 0 keeps forever */
+	int64_t		 resident_max_recording;	/* ms, the page's limit */
 	int64_t		 retention_story_analysis_only;
 	int64_t		 retention_story_quote_anonymised;
 	int64_t		 retention_story_audio_to_staff;

@@ -39,6 +39,31 @@ vh_auth_hash(const char *secret, uint8_t hash[32])
 }
 
 void
+vh_auth_seal(const char *secret, const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint8_t		 ks[64];
+	EVP_MD_CTX	*ctx;
+	unsigned int	 len;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		vh_fatal("EVP_MD_CTX_new");
+	for (int i = 0; i < 2; i++) {
+		uint8_t block = (uint8_t)('1' + i);
+
+		len = 32;
+		if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+		    EVP_DigestUpdate(ctx, "verhaal receipt ", 16) != 1 ||
+		    EVP_DigestUpdate(ctx, &block, 1) != 1 ||
+		    EVP_DigestUpdate(ctx, secret, strlen(secret)) != 1 ||
+		    EVP_DigestFinal_ex(ctx, ks + 32 * i, &len) != 1)
+			vh_fatal("EVP_Digest");
+	}
+	EVP_MD_CTX_free(ctx);
+	for (size_t i = 0; i < n && i < sizeof ks; i++)
+		out[i] = in[i] ^ ks[i];
+}
+
+void
 vh_auth_secret_new(char out[VH_SECRET_LEN], uint8_t hash[32])
 {
 	uint8_t	 raw[32];

@@ -3,6 +3,7 @@
 /* Who is calling: roles, API tokens and collection upload links. Secrets
  * are random, shown once, and stored only as their SHA-256. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -43,6 +44,13 @@ void	vh_auth_secret_new(char out[VH_SECRET_LEN], uint8_t hash[32]);
 void	vh_auth_hash(const char *secret, uint8_t hash[32]);
 /* The hash as PostgreSQL bytea text ("\\x…"), for query parameters. */
 void	vh_auth_hash_sql(const uint8_t hash[32], char out[67]);
+/*
+ * XORs n (at most 64) bytes of in with a keystream made from secret
+ * (SHA-256 of a counter and the secret), into out: sealing and opening
+ * are the same call. For a receipt kept for one device only.
+ */
+void	vh_auth_seal(const char *secret, const uint8_t *in, size_t n,
+	    uint8_t *out);
 
 int	vh_role_parse(const char *, unsigned *) __attribute__((warn_unused_result));
 const char *vh_role_name(unsigned);

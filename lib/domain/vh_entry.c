@@ -39,6 +39,9 @@ static const struct {
 	/* WGS84 degrees: they become the area and are not stored. */
 	{ "lat", F_NUMBER, 0 },
 	{ "lon", F_NUMBER, 0 },
+	/* A resident's browser's own secret: it may fetch the receipt
+	 * again (schema/0019); never stored itself. */
+	{ "device", F_STRING, 128 },
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -156,9 +159,12 @@ vh_entry_validate(const json_t *obj, const struct vh_principal *who,
 		*why = vh_xasprintf("'kind' must be story or visit, not '%s'", kind);
 		return (VH_EINVAL);
 	}
+	/* A resident adds files only to a story its own device sent (the
+	 * database checks the device, vh_entry_check_refs). */
 	if (who->role == VH_ROLE_RESIDENT &&
 	    ((kind != NULL && strcmp(kind, "story") != 0) ||
-	    json_object_get(obj, "entry_id") != NULL)) {
+	    (json_object_get(obj, "entry_id") != NULL &&
+	    json_object_get(obj, "device") == NULL))) {
 		*why = vh_xstrdup("residents submit stories only");
 		return (VH_EINVAL);
 	}
@@ -198,7 +204,7 @@ json_t *
 vh_entry_from_metadata(const struct vh_tus_metadata *md, char **why)
 {
 	static const char *plain[] = { "kind", "title", "text", "area",
-	    "collection", "occurred_at" };
+	    "collection", "occurred_at", "device" };
 	json_t		*obj = json_object(), *v;
 	json_error_t	 jerr;
 	const char	*s;
@@ -481,6 +487,44 @@ consent_text(PGconn *db, const json_t *obj, const struct vh_principal *who,
 }
 
 /*
+ * The receipt again for the browser that sent the story, should the answer
+ * carrying it be lost: the device secret's hash, and the code sealed with
+ * the secret (schema/0019). No device secret, nothing kept.
+ */
+static int
+device_receipt(PGconn *db, const char *device, const char *id,
+    const char receipt[VH_SECRET_LEN], char **err)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t		 hash[32], sealed[64];
+	char		 hash_sql[67], sealed_sql[3 + 2 * sizeof sealed];
+	const char	*params[3] = { id, hash_sql, sealed_sql };
+	size_t		 n = strlen(receipt);
+	PGresult	*r;
+
+	if (device == NULL || strlen(device) < 16 || n > sizeof sealed)
+		return (0);
+	vh_auth_hash(device, hash);
+	vh_auth_hash_sql(hash, hash_sql);
+	vh_auth_seal(device, (const uint8_t *)receipt, n, sealed);
+	memcpy(sealed_sql, "\\x", 2);
+	for (size_t i = 0; i < n; i++) {
+		sealed_sql[2 + 2 * i] = hex[sealed[i] >> 4];
+		sealed_sql[3 + 2 * i] = hex[sealed[i] & 15];
+	}
+	sealed_sql[2 + 2 * n] = '\0';
+	r = PQexecParams(db, "INSERT INTO receipt_device (entry_id, device_hash,"
+	    " sealed) VALUES ($1, $2::bytea, $3::bytea)", 3, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		*err = vh_xstrdup(PQerrorMessage(db));
+		return (fail_stmt(r, err, "receipt"));
+	}
+	PQclear(r);
+	return (0);
+}
+
+/*
  * The consent record of a new entry and, for a resident, the receipt code
  * that withdraws it: receipt gets the code, the database its SHA-256.
  */
@@ -529,24 +573,48 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		return (fail_stmt(r, err, "receipt"));
 	}
 	PQclear(r);
-	return (0);
+	return (device_receipt(db, str(obj, "device"), id, receipt, err));
 }
+
+/*
+ * A resident's device secret as the hash receipt_device holds, or NULL:
+ * the browser that sent a story may add its photos to it (schema/0019).
+ */
+static const char *
+device_hash(const json_t *obj, const struct vh_principal *who, char out[67])
+{
+	const char	*device = str(obj, "device");
+	uint8_t		 hash[32];
+
+	if (who->role != VH_ROLE_RESIDENT || device == NULL ||
+	    strlen(device) < 16)
+		return (NULL);
+	vh_auth_hash(device, hash);
+	vh_auth_hash_sql(hash, out);
+	return (out);
+}
+
+/* Who may add files to an entry: its account, an admin, or the resident
+ * device that sent it. */
+#define OWNS_ENTRY "(account_id = $2 OR (SELECT role FROM account WHERE" \
+	" id = $2) = 'admin' OR ($3::bytea IS NOT NULL AND EXISTS (SELECT 1" \
+	" FROM receipt_device rd WHERE rd.entry_id = entry.id AND" \
+	" rd.device_hash = $3::bytea)))"
 
 /* Checks that an existing entry belongs to who. */
 static int
 check_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
-	char		 account[32];
-	const char	*params[2] = { id, account };
+	char		 account[32], dev[67];
+	const char	*params[3] = { id, account, device_hash(obj, who, dev) };
 	PGresult	*r;
 
 	snprintf(id, idlen, "%lld",
 	    (long long)json_integer_value(json_object_get(obj, "entry_id")));
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	r = PQexecParams(db, "SELECT 1 FROM entry WHERE id = $1 AND"
-	    " (account_id = $2 OR (SELECT role FROM account WHERE id = $2) ="
-	    " 'admin') FOR UPDATE", 2, NULL, params, NULL, NULL, 0);
+	r = PQexecParams(db, "SELECT 1 FROM entry WHERE id = $1 AND "
+	    OWNS_ENTRY " FOR UPDATE", 3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		return (fail_stmt(r, err, "bad entry_id"));
@@ -564,8 +632,8 @@ int
 vh_entry_check_refs(PGconn *db, const json_t *obj,
     const struct vh_principal *who, char **err)
 {
-	char		 id[32], account[32], collection[32];
-	const char	*params[5];
+	char		 id[32], account[32], collection[32], dev[67];
+	const char	*params[6];
 	PGresult	*r;
 	int		 rc = 0;
 
@@ -580,13 +648,16 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	params[2] = params[0] == NULL ? str(obj, "collection") : NULL;
 	params[3] = who->collection_id != 0 ? collection : NULL;
 	params[4] = params[0] == NULL ? str(obj, "occurred_at") : NULL;
+	params[5] = device_hash(obj, who, dev);
 	/* The same conditions as check_entry and insert_entry. */
 	r = PQexecParams(db, "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1"
 	    " FROM entry WHERE id = $1 AND (account_id = $2 OR (SELECT role"
-	    " FROM account WHERE id = $2) = 'admin')),"
+	    " FROM account WHERE id = $2) = 'admin' OR ($6::bytea IS NOT NULL"
+	    " AND EXISTS (SELECT 1 FROM receipt_device rd WHERE"
+	    " rd.entry_id = entry.id AND rd.device_hash = $6::bytea)))),"
 	    " $3::text IS NULL OR $4::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $3),"
-	    " $5::timestamptz", 5, NULL, params, NULL, NULL, 0);
+	    " $5::timestamptz", 6, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
 			*err = vh_xstrdup("'occurred_at' must be a date and "

@@ -97,3 +97,29 @@ vh_ratelimit_hit(const struct vh_ratelimit *rl, PGconn *db,
 	PQclear(r);
 	return (VH_ETOOBIG);
 }
+
+int
+vh_ratelimit_over(const struct vh_ratelimit *rl, PGconn *db,
+    const char *scope, const char *key, int64_t limit,
+    int64_t *retry_after_s, char **err)
+{
+	char		 lim[32];
+	const char	*params[3] = { scope, key, lim };
+	PGresult	*r;
+	int		 rc = 0;
+
+	(void)rl;
+	snprintf(lim, sizeof lim, "%lld", (long long)limit);
+	r = vh_db_exec(db, "SELECT greatest(1, ceil(extract(epoch FROM"
+	    " window_end - now())))::bigint FROM rate_limit"
+	    " WHERE scope = $1 AND key = $2 AND window_end > now()"
+	    " AND hits >= $3::bigint", 3, params, err);
+	if (r == NULL)
+		return (VH_EDB);
+	if (PQntuples(r) == 1) {
+		*retry_after_s = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = VH_ETOOBIG;
+	}
+	PQclear(r);
+	return (rc);
+}

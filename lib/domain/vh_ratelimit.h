@@ -36,4 +36,15 @@ int	vh_ratelimit_hit(const struct vh_ratelimit *, PGconn *,
 	    int64_t *retry_after_s, char **err)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Whether key in scope has used up its limit in the current window,
+ * without counting anything: VH_ETOOBIG with *retry_after_s, else 0;
+ * VH_EDB with *err set (caller frees). With vh_ratelimit_hit on failures
+ * only, this refuses guessing while successes never count.
+ */
+int	vh_ratelimit_over(const struct vh_ratelimit *, PGconn *,
+	    const char *scope, const char *key, int64_t limit,
+	    int64_t *retry_after_s, char **err)
+	    __attribute__((warn_unused_result));
+
 #endif

@@ -20,6 +20,9 @@ import { ROLES, addUser, login, token } from './lib/accounts.mjs';
 import { fixtures } from './lib/search.mjs';
 
 const PW = 'matrix password 1234';
+// Resident routes opened in a browser: without a valid link they answer
+// with a Dutch page (410) rather than a 401 problem.
+const PAGES = new Set(['GET /api/v1/collections/{slug}/uploads']);
 
 function routes() {
   const out = execFileSync(path.join(build, 'verhaald'), ['--routes'], { encoding: 'utf8' });
@@ -45,7 +48,9 @@ test('every route answers every role as its access mask says', async (t) => {
   for (const must of ['GET /api/v1/audit', 'PATCH /api/v1/entries/{id}', 'POST /api/v1/entries/{id}/withdraw',
     'GET /api/v1/media/{id}/original', 'POST /api/v1/session', 'POST /api/v1/entries',
     'GET /api/v1/exports/entries.xlsx', 'GET /api/v1/exports/entries.zip', 'GET /api/v1/exports/areas.geojson',
-    'GET /api/v1/exports/fields']) {
+    'GET /api/v1/exports/fields',
+    // The resident's page (issue 13): the link itself, the receipt again, a story's state.
+    'GET /api/v1/collections/{slug}/uploads', 'GET /api/v1/uploads/{id}/receipt', 'POST /api/v1/receipt']) {
     assert.ok(table.some((r) => `${r.method} ${r.pattern}` === must), `${must} is missing from --routes`);
   }
   for (const r of table) {
@@ -90,6 +95,9 @@ test('every route answers every role as its access mask says', async (t) => {
         calls++;
         if (r.public || r.optional) {
           assert.ok(![401, 403].includes(res.status), `${name} without credentials: ${res.status}`);
+        } else if (PAGES.has(name)) {
+          // A person opened it: a page saying the link does not work, not a 401 problem.
+          assert.equal(res.status, 410, `${name} without credentials`);
         } else {
           assert.equal(res.status, 401, `${name} without credentials`);
         }

@@ -203,7 +203,7 @@ test('a resident submits through the collection link with its secret; a wrong se
   assert.equal(countRows(db, ENTRY_TABLES) ?? 0, n, 'refused submissions made no entries');
 }));
 
-test('resident uploads beyond resident_upload_rate get 429 with Retry-After', () => daemon(async (d) => {
+test('wrong upload links beyond resident_upload_rate get 429 with Retry-After; successful uploads never count', () => daemon(async (d) => {
   // The counts live in the database, which this file's tests share: the
   // attempts of the tests before this one must not count here.
   psql(db, 'DELETE FROM rate_limit');
@@ -211,13 +211,19 @@ test('resident uploads beyond resident_upload_rate get 429 with Retry-After', ()
   const link = `/api/v1/collections/rate-test/uploads?key=${encodeURIComponent(secret)}`;
   const parts = (i) => [entryPart({ kind: 'story', title: `verhaal ${i}`, consent: { scope: 'analysis_only', version: '1', language: 'nl' } }),
     { name: 'note', filename: `n${i}.txt`, type: 'text/plain', data: Buffer.from(`note ${i}\n`) }];
-  for (let i = 0; i < 3; i++) {
+  // A wijkgesprek behind one address: more uploads than the rate, all kept (issue 13).
+  for (let i = 0; i < 5; i++) {
     const r = await postEntry(d.url, null, parts(i), { path: link });
     assert.equal(r.status, 201, `upload ${i}: ${r.text}`);
   }
+  // Guessing: three wrong keys, then refused, the right key too.
+  for (let i = 0; i < 3; i++) {
+    const r = await postEntry(d.url, null, parts(10 + i), { path: `/api/v1/collections/rate-test/uploads?key=vh_wrong${i}` });
+    assertProblem(r, 401, `wrong key ${i}`);
+  }
   const n = countRows(db, ENTRY_TABLES) ?? 0;
   const r = await postEntry(d.url, null, parts(3), { path: link });
-  assertProblem(r, 429, 'fourth upload in the hour');
+  assertProblem(r, 429, 'after three wrong keys in the hour');
   const after = Number(r.headers.get('retry-after'));
   assert.ok(Number.isInteger(after) && after > 0 && after <= 3600, `Retry-After ${r.headers.get('retry-after')}`);
   assert.equal(countRows(db, ENTRY_TABLES) ?? 0, n, 'the refused upload made no entry');
