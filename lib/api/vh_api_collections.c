@@ -19,6 +19,7 @@
 #include "vh_body.h"
 #include "vh_consent.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
@@ -190,7 +191,7 @@ coll_done(void *arg)
 		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
 		    j->detail);
 	else {
-		vh_http_respond_json(j->req, j->op == OP_ADD ? 201 : 200,
+		vh_body_respond_json(j->req, j->op == OP_ADD ? 201 : 200,
 		    j->result);
 		j->result = NULL;
 	}

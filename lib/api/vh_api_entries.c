@@ -17,6 +17,8 @@
 #include "vh_app.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
+#include "vh_body.h"
+#include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -173,7 +175,7 @@ respond(struct submission *s)
 	else {
 		vh_http_add_header(req, "Location", "/api/v1/entries/%lld",
 		    (long long)json_integer_value(json_object_get(s->result, "id")));
-		vh_http_respond_json(req, 201, json_incref(s->result));
+		vh_body_respond_json(req, 201, json_incref(s->result));
 	}
 	submission_free(s);
 }

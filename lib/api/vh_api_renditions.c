@@ -20,7 +20,9 @@
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
+#include "vh_body.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
@@ -211,7 +213,7 @@ rend_done(void *arg)
 		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
 		    "not-found" : "database-unavailable", "%s", j->detail);
 	else if (j->rend == NULL) {
-		vh_http_respond_json(j->req, 200, j->json);
+		vh_body_respond_json(j->req, 200, j->json);
 		j->json = NULL;
 	} else
 		vh_serve_file(j->req, j->fd, j->size, j->sha256,

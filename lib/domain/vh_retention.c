@@ -14,9 +14,9 @@
 
 #include <event2/event.h>
 
-#include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -27,7 +27,12 @@
 #define BATCH 500
 
 struct vh_retention {
-	struct vh_app	*app;
+	/* Borrowed from the composition root: retention is domain and may
+	 * not reach up into the api layer for them. */
+	struct event_base	*base;
+	struct vh_pool		*pool;
+	struct vh_blobstore	*blobs;
+	const struct vh_config	*cfg;	/* the live config; copied per run */
 	struct event	*timer;
 	bool		 running;
 };
@@ -147,7 +152,7 @@ purge_work(struct vh_worker *w, void *arg)
 
 	if ((db = vh_worker_db(w, &j->err)) == NULL)
 		return;
-	if (vh_retention_purge(db, vh_app_blobstore(j->ret->app), j->cfg,
+	if (vh_retention_purge(db, j->ret->blobs, j->cfg,
 	    false, BATCH, &j->report, &j->err) != 0)
 		vh_log_debug("retention: the purge did not run");
 }
@@ -155,7 +160,7 @@ purge_work(struct vh_worker *w, void *arg)
 static void
 arm(struct vh_retention *ret)
 {
-	int64_t		ms = vh_app_config(ret->app)->retention_purge_interval;
+	int64_t		ms = ret->cfg->retention_purge_interval;
 	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	evtimer_add(ret->timer, &tv);
@@ -192,17 +197,21 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	ret->running = true;
 	j = vh_xcalloc(1, sizeof *j);
 	j->ret = ret;
-	j->cfg = vh_config_dup(vh_app_config(ret->app));
-	vh_pool_submit(vh_app_pool(ret->app), purge_work, purge_done, j);
+	j->cfg = vh_config_dup(ret->cfg);
+	vh_pool_submit(ret->pool, purge_work, purge_done, j);
 }
 
 struct vh_retention *
-vh_retention_new(struct vh_app *app)
+vh_retention_new(struct event_base *base, struct vh_pool *pool,
+    struct vh_blobstore *blobs, const struct vh_config *cfg)
 {
 	struct vh_retention *ret = vh_xcalloc(1, sizeof *ret);
 
-	ret->app = app;
-	ret->timer = evtimer_new(vh_app_base(app), timer_cb, ret);
+	ret->base = base;
+	ret->pool = pool;
+	ret->blobs = blobs;
+	ret->cfg = cfg;
+	ret->timer = evtimer_new(base, timer_cb, ret);
 	arm(ret);
 	return (ret);
 }

@@ -13,7 +13,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vh_db.h"
 #include "vh_log.h"
 #include "vh_metrics.h"
 #include "vh_pool.h"
@@ -30,14 +29,14 @@ struct job {
 struct vh_worker {
 	struct vh_pool	*pool;
 	pthread_t	 thread;
-	PGconn		*db;
+	void		*state;		/* the worker's own, see vh_worker_state */
 	int		 index;
 };
 
 struct vh_pool {
 	struct event_base *base;
-	char		*db_url;
-	int64_t		 db_timeout_ms;
+	void		*worker_ctx;	/* borrowed */
+	vh_pool_state_free_fn state_free;
 
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -98,8 +97,8 @@ worker_main(void *arg)
 		if (write(pool->efd, &one, sizeof one) == -1 && errno != EAGAIN)
 			vh_log_warn("pool: eventfd write");
 	}
-	if (w->db != NULL)
-		PQfinish(w->db);
+	if (w->state != NULL && pool->state_free != NULL)
+		pool->state_free(w->state);
 	return (NULL);
 }
 
@@ -135,15 +134,15 @@ efd_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct vh_pool *
-vh_pool_new(struct event_base *base, int nthreads, const char *db_url,
-    int64_t db_timeout_ms)
+vh_pool_new(struct event_base *base, int nthreads, void *worker_ctx,
+    vh_pool_state_free_fn state_free)
 {
 	struct vh_pool	*pool;
 
 	pool = vh_xcalloc(1, sizeof *pool);
 	pool->base = base;
-	pool->db_url = vh_xstrdup(db_url != NULL ? db_url : "");
-	pool->db_timeout_ms = db_timeout_ms;
+	pool->worker_ctx = worker_ctx;
+	pool->state_free = state_free;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->cond, NULL);
 	pool->queue_tail = &pool->queue;
@@ -182,7 +181,6 @@ vh_pool_free(struct vh_pool *pool)
 	pthread_mutex_destroy(&pool->lock);
 	pthread_cond_destroy(&pool->cond);
 	free(pool->workers);
-	free(pool->db_url);
 	free(pool);
 }
 
@@ -215,15 +213,14 @@ vh_pool_pending(const struct vh_pool *pool)
 	return (pool->pending);
 }
 
-PGconn *
-vh_worker_db(struct vh_worker *w, char **err)
+void *
+vh_worker_ctx(struct vh_worker *w)
 {
-	if (w->db != NULL && PQstatus(w->db) == CONNECTION_OK)
-		return (w->db);
-	if (w->db != NULL) {
-		PQfinish(w->db);
-		w->db = NULL;
-	}
-	w->db = vh_db_connect(w->pool->db_url, w->pool->db_timeout_ms, err);
-	return (w->db);
+	return (w->pool->worker_ctx);
+}
+
+void **
+vh_worker_state(struct vh_worker *w)
+{
+	return (&w->state);
 }
