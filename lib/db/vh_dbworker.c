@@ -6,6 +6,7 @@
 #include "vh_db.h"
 #include "vh_dbworker.h"
 #include "vh_pool.h"
+#include "vh_thread.h"
 #include "vh_xmalloc.h"
 
 struct vh_dbworker {
@@ -46,6 +47,7 @@ vh_worker_db(struct vh_worker *w, char **err)
 	void			**slot = vh_worker_state(w);
 	PGconn			*db = *slot;
 
+	VH_ASSERT_OFF_LOOP();
 	if (db != NULL && PQstatus(db) == CONNECTION_OK)
 		return (db);
 	if (db != NULL)

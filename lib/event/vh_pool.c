@@ -16,6 +16,7 @@
 #include "vh_log.h"
 #include "vh_metrics.h"
 #include "vh_pool.h"
+#include "vh_thread.h"
 #include "vh_xmalloc.h"
 
 struct job {
@@ -71,6 +72,7 @@ worker_main(void *arg)
 	struct job		*j;
 	uint64_t		 one = 1;
 
+	vh_thread_set_role(VH_THREAD_WORKER);
 	for (;;) {
 		pthread_mutex_lock(&pool->lock);
 		pool->idle++;
@@ -139,6 +141,8 @@ vh_pool_new(struct event_base *base, int nthreads, void *worker_ctx,
 {
 	struct vh_pool	*pool;
 
+	/* The pool is made on the thread that runs base: the loop. */
+	vh_thread_set_role(VH_THREAD_LOOP);
 	pool = vh_xcalloc(1, sizeof *pool);
 	pool->base = base;
 	pool->worker_ctx = worker_ctx;
@@ -190,6 +194,8 @@ vh_pool_submit(struct vh_pool *pool, vh_pool_work_fn work,
 {
 	struct job	*j;
 
+	/* pending and the completions are the loop's: only it submits. */
+	VH_ASSERT_LOOP();
 	j = vh_xcalloc(1, sizeof *j);
 	j->work = work;
 	j->done = done;

@@ -48,6 +48,7 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "vh_thread.h"
 #include "vh_time.h"
 #include "vh_clientaddr.h"
 #include "vh_error.h"
@@ -444,6 +445,7 @@ vh_http_add_header(struct vh_http_req *r, const char *name,
 {
 	va_list	ap;
 
+	VH_ASSERT_LOOP();
 	evbuffer_add_printf(r->headers, "%s: ", name);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(r->headers, fmt, ap);
@@ -578,6 +580,8 @@ finish(struct vh_http_req *r, struct conn *c, int status, int64_t len)
 static bool
 answered_twice(struct vh_http_req *r)
 {
+	/* Every respond call passes here: requests are the loop's alone. */
+	VH_ASSERT_LOOP();
 	if (!r->answered)
 		return (false);
 	vh_log_error("req=%s a second response to one request was dropped",
@@ -937,6 +941,7 @@ vh_http_req_read_body(struct vh_http_req *r, int64_t max,
 {
 	struct conn *c = r->conn;
 
+	VH_ASSERT_LOOP();
 	r->on_body = on_body;
 	r->on_end = on_end;
 	r->on_abort = on_abort;
@@ -1483,6 +1488,8 @@ vh_http_server_new(struct event_base *base, const struct vh_http_limits *lim,
 {
 	struct vh_http_server *srv;
 
+	/* Made on the thread that runs base: the loop. */
+	vh_thread_set_role(VH_THREAD_LOOP);
 	srv = vh_xcalloc(1, sizeof *srv);
 	srv->base = base;
 	srv->lim = *lim;
