@@ -22,7 +22,8 @@ SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
-        -Wmissing-prototypes -Wwrite-strings -Wvla -Wno-unused-parameter
+        -Wmissing-prototypes -Wmissing-declarations -Wwrite-strings -Wvla \
+        -Wno-unused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif

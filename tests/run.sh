@@ -42,6 +42,10 @@ if [ "$e2e_only" = 0 ]; then
 		echo "$(basename "$t"): ${n:-0} passed, ${f:-0} failed"
 	done
 
+	echo "== include rule (tests/layers.mjs)"
+	node tests/layers.mjs
+	record layers $?
+
 	echo "== fuzz corpus replays"
 	for r in "$build"/tests/replay_fuzz_*; do
 		[ -x "$r" ] || continue

@@ -35,6 +35,11 @@ VH_HANDLER(vh_api_session_logout);
 
 /* vh_api_audit.c: the audit trail */
 VH_HANDLER(vh_api_audit_list);
+struct vh_audit_actor;
+/* The actor of a request: its principal (NULL or role NONE: anonymous),
+ * its client address and request id. Loop thread. */
+void	vh_audit_actor_from(struct vh_audit_actor *, struct vh_http_req *,
+	    const struct vh_principal *);
 
 /* vh_api_renditions.c: what the media jobs made */
 VH_HANDLER(vh_api_media_get);

@@ -13,6 +13,8 @@
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_audit.h"
+#include "vh_body.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_httpparse.h"
 #include "vh_log.h"
@@ -110,7 +112,7 @@ audit_done(void *arg)
 		} else
 			json_object_set_new(o, "next", json_null());
 		vh_http_add_header(j->req, "Cache-Control", "no-store");
-		vh_http_respond_json(j->req, 200, o);
+		vh_body_respond_json(j->req, 200, o);
 	}
 	for (size_t i = 0; i < NNAMES; i++)
 		free(j->value[i]);
@@ -177,4 +179,11 @@ vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
 	j->f.before = before;
 	j->f.limit = (int)limit;
 	vh_pool_submit(vh_app_pool(app), audit_work, audit_done, j);
+}
+
+void
+vh_audit_actor_from(struct vh_audit_actor *a, struct vh_http_req *req,
+    const struct vh_principal *who)
+{
+	vh_audit_actor_set(a, who, vh_http_req_client(req), vh_http_req_id(req));
 }

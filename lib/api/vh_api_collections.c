@@ -20,6 +20,7 @@
 #include "vh_body.h"
 #include "vh_consent.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"

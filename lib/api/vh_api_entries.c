@@ -18,6 +18,8 @@
 #include "vh_app.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
+#include "vh_body.h"
+#include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"

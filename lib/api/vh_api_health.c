@@ -15,7 +15,9 @@
 
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_body.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_migrate.h"
 #include "vh_pool.h"
@@ -33,7 +35,7 @@ void
 vh_api_healthz(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *p, const struct vh_principal *who)
 {
-	vh_http_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
+	vh_body_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 /* Asks the database; a connection that died since its last use is
@@ -118,7 +120,7 @@ ready_done(void *arg)
 	ok = j->db == NULL && j->migrations == NULL && j->storage == NULL;
 	if (!ok)
 		vh_http_add_header(j->req, "Retry-After", "5");
-	vh_http_respond_json(j->req, ok ? 200 : 503,
+	vh_body_respond_json(j->req, ok ? 200 : 503,
 	    json_pack("{s:s, s:{s:o, s:o, s:o}}",
 	    "status", ok ? "ready" : "not ready", "checks",
 	    "database", check_json(j->db),

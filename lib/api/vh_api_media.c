@@ -17,11 +17,13 @@
 #include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_serve.h"
 #include "vh_text.h"
+#include "vh_utf8.h"
 #include "vh_xmalloc.h"
 
 struct file_job {
@@ -110,7 +112,7 @@ vh_api_reason_ok(const char *s)
 	if (s == NULL || (n = strlen(s)) > 500)
 		return (false);
 	/* The audit trail keeps the reason as text: it must be UTF-8. */
-	if (vh_text_utf8_valid((const unsigned char *)s, n) != n)
+	if (vh_utf8_valid((const unsigned char *)s, n) != n)
 		return (false);
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)

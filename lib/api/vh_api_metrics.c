@@ -15,6 +15,7 @@
 #include "vh_api_metrics.h"
 #include "vh_app.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_metrics.h"

@@ -31,6 +31,7 @@
 #include "vh_blobstore.h"
 #include "vh_body.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_jobq.h"
 #include "vh_log.h"

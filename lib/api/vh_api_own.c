@@ -15,6 +15,7 @@
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_body.h"
+#include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_erase.h"
 #include "vh_error.h"
@@ -92,11 +93,11 @@ own_done(void *arg)
 	} else if (j->withdraw) {
 		vh_log_info("req=%s entry %" PRId64 " withdrawn by %s",
 		    vh_http_req_id(j->req), j->id, j->who.name);
-		vh_http_respond_json(j->req, 200, json_pack("{s:I, s:b, s:O}",
+		vh_body_respond_json(j->req, 200, json_pack("{s:I, s:b, s:O}",
 		    "id", (json_int_t)j->id, "withdrawn", 1, "removed",
 		    j->result));
 	} else
-		vh_http_respond_json(j->req, 200, json_incref(j->result));
+		vh_body_respond_json(j->req, 200, json_incref(j->result));
 	job_free(j);
 }
 

@@ -28,6 +28,7 @@
 #include "vh_auth.h"
 #include "vh_body.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -252,7 +253,7 @@ device_done(void *arg)
 		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "the receipt cannot be looked up right now; try again");
 	} else
-		vh_http_respond_json(j->req, 200, json_pack("{s:s, s:I}",
+		vh_body_respond_json(j->req, 200, json_pack("{s:s, s:I}",
 		    "receipt", j->receipt, "entry", (json_int_t)j->entry));
 	explicit_bzero(j->receipt, sizeof j->receipt);
 	free(j->upload);
@@ -423,7 +424,7 @@ status_done(void *arg)
 		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "the story's state cannot be looked up right now; try again");
 	} else {
-		vh_http_respond_json(j->req, 200, j->out);
+		vh_body_respond_json(j->req, 200, j->out);
 		j->out = NULL;
 	}
 	status_free(j);
@@ -523,7 +524,7 @@ vh_api_resident_settings(struct vh_app *app, struct vh_http_req *req,
 
 	(void)params;
 	(void)who;
-	vh_http_respond_json(req, 200, json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
+	vh_body_respond_json(req, 200, json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
 	    "max_recording_s", (json_int_t)(c->resident_max_recording / 1000),
 	    "retention_days",
 	    "analysis_only", (json_int_t)(c->retention_story_analysis_only / day),

@@ -13,6 +13,8 @@
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_audit.h"
+#include "vh_body.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_login.h"
@@ -107,7 +109,7 @@ login_done(void *arg)
 		    "role", vh_role_name(j->out.who.role),
 		    "csrf_token", j->out.csrf);
 		vh_http_req_set_log(j->req, "user=%s login", j->out.who.name);
-		vh_http_respond_json(j->req, 200, o);
+		vh_body_respond_json(j->req, 200, o);
 		break;
 	case VH_ENOENT:
 		vh_metrics_add(VH_METRIC_LOGIN_FAILURES, 1);
@@ -220,7 +222,7 @@ vh_api_session_get(struct vh_app *app, struct vh_http_req *req,
 		json_object_set_new(o, "expires_at",
 		    json_string(who->session_expires));
 	vh_http_add_header(req, "Cache-Control", "no-store");
-	vh_http_respond_json(req, 200, o);
+	vh_body_respond_json(req, 200, o);
 }
 
 struct logout_job {

@@ -39,6 +39,7 @@
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"

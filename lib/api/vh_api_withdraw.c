@@ -13,6 +13,7 @@
 #include "vh_api.h"
 #include "vh_app.h"
 #include "vh_body.h"
+#include "vh_dbworker.h"
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -98,7 +99,7 @@ withdraw_done(void *arg)
 		vh_log_info("req=%s entry %" PRId64 " withdrawn by the resident",
 		    vh_http_req_id(j->req), j->entry);
 		vh_http_add_header(j->req, "Cache-Control", "no-store");
-		vh_http_respond_json(j->req, 200, json_pack("{s:b, s:O}",
+		vh_body_respond_json(j->req, 200, json_pack("{s:b, s:O}",
 		    "withdrawn", 1, "removed", j->report));
 	}
 	job_free(j);

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "vh_body.h"
 #include "vh_apijob.h"
 #include "vh_blobstore.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
@@ -158,7 +160,7 @@ vh_api_reply_json(struct vh_http_req *req, const struct vh_api_err *e,
 		vh_http_respond_problem(req, e->status, e->type, "%s",
 		    e->detail);
 	else
-		vh_http_respond_json(req, ok_status, json_incref(json));
+		vh_body_respond_json(req, ok_status, json_incref(json));
 }
 
 void

@@ -41,11 +41,13 @@
 #include <event2/event.h>
 #include <xlsxwriter.h>
 
+#include "vh_api.h"
 #include "vh_apiq.h"
 #include "vh_blobstore.h"
 #include "vh_audit.h"
 #include "vh_app.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_http.h"
 #include "vh_httpparse.h"

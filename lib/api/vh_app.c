@@ -14,6 +14,7 @@
 #include "vh_clientaddr.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
+#include "vh_dbworker.h"
 #include "vh_ratelimit.h"
 #include "vh_retention.h"
 #include "vh_tus.h"
@@ -29,6 +30,7 @@ struct vh_app {
 	struct event_base	*base;
 	struct vh_config	*cfg;
 	struct vh_pool		*pool;
+	struct vh_dbworker	*dbw;
 	struct vh_migrate_plan	*plan;
 	struct vh_http_server	*http;
 	struct event		*migrate_timer;
@@ -233,8 +235,10 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 		goto fail;
 	app->metrics = vh_api_metrics_new();
 	app->ratelimit = vh_ratelimit_new(3600 * 1000);
-	app->pool = vh_pool_new(base, (int)app->cfg->workers,
-	    app->cfg->database_url, app->cfg->db_timeout);
+	app->dbw = vh_dbworker_new(app->cfg->database_url,
+	    app->cfg->db_timeout);
+	app->pool = vh_pool_new(base, (int)app->cfg->workers, app->dbw,
+	    vh_dbworker_state_free);
 	limits_from(app->cfg, &lim);
 	app->http = vh_http_server_new(base, &lim, dispatch, app);
 	vh_http_server_observe(app->http, vh_api_metrics_observe, NULL);
@@ -245,7 +249,8 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
 	app->tus = vh_tus_new(app);
 	app->jobs = vh_jobs_new(app->cfg, app->blobs);
-	app->retention = vh_retention_new(app);
+	app->retention = vh_retention_new(base, app->pool, app->blobs,
+	    app->cfg);
 	app->gc_timer = evtimer_new(base, gc_timer_cb, app);
 	{
 		struct timeval tv = { 60, 0 };
@@ -272,6 +277,7 @@ vh_app_free(struct vh_app *app)
 	/* The pool runs the completions still pending; they may re-arm
 	 * timers and use tus, so those go after it. */
 	vh_pool_free(app->pool);
+	vh_dbworker_free(app->dbw);
 	if (app->migrate_timer != NULL)
 		event_free(app->migrate_timer);
 	if (app->gc_timer != NULL)

@@ -117,3 +117,23 @@ vh_body_read_json(struct vh_http_req *req, size_t max, vh_body_json_fn fn,
 	b->arg = arg;
 	vh_http_req_read_body(req, (int64_t)max, on_data, on_end, on_abort, b);
 }
+
+void
+vh_body_respond_json(struct vh_http_req *r, int status, json_t *j)
+{
+	char	*s;
+
+	if (j == NULL) {
+		/* json_pack refuses, say, a string that is not UTF-8. */
+		vh_http_respond_internal(r, "no JSON value to send");
+		return;
+	}
+	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	if (s == NULL) {
+		vh_http_respond_internal(r, "json_dumps failed");
+		return;
+	}
+	vh_http_respond(r, status, "application/json", s, strlen(s));
+	free(s);
+}

@@ -23,4 +23,8 @@ typedef void (*vh_body_json_fn)(struct vh_http_req *, json_t *json,
 void	vh_body_read_json(struct vh_http_req *, size_t max, vh_body_json_fn fn,
 	    void (*free_arg)(void *), void *arg);
 
+/* Steals json; a NULL json (a failed json_pack) or one that cannot be
+ * dumped is answered 500 with a fixed body. */
+void	vh_body_respond_json(struct vh_http_req *, int status, json_t *);
+
 #endif

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vh_dbworker.h"
 #include "vh_time.h"
 #include "vh_api.h"
 #include "vh_api_metrics.h"
@@ -465,7 +466,7 @@ auth_done(void *arg)
 		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "credentials cannot be checked right now");
 	} else if (j->principal.via == VH_VIA_SESSION && !j->csrf_ok &&
-	    vh_session_method_unsafe(vh_http_req_method(j->req)))
+	    vh_http_method_unsafe(vh_http_req_method(j->req)))
 		/* A cookie rides along with any request the browser makes;
 		 * only our own pages know the token to send with it. */
 		vh_http_respond_problem(j->req, 403, "csrf-token-invalid",

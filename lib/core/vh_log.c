@@ -17,7 +17,7 @@
 #include <event2/event.h>
 
 #include "vh_log.h"
-#include "vh_text.h"
+#include "vh_utf8.h"
 
 static vh_log_sink	 sink = vh_log_stderr_sink;
 static void		*sink_arg;
@@ -85,7 +85,7 @@ utf8_len(const unsigned char *s, size_t n)
 {
 	size_t	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
 
-	if (s[0] < 0xc2 || len > n || vh_text_utf8_valid(s, len) != len)
+	if (s[0] < 0xc2 || len > n || vh_utf8_valid(s, len) != len)
 		return (0);
 	return (len);
 }

@@ -12,53 +12,8 @@
 
 #include "vh_error.h"
 #include "vh_text.h"
+#include "vh_utf8.h"
 #include "vh_xmalloc.h"
-
-size_t
-vh_text_utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t		i = 0, n;
-	unsigned char	c, lo, hi;
-
-	while (i < len) {
-		c = s[i];
-		if (c == 0)
-			return (i);
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		/* The first continuation byte's range depends on the lead:
-		 * that is where overlongs, surrogates and > U+10FFFF die. */
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return (i);
-		if (n >= len - i)	/* sequence cut off by the end */
-			return (i);
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return (i);
-		for (size_t k = 2; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (i);
-		i += n + 1;
-	}
-	return (len);
-}
 
 int
 vh_text_validate(const char *path, size_t max, char **out, char **err)
@@ -88,7 +43,7 @@ vh_text_validate(const char *path, size_t max, char **out, char **err)
 		goto out;
 	}
 	off = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-	if ((bad = off + vh_text_utf8_valid(buf + off, len - off)) != len) {
+	if ((bad = off + vh_utf8_valid(buf + off, len - off)) != len) {
 		*err = vh_xasprintf(buf[bad] == 0 ? "the note contains a NUL "
 		    "byte at offset %zu" : "the note is not valid UTF-8 "
 		    "(byte %zu)", bad);
@@ -111,4 +66,28 @@ out:
 	free(buf);
 	fclose(f);
 	return (ret);
+}
+
+/*
+ * Keeps only the last path component of a client's filename: browsers
+ * once sent whole Windows paths, and nothing downstream wants directories.
+ * "." and ".." become "". Rejects control characters (also %-decoded).
+ */
+int
+vh_text_clean_filename(char *f, size_t len)
+{
+	char	*base = f;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)f[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return (VH_EINVAL);
+		if (c == '/' || c == '\\')
+			base = f + i + 1;
+	}
+	memmove(f, base, strlen(base) + 1);
+	if (strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
+		f[0] = '\0';
+	return (0);
 }

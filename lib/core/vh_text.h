@@ -16,9 +16,12 @@ int	vh_text_validate(const char *path, size_t max, char **out, char **err)
 	    __attribute__((warn_unused_result));
 
 /*
- * The same check on a buffer: returns the length of the valid UTF-8
- * prefix of buf, which is len when all of it is valid.
+ * Cleans a client's file name in place (f holds len bytes and a NUL):
+ * keeps its last path component ('/' or '\\'), and "." or ".." become "".
+ * VH_EINVAL if it holds a control character (CR, LF, ESC, NUL, ...).
+ * Multipart parts and tus "filename" metadata go through it alike.
  */
-size_t	vh_text_utf8_valid(const unsigned char *buf, size_t len);
+int	vh_text_clean_filename(char *f, size_t len)
+	    __attribute__((warn_unused_result));
 
 #endif

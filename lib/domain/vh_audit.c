@@ -14,15 +14,15 @@
 #include "vh_audit.h"
 #include "vh_config.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_http.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_xmalloc.h"
 
 void
-vh_audit_actor_from(struct vh_audit_actor *a, struct vh_http_req *req,
-    const struct vh_principal *who)
+vh_audit_actor_set(struct vh_audit_actor *a, const struct vh_principal *who,
+    const char *addr, const char *request_id)
 {
 	memset(a, 0, sizeof *a);
 	if (who == NULL || who->role == VH_ROLE_NONE)
@@ -32,8 +32,9 @@ vh_audit_actor_from(struct vh_audit_actor *a, struct vh_http_req *req,
 		snprintf(a->name, sizeof a->name, "%s", who->name);
 		snprintf(a->role, sizeof a->role, "%s", vh_role_name(who->role));
 	}
-	snprintf(a->addr, sizeof a->addr, "%s", vh_http_req_client(req));
-	snprintf(a->request_id, sizeof a->request_id, "%s", vh_http_req_id(req));
+	snprintf(a->addr, sizeof a->addr, "%s", addr != NULL ? addr : "");
+	snprintf(a->request_id, sizeof a->request_id, "%s",
+	    request_id != NULL ? request_id : "");
 }
 
 void

@@ -7,7 +7,7 @@
  * worker job by value, and the job calls vh_audit_record() on its own
  * connection, before the access it records is served:
  *
- *	vh_audit_actor_from(&j->actor, req, who);	(loop thread)
+ *	vh_audit_actor_from(&j->actor, req, who);	(loop thread, vh_api.h)
  *	…
  *	if (vh_audit_record(db, &j->actor, "read", "media", id, reason,
  *	    &err) != 0)					(worker)
@@ -25,8 +25,6 @@
 
 #include "vh_auth.h"
 
-struct vh_http_req;
-
 struct vh_audit_actor {
 	int64_t	account_id;	/* 0 when no account acted */
 	char	name[65];	/* account name, "resident", "anonymous", "verhaalctl" */
@@ -35,10 +33,11 @@ struct vh_audit_actor {
 	char	request_id[65];
 };
 
-/* The actor of a request: its principal (NULL or role NONE: anonymous),
- * its client address and request id. Loop thread. */
-void	vh_audit_actor_from(struct vh_audit_actor *, struct vh_http_req *,
-	    const struct vh_principal *);
+/* An actor: its principal (NULL or role NONE: anonymous), its client
+ * address and request id (either may be NULL for ""). The api layer's
+ * vh_audit_actor_from() fills these from a request. */
+void	vh_audit_actor_set(struct vh_audit_actor *, const struct vh_principal *,
+	    const char *addr, const char *request_id);
 /* An actor for a local tool or job ("verhaalctl", "system"). */
 void	vh_audit_actor_local(struct vh_audit_actor *, const char *name);
 

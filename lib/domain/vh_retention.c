@@ -14,9 +14,9 @@
 
 #include <event2/event.h>
 
-#include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_db.h"
+#include "vh_dbworker.h"
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -28,7 +28,11 @@
 #define BATCH 500
 
 struct vh_retention {
-	struct vh_app		*app;
+	/* Borrowed from the composition root: retention is domain and may
+	 * not reach up into the api layer for them. */
+	struct vh_pool		*pool;
+	struct vh_blobstore	*blobs;
+	const struct vh_config	*cfg;	/* the live config; copied per run */
 	struct vh_periodic	*periodic;
 };
 
@@ -147,7 +151,7 @@ purge_work(struct vh_worker *w, void *arg)
 
 	if ((db = vh_worker_db(w, &j->err)) == NULL)
 		return;
-	if (vh_retention_purge(db, vh_app_blobstore(j->ret->app), j->cfg,
+	if (vh_retention_purge(db, j->ret->blobs, j->cfg,
 	    false, BATCH, &j->report, &j->err) != 0)
 		vh_log_debug("retention: the purge did not run");
 }
@@ -157,7 +161,7 @@ interval_ms(void *arg)
 {
 	struct vh_retention *ret = arg;
 
-	return (vh_app_config(ret->app)->retention_purge_interval);
+	return (ret->cfg->retention_purge_interval);
 }
 
 static void
@@ -187,7 +191,7 @@ purge_start(void *arg)
 
 	j = vh_xcalloc(1, sizeof *j);
 	j->ret = ret;
-	j->cfg = vh_config_dup(vh_app_config(ret->app));
+	j->cfg = vh_config_dup(ret->cfg);
 	return (j);
 }
 
@@ -196,13 +200,15 @@ static const struct vh_periodic_ops purge_ops = {
 };
 
 struct vh_retention *
-vh_retention_new(struct vh_app *app)
+vh_retention_new(struct event_base *base, struct vh_pool *pool,
+    struct vh_blobstore *blobs, const struct vh_config *cfg)
 {
 	struct vh_retention *ret = vh_xcalloc(1, sizeof *ret);
 
-	ret->app = app;
-	ret->periodic = vh_periodic_new(vh_app_base(app), vh_app_pool(app),
-	    &purge_ops, ret);
+	ret->pool = pool;
+	ret->blobs = blobs;
+	ret->cfg = cfg;
+	ret->periodic = vh_periodic_new(base, pool, &purge_ops, ret);
 	vh_periodic_start(ret->periodic);
 	return (ret);
 }

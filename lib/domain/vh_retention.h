@@ -13,7 +13,8 @@
 
 #include "vh_config.h"
 
-struct vh_app;
+struct event_base;
+struct vh_pool;
 struct vh_blobstore;
 struct vh_retention;
 
@@ -34,8 +35,10 @@ int	vh_retention_purge(PGconn *, struct vh_blobstore *,
 	    char **err) __attribute__((warn_unused_result));
 
 /* The daemon's purge: a timer that queues a purge on the worker pool
- * every retention_purge_interval, re-read after each run. */
-struct vh_retention *vh_retention_new(struct vh_app *);
+ * every retention_purge_interval, re-read after each run. All borrowed;
+ * cfg is the live config (each run works on its own copy). */
+struct vh_retention *vh_retention_new(struct event_base *, struct vh_pool *,
+	    struct vh_blobstore *, const struct vh_config *);
 void	vh_retention_free(struct vh_retention *);
 
 #endif

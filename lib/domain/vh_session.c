@@ -81,13 +81,6 @@ vh_session_addr_key(const char *addr, char *out, size_t outlen)
 	    b[2] << 8 | b[3], b[4] << 8 | b[5], b[6] << 8 | b[7]);
 }
 
-bool
-vh_session_method_unsafe(enum vh_http_method m)
-{
-	/* Everything but the safe methods of RFC 9110 section 9.2.1. */
-	return (m != VH_HTTP_GET && m != VH_HTTP_HEAD && m != VH_HTTP_OPTIONS);
-}
-
 int
 vh_session_create(PGconn *db, int64_t account_id, int64_t lifetime_ms,
     char id[VH_SECRET_LEN], char csrf[VH_SECRET_LEN], char **err)

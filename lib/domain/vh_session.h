@@ -13,7 +13,6 @@
 #include <libpq-fe.h>
 
 #include "vh_auth.h"
-#include "vh_httpparse.h"
 
 #define VH_SESSION_COOKIE	"vh_session"
 
@@ -31,10 +30,6 @@ char	*vh_cookie_session(const char *value, int64_t max_age_s, bool secure);
  * as is (also when IPv4-mapped), an IPv6 address by its /64, since one
  * host usually holds a whole /64. Writes "" for an unparsable address. */
 void	vh_session_addr_key(const char *addr, char *out, size_t outlen);
-
-/* True when a request method changes state (POST, PUT, PATCH, DELETE):
- * with a session cookie it needs the CSRF token. */
-bool	vh_session_method_unsafe(enum vh_http_method);
 
 /*
  * Creates a session of account for lifetime_ms: id (the cookie value) and

@@ -30,10 +30,10 @@
 #include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
-#include "vh_multipart.h"
 #include "vh_text.h"
 #include "vh_tusparse.h"
 #include "vh_upload.h"
+#include "vh_utf8.h"
 #include "vh_xmalloc.h"
 
 #define SPOOL_PREFIX "tus"
@@ -52,12 +52,12 @@ vh_upload_file_fields(const struct vh_tus_metadata *md, char **filename,
 	*filetype = NULL;
 	if ((s = vh_tus_metadata_get(md, "filename", &len)) != NULL) {
 		/* Strict UTF-8 has no NUL, so the copy keeps every byte. */
-		if (vh_text_utf8_valid((const unsigned char *)s, len) != len) {
+		if (vh_utf8_valid((const unsigned char *)s, len) != len) {
 			*why = vh_xstrdup("metadata 'filename' is not UTF-8");
 			return (VH_EINVAL);
 		}
 		*filename = vh_xstrndup(s, len);
-		if (vh_multipart_clean_filename(*filename, len) != 0) {
+		if (vh_text_clean_filename(*filename, len) != 0) {
 			free(*filename);
 			*filename = NULL;
 			*why = vh_xstrdup("metadata 'filename' may not contain "

@@ -38,7 +38,7 @@ struct vh_tus_metadata;
 /*
  * The file's name and declared type from tus metadata, checked as at
  * creation: the name strict UTF-8 and cleaned like a multipart file name
- * (vh_multipart_clean_filename), the type printable ASCII of at most 255
+ * (vh_text_clean_filename), the type printable ASCII of at most 255
  * bytes. *filename (caller frees) and *filetype (borrowed from md) are
  * NULL when absent. VH_EINVAL with *why (caller frees) for the client.
  */

@@ -13,10 +13,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vh_db.h"
 #include "vh_log.h"
 #include "vh_metrics.h"
 #include "vh_pool.h"
+#include "vh_thread.h"
 #include "vh_xmalloc.h"
 
 struct job {
@@ -30,14 +30,14 @@ struct job {
 struct vh_worker {
 	struct vh_pool	*pool;
 	pthread_t	 thread;
-	PGconn		*db;
+	void		*state;		/* the worker's own, see vh_worker_state */
 	int		 index;
 };
 
 struct vh_pool {
 	struct event_base *base;
-	char		*db_url;
-	int64_t		 db_timeout_ms;
+	void		*worker_ctx;	/* borrowed */
+	vh_pool_state_free_fn state_free;
 
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -72,6 +72,7 @@ worker_main(void *arg)
 	struct job		*j;
 	uint64_t		 one = 1;
 
+	vh_thread_set_role(VH_THREAD_WORKER);
 	for (;;) {
 		pthread_mutex_lock(&pool->lock);
 		pool->idle++;
@@ -98,8 +99,8 @@ worker_main(void *arg)
 		if (write(pool->efd, &one, sizeof one) == -1 && errno != EAGAIN)
 			vh_log_warn("pool: eventfd write");
 	}
-	if (w->db != NULL)
-		PQfinish(w->db);
+	if (w->state != NULL && pool->state_free != NULL)
+		pool->state_free(w->state);
 	return (NULL);
 }
 
@@ -135,15 +136,17 @@ efd_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct vh_pool *
-vh_pool_new(struct event_base *base, int nthreads, const char *db_url,
-    int64_t db_timeout_ms)
+vh_pool_new(struct event_base *base, int nthreads, void *worker_ctx,
+    vh_pool_state_free_fn state_free)
 {
 	struct vh_pool	*pool;
 
+	/* The pool is made on the thread that runs base: the loop. */
+	vh_thread_set_role(VH_THREAD_LOOP);
 	pool = vh_xcalloc(1, sizeof *pool);
 	pool->base = base;
-	pool->db_url = vh_xstrdup(db_url != NULL ? db_url : "");
-	pool->db_timeout_ms = db_timeout_ms;
+	pool->worker_ctx = worker_ctx;
+	pool->state_free = state_free;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->cond, NULL);
 	pool->queue_tail = &pool->queue;
@@ -182,7 +185,6 @@ vh_pool_free(struct vh_pool *pool)
 	pthread_mutex_destroy(&pool->lock);
 	pthread_cond_destroy(&pool->cond);
 	free(pool->workers);
-	free(pool->db_url);
 	free(pool);
 }
 
@@ -192,6 +194,8 @@ vh_pool_submit(struct vh_pool *pool, vh_pool_work_fn work,
 {
 	struct job	*j;
 
+	/* pending and the completions are the loop's: only it submits. */
+	VH_ASSERT_LOOP();
 	j = vh_xcalloc(1, sizeof *j);
 	j->work = work;
 	j->done = done;
@@ -215,15 +219,14 @@ vh_pool_pending(const struct vh_pool *pool)
 	return (pool->pending);
 }
 
-PGconn *
-vh_worker_db(struct vh_worker *w, char **err)
+void *
+vh_worker_ctx(struct vh_worker *w)
 {
-	if (w->db != NULL && PQstatus(w->db) == CONNECTION_OK)
-		return (w->db);
-	if (w->db != NULL) {
-		PQfinish(w->db);
-		w->db = NULL;
-	}
-	w->db = vh_db_connect(w->pool->db_url, w->pool->db_timeout_ms, err);
-	return (w->db);
+	return (w->pool->worker_ctx);
+}
+
+void **
+vh_worker_state(struct vh_worker *w)
+{
+	return (&w->state);
 }

@@ -5,7 +5,6 @@
 #include <stdint.h>
 
 #include <event2/event.h>
-#include <libpq-fe.h>
 
 struct vh_pool;
 struct vh_worker;
@@ -15,9 +14,17 @@ typedef void (*vh_pool_work_fn)(struct vh_worker *, void *arg);
 /* Runs on the loop thread after the work; usually frees arg. */
 typedef void (*vh_pool_done_fn)(void *arg);
 
-/* db_url may be empty: workers then have no database. Caller frees. */
+/* Frees a worker's state (vh_worker_state) when its thread ends. */
+typedef void (*vh_pool_state_free_fn)(void *state);
+
+/*
+ * worker_ctx (borrowed, outlives the pool) is what every worker's jobs see
+ * through vh_worker_ctx(); the pool knows nothing of it. The database layer
+ * keeps each worker's connection there (lib/db/vh_dbworker.h), so the pool
+ * needs no libpq. Caller frees.
+ */
 struct vh_pool *vh_pool_new(struct event_base *, int nthreads,
-	    const char *db_url, int64_t db_timeout_ms);
+	    void *worker_ctx, vh_pool_state_free_fn state_free);
 /* Finishes queued work, joins the threads, runs pending completions. */
 void	vh_pool_free(struct vh_pool *);
 
@@ -27,10 +34,9 @@ void	vh_pool_submit(struct vh_pool *, vh_pool_work_fn, vh_pool_done_fn,
 /* Jobs queued or running. Loop thread only. */
 int	vh_pool_pending(const struct vh_pool *);
 
-/*
- * The worker's own database connection, opened on first use and reopened
- * after it broke. NULL with *err set (caller frees) when it cannot connect.
- */
-PGconn	*vh_worker_db(struct vh_worker *, char **err);
+/* Worker thread only: the pool's worker_ctx (borrowed), and the slot of
+ * state this worker owns (NULL at first; freed with state_free). */
+void	*vh_worker_ctx(struct vh_worker *);
+void	**vh_worker_state(struct vh_worker *);
 
 #endif

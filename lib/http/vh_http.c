@@ -48,12 +48,14 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "vh_thread.h"
 #include "vh_time.h"
 #include "vh_clientaddr.h"
 #include "vh_error.h"
 #include "vh_http.h"
 #include "vh_log.h"
 #include "vh_text.h"
+#include "vh_utf8.h"
 #include "vh_xmalloc.h"
 
 #define RATE_WINDOW_MS	20000
@@ -443,6 +445,7 @@ vh_http_add_header(struct vh_http_req *r, const char *name,
 {
 	va_list	ap;
 
+	VH_ASSERT_LOOP();
 	evbuffer_add_printf(r->headers, "%s: ", name);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(r->headers, fmt, ap);
@@ -577,6 +580,8 @@ finish(struct vh_http_req *r, struct conn *c, int status, int64_t len)
 static bool
 answered_twice(struct vh_http_req *r)
 {
+	/* Every respond call passes here: requests are the loop's alone. */
+	VH_ASSERT_LOOP();
 	if (!r->answered)
 		return (false);
 	vh_log_error("req=%s a second response to one request was dropped",
@@ -585,8 +590,8 @@ answered_twice(struct vh_http_req *r)
 }
 
 /* No reply could be built: a fixed 500 instead of none or a crash. */
-static void
-respond_internal(struct vh_http_req *r, const char *why)
+void
+vh_http_respond_internal(struct vh_http_req *r, const char *why)
 {
 	static const char body[] = "{\"type\":\"/problems/internal\","
 	    "\"title\":\"Internal Server Error\",\"status\":500,"
@@ -612,33 +617,13 @@ vh_http_respond(struct vh_http_req *r, int status, const char *ctype,
 	finish(r, c, status, (int64_t)len);
 }
 
-void
-vh_http_respond_json(struct vh_http_req *r, int status, json_t *j)
-{
-	char	*s;
-
-	if (j == NULL) {
-		/* json_pack refuses, say, a string that is not UTF-8. */
-		respond_internal(r, "no JSON value to send");
-		return;
-	}
-	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(j);
-	if (s == NULL) {
-		respond_internal(r, "json_dumps failed");
-		return;
-	}
-	vh_http_respond(r, status, "application/json", s, strlen(s));
-	free(s);
-}
-
 /* Length of the valid UTF-8 sequence of two to four bytes at s, or 0. */
 static size_t
 utf8_seq(const unsigned char *s, size_t len)
 {
 	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
 
-	if (n > len || vh_text_utf8_valid(s, n) != n)
+	if (n > len || vh_utf8_valid(s, n) != n)
 		return (0);
 	return (n);
 }
@@ -680,13 +665,60 @@ safe_detail(const char *in, size_t max)
 	return (out);
 }
 
+/*
+ * Appends s as a JSON string, escaped as jansson's JSON_ENSURE_ASCII would
+ * (so replies read the same as before http stopped linking JSON): '"', '\\'
+ * and control characters escaped, anything past ASCII as \uXXXX (a
+ * surrogate pair above U+FFFF). s is valid UTF-8 (safe_detail made it so).
+ */
+static void
+json_string(struct evbuffer *b, const char *in)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	uint32_t		 cp;
+	size_t			 n;
+
+	evbuffer_add(b, "\"", 1);
+	for (size_t i = 0; s[i] != '\0'; i += n) {
+		n = 1;
+		switch (s[i]) {
+		case '"': evbuffer_add(b, "\\\"", 2); continue;
+		case '\\': evbuffer_add(b, "\\\\", 2); continue;
+		case '\b': evbuffer_add(b, "\\b", 2); continue;
+		case '\f': evbuffer_add(b, "\\f", 2); continue;
+		case '\n': evbuffer_add(b, "\\n", 2); continue;
+		case '\r': evbuffer_add(b, "\\r", 2); continue;
+		case '\t': evbuffer_add(b, "\\t", 2); continue;
+		}
+		if (s[i] < 0x20) {
+			evbuffer_add_printf(b, "\\u%04X", s[i]);
+			continue;
+		}
+		if (s[i] < 0x80) {
+			evbuffer_add(b, s + i, 1);
+			continue;
+		}
+		n = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : 2;
+		cp = s[i] & (0x3f >> (n - 1));
+		for (size_t k = 1; k < n && s[i + k] != '\0'; k++)
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			evbuffer_add_printf(b, "\\u%04X\\u%04X",
+			    0xd800 | (cp >> 10), 0xdc00 | (cp & 0x3ff));
+		} else
+			evbuffer_add_printf(b, "\\u%04X", cp);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
 void
 vh_http_respond_problem(struct vh_http_req *r, int status, const char *type,
     const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*raw, *detail, *slug, *s = NULL;
-	json_t	*j;
+	va_list		 ap;
+	char		*raw, *detail, *slug = NULL;
+	struct evbuffer	*b;
 
 	if (answered_twice(r))
 		return;
@@ -694,24 +726,31 @@ vh_http_respond_problem(struct vh_http_req *r, int status, const char *type,
 	raw = vh_xvasprintf(fmt, ap);
 	va_end(ap);
 	detail = safe_detail(raw, DETAIL_MAX);
-	slug = vh_xasprintf("/problems/%s", type);
 	/* Every 503 is an outage the client should wait out, not a refusal:
 	 * it says when to come back unless the handler said so already. */
 	if (status == 503 && evbuffer_search(r->headers, "Retry-After:", 12,
 	    NULL).pos == -1)
 		vh_http_add_header(r, "Retry-After", "5");
-	j = json_pack("{s:s, s:s, s:i, s:s, s:s}",
-	    "type", slug, "title", vh_http_reason(status), "status", status,
-	    "detail", detail, "request_id", r->id);
-	if (j != NULL)
-		s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(j);
-	if (s != NULL)
-		vh_http_respond(r, status, "application/problem+json", s,
-		    strlen(s));
-	else
-		respond_internal(r, "problem details");
-	free(s);
+	/* The problem object is built by hand: http speaks no JSON library
+	 * (docs/architecture.md); type and title are ours and plain ASCII. */
+	if ((b = evbuffer_new()) == NULL) {
+		vh_http_respond_internal(r, "problem details");
+		goto out;
+	}
+	slug = vh_xasprintf("/problems/%s", type);
+	evbuffer_add(b, "{\"type\":", 8);
+	json_string(b, slug);
+	evbuffer_add(b, ",\"title\":", 9);
+	json_string(b, vh_http_reason(status));
+	evbuffer_add_printf(b, ",\"status\":%d,\"detail\":", status);
+	json_string(b, detail);
+	evbuffer_add(b, ",\"request_id\":", 14);
+	json_string(b, r->id);
+	evbuffer_add(b, "}", 1);
+	vh_http_respond(r, status, "application/problem+json",
+	    evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	evbuffer_free(b);
+out:
 	free(slug);
 	free(detail);
 	free(raw);
@@ -902,6 +941,7 @@ vh_http_req_read_body(struct vh_http_req *r, int64_t max,
 {
 	struct conn *c = r->conn;
 
+	VH_ASSERT_LOOP();
 	r->on_body = on_body;
 	r->on_end = on_end;
 	r->on_abort = on_abort;
@@ -1448,6 +1488,8 @@ vh_http_server_new(struct event_base *base, const struct vh_http_limits *lim,
 {
 	struct vh_http_server *srv;
 
+	/* Made on the thread that runs base: the loop. */
+	vh_thread_set_role(VH_THREAD_LOOP);
 	srv = vh_xcalloc(1, sizeof *srv);
 	srv->base = base;
 	srv->lim = *lim;

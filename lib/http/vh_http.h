@@ -11,7 +11,6 @@
 #include <sys/types.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "vh_httpparse.h"
 
@@ -139,9 +138,10 @@ void	vh_http_add_header(struct vh_http_req *, const char *name,
  * get the headers of the body without the body. */
 void	vh_http_respond(struct vh_http_req *, int status,
 	    const char *content_type, const void *body, size_t len);
-/* Steals json; a NULL json (a failed json_pack) or one that cannot be
- * dumped is answered 500 with a fixed body. */
-void	vh_http_respond_json(struct vh_http_req *, int status, json_t *);
+/* A fixed 500 problem for a reply that could not be built (headers added
+ * so far are dropped); why goes to the log only. JSON replies are the api
+ * layer's (vh_body_respond_json): http links no JSON library. */
+void	vh_http_respond_internal(struct vh_http_req *, const char *why);
 /* RFC 9457 problem details: type is a stable slug ("body-too-large").
  * The formatted detail may hold client bytes: bytes that are not UTF-8
  * and control characters are sent as %XX, and a long detail is cut at a

@@ -444,3 +444,10 @@ vh_http_head_body(const struct vh_http_head *h, enum vh_http_body_kind *kind,
 	}
 	return (0);
 }
+
+bool
+vh_http_method_unsafe(enum vh_http_method m)
+{
+	/* Everything but the safe methods of RFC 9110 section 9.2.1. */
+	return (m != VH_HTTP_GET && m != VH_HTTP_HEAD && m != VH_HTTP_OPTIONS);
+}

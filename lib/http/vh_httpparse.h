@@ -140,4 +140,8 @@ int	vh_http_split_target(const char *target, size_t len, char **path,
  */
 char	*vh_http_query_get(const char *query, const char *name);
 
+/* True when a request method changes state (POST, PUT, PATCH, DELETE):
+ * with a session cookie it needs the CSRF token. */
+bool	vh_http_method_unsafe(enum vh_http_method);
+
 #endif

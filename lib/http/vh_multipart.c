@@ -18,6 +18,7 @@
 #include "vh_httpparse.h"
 #include "vh_mimeparam.h"
 #include "vh_multipart.h"
+#include "vh_text.h"
 #include "vh_xmalloc.h"
 
 #define MAX_BOUNDARY	70
@@ -176,30 +177,6 @@ ext_value(char *v)
 	return (1);
 }
 
-/*
- * Keeps only the last path component of a client's filename: browsers
- * once sent whole Windows paths, and nothing downstream wants directories.
- * "." and ".." become "". Rejects control characters (also %-decoded).
- */
-int
-vh_multipart_clean_filename(char *f, size_t len)
-{
-	char	*base = f;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)f[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return (VH_EINVAL);
-		if (c == '/' || c == '\\')
-			base = f + i + 1;
-	}
-	memmove(f, base, strlen(base) + 1);
-	if (strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
-		f[0] = '\0';
-	return (0);
-}
-
 /* Content-Disposition: form-data; name="..."[; filename="..."] */
 static int
 parse_disposition(struct vh_multipart *m, const char *value)
@@ -243,7 +220,7 @@ parse_disposition(struct vh_multipart *m, const char *value)
 		ext = NULL;
 	}
 	if (plain != NULL &&
-	    vh_multipart_clean_filename(plain, strlen(plain)) != 0)
+	    vh_text_clean_filename(plain, strlen(plain)) != 0)
 		goto fail;
 	free(ext);
 	m->filename = plain;

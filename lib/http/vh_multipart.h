@@ -14,15 +14,6 @@
 int	vh_multipart_boundary(const char *content_type, char **boundary)
 	    __attribute__((warn_unused_result));
 
-/*
- * Cleans a client's file name in place (f holds len bytes and a NUL):
- * keeps its last path component ('/' or '\\'), and "." or ".." become "".
- * VH_EINVAL if it holds a control character (CR, LF, ESC, NUL, ...).
- * Multipart parts and tus "filename" metadata go through it alike.
- */
-int	vh_multipart_clean_filename(char *f, size_t len)
-	    __attribute__((warn_unused_result));
-
 /* Borrowed strings, valid until the part's part_end returns. */
 struct vh_multipart_part {
 	const char	*name;

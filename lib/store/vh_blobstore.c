@@ -26,6 +26,7 @@
 #include "vh_blobstore.h"
 #include "vh_blobstore_backend.h"
 #include "vh_error.h"
+#include "vh_fsutil.h"
 #include "vh_log.h"
 #include "vh_xmalloc.h"
 
@@ -52,8 +53,7 @@ struct vh_blob_writer {
 bool
 vh_blobstore_valid_hex(const char *hex)
 {
-	return (hex != NULL && strspn(hex, "0123456789abcdef") == 64 &&
-	    hex[64] == '\0');
+	return (vh_fsutil_valid_hex(hex));
 }
 
 static bool
@@ -68,45 +68,8 @@ valid_prefix(const char *p)
 	return (n > 0 && n <= PREFIX_MAX && p[n] == '\0');
 }
 
-int
-vh_blobstore_fsync(int fd, const char *what)
-{
-	int	 saved;
 
-	/*
-	 * Only EINTR is retried: after EIO the kernel may have dropped the
-	 * dirty pages, so a second fsync succeeding would prove nothing.
-	 */
-	while (fsync(fd) == -1) {
-		if (errno == EINTR)
-			continue;
-		saved = errno;
-		vh_log_warn("blobstore: fsync %s", what);
-		errno = saved;
-		return (VH_EIO);
-	}
-	return (0);
-}
 
-int
-vh_blobstore_mkdir(int dirfd, const char *name, int *created)
-{
-	*created = 0;
-	if (mkdirat(dirfd, name, 0750) == 0) {
-		*created = 1;
-		return (0);
-	}
-	if (errno == EEXIST)
-		return (0);
-	return (VH_EIO);
-}
-
-int
-vh_blobstore_opendir(int dirfd, const char *name)
-{
-	return (openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW));
-}
 
 static void
 to_hex(const unsigned char *md, char hex[65])
@@ -179,7 +142,7 @@ vh_blobstore_new(const char *root, char **err)
 	bs = vh_xcalloc(1, sizeof *bs);
 	bs->root_fd = bs->spool_fd = -1;
 	bs->root = vh_xstrdup(root);
-	if (vh_blobstore_mkdir(AT_FDCWD, root, &created) != 0)
+	if (vh_fsutil_mkdir(AT_FDCWD, root, &created) != 0)
 		goto syserr;
 	if (created) {
 		/* Make the new root's own name durable too. */
@@ -193,7 +156,7 @@ vh_blobstore_new(const char *root, char **err)
 			slash[slash == parent ? 1 : 0] = '\0';
 		if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 			goto syserr;
-		rc = vh_blobstore_fsync(fd, parent);
+		rc = vh_fsutil_fsync(fd, parent);
 		close(fd);
 		if (rc != 0)
 			goto syserr;
@@ -202,11 +165,11 @@ vh_blobstore_new(const char *root, char **err)
 	if ((bs->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto syserr;
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		if (vh_blobstore_mkdir(bs->root_fd, dirs[i], &created) != 0)
+		if (vh_fsutil_mkdir(bs->root_fd, dirs[i], &created) != 0)
 			goto syserr;
-		if ((fd = vh_blobstore_opendir(bs->root_fd, dirs[i])) == -1)
+		if ((fd = vh_fsutil_opendir(bs->root_fd, dirs[i])) == -1)
 			goto syserr;
-		rc = vh_blobstore_fsync(fd, dirs[i]);
+		rc = vh_fsutil_fsync(fd, dirs[i]);
 		if (i == 0)
 			bs->spool_fd = fd;
 		else
@@ -214,7 +177,7 @@ vh_blobstore_new(const char *root, char **err)
 		if (rc != 0)
 			goto syserr;
 	}
-	if (vh_blobstore_fsync(bs->root_fd, root) != 0)
+	if (vh_fsutil_fsync(bs->root_fd, root) != 0)
 		goto syserr;
 	bs->be = &vh_blobstore_local_backend;
 	if ((bs->impl = vh_blobstore_local_new(bs->root_fd, err)) == NULL)
@@ -687,43 +650,6 @@ vh_blobstore_quarantined(struct vh_blobstore *bs, const char *hex)
 	return (bs->be->quarantined(bs->impl, hex) == 0);
 }
 
-int
-vh_blobstore_readdir(int dirfd, const char *name,
-    int (*fn)(int, const char *, const struct stat *, void *), void *arg)
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 st;
-	int		 fd, rc = 0, saved;
-
-	/* A fresh descriptor: readdir moves the offset of the one it uses. */
-	if ((fd = vh_blobstore_opendir(dirfd, name)) == -1)
-		return (VH_EIO);
-	if ((d = fdopendir(fd)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return (VH_EIO);
-	}
-	while (rc == 0) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL) {
-			if (errno != 0)
-				rc = VH_EIO;
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		/* Gone since readdir saw it: a concurrent delete, not ours. */
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		rc = fn(fd, de->d_name, &st, arg);
-	}
-	saved = errno;
-	closedir(d);
-	errno = saved;
-	return (rc);
-}
 
 int
 vh_blobstore_each(struct vh_blobstore *bs, vh_blobstore_each_fn fn, void *arg)
@@ -756,7 +682,7 @@ vh_blobstore_each_spool(struct vh_blobstore *bs, vh_blobstore_each_fn fn,
 	struct spool_walk	 w = { fn, arg };
 	int			 rc;
 
-	if ((rc = vh_blobstore_readdir(bs->spool_fd, ".", spool_visit,
+	if ((rc = vh_fsutil_readdir(bs->spool_fd, ".", spool_visit,
 	    &w)) == VH_EIO)
 		vh_log_warn("blobstore: read %s/spool", bs->root);
 	return (rc);

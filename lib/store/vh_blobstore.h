@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vh_blobentry.h"
+
 /* The spool prefix used by vh_blob_writer_new, for vh_blobstore_sweep_spool. */
 #define VH_BLOBSTORE_WRITER_PREFIX "blob"
 
@@ -140,19 +142,6 @@ bool	vh_blobstore_quarantined(struct vh_blobstore *, const char *hex);
 int	vh_blobstore_sweep_spool(struct vh_blobstore *, const char *prefix,
 	    int64_t max_age_s);
 
-/*
- * One file found by vh_blobstore_each or vh_blobstore_each_spool; all
- * borrowed for the duration of the callback.
- */
-struct vh_blob_entry {
-	const char	*hex;	/* the blob it holds; NULL: no blob's name or place */
-	const char	*path;	/* below blobs/ (or spool/), e.g. "ab/cd/<hex>" */
-	bool		 regular;	/* false: a directory, link or device */
-	int64_t		 size;
-	int64_t		 mtime;	/* seconds since the epoch */
-	int64_t		 ctime;	/* status change: a rename into the store */
-};
-typedef int (*vh_blobstore_each_fn)(const struct vh_blob_entry *, void *);
 
 /*
  * Blocking: calls fn for every file the backend holds, in no order, and

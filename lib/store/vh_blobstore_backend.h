@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "vh_blobstore.h"
+#include "vh_blobentry.h"
 
 struct vh_blob_backend;
 
@@ -44,22 +44,5 @@ struct vh_blob_backend {
 /* The local directory backend under root_fd: blobs/ and quarantine/. */
 extern const struct vh_blob_backend vh_blobstore_local_backend;
 void	*vh_blobstore_local_new(int root_fd, char **err);
-
-/* Shared helpers (vh_blobstore.c). */
-/* mkdirat with 0750; *created says whether it was made now. */
-int	vh_blobstore_mkdir(int dirfd, const char *name, int *created);
-/* Opens a directory below dirfd for fsync and *at calls; -1 on failure. */
-int	vh_blobstore_opendir(int dirfd, const char *name);
-/* fsync that retries EINTR; VH_EIO on failure, errno kept. */
-int	vh_blobstore_fsync(int fd, const char *what);
-struct stat;
-/*
- * Calls fn(fd of the directory, entry name, its lstat, arg) for each entry
- * of the directory dirfd/name but "." and "..". Returns the first non-zero
- * return of fn, or VH_EIO (errno kept) when the directory cannot be read.
- */
-int	vh_blobstore_readdir(int dirfd, const char *name,
-	    int (*fn)(int, const char *, const struct stat *, void *),
-	    void *arg);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "vh_blobstore_backend.h"
 #include "vh_error.h"
+#include "vh_fsutil.h"
 #include "vh_log.h"
 #include "vh_xmalloc.h"
 
@@ -61,17 +62,17 @@ blob_dir(struct local *l, const char *hex)
 	ab[2] = '\0';
 	memcpy(cd, hex + 2, 2);
 	cd[2] = '\0';
-	if (vh_blobstore_mkdir(l->blobs_fd, ab, &created) != 0)
+	if (vh_fsutil_mkdir(l->blobs_fd, ab, &created) != 0)
 		return (-1);
-	if (created && vh_blobstore_fsync(l->blobs_fd, "blobs") != 0)
+	if (created && vh_fsutil_fsync(l->blobs_fd, "blobs") != 0)
 		return (-1);
-	if ((abfd = vh_blobstore_opendir(l->blobs_fd, ab)) == -1)
+	if ((abfd = vh_fsutil_opendir(l->blobs_fd, ab)) == -1)
 		return (-1);
-	if (vh_blobstore_mkdir(abfd, cd, &created) != 0)
+	if (vh_fsutil_mkdir(abfd, cd, &created) != 0)
 		goto out;
-	if (created && vh_blobstore_fsync(abfd, ab) != 0)
+	if (created && vh_fsutil_fsync(abfd, ab) != 0)
 		goto out;
-	cdfd = vh_blobstore_opendir(abfd, cd);
+	cdfd = vh_fsutil_opendir(abfd, cd);
 out:
 	close(abfd);
 	return (cdfd);
@@ -122,7 +123,7 @@ sync:
 	 * Also when the blob was already there: a concurrent committer may
 	 * have renamed it in but not yet fsynced the directory.
 	 */
-	rc = vh_blobstore_fsync(cdfd, hex);
+	rc = vh_fsutil_fsync(cdfd, hex);
 out:
 	close(cdfd);
 	return (rc);
@@ -210,7 +211,7 @@ existing_dir(struct local *l, const char *hex, int *cdfd)
 	char	 rel[6];
 
 	snprintf(rel, sizeof rel, "%.2s/%.2s", hex, hex + 2);
-	if ((*cdfd = vh_blobstore_opendir(l->blobs_fd, rel)) != -1)
+	if ((*cdfd = vh_fsutil_opendir(l->blobs_fd, rel)) != -1)
 		return (0);
 	if (errno == ENOENT || errno == ENOTDIR)
 		return (VH_ENOENT);
@@ -227,7 +228,7 @@ local_remove(void *impl, const char *hex)
 	if (unlinkat(cdfd, hex, 0) == -1)
 		rc = errno == ENOENT ? VH_ENOENT : fail_errno("unlink", hex);
 	else
-		rc = vh_blobstore_fsync(cdfd, hex);
+		rc = vh_fsutil_fsync(cdfd, hex);
 	close(cdfd);
 	return (rc);
 }
@@ -245,8 +246,8 @@ local_quarantine(void *impl, const char *hex)
 		goto out;
 	}
 	/* Both directories changed; neither may be left to the kernel. */
-	if ((rc = vh_blobstore_fsync(l->quar_fd, "quarantine")) == 0)
-		rc = vh_blobstore_fsync(cdfd, hex);
+	if ((rc = vh_fsutil_fsync(l->quar_fd, "quarantine")) == 0)
+		rc = vh_fsutil_fsync(cdfd, hex);
 	if (rc == 0)
 		vh_log_info("blobstore: quarantined %s", hex);
 out:
@@ -304,7 +305,7 @@ visit_file(int fd, const char *name, const struct stat *st, void *arg)
 	bool		 blob;
 
 	snprintf(path, sizeof path, "%s/%s/%.64s", w->ab, w->cd, name);
-	blob = S_ISREG(st->st_mode) && vh_blobstore_valid_hex(name) &&
+	blob = S_ISREG(st->st_mode) && vh_fsutil_valid_hex(name) &&
 	    memcmp(name, w->ab, 2) == 0 && memcmp(name + 2, w->cd, 2) == 0;
 	if (!blob && strlen(name) > 64)
 		snprintf(path, sizeof path, "%s/%s/%.60s...", w->ab, w->cd, name);
@@ -321,7 +322,7 @@ visit_cd(int fd, const char *name, const struct stat *st, void *arg)
 	if (!S_ISDIR(st->st_mode) || !two_hex(name))
 		return (report(w, path, NULL, st));
 	memcpy(w->cd, name, 3);
-	return (vh_blobstore_readdir(fd, name, visit_file, w));
+	return (vh_fsutil_readdir(fd, name, visit_file, w));
 }
 
 static int
@@ -335,7 +336,7 @@ visit_ab(int fd, const char *name, const struct stat *st, void *arg)
 		return (report(w, path, NULL, st));
 	}
 	memcpy(w->ab, name, 3);
-	return (vh_blobstore_readdir(fd, name, visit_cd, w));
+	return (vh_fsutil_readdir(fd, name, visit_cd, w));
 }
 
 static int
@@ -345,7 +346,7 @@ local_each(void *impl, vh_blobstore_each_fn fn, void *arg)
 	struct walk	 w = { .fn = fn, .arg = arg };
 	int		 rc;
 
-	if ((rc = vh_blobstore_readdir(l->blobs_fd, ".", visit_ab, &w)) ==
+	if ((rc = vh_fsutil_readdir(l->blobs_fd, ".", visit_ab, &w)) ==
 	    VH_EIO)
 		vh_log_warn("blobstore: reading blobs/");
 	return (rc);
@@ -367,8 +368,8 @@ vh_blobstore_local_new(int root_fd, char **err)
 	struct local	*l;
 
 	l = vh_xcalloc(1, sizeof *l);
-	l->blobs_fd = vh_blobstore_opendir(root_fd, "blobs");
-	l->quar_fd = vh_blobstore_opendir(root_fd, "quarantine");
+	l->blobs_fd = vh_fsutil_opendir(root_fd, "blobs");
+	l->quar_fd = vh_fsutil_opendir(root_fd, "quarantine");
 	if (l->blobs_fd == -1 || l->quar_fd == -1) {
 		if (err != NULL)
 			*err = vh_xasprintf("blob store: open blobs/ or "

@@ -36,6 +36,7 @@
 #include "vh_http.h"
 #include "vh_log.h"
 #include "vh_text.h"
+#include "vh_utf8.h"
 
 struct fuzz_server {
 	struct event_base	*base;
@@ -179,7 +180,7 @@ fz_check_response(const char *p, size_t len)
 	if (ct != NULL && strncmp(line, "HTTP/1.1 ", 9) == 0 &&
 	    strstr(line, "\r\n\r\n") != NULL && blen > 0) {
 		body = strndup(p + hlen, blen);
-		if (vh_text_utf8_valid((const unsigned char *)body, blen) != blen)
+		if (vh_utf8_valid((const unsigned char *)body, blen) != blen)
 			abort();
 		if ((j = json_loadb(body, blen, 0, &jerr)) == NULL)
 			abort();

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "vh_text.h"
+#include "vh_utf8.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -16,7 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const gchar	*end = NULL;
 	size_t		 ours;
 
-	ours = vh_text_utf8_valid(data, size);
+	ours = vh_utf8_valid(data, size);
 	(void)g_utf8_validate((const gchar *)data, (gssize)size, &end);
 	if (ours != (size_t)((const uint8_t *)end - data))
 		abort();

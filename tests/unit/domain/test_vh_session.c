@@ -82,18 +82,6 @@ test_addr_key(void **state)
 	expect_key("?", "");
 }
 
-static void
-test_unsafe(void **state)
-{
-	assert_false(vh_session_method_unsafe(VH_HTTP_GET));
-	assert_false(vh_session_method_unsafe(VH_HTTP_HEAD));
-	assert_false(vh_session_method_unsafe(VH_HTTP_OPTIONS));
-	assert_true(vh_session_method_unsafe(VH_HTTP_POST));
-	assert_true(vh_session_method_unsafe(VH_HTTP_PUT));
-	assert_true(vh_session_method_unsafe(VH_HTTP_PATCH));
-	assert_true(vh_session_method_unsafe(VH_HTTP_DELETE));
-}
-
 int
 main(void)
 {
@@ -101,7 +89,6 @@ main(void)
 		cmocka_unit_test(test_cookie_get),
 		cmocka_unit_test(test_cookie_set),
 		cmocka_unit_test(test_addr_key),
-		cmocka_unit_test(test_unsafe),
 	};
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -86,8 +86,7 @@ dispatch(struct vh_http_req *req, void *arg)
 		break;
 	case M_JSON_NULL:
 		vh_http_add_header(req, "Location", "/dropped");
-		vh_http_respond_json(req, 200, json_pack("{s:s}", "a",
-		    "\xff"));
+		vh_http_respond_internal(req, "a reply that cannot be built");
 		break;
 	case M_BODY_ANSWER_STOP:
 	case M_BODY_ANSWER_GO:

@@ -324,10 +324,23 @@ test_has_token(void **state)
 	assert_false(vh_http_head_has_token(&head, "Missing", "x"));
 }
 
+static void
+test_unsafe(void **state)
+{
+	assert_false(vh_http_method_unsafe(VH_HTTP_GET));
+	assert_false(vh_http_method_unsafe(VH_HTTP_HEAD));
+	assert_false(vh_http_method_unsafe(VH_HTTP_OPTIONS));
+	assert_true(vh_http_method_unsafe(VH_HTTP_POST));
+	assert_true(vh_http_method_unsafe(VH_HTTP_PUT));
+	assert_true(vh_http_method_unsafe(VH_HTTP_PATCH));
+	assert_true(vh_http_method_unsafe(VH_HTTP_DELETE));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unsafe),
 		cmocka_unit_test(test_head_end),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad_request_line),

@@ -1,0 +1,28 @@
+#ifndef VH_FSUTIL_H
+#define VH_FSUTIL_H
+/* File-system helpers of the blob store's front end and its backends
+ * alike (directory fds, fsync, readdir, the check of a blob's name), in a
+ * module of their own so that neither calls back into the other. */
+#include <stdbool.h>
+
+struct stat;
+
+/* True for 64 lowercase hex digits and nothing else: the only names a
+ * path is ever built from. */
+bool	vh_fsutil_valid_hex(const char *hex);
+/* mkdirat with 0750; *created says whether it was made now. */
+int	vh_fsutil_mkdir(int dirfd, const char *name, int *created);
+/* Opens a directory below dirfd for fsync and *at calls; -1 on failure. */
+int	vh_fsutil_opendir(int dirfd, const char *name);
+/* fsync that retries EINTR; VH_EIO on failure, errno kept. */
+int	vh_fsutil_fsync(int fd, const char *what);
+/*
+ * Calls fn(fd of the directory, entry name, its lstat, arg) for each entry
+ * of the directory dirfd/name but "." and "..". Returns the first non-zero
+ * return of fn, or VH_EIO (errno kept) when the directory cannot be read.
+ */
+int	vh_fsutil_readdir(int dirfd, const char *name,
+	    int (*fn)(int, const char *, const struct stat *, void *),
+	    void *arg);
+
+#endif
