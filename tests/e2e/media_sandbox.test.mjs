@@ -76,10 +76,15 @@ async function diesWithDaemon(ctx) {
     kids = children(ctx.d.proc.pid).filter((p) => !/classify/.test(cmdline(p)));
     return kids.length > 0;
   }, { timeout: 20000, interval: 20 });
-  await new Promise((r) => setTimeout(r, 300));
   const kid = kids[0];
+  // The child confines itself right after it starts; on a loaded machine
+  // that can take a while, so wait for it (up to 10 s) instead of a fixed
+  // pause. A child that never loads its filter still fails below.
+  const statusOf = () => { try { return readFileSync(`/proc/${kid}/status`, 'utf8'); } catch { return ''; } };
+  await h.waitFor(() => field(statusOf(), 'Seccomp') === '2' || !alive(kid),
+    { timeout: 10000, interval: 20 }).catch(() => {});
   assert.ok(alive(kid), 'the audio child runs');
-  const status = readFileSync(`/proc/${kid}/status`, 'utf8');
+  const status = statusOf();
   const fds = readdirSync(`/proc/${kid}/fd`).map(Number).sort((a, b) => a - b);
   const links = Object.fromEntries(fds.map((fd) => [fd, readlinkSync(`/proc/${kid}/fd/${fd}`)]));
   const sameNet = readlinkSync(`/proc/${kid}/ns/net`) === readlinkSync(`/proc/${ctx.d.proc.pid}/ns/net`);
