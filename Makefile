@@ -13,7 +13,7 @@ SANITIZE ?=
 # packages that provide them (contrib/dev/deps.sh holds the list).
 PKGS := libevent libevent_pthreads libpq opus libopusenc libmagic jansson \
         inih libcrypto libavformat libavcodec libswresample libavutil \
-        vips libebur128 libargon2 libseccomp libzip libxml-2.0
+        vips libebur128 libargon2 libseccomp libzip libxml-2.0 zlib
 
 comma := ,
 ifneq ($(SANITIZE),)

@@ -470,10 +470,10 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	return (rc);
 }
 
-int
-vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
+static int
+store(PGconn *db, const json_t *obj, const struct vh_principal *who,
     const struct vh_entry_file *files, size_t n, int64_t *media_ids,
-    json_t **out, char **err)
+    json_t **out, bool own_tx, char **err)
 {
 	char		 id[32], size[32], receipt[VH_SECRET_LEN] = "";
 	const char	*params[5];
@@ -482,9 +482,10 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	int		 rc;
 
 	*out = NULL;
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+	if (own_tx && (r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
 		return (VH_EDB);
-	PQclear(r);
+	if (own_tx)
+		PQclear(r);
 	if (json_object_get(obj, "entry_id") != NULL)
 		rc = check_entry(db, obj, who, id, sizeof id, err);
 	else if ((rc = insert_entry(db, obj, who, id, sizeof id, err)) == 0)
@@ -547,6 +548,8 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	/* Shown once, here; only its hash stays. */
 	if (*out != NULL && receipt[0] != '\0')
 		json_object_set_new(*out, "receipt", json_string(receipt));
+	if (!own_tx)
+		return (0);
 	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL) {
 		json_decref(*out);
 		*out = NULL;
@@ -554,4 +557,20 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	}
 	PQclear(r);
 	return (0);
+}
+
+int
+vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
+    const struct vh_entry_file *files, size_t n, int64_t *media_ids,
+    json_t **out, char **err)
+{
+	return (store(db, obj, who, files, n, media_ids, out, true, err));
+}
+
+int
+vh_entry_store_tx(PGconn *db, const json_t *obj,
+    const struct vh_principal *who, const struct vh_entry_file *files,
+    size_t n, int64_t *media_ids, json_t **out, char **err)
+{
+	return (store(db, obj, who, files, n, media_ids, out, false, err));
 }
