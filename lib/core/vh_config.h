@@ -55,6 +55,10 @@ struct vh_config {
 	int64_t		 retention_purge_interval;
 	int64_t		 audit_retention;	/* ms; 0 keeps audit rows forever */
 	int64_t		 small_count_k;		/* smallest count shown exactly */
+	char		*odk_public_url;	/* "": from the request */
+	bool		 odk_form_closed;
+	bool		 odk_keep_location;
+	int64_t		 odk_max_submission_size;
 };
 
 /* A configuration holding every key's default; caller frees. */
