@@ -29,7 +29,7 @@ token_add(struct ctl *c, int argc, char **argv)
 	int64_t		 id;
 	int		 ch;
 
-	optind = 1;
+	optind = 0;	/* 0: GNU getopt starts afresh (permutes NAME last) */
 	while ((ch = getopt_long(argc, argv, "u:p:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
