@@ -423,14 +423,16 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	const char		*v;
 	bool			 counted = false;
 
-	if (strncmp(route->pattern, "/odk/", 5) == 0 && token == NULL) {
+	/* OpenRosa: a token in the path decides alone; else HTTP Basic;
+	 * else a bearer token or session (ODK Web Forms in the staff app). */
+	if (strncmp(route->pattern, "/odk/", 5) == 0 && (token == NULL ||
+	    vh_route_param(params, "token") != NULL)) {
 		j = vh_xcalloc(1, sizeof *j);
 		if (!odk_credentials(req, params, j)) {
 			free(j);
-			unauthorized(req, "this needs an ODK token in the path "
-			    "or a name and password");
-			return;
+			goto plain;
 		}
+		free(token);
 		j->app = app;
 		j->req = req;
 		j->route = route;
@@ -439,6 +441,7 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 		vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
 		return;
 	}
+plain:
 	if (route->access != VH_ACCESS_PUBLIC && token == NULL)
 		session = vh_cookie_get(vh_http_req_header(req, "Cookie"),
 		    VH_SESSION_COOKIE);
