@@ -269,6 +269,8 @@ struct submission {
 	size_t			 nfiles;
 	/* the answer */
 	int			 status;
+	int64_t			 entry_id;
+	const char		*outcome;	/* static: new, more, same, edit */
 	char			*message, *reason;
 };
 
@@ -418,7 +420,7 @@ store_work(struct vh_worker *w, void *arg)
 	struct vh_odkxml_instance	*in = vh_xcalloc(1, sizeof *in);
 	struct vh_odk_submission	 sub;
 	struct vh_odk_file		 files[MAX_FILES];
-	struct vh_blob_writer		*xw = NULL;
+	struct vh_blob_writer		*xw;
 	enum vh_odk_outcome		 outcome;
 	const char			*pinned[MAX_FILES + 1];
 	size_t				 nfiles = 0, npinned = 0;
@@ -476,21 +478,21 @@ store_work(struct vh_worker *w, void *arg)
 		files[nfiles++] = f->file;
 	}
 	/* The XML itself, sealed as the original. */
-	if ((xw = vh_blob_writer_new(vh_app_blobstore(s->app), &why)) == NULL ||
-	    vh_blob_writer_write(xw, s->xml, s->xml_len) != 0 ||
-	    (sub.xml_size = (int64_t)s->xml_len,
-	    vh_blob_writer_commit(xw, sub.xml_sha256)) != 0) {
-		if (xw == NULL) {
-			vh_log_warnx("req=%s %s", vh_http_req_id(s->req), why);
-			free(why);
-		} else
-			vh_blob_writer_abort(xw);
-		xw = NULL;
+	sub.xml_size = (int64_t)s->xml_len;
+	if ((xw = vh_blob_writer_new(vh_app_blobstore(s->app), &why)) == NULL) {
+		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), why);
+		free(why);
+		rc = VH_EIO;
+	} else if (vh_blob_writer_write(xw, s->xml, s->xml_len) != 0) {
+		vh_blob_writer_abort(xw);
+		rc = VH_EIO;
+	} else
+		rc = vh_blob_writer_commit(xw, sub.xml_sha256);
+	if (rc != 0) {
 		fail(s, errno == ENOSPC ? 507 : 503, "De server kan de inzending "
 		    "nu niet opslaan; probeer het straks opnieuw.", NULL);
 		goto out;
 	}
-	xw = NULL;
 	if ((db = vh_worker_db(w, &why)) == NULL) {
 		vh_log_warnx("req=%s odk: %s", vh_http_req_id(s->req), why);
 		free(why);
@@ -523,10 +525,10 @@ store_work(struct vh_worker *w, void *arg)
 	rc = vh_odk_store(db, &s->who, &sub, &entry_id, &outcome, &why);
 	switch (rc) {
 	case 0:
-		vh_http_req_set_log(s->req, "user=%s entry=%" PRId64 " odk=%s",
-		    s->who.name, entry_id, outcome == VH_ODK_NEW ? "new" :
-		    outcome == VH_ODK_MORE ? "more" : outcome == VH_ODK_SAME ?
-		    "same" : "edit");
+		s->entry_id = entry_id;
+		s->outcome = outcome == VH_ODK_NEW ? "new" : outcome ==
+		    VH_ODK_MORE ? "more" : outcome == VH_ODK_SAME ? "same" :
+		    "edit";
 		s->status = 201;
 		s->message = vh_xstrdup(outcome == VH_ODK_NEW ?
 		    "Het werkbezoek is ontvangen." : outcome == VH_ODK_MORE ?
@@ -562,7 +564,13 @@ out:
 static void
 store_done(void *arg)
 {
-	respond(arg);
+	struct submission *s = arg;
+
+	/* On the loop thread: only it touches the request. */
+	if (s->status == 201)
+		vh_http_req_set_log(s->req, "user=%s entry=%" PRId64 " odk=%s",
+		    s->who.name, s->entry_id, s->outcome);
+	respond(s);
 }
 
 static int

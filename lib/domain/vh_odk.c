@@ -225,8 +225,10 @@ vh_odk_parse(const char *xml, size_t len, struct vh_odkxml_instance *out,
 		rc = VH_EINVAL;
 	if (rc != 0 && rc != VH_EINVAL && rc != VH_ETOOBIG && rc != VH_EAGAIN)
 		rc = VH_EINVAL;
-	if (rc == 0)
-		free(*why), *why = NULL;
+	if (rc == 0) {
+		free(*why);
+		*why = NULL;
+	}
 	return (rc);
 }
 
