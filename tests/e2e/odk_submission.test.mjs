@@ -91,6 +91,19 @@ test('Collect sends a werkbezoek with a photo and a voice memo (.webm as video/w
   assert.ok(psql(db, `SELECT opus_sha256 IS NOT NULL FROM media WHERE id = ${ids[1]}`) === 't');
 });
 
+test('an attachment that is not what its name says goes through the same pipeline: rejected, quarantined, reported on the media', async () => {
+  const id = uuid();
+  const fake = Buffer.from('#!/bin/sh\necho dit is geen foto\n'.repeat(50));
+  assertResponse(await collectPost(sub, instanceXml({ id, photos: ['nep.jpg'] }), [{ filename: 'nep.jpg', type: 'image/jpeg', data: fake }]), 201);
+  const m = psql(db, `SELECT id FROM media WHERE entry_id = ${entryOf(id)}`);
+  const got = await waitFor(async () => {
+    const x = await (await fetch(`${d.url}/api/v1/media/${m}`, { headers: { Authorization: `Bearer ${admin}` } })).json();
+    return x.status === 'ready' || x.status === 'rejected' ? x : null;
+  }, { timeout: 60000, interval: 200 });
+  assert.equal(got.status, 'rejected', JSON.stringify(got));
+  assert.ok(JSON.stringify(got).length > 40, 'the rejection is reported with its reason');
+});
+
 test('a split submission (*isIncomplete*=yes, the same XML each time) becomes one entry with every attachment', async () => {
   const id = uuid();
   const xml = instanceXml({ id, photos: ['a.jpg', 'b.jpg'], memo: 'c.webm', ns: 'orx' });
