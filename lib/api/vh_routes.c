@@ -240,6 +240,7 @@ struct auth_job {
 	char			*session, *csrf; /* login cookie */
 	char			*odk_token;	/* OpenRosa: in the path */
 	char			*basic_user, *basic_pass; /* OpenRosa */
+	bool			 basic_throttled;
 	bool			 counted;	/* a resident's attempt */
 	char			 addr[VH_RATELIMIT_KEY_LEN];
 	int64_t			 retry_after_s;
@@ -267,9 +268,17 @@ auth_work(struct vh_worker *w, void *arg)
 	if (j->odk_token != NULL)
 		j->rc = vh_odk_lookup_token(db, j->odk_token, &j->principal,
 		    &j->err);
-	else if (j->basic_user != NULL)
+	else if (j->basic_user != NULL) {
+		const struct vh_config *cfg = vh_app_config(j->app);
+		struct vh_odk_basic_limits lim = { cfg->login_max_failures,
+		    cfg->login_max_failures_address, cfg->login_window };
+
 		j->rc = vh_odk_lookup_basic(db, j->basic_user, j->basic_pass,
-		    &j->principal, &j->err);
+		    j->addr, &lim, &j->principal, &j->err);
+		j->basic_throttled = j->rc == VH_ETOOBIG;
+		if (j->basic_throttled)
+			j->rc = VH_ENOENT;
+	}
 	else if (j->token == NULL && j->secret == NULL && j->session == NULL)
 		j->rc = VH_EINVAL;	/* counted, and no credentials */
 	else if (j->token != NULL)
@@ -326,7 +335,9 @@ auth_done(void *arg)
 		unauthorized(j->req, "this needs a bearer token, a login "
 		    "session or an upload link");
 	else if (j->rc == VH_ENOENT)
-		unauthorized(j->req, j->odk_token != NULL ?
+		unauthorized(j->req, j->basic_throttled ?
+		    "too many wrong passwords; wait and try again" :
+		    j->odk_token != NULL ?
 		    "the ODK token is unknown or revoked" :
 		    j->basic_user != NULL ? "the name or password is wrong" :
 		    j->token != NULL ?
@@ -435,6 +446,7 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 		free(token);
 		j->app = app;
 		j->req = req;
+		vh_ratelimit_key(vh_http_req_client(req), j->addr);
 		j->route = route;
 		j->params = *params;
 		params->n = 0;

@@ -619,8 +619,51 @@ vh_odk_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
 	return (rc);
 }
 
+/*
+ * Failed Basic logins count in login_throttle, the table password logins
+ * use, per name as typed and per client address; past the limit the
+ * password is not even checked. Successes count nothing: Collect sends
+ * the password with every request.
+ */
+static int
+throttled(PGconn *db, const char *name, const char *addr,
+    const struct vh_odk_basic_limits *lim, bool fail, char **err)
+{
+	char		 win[40], acc[32], adr[32];
+	const char	*p[7] = { name, addr, win, acc, adr };
+	PGresult	*r;
+	bool		 over;
+
+	snprintf(win, sizeof win, "%" PRId64 " milliseconds", lim->window_ms);
+	snprintf(acc, sizeof acc, "%" PRId64, lim->max_account);
+	snprintf(adr, sizeof adr, "%" PRId64, lim->max_address);
+	if (fail) {
+		r = vh_db_exec(db, "INSERT INTO login_throttle AS t (scope, key,"
+		    " failures) VALUES ('account', lower($1), 1),"
+		    " ('address', $2, 1) ON CONFLICT (scope, key) DO UPDATE SET"
+		    " failures = CASE WHEN t.window_start <= now() - $3::interval"
+		    " THEN 1 ELSE t.failures + 1 END, window_start = CASE WHEN"
+		    " t.window_start <= now() - $3::interval THEN now() ELSE"
+		    " t.window_start END", 3, p, err);
+		if (r == NULL)
+			return (VH_EDB);
+		PQclear(r);
+		return (0);
+	}
+	if ((r = vh_db_exec(db, "SELECT EXISTS (SELECT 1 FROM login_throttle"
+	    " WHERE window_start > now() - $3::interval AND ((scope ="
+	    " 'account' AND key = lower($1) AND failures >= $4::int) OR"
+	    " (scope = 'address' AND key = $2 AND failures >= $5::int)))", 5, p,
+	    err)) == NULL)
+		return (VH_EDB);
+	over = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return (over ? VH_ETOOBIG : 0);
+}
+
 int
 vh_odk_lookup_basic(PGconn *db, const char *name, const char *password,
+    const char *addr, const struct vh_odk_basic_limits *lim,
     struct vh_principal *p, char **err)
 {
 	const char	*params[1] = { name };
@@ -628,6 +671,9 @@ vh_odk_lookup_basic(PGconn *db, const char *name, const char *password,
 	int		 rc = VH_ENOENT;
 
 	memset(p, 0, sizeof *p);
+	if ((rc = throttled(db, name, addr, lim, false, err)) != 0)
+		return (rc);
+	rc = VH_ENOENT;
 	if ((r = vh_db_exec(db, "SELECT id, name, role, password_hash FROM"
 	    " account WHERE name = $1 AND NOT disabled AND password_hash IS"
 	    " NOT NULL", 1, params, err)) == NULL)
@@ -639,6 +685,8 @@ vh_odk_lookup_basic(PGconn *db, const char *name, const char *password,
 		vh_password_verify_dummy(password);	/* the same time */
 	PQclear(r);
 	p->via = VH_VIA_TOKEN;
+	if (rc == VH_ENOENT && throttled(db, name, addr, lim, true, err) != 0)
+		return (VH_EDB);
 	return (rc);
 }
 

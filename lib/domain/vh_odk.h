@@ -83,9 +83,16 @@ int	vh_odk_store(PGconn *, const struct vh_principal *,
  * so it opens nothing but the OpenRosa routes), as vh_auth_lookup_token. */
 int	vh_odk_lookup_token(PGconn *, const char *token, struct vh_principal *,
 	    char **err) __attribute__((warn_unused_result));
-/* HTTP Basic: an account's name and password. VH_ENOENT for a wrong
- * pair or a disabled account; VH_EDB with *err. */
+/* Failed Basic logins allowed per name and per address in a window
+ * (the login_max_failures* and login_window settings). */
+struct vh_odk_basic_limits {
+	int64_t	max_account, max_address, window_ms;
+};
+/* HTTP Basic: an account's name and password, from client address addr
+ * (a rate-limit key). VH_ENOENT for a wrong pair or a disabled account;
+ * VH_ETOOBIG when too many failed; VH_EDB with *err. */
 int	vh_odk_lookup_basic(PGconn *, const char *name, const char *password,
+	    const char *addr, const struct vh_odk_basic_limits *,
 	    struct vh_principal *, char **err) __attribute__((warn_unused_result));
 
 /* A new ODK token for the field worker name (the account is made when

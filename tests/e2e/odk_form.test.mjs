@@ -137,6 +137,14 @@ test('HTTP Basic with a field worker\'s name and password', async () => {
   const wrong = await request(`${d.url}/odk/formList`, { headers: collectHeaders({ Authorization: 'Basic ' + Buffer.from('basicwerker:fout').toString('base64') }) });
   assert.equal(wrong.status, 401);
   assert.match(wrong.headers['www-authenticate'], /^Basic /);
+  // Wrong passwords are throttled as logins are (login_max_failures, 5):
+  // after them even the right one is refused for the window.
+  for (let i = 0; i < 5; i++) {
+    await request(`${d.url}/odk/formList`, { headers: collectHeaders({ Authorization: 'Basic ' + Buffer.from(`basicwerker:fout${i}`).toString('base64') }) });
+  }
+  const locked = await request(`${d.url}/odk/formList`, { headers: collectHeaders({ Authorization: auth }) });
+  assert.equal(locked.status, 401);
+  assert.match(locked.text, /too many wrong passwords/);
 });
 
 test('the Collect settings payload (verhaalctl and the admin endpoint) decodes to the server URL with the token', async () => {
