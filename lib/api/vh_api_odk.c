@@ -22,6 +22,7 @@
 
 #include "vh_api.h"
 #include "vh_app.h"
+#include "vh_audit.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
@@ -668,6 +669,7 @@ vh_api_odk_submission_post(struct vh_app *app, struct vh_http_req *req,
 struct token_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
+	struct vh_audit_actor	 actor;
 	char			*name, *base, *id;
 	json_t			*out;
 	int			 status;
@@ -718,6 +720,18 @@ token_add_work(struct vh_worker *w, void *arg)
 		j->status = rc == VH_EINVAL ? 422 : 503;
 		return;
 	}
+	{
+		char idbuf[32], *aerr = NULL;
+
+		/* The same record verhaalctl odk token add leaves. */
+		snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
+		if (vh_audit_record(db, &j->actor, "token_create", "token",
+		    idbuf, "ODK token", &aerr) != 0) {
+			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
+			    aerr);
+			free(aerr);
+		}
+	}
 	url = vh_odk_server_url(j->base, secret);
 	settings = vh_odk_settings(url, "verhaal");
 	j->out = json_pack("{sI ss ss ss ss}", "id", (json_int_t)id, "name",
@@ -758,6 +772,7 @@ vh_api_odk_tokens_post(struct vh_app *app, struct vh_http_req *req,
 
 	j->app = app;
 	j->req = req;
+	vh_audit_actor_from(&j->actor, req, who);
 	j->base = base_url(app, req);
 	vh_body_read_json(req, 4096, token_add_body, token_free_arg, j);
 }
@@ -817,7 +832,15 @@ token_revoke_work(struct vh_worker *w, void *arg)
 		j->status = 404;
 		j->err = vh_xasprintf("no active ODK token %s", j->id);
 	} else {
-		json_error_t jerr;
+		json_error_t	 jerr;
+		char		*aerr = NULL;
+
+		if (vh_audit_record(db, &j->actor, "token_revoke", "token",
+		    j->id, "ODK token", &aerr) != 0) {
+			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
+			    aerr);
+			free(aerr);
+		}
 
 		j->out = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
 		j->status = 200;
@@ -841,6 +864,7 @@ vh_api_odk_token_revoke(struct vh_app *app, struct vh_http_req *req,
 	j = vh_xcalloc(1, sizeof *j);
 	j->app = app;
 	j->req = req;
+	vh_audit_actor_from(&j->actor, req, who);
 	j->id = vh_xstrdup(id);
 	vh_pool_submit(vh_app_pool(app), token_revoke_work, token_done, j);
 }

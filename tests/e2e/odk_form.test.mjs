@@ -163,4 +163,6 @@ test('the Collect settings payload (verhaalctl and the admin endpoint) decodes t
   const del = await fetch(`${d.url}/api/v1/odk/tokens/${body.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${admin}` } });
   assert.equal(del.status, 200);
   assert.equal((await request(`${body.server_url}/formList`)).status, 401);
+  // Both are in the audit trail, by the admin who did them.
+  assert.equal(psql(db, `SELECT string_agg(action, ',' ORDER BY id) FROM audit WHERE actor = 'beheer' AND object_type = 'token' AND object_id = '${body.id}'`), 'token_create,token_revoke');
 });
