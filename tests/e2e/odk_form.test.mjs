@@ -6,7 +6,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
-import { freshDatabase, startDaemon, psql, ctl } from './lib/harness.mjs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { freshDatabase, startDaemon, psql, ctl, tmpdir } from './lib/harness.mjs';
 import { importAreas } from './lib/search.mjs';
 import { addUser, token as apiToken } from './lib/accounts.mjs';
 import { request, collectHeaders, newToken, md5, xmllint, xpath } from './lib/odk.mjs';
@@ -150,6 +152,13 @@ test('HTTP Basic with a field worker\'s name and password', async () => {
 test('the Collect settings payload (verhaalctl and the admin endpoint) decodes to the server URL with the token', async () => {
   const s = JSON.parse(inflateSync(Buffer.from(odk.settings, 'base64')).toString('utf8'));
   assert.deepEqual(s, { general: { server_url: `${d.url}/odk/key/${odk.token}` }, admin: {}, project: { name: 'verhaal' } });
+  // As a QR code (qrencode draws it as the web app will; zbarimg reads it
+  // as a phone's camera would) the payload comes back whole.
+  const png = path.join(tmpdir('qr'), 'settings.png');
+  execFileSync('qrencode', ['-o', png, '-s', '6', odk.settings]);
+  const read = execFileSync('zbarimg', ['--quiet', '--raw', png], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  assert.equal(read, odk.settings);
+  assert.equal(JSON.parse(inflateSync(Buffer.from(read, 'base64')).toString('utf8')).general.server_url, `${d.url}/odk/key/${odk.token}`);
 
   const r = await fetch(`${d.url}/api/v1/odk/tokens`, { method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'veldwerker3' }) });
   assert.equal(r.status, 201);
