@@ -114,6 +114,7 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/exports/buurten.geojson", STAFF,
 	  vh_api_export_buurten_geojson },
 
+<<<<<<< HEAD
 	/* OpenRosa (vh_api_odk.c): a field worker's ODK token in the path,
 	 * or HTTP Basic without it. */
 	{ VH_HTTP_GET, "/odk/key/{token}/formList", UPLOADERS,
@@ -132,6 +133,17 @@ static const struct route routes[] = {
 	{ VH_HTTP_POST, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_post },
 	{ VH_HTTP_DELETE, "/api/v1/odk/tokens/{id}", VH_ROLE_ADMIN,
 	  vh_api_odk_token_revoke },
+=======
+	/* The web app (vh_api_web.c): its assets, and each route of the
+	 * staff app, which all get index.html (history API). */
+	{ VH_HTTP_GET, "/assets/{file}", VH_ACCESS_PUBLIC, vh_api_web_asset },
+	{ VH_HTTP_GET, "/", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/inloggen", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/zoeken", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/verhalen/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/werkbezoeken/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/werkbezoek", VH_ACCESS_PUBLIC, vh_api_web_werkbezoek },
+>>>>>>> h/web
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
