@@ -114,7 +114,6 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/exports/buurten.geojson", STAFF,
 	  vh_api_export_buurten_geojson },
 
-<<<<<<< HEAD
 	/* OpenRosa (vh_api_odk.c): a field worker's ODK token in the path,
 	 * or HTTP Basic without it. */
 	{ VH_HTTP_GET, "/odk/key/{token}/formList", UPLOADERS,
@@ -129,11 +128,16 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/odk/forms/{file}", UPLOADERS, vh_api_odk_form_get },
 	{ VH_HTTP_HEAD, "/odk/submission", UPLOADERS, vh_api_odk_submission_head },
 	{ VH_HTTP_POST, "/odk/submission", UPLOADERS, vh_api_odk_submission_post },
+	/* The same form and submission for ODK Web Forms in the web app,
+	 * where the session cookie (Path=/api/) reaches only /api/. */
+	{ VH_HTTP_GET, "/api/v1/odk/forms/{file}", UPLOADERS, vh_api_odk_form_get },
+	{ VH_HTTP_POST, "/api/v1/odk/submission", UPLOADERS,
+	  vh_api_odk_submission_post },
 	{ VH_HTTP_GET, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_list },
 	{ VH_HTTP_POST, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_post },
 	{ VH_HTTP_DELETE, "/api/v1/odk/tokens/{id}", VH_ROLE_ADMIN,
 	  vh_api_odk_token_revoke },
-=======
+
 	/* The web app (vh_api_web.c): its assets, and each route of the
 	 * staff app, which all get index.html (history API). */
 	{ VH_HTTP_GET, "/assets/{file}", VH_ACCESS_PUBLIC, vh_api_web_asset },
@@ -143,7 +147,6 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/verhalen/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
 	{ VH_HTTP_GET, "/werkbezoeken/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
 	{ VH_HTTP_GET, "/werkbezoek", VH_ACCESS_PUBLIC, vh_api_web_werkbezoek },
->>>>>>> h/web
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
