@@ -13,7 +13,8 @@ SANITIZE ?=
 # packages that provide them (contrib/dev/deps.sh holds the list).
 PKGS := libevent libevent_pthreads libpq opus libopusenc libmagic jansson \
         inih libcrypto libavformat libavcodec libswresample libavutil \
-        vips libebur128 libargon2 libseccomp libzip libxml-2.0 xlsxwriter libarchive
+        vips libebur128 libargon2 libseccomp libzip libxml-2.0 xlsxwriter libarchive \
+        zlib
 
 comma := ,
 ifneq ($(SANITIZE),)

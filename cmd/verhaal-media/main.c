@@ -25,6 +25,7 @@
 #include "vh_classify.h"
 #include "vh_error.h"
 #include "vh_media_job.h"
+#include "vh_odkxml.h"
 #include "vh_photo.h"
 #include "vh_sandbox.h"
 
@@ -167,6 +168,35 @@ probe_fail(struct vh_sandbox_call *c)
 	return (VH_EINVAL);
 }
 
+static int
+init_odkxml(struct vh_sandbox_call *c)
+{
+	vh_odkxml_init();
+	return (0);
+}
+
+/* An OpenRosa submission's XML on fd 5; the result is the instance. */
+static int
+odkxml(struct vh_sandbox_call *c)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 rc;
+
+	if (c->nfds != 1 || c->result_size != sizeof(struct vh_odkxml_instance))
+		return (VH_EINVAL);
+	buf = malloc(VH_ODKXML_MAX_SIZE + 1);
+	if (buf == NULL)
+		return (VH_EIO);
+	while (len <= VH_ODKXML_MAX_SIZE && (n = read(c->fds[0], buf + len,
+	    VH_ODKXML_MAX_SIZE + 1 - len)) > 0)
+		len += (size_t)n;
+	rc = vh_odkxml_parse(buf, len, c->result, c->err, sizeof(c->err));
+	free(buf);
+	return (rc);
+}
+
 static const struct op {
 	const char	*name;
 	int		(*init)(struct vh_sandbox_call *);
@@ -176,6 +206,7 @@ static const struct op {
 	{ "classify", init_classify, vh_classify_child },
 	{ "photo", init_photo, vh_photo_child },
 	{ "audio", init_audio, vh_audio_child },
+	{ "odk-xml", init_odkxml, odkxml },
 	{ "probe-open", NULL, probe_open },
 	{ "probe-connect", NULL, probe_connect },
 	{ "probe-crash", NULL, probe_crash },

@@ -48,5 +48,6 @@ int	ctl_restore(struct ctl *, int, char **);
 int	ctl_db_url(struct ctl *, int, char **);
 int	ctl_first_run(struct ctl *, int, char **);
 int	ctl_demo(struct ctl *, int, char **);
+int	ctl_odk(struct ctl *, int, char **);
 
 #endif

@@ -42,6 +42,7 @@ static const struct {
 	{ "first-run", ctl_first_run, "first-run [--admin NAME] [--seed DIR] [--gemeente NNNN]" },
 	{ "db-url", ctl_db_url, "db-url" },
 	{ "demo", ctl_demo, "demo remove" },
+	{ "odk", ctl_odk, "odk token add NAME [--url URL] [--project NAME] | odk token list | odk token revoke ID" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -3,10 +3,10 @@
 # npm packages of the end-to-end tests. Quiet when nothing is missing.
 # Every command a test or target runs is here (make check-fresh proves it on
 # a clean Debian 12): vipsheader, exiftool, ffprobe, espeak-ng, sox, opusenc,
-# psql/pg_ctl, zip, curl, python3 (unit tests); ps/pgrep, bc, wrk, nginx
-# (make bench); ogrinfo/ogr2ogr (gdal-bin, export tests); debootstrap (make
-# check-fresh only); Node 20 (below); chromium (the browser tests, driven by
-# playwright-core).
+# psql/pg_ctl, zip, curl, python3 (unit tests), xmllint, qrencode, zbarimg
+# (OpenRosa tests); ps/pgrep, bc, wrk, nginx (make bench); ogrinfo/ogr2ogr
+# (gdal-bin, export tests); debootstrap (make check-fresh only); Node 20
+# (below); chromium (the browser tests, driven by playwright-core).
 set -eu
 
 PKGS="build-essential pkg-config git curl ca-certificates
@@ -14,7 +14,8 @@ libevent-dev libpq-dev libopus-dev libopusenc-dev libmagic-dev libjansson-dev
 libinih-dev libcmocka-dev libssl-dev libargon2-dev
 libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
-libzip-dev libxml2-dev hunspell-nl libxlsxwriter-dev libarchive-dev gdal-bin
+libzip-dev libxml2-dev libxml2-utils zlib1g-dev qrencode zbar-tools hunspell-nl
+libxlsxwriter-dev libarchive-dev gdal-bin
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
 nodejs chromium ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools procps bc

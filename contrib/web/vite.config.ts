@@ -38,7 +38,8 @@ export default defineConfig({
     // make passes --outDir $(BUILD)/web; this is for a bare `npx vite build`.
     outDir: resolve(__dirname, '../../build/web'),
     emptyOutDir: true,
-    target: 'es2020',
+    // es2022: ODK Web Forms' engine uses top-level await (werkbezoek page).
+    target: 'es2022',
     assetsDir: 'assets',
     sourcemap: false,
     // No inline data: URIs for fonts or images, so the CSP stays simple.

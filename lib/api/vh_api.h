@@ -117,4 +117,15 @@ VH_HANDLER(vh_api_collection_get);
 VH_HANDLER(vh_api_themes_list);
 VH_HANDLER(vh_api_themes_post);
 
+/* vh_api_odk.c: OpenRosa for ODK Collect and Web Forms; ODK tokens */
+VH_HANDLER(vh_api_odk_form_list);
+VH_HANDLER(vh_api_odk_form_get);
+VH_HANDLER(vh_api_odk_submission_head);
+VH_HANDLER(vh_api_odk_submission_post);
+VH_HANDLER(vh_api_odk_tokens_post);
+VH_HANDLER(vh_api_odk_tokens_list);
+VH_HANDLER(vh_api_odk_token_revoke);
+/* 401 for an OpenRosa route: a Basic challenge and an OpenRosaResponse. */
+void	vh_api_odk_unauthorized(struct vh_http_req *, const char *detail);
+
 #endif

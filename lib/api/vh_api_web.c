@@ -174,10 +174,27 @@ web_work(struct vh_worker *w, void *arg)
 	    j->encoding != NULL ? j->encoding : "");
 }
 
+/*
+ * The werkbezoek page runs ODK Web Forms: its XPath engine is
+ * WebAssembly (compiling it needs 'wasm-unsafe-eval', which allows no
+ * JavaScript eval), photos are scaled down (orx:max-pixels) in a worker
+ * it starts from a blob: URL, and its components inject their own style
+ * elements.
+ * Only that page's document gets these two allowances.
+ */
+#define WEB_CSP_WERKBEZOEK "default-src 'self'; script-src 'self' " \
+	"'wasm-unsafe-eval'; worker-src 'self' blob:; " \
+	"style-src 'self' 'unsafe-inline'; " \
+	"img-src 'self' data: blob:; media-src 'self' blob:; " \
+	"connect-src 'self'; font-src 'self'; object-src 'none'; " \
+	"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
 void
 vh_api_web_headers(struct vh_http_req *req)
 {
-	vh_http_add_header(req, "Content-Security-Policy", "%s", WEB_CSP);
+	vh_http_add_header(req, "Content-Security-Policy", "%s",
+	    strcmp(vh_http_req_path(req), "/werkbezoek") == 0 ?
+	    WEB_CSP_WERKBEZOEK : WEB_CSP);
 	vh_http_add_header(req, "Referrer-Policy", "same-origin");
 	vh_http_add_header(req, "X-Frame-Options", "DENY");
 }

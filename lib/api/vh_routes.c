@@ -20,6 +20,8 @@
 #include "vh_dbworker.h"
 #include "vh_time.h"
 #include "vh_api.h"
+#include "vh_base64.h"
+#include "vh_odk.h"
 #include "vh_api_metrics.h"
 #include "vh_app.h"
 #include "vh_areas.h"
@@ -147,6 +149,30 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/exports/areas.geojson", STAFF,
 	  vh_api_export_areas_geojson },
 	{ VH_HTTP_GET, "/api/v1/exports/fields", STAFF, vh_api_export_fields },
+
+	/* OpenRosa (vh_api_odk.c): a field worker's ODK token in the path,
+	 * or HTTP Basic without it. */
+	{ VH_HTTP_GET, "/odk/key/{token}/formList", UPLOADERS,
+	  vh_api_odk_form_list },
+	{ VH_HTTP_GET, "/odk/key/{token}/forms/{file}", UPLOADERS,
+	  vh_api_odk_form_get },
+	{ VH_HTTP_HEAD, "/odk/key/{token}/submission", UPLOADERS,
+	  vh_api_odk_submission_head },
+	{ VH_HTTP_POST, "/odk/key/{token}/submission", UPLOADERS,
+	  vh_api_odk_submission_post },
+	{ VH_HTTP_GET, "/odk/formList", UPLOADERS, vh_api_odk_form_list },
+	{ VH_HTTP_GET, "/odk/forms/{file}", UPLOADERS, vh_api_odk_form_get },
+	{ VH_HTTP_HEAD, "/odk/submission", UPLOADERS, vh_api_odk_submission_head },
+	{ VH_HTTP_POST, "/odk/submission", UPLOADERS, vh_api_odk_submission_post },
+	/* The same form and submission for ODK Web Forms in the web app,
+	 * where the session cookie (Path=/api/) reaches only /api/. */
+	{ VH_HTTP_GET, "/api/v1/odk/forms/{file}", UPLOADERS, vh_api_odk_form_get },
+	{ VH_HTTP_POST, "/api/v1/odk/submission", UPLOADERS,
+	  vh_api_odk_submission_post },
+	{ VH_HTTP_GET, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_list },
+	{ VH_HTTP_POST, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_post },
+	{ VH_HTTP_DELETE, "/api/v1/odk/tokens/{id}", VH_ROLE_ADMIN,
+	  vh_api_odk_token_revoke },
 
 	/* The web app (vh_api_web.c): its assets, and each route of the
 	 * staff app, which all get index.html (history API). */
@@ -333,6 +359,9 @@ struct auth_job {
 	char			*token;		/* bearer token */
 	char			*slug, *secret;	/* upload link */
 	char			*session, *csrf; /* login cookie */
+	char			*odk_token;	/* OpenRosa: in the path */
+	char			*basic_user, *basic_pass; /* OpenRosa */
+	bool			 basic_throttled;
 	bool			 counted;	/* a resident's attempt */
 	bool			 collection_exists; /* of a failed link */
 	char			 addr[VH_RATELIMIT_KEY_LEN];
@@ -390,8 +419,22 @@ auth_work(struct vh_worker *w, void *arg)
 	    db, "upload", j->addr, vh_app_config(j->app)->resident_upload_rate,
 	    &j->retry_after_s, &j->err)) != 0)
 		return;
-	if (j->token == NULL && j->secret == NULL && j->session == NULL)
-		j->rc = VH_EINVAL;	/* no credentials */
+	if (j->odk_token != NULL)
+		j->rc = vh_odk_lookup_token(db, j->odk_token, &j->principal,
+		    &j->err);
+	else if (j->basic_user != NULL) {
+		const struct vh_config *cfg = vh_app_config(j->app);
+		struct vh_odk_basic_limits lim = { cfg->login_max_failures,
+		    cfg->login_max_failures_address, cfg->login_window };
+
+		j->rc = vh_odk_lookup_basic(db, j->basic_user, j->basic_pass,
+		    j->addr, &lim, &j->principal, &j->err);
+		j->basic_throttled = j->rc == VH_ETOOBIG;
+		if (j->basic_throttled)
+			j->rc = VH_ENOENT;
+	}
+	else if (j->token == NULL && j->secret == NULL && j->session == NULL)
+		j->rc = VH_EINVAL;	/* counted, and no credentials */
 	else if (j->token != NULL)
 		j->rc = vh_auth_lookup_token(db, j->token, &j->principal, &j->err);
 	else if (j->secret != NULL)
@@ -408,6 +451,11 @@ auth_work(struct vh_worker *w, void *arg)
 static void
 unauthorized(struct vh_http_req *req, const char *detail)
 {
+	/* ODK Collect answers a Basic challenge; OpenRosa wants XML. */
+	if (strncmp(vh_http_req_path(req), "/odk/", 5) == 0) {
+		vh_api_odk_unauthorized(req, detail);
+		return;
+	}
 	vh_http_add_header(req, "WWW-Authenticate", "Bearer realm=\"verhaal\"");
 	vh_http_respond_problem(req, 401, "unauthorized", "%s", detail);
 }
@@ -457,7 +505,12 @@ auth_done(void *arg)
 		unauthorized(j->req, "this needs a bearer token, a login "
 		    "session or an upload link");
 	else if (j->rc == VH_ENOENT)
-		unauthorized(j->req, j->token != NULL ?
+		unauthorized(j->req, j->basic_throttled ?
+		    "too many wrong passwords; wait and try again" :
+		    j->odk_token != NULL ?
+		    "the ODK token is unknown or revoked" :
+		    j->basic_user != NULL ? "the name or password is wrong" :
+		    j->token != NULL ?
 		    "the token is unknown, expired or revoked" :
 		    j->secret != NULL ? "the upload link is not valid" :
 		    "the session has ended; log in again");
@@ -480,8 +533,50 @@ auth_done(void *arg)
 	free(j->secret);
 	free(j->session);
 	free(j->csrf);
+	free(j->odk_token);
+	free(j->basic_user);
+	if (j->basic_pass != NULL)
+		explicit_bzero(j->basic_pass, strlen(j->basic_pass));
+	free(j->basic_pass);
 	free(j->err);
 	free(j);
+}
+
+/*
+ * OpenRosa routes: the ODK token in the path, else HTTP Basic (name and
+ * password of an account). Either fills j; false when there is neither.
+ */
+static bool
+odk_credentials(struct vh_http_req *req, const struct vh_route_params *params,
+    struct auth_job *j)
+{
+	const char	*v = vh_route_param(params, "token");
+	uint8_t		*dec = NULL;
+	size_t		 n;
+	char		*colon;
+
+	if (v != NULL) {
+		j->odk_token = vh_xstrdup(v);
+		return (true);
+	}
+	v = vh_http_req_header(req, "Authorization");
+	if (v == NULL || strncasecmp(v, "Basic ", 6) != 0)
+		return (false);
+	v += 6;
+	while (*v == ' ')
+		v++;
+	if (vh_base64_decode_alloc(v, strlen(v), &dec, &n) != 0 ||
+	    memchr(dec, '\0', n) != NULL ||
+	    (colon = strchr((char *)dec, ':')) == NULL) {
+		free(dec);
+		return (false);
+	}
+	*colon = '\0';
+	j->basic_user = vh_xstrdup((char *)dec);
+	j->basic_pass = vh_xstrdup(colon + 1);
+	explicit_bzero(dec, n);
+	free(dec);
+	return (true);
 }
 
 /* The bearer token of the request, or NULL. */
@@ -509,6 +604,26 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 	const char		*v;
 	bool			 counted = false;
 
+	/* OpenRosa: a token in the path decides alone; else HTTP Basic;
+	 * else a bearer token or session (ODK Web Forms in the staff app). */
+	if (strncmp(route->pattern, "/odk/", 5) == 0 && (token == NULL ||
+	    vh_route_param(params, "token") != NULL)) {
+		j = vh_xcalloc(1, sizeof *j);
+		if (!odk_credentials(req, params, j)) {
+			free(j);
+			goto plain;
+		}
+		free(token);
+		j->app = app;
+		j->req = req;
+		vh_ratelimit_key(vh_http_req_client(req), j->addr);
+		j->route = route;
+		j->params = *params;
+		params->n = 0;
+		vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
+		return;
+	}
+plain:
 	if (route->access != VH_ACCESS_PUBLIC && token == NULL)
 		session = vh_cookie_get(vh_http_req_header(req, "Cookie"),
 		    VH_SESSION_COOKIE);

@@ -145,6 +145,14 @@ static const struct key keys[] = {
 	  "counts below this (but above 0) are shown as \"<k\" in facets, dossiers and exports" },
 	{ "review_visits", T_BOOL, OFF(review_visits), "true", true, 0, 0,
 	  "field workers' visits wait in the moderators' queue like stories; false releases them to analysts on arrival" },
+	{ "odk_public_url", T_STRING, OFF(odk_public_url), "", true, 0, 0,
+	  "the URL phones reach verhaal at (https://verhaal.example.nl); ODK Collect settings name it. Empty: taken from the request" },
+	{ "odk_form_closed", T_BOOL, OFF(odk_form_closed), "false", true, 0, 0,
+	  "the werkbezoek form takes no more submissions (409) and leaves the form list" },
+	{ "odk_keep_location", T_BOOL, OFF(odk_keep_location), "false", true, 0, 0,
+	  "keep a submission's GPS point; otherwise only the buurt it falls in is kept" },
+	{ "odk_max_submission_size", T_SIZE, OFF(odk_max_submission_size), "100M", true, 1024, INT64_MAX,
+	  "largest OpenRosa submission request (X-OpenRosa-Accept-Content-Length); larger gets 413" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -130,6 +130,8 @@ vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
 	    " now() - interval '1 minute', true)"
 	    " FROM api_token t JOIN account a ON a.id = t.account_id"
 	    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT a.disabled"
+	    /* ODK tokens travel in paths: they open only OpenRosa routes. */
+	    " AND t.kind = 'api'"
 	    " AND (t.expires_at IS NULL OR t.expires_at > now())", 1, params, err);
 	if (r == NULL)
 		return (VH_EDB);

@@ -21,11 +21,14 @@
 #define LOCK_KEY "hashtextextended($1, 1347)"
 #define ORPHAN_BATCH 500
 
-/* A blob is in use while a media row names it as original or rendition. */
+/* A blob is in use while a media row names it as original or rendition,
+ * or an OpenRosa submission as its sealed XML. */
 #define UNUSED(x) " NOT EXISTS (SELECT 1 FROM media m WHERE" \
 	" m.blob_sha256 = " x ") AND NOT EXISTS (SELECT 1 FROM media m WHERE" \
 	" ARRAY[m.opus_sha256, m.m4a_sha256, m.peaks_sha256," \
-	" m.display_sha256, m.thumb_sha256] @> ARRAY[" x "::text])"
+	" m.display_sha256, m.thumb_sha256] @> ARRAY[" x "::text])" \
+	" AND NOT EXISTS (SELECT 1 FROM odk_submission o WHERE" \
+	" o.xml_sha256 = " x ")"
 
 int
 vh_blobgc_pin(PGconn *db, struct vh_blobstore *bs, const char *hex,

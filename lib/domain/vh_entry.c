@@ -685,10 +685,10 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	return (rc);
 }
 
-int
-vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
+static int
+store(PGconn *db, const json_t *obj, const struct vh_principal *who,
     const struct vh_entry_file *files, size_t n, int64_t *media_ids,
-    json_t **out, char **err)
+    json_t **out, bool own_tx, char **err)
 {
 	struct vh_db_params	 p;
 	char			 id[32], receipt[VH_SECRET_LEN] = "";
@@ -698,8 +698,9 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	int			 rc;
 
 	*out = NULL;
-	/* This function owns the transaction: its callees only report. */
-	if (vh_db_begin(db, err) != 0)
+	/* The transaction is this function's unless the caller holds one
+	 * (own_tx false); only the function that began it rolls it back. */
+	if (own_tx && vh_db_begin(db, err) != 0)
 		return (VH_EDB);
 	if (json_object_get(obj, "entry_id") != NULL)
 		rc = check_entry(db, obj, who, id, sizeof id, err);
@@ -761,6 +762,8 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	/* Shown once, here; only its hash stays. */
 	if (*out != NULL && receipt[0] != '\0')
 		json_object_set_new(*out, "receipt", json_string(receipt));
+	if (!own_tx)
+		return (0);
 	if (vh_db_commit(db, err) != 0) {
 		/* A failed COMMIT has rolled back. */
 		json_decref(*out);
@@ -769,7 +772,8 @@ vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	}
 	return (0);
 fail:
-	vh_db_rollback(db);
+	if (own_tx)
+		vh_db_rollback(db);
 	return (rc);
 }
 
@@ -943,4 +947,20 @@ vh_entry_claim_withdrawal(PGconn *db, int64_t id,
 	}
 	PQclear(r);
 	return (rc);
+}
+
+int
+vh_entry_store(PGconn *db, const json_t *obj, const struct vh_principal *who,
+    const struct vh_entry_file *files, size_t n, int64_t *media_ids,
+    json_t **out, char **err)
+{
+	return (store(db, obj, who, files, n, media_ids, out, true, err));
+}
+
+int
+vh_entry_store_tx(PGconn *db, const json_t *obj,
+    const struct vh_principal *who, const struct vh_entry_file *files,
+    size_t n, int64_t *media_ids, json_t **out, char **err)
+{
+	return (store(db, obj, who, files, n, media_ids, out, false, err));
 }

@@ -457,16 +457,25 @@ vh_http_add_header(struct vh_http_req *r, const char *name,
 
 /*
  * The path as the access log shows it. An upload's id is its capability
- * (whoever knows it may append to the upload), so it never reaches a log.
+ * (whoever knows it may append to the upload), so it never reaches a log;
+ * nor does an ODK token in a path.
  */
 static void
 log_target(const char *path, char *buf, size_t size)
 {
 	static const char uploads[] = "/api/v1/uploads/";
 
+	static const char odk[] = "/odk/key/";
+	const char *rest;
+
 	if (strncmp(path, uploads, sizeof uploads - 1) == 0 &&
 	    path[sizeof uploads - 1] != '\0')
 		snprintf(buf, size, "%s<redacted>", uploads);
+	else if (strncmp(path, odk, sizeof odk - 1) == 0) {
+		/* An ODK token in the path is a field worker's credential. */
+		rest = strchr(path + sizeof odk - 1, '/');
+		snprintf(buf, size, "%s<redacted>%s", odk, rest != NULL ? rest : "");
+	}
 	else
 		snprintf(buf, size, "%s", path);
 }

@@ -38,8 +38,8 @@ function routes() {
   });
 }
 
-function concrete(pattern, slug) {
-  return pattern.replace(/\{slug\}/g, slug).replace(/\{[^}]+\}/g, '999999999');
+function concrete(pattern, slug, odkToken = '999999999') {
+  return pattern.replace(/\{slug\}/g, slug).replace(/\{token\}/g, odkToken).replace(/\{[^}]+\}/g, '999999999');
 }
 
 test('every route answers every role as its access mask says', async (t) => {
@@ -50,7 +50,10 @@ test('every route answers every role as its access mask says', async (t) => {
     'GET /api/v1/exports/entries.xlsx', 'GET /api/v1/exports/entries.zip', 'GET /api/v1/exports/areas.geojson',
     'GET /api/v1/exports/fields',
     // The resident's page (issue 13): the link itself, the receipt again, a story's state.
-    'GET /api/v1/collections/{slug}/uploads', 'GET /api/v1/uploads/{id}/receipt', 'POST /api/v1/receipt']) {
+    'GET /api/v1/collections/{slug}/uploads', 'GET /api/v1/uploads/{id}/receipt', 'POST /api/v1/receipt',
+    'GET /odk/key/{token}/formList', 'GET /odk/key/{token}/forms/{file}', 'HEAD /odk/key/{token}/submission',
+    'POST /odk/key/{token}/submission', 'GET /odk/formList', 'GET /odk/forms/{file}', 'HEAD /odk/submission',
+    'POST /odk/submission', 'GET /api/v1/odk/tokens', 'POST /api/v1/odk/tokens', 'DELETE /api/v1/odk/tokens/{id}']) {
     assert.ok(table.some((r) => `${r.method} ${r.pattern}` === must), `${must} is missing from --routes`);
   }
   for (const r of table) {
@@ -74,8 +77,11 @@ test('every route answers every role as its access mask says', async (t) => {
       assert.ok(sessions[role], `login of ses-${role}`);
     }
 
-    const call = async (r, { headers = {}, query = '' } = {}) => {
-      const res = await fetch(`${d.url}${concrete(r.pattern, slug)}${query}`, { method: r.method, headers });
+    // OpenRosa's key routes: the field worker's ODK token in the path is
+    // the credential (and the only one that counts there).
+    const odkToken = /^token (.*)$/m.exec(ctl(url, 'odk', 'token', 'add', 'mx-odk'))[1];
+    const call = async (r, { headers = {}, query = '', odk } = {}) => {
+      const res = await fetch(`${d.url}${concrete(r.pattern, slug, odk)}${query}`, { method: r.method, headers });
       const type = res.status >= 400 && res.status !== 405 && r.method !== 'HEAD' ? (await res.json().catch(() => ({}))).type : undefined;
       if (r.method !== 'HEAD' && type === undefined) await res.arrayBuffer().catch(() => {});
       return { status: res.status, type };
@@ -93,6 +99,18 @@ test('every route answers every role as its access mask says', async (t) => {
         // No credentials.
         let res = await call(r);
         calls++;
+        if (r.pattern.includes('{token}')) {
+          assert.equal(res.status, 401, `${name} with an unknown ODK token`);
+          for (const [via, headers] of [['token', { Authorization: `Bearer ${tokens.admin}` }], ['session', { Cookie: sessions.admin.cookie, 'X-CSRF-Token': sessions.admin.csrf }]]) {
+            res = await call(r, { headers });
+            calls++;
+            assert.equal(res.status, 401, `${name}: an unknown ODK token is not helped by a ${via}`);
+          }
+          res = await call(r, { odk: odkToken });
+          calls++;
+          assert.ok(r.roles.includes('fieldworker') && ![401, 403].includes(res.status), `${name} with a field worker's ODK token: ${res.status}`);
+          return;
+        }
         if (r.public || r.optional) {
           assert.ok(![401, 403].includes(res.status), `${name} without credentials: ${res.status}`);
         } else if (PAGES.has(name)) {

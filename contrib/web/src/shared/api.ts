@@ -236,3 +236,32 @@ export interface Area { code: string; level: string; name: string; parent: strin
 export function areas(level?: string, parent?: string): Promise<Area[]> {
   return request('GET', '/api/v1/areas', { query: { level, parent } });
 }
+
+// The werkbezoek XForm (OpenRosa, docs/odk.md): the same form ODK Collect
+// downloads, and the same submission handler, under /api/ where the
+// session cookie reaches.
+export async function werkbezoekFormulier(): Promise<string> {
+  const res = await fetch('/api/v1/odk/forms/werkbezoek.xml', { credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, {}, null);
+  return res.text();
+}
+
+export interface OpenRosaAnswer { status: number; message: string }
+
+// Sends the instance the form engine prepared (its FormData holds
+// xml_submission_file and the attachments by their file names).
+export async function werkbezoekVersturen(data: FormData): Promise<OpenRosaAnswer> {
+  const headers: Record<string, string> = { 'X-OpenRosa-Version': '1.0' };
+  const csrf = sessionStorage.getItem(CSRF_KEY);
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  let res: Response;
+  try {
+    res = await fetch('/api/v1/odk/submission', { method: 'POST', body: data, headers, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, { type: '/problems/network' }, null);
+  }
+  const text = await res.text();
+  const doc = new DOMParser().parseFromString(text, 'application/xml');
+  const message = doc.getElementsByTagNameNS('http://openrosa.org/http/response', 'message')[0]?.textContent ?? '';
+  return { status: res.status, message };
+}

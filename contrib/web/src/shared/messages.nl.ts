@@ -139,8 +139,12 @@ export const nl = {
   'page.notfound': 'Deze pagina bestaat niet.',
   'resident.title': 'Vertel uw verhaal',
   'resident.soon': 'Deze pagina is nog in aanbouw.',
-  'werkbezoek.title': 'Werkbezoek vastleggen',
-  'werkbezoek.soon': 'Deze pagina is nog in aanbouw.',
+  'werkbezoek.title': 'Werkbezoek invullen',
+  'werkbezoek.intro': 'Hetzelfde formulier als in ODK Collect: notitie, datum, thema\'s, buurt, foto\'s en een spraakmemo.',
+  'werkbezoek.loading': 'Het formulier wordt geladen…',
+  'werkbezoek.load-failed': 'Het formulier kon niet worden geladen. Meld u aan en probeer het opnieuw.',
+  'werkbezoek.sent': 'Verstuurd: {message}',
+  'werkbezoek.failed': 'Niet verstuurd ({status}): {message}',
 } as const;
 
 export type MessageKey = keyof typeof nl;

@@ -1,0 +1,871 @@
+/*
+ * OpenRosa, for ODK Collect and ODK Web Forms: the form list, the
+ * werkbezoek form, HEAD and POST of submissions, and the admin's ODK
+ * tokens with their Collect settings. Field workers come in with a token
+ * in the path (/odk/key/<token>/...) or HTTP Basic (/odk/...); the route
+ * table checks either before a handler runs.
+ *
+ * A submission body streams as in vh_api_entries.c: the
+ * xml_submission_file part into memory (bounded), every file part into
+ * its own blob writer. At the end a worker parses the XML in the
+ * confined child, keeps only the files the XML names (matched by file
+ * name; the declared type is recorded, never believed), and stores the
+ * visit with vh_odk_store. Every answer is text/xml with an
+ * OpenRosaResponse message in Dutch, and never 200 or 204 to a POST.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vh_api.h"
+#include "vh_app.h"
+#include "vh_audit.h"
+#include "vh_blobgc.h"
+#include "vh_blobstore.h"
+#include "vh_body.h"
+#include "vh_config.h"
+#include "vh_db.h"
+#include "vh_dbworker.h"
+#include "vh_error.h"
+#include "vh_log.h"
+#include "vh_multipart.h"
+#include "vh_odk.h"
+#include "vh_pool.h"
+#include "vh_xmalloc.h"
+
+#define XML_TYPE	"text/xml; charset=utf-8"
+#define MAX_FILES	VH_ODKXML_MAX_FILES
+#define FORM_FILE	VH_ODK_FORM_ID ".xml"
+
+static void
+openrosa_headers(struct vh_http_req *req, int64_t accept_len)
+{
+	vh_http_add_header(req, "X-OpenRosa-Version", "1.0");
+	vh_http_add_header(req, "Content-Language", "nl");
+	if (accept_len > 0)
+		vh_http_add_header(req, "X-OpenRosa-Accept-Content-Length",
+		    "%" PRId64, accept_len);
+}
+
+static void
+xml_escape(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 7 < size; s++) {
+		const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
+		    *s == '>' ? "&gt;" : *s == '"' ? "&quot;" : NULL;
+
+		if (e != NULL)
+			n += (size_t)snprintf(out + n, size - n, "%s", e);
+		else if ((unsigned char)*s >= 0x20 || *s == '\n')
+			out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+/* An OpenRosaResponse with one message (text: ours, in Dutch; the
+ * reason, when given, may quote the parser and is escaped). */
+static void
+respond_message(struct vh_http_req *req, int status, int64_t accept_len,
+    const char *text, const char *reason)
+{
+	char	msg[2048], why[1024] = "", *body;
+
+	xml_escape(msg, sizeof msg, text);
+	if (reason != NULL)
+		xml_escape(why, sizeof why, reason);
+	body = vh_xasprintf("<OpenRosaResponse xmlns=\"http://openrosa.org/"
+	    "http/response\"><message nature=\"%s\">%s%s%s%s</message>"
+	    "</OpenRosaResponse>\n", status == 201 ? "submit_success" : "error",
+	    msg, why[0] != '\0' ? " (" : "", why, why[0] != '\0' ? ")" : "");
+	openrosa_headers(req, accept_len);
+	vh_http_respond(req, status, XML_TYPE, body, strlen(body));
+	free(body);
+}
+
+void
+vh_api_odk_unauthorized(struct vh_http_req *req, const char *detail)
+{
+	vh_http_add_header(req, "WWW-Authenticate",
+	    "Basic realm=\"verhaal\", charset=\"UTF-8\"");
+	respond_message(req, 401, 0, "Aanmelden is nodig: gebruik de link met "
+	    "uw sleutel of uw gebruikersnaam en wachtwoord.", detail);
+}
+
+/* The base URL phones use: odk_public_url, else the request's host. */
+static char *
+base_url(struct vh_app *app, struct vh_http_req *req)
+{
+	const struct vh_config	*cfg = vh_app_config(app);
+	const char		*host = vh_http_req_header(req, "Host");
+	const char		*proto = vh_http_req_header(req,
+				    "X-Forwarded-Proto");
+	bool			 tls;
+
+	if (cfg->odk_public_url[0] != '\0')
+		return (vh_xstrdup(cfg->odk_public_url));
+	/* A host header is the client's: only a host name and port. */
+	if (host == NULL || host[0] == '\0' ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") != strlen(host))
+		host = "localhost";
+	tls = cfg->trust_proxy_tls && proto != NULL &&
+	    strcasecmp(proto, "https") == 0;
+	return (vh_xasprintf("%s://%s", tls ? "https" : "http", host));
+}
+
+/* The OpenRosa prefix of this request's route: base + /odk/key/<token>
+ * or base + /odk. Caller frees. */
+static char *
+odk_prefix(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params)
+{
+	const char	*token = vh_route_param(params, "token");
+	char		*base = base_url(app, req), *s;
+
+	s = token != NULL ? vh_odk_server_url(base, token) :
+	    vh_xasprintf("%s/odk", base);
+	free(base);
+	return (s);
+}
+
+/* Form list and form download */
+
+struct form_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	bool			 list;		/* else the form itself */
+	bool			 closed;
+	char			*prefix, *form_id;
+	struct vh_odk_form	 form;
+	int			 rc;
+};
+
+static void
+form_work(struct vh_worker *w, void *arg)
+{
+	struct form_job	*j = arg;
+	char		*err = NULL;
+	PGconn		*db;
+
+	if ((db = vh_worker_db(w, &err)) == NULL ||
+	    vh_odk_form_build(db, &j->form, &err) != 0) {
+		vh_log_warnx("req=%s odk form: %s", vh_http_req_id(j->req), err);
+		j->rc = VH_EDB;
+	}
+	free(err);
+}
+
+static void
+form_done(void *arg)
+{
+	struct form_job	*j = arg;
+	char		*body, name[256];
+
+	if (j->rc != 0) {
+		respond_message(j->req, 503, 0, "De server kan het formulier "
+		    "nu niet maken; probeer het straks opnieuw.", NULL);
+		goto out;
+	}
+	openrosa_headers(j->req, 0);
+	if (!j->list) {
+		vh_http_respond(j->req, 200, XML_TYPE, j->form.xml, j->form.len);
+		goto out;
+	}
+	xml_escape(name, sizeof name, j->prefix);
+	if (j->closed || (j->form_id != NULL &&
+	    strcmp(j->form_id, VH_ODK_FORM_ID) != 0))
+		body = vh_xstrdup("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">"
+		    "</xforms>\n");
+	else
+		body = vh_xasprintf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">\n"
+		    "<xform><formID>" VH_ODK_FORM_ID "</formID>"
+		    "<name>Werkbezoek</name><version>%s</version>"
+		    "<hash>md5:%s</hash>"
+		    "<descriptionText>Notities, foto's en een spraakmemo van "
+		    "een werkbezoek</descriptionText>"
+		    "<downloadUrl>%s/forms/" FORM_FILE "</downloadUrl>"
+		    "</xform>\n</xforms>\n", j->form.version, j->form.md5, name);
+	vh_http_respond(j->req, 200, XML_TYPE, body, strlen(body));
+	free(body);
+out:
+	vh_odk_form_clear(&j->form);
+	free(j->prefix);
+	free(j->form_id);
+	free(j);
+}
+
+static void
+form_start(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, bool list)
+{
+	struct form_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->app = app;
+	j->req = req;
+	j->list = list;
+	j->closed = vh_app_config(app)->odk_form_closed;
+	j->prefix = odk_prefix(app, req, params);
+	j->form_id = vh_http_query_get(vh_http_req_query(req), "formID");
+	vh_pool_submit(vh_app_pool(app), form_work, form_done, j);
+}
+
+void
+vh_api_odk_form_list(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	form_start(app, req, params, true);
+}
+
+void
+vh_api_odk_form_get(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	const char *file = vh_route_param(params, "file");
+
+	if (file == NULL || strcmp(file, FORM_FILE) != 0) {
+		respond_message(req, 404, 0, "Dit formulier bestaat niet.", NULL);
+		return;
+	}
+	form_start(app, req, params, false);
+}
+
+/* Submissions */
+
+void
+vh_api_odk_submission_head(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	/* Collect's preflight: may it send, and how much. */
+	openrosa_headers(req, vh_app_config(app)->odk_max_submission_size);
+	vh_http_respond(req, 204, NULL, NULL, 0);
+}
+
+struct part_file {
+	struct vh_blob_writer	*writer;
+	char			*filename, *ctype;
+	struct vh_odk_file	 file;
+	bool			 keep;
+};
+
+struct submission {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	struct vh_principal	 who;
+	struct vh_multipart	*mp;
+	int64_t			 max;
+	bool			 keep_location, closed;
+	enum { P_NONE, P_XML, P_INCOMPLETE, P_FILE, P_SKIP } part;
+	char			*xml;
+	size_t			 xml_len;
+	char			 incomplete[8];
+	size_t			 incomplete_len;
+	char			*device_id;
+	struct part_file	 files[MAX_FILES];
+	size_t			 nfiles;
+	/* the answer */
+	int			 status;
+	int64_t			 entry_id;
+	const char		*outcome;	/* static: new, more, same, edit */
+	char			*message, *reason;
+};
+
+static void
+submission_free(struct submission *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++) {
+		vh_blob_writer_abort(s->files[i].writer);
+		free(s->files[i].filename);
+		free(s->files[i].ctype);
+	}
+	vh_multipart_free(s->mp);
+	free(s->xml);
+	free(s->device_id);
+	free(s->message);
+	free(s->reason);
+	free(s);
+}
+
+/* The first error wins; reason (may be NULL) is taken. */
+static void
+fail(struct submission *s, int status, const char *message, char *reason)
+{
+	if (s->status != 0) {
+		free(reason);
+		return;
+	}
+	s->status = status;
+	s->message = vh_xstrdup(message);
+	s->reason = reason;
+}
+
+static void
+respond(struct submission *s)
+{
+	respond_message(s->req, s->status, s->max, s->message, s->reason);
+	submission_free(s);
+}
+
+static int
+part_begin(void *arg, const struct vh_multipart_part *p)
+{
+	struct submission	*s = arg;
+	struct part_file	*f;
+	char			*err = NULL;
+
+	/* Collect sends the XML with a file name, Enketo and Web Forms
+	 * sometimes without; the part's name decides. */
+	if (strcmp(p->name, "xml_submission_file") == 0) {
+		if (s->xml != NULL) {
+			fail(s, 400, "De inzending bevat twee keer "
+			    "xml_submission_file.", NULL);
+			return (VH_EINVAL);
+		}
+		s->xml = vh_xmalloc(1);
+		s->part = P_XML;
+		return (0);
+	}
+	if (p->filename == NULL) {
+		/* Text fields: only *isIncomplete* means something; others
+		 * (Enketo's CSRF token, ...) are ignored. */
+		s->part = strcmp(p->name, "*isIncomplete*") == 0 ?
+		    P_INCOMPLETE : P_SKIP;
+		s->incomplete_len = 0;
+		return (0);
+	}
+	if (s->nfiles == MAX_FILES) {
+		fail(s, 413, "Een inzending mag hoogstens 20 bijlagen hebben.",
+		    NULL);
+		return (VH_ETOOBIG);
+	}
+	f = &s->files[s->nfiles];
+	if ((f->writer = vh_blob_writer_new(vh_app_blobstore(s->app), &err)) ==
+	    NULL) {
+		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), err);
+		free(err);
+		fail(s, errno == ENOSPC ? 507 : 503, "De server kan de bijlage "
+		    "nu niet opslaan; probeer het straks opnieuw.", NULL);
+		return (VH_EIO);
+	}
+	f->filename = vh_xstrdup(p->filename);
+	f->ctype = vh_xstrdup(p->content_type != NULL ? p->content_type : "");
+	s->nfiles++;
+	s->part = P_FILE;
+	return (0);
+}
+
+static int
+part_data(void *arg, const char *data, size_t len)
+{
+	struct submission *s = arg;
+
+	switch (s->part) {
+	case P_XML:
+		if (s->xml_len + len > VH_ODKXML_MAX_SIZE) {
+			fail(s, 413, "De XML van de inzending is groter dan "
+			    "1 MiB.", NULL);
+			return (VH_ETOOBIG);
+		}
+		s->xml = vh_xreallocarray(s->xml, s->xml_len + len + 1, 1);
+		memcpy(s->xml + s->xml_len, data, len);
+		s->xml_len += len;
+		return (0);
+	case P_INCOMPLETE:
+		for (size_t i = 0; i < len && s->incomplete_len + 1 <
+		    sizeof s->incomplete; i++)
+			s->incomplete[s->incomplete_len++] = data[i];
+		s->incomplete[s->incomplete_len] = '\0';
+		return (0);
+	case P_FILE:
+		if (vh_blob_writer_write(s->files[s->nfiles - 1].writer, data,
+		    len) != 0) {
+			fail(s, errno == ENOSPC ? 507 : 503, "De server kan de "
+			    "bijlage nu niet opslaan; probeer het straks "
+			    "opnieuw.", NULL);
+			return (VH_EIO);
+		}
+		return (0);
+	default:
+		return (0);
+	}
+}
+
+static int
+part_end(void *arg)
+{
+	((struct submission *)arg)->part = P_NONE;
+	return (0);
+}
+
+static const struct vh_multipart_cbs cbs = { part_begin, part_data, part_end };
+
+static bool
+named(const struct vh_odkxml_instance *in, const char *filename)
+{
+	for (size_t i = 0; i < in->nfiles; i++)
+		if (strcmp(in->files[i], filename) == 0)
+			return (true);
+	return (false);
+}
+
+/* Worker: parse the XML confined, keep what it names, store. */
+static void
+store_work(struct vh_worker *w, void *arg)
+{
+	struct submission		*s = arg;
+	struct vh_odkxml_instance	*in = vh_xcalloc(1, sizeof *in);
+	struct vh_odk_submission	 sub;
+	struct vh_odk_file		 files[MAX_FILES];
+	struct vh_blob_writer		*xw;
+	enum vh_odk_outcome		 outcome;
+	const char			*pinned[MAX_FILES + 1];
+	size_t				 nfiles = 0, npinned = 0;
+	int64_t				 entry_id;
+	PGconn				*db = NULL;
+	char				*why = NULL;
+	int				 rc;
+
+	memset(&sub, 0, sizeof sub);
+	rc = vh_odk_parse(s->xml, s->xml_len, in, &why);
+	if (rc == VH_EAGAIN) {
+		vh_log_warnx("req=%s odk parse: %s", vh_http_req_id(s->req), why);
+		free(why);
+		fail(s, 503, "De server kan de inzending nu niet lezen; probeer "
+		    "het straks opnieuw.", NULL);
+		goto out;
+	}
+	if (rc != 0) {
+		fail(s, rc == VH_ETOOBIG ? 413 : 400, "De XML van de inzending "
+		    "is ongeldig.", why);
+		goto out;
+	}
+	if (strcmp(in->form_id, VH_ODK_FORM_ID) != 0) {
+		fail(s, 404, "Dit formulier is onbekend op deze server.", NULL);
+		goto out;
+	}
+	if (s->closed) {
+		fail(s, 409, "Het formulier Werkbezoek neemt geen inzendingen "
+		    "meer aan.", NULL);
+		goto out;
+	}
+	/* Only the files the instance names are kept; a second part with
+	 * the same name is a repeat of the first. */
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct part_file *f = &s->files[i];
+		bool dup = false;
+
+		for (size_t k = 0; k < i; k++)
+			dup |= s->files[k].keep &&
+			    strcmp(s->files[k].filename, f->filename) == 0;
+		if (dup || !named(in, f->filename))
+			continue;
+		f->file.size = vh_blob_writer_size(f->writer);
+		rc = vh_blob_writer_commit(f->writer, f->file.sha256);
+		f->writer = NULL;
+		if (rc != 0) {
+			fail(s, errno == ENOSPC ? 507 : 503, "De server kan de "
+			    "bijlage nu niet opslaan; probeer het straks "
+			    "opnieuw.", NULL);
+			goto out;
+		}
+		f->keep = true;
+		f->file.filename = f->filename;
+		f->file.declared_type = f->ctype;
+		files[nfiles++] = f->file;
+	}
+	/* The XML itself, sealed as the original. */
+	sub.xml_size = (int64_t)s->xml_len;
+	if ((xw = vh_blob_writer_new(vh_app_blobstore(s->app), &why)) == NULL) {
+		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), why);
+		free(why);
+		rc = VH_EIO;
+	} else if (vh_blob_writer_write(xw, s->xml, s->xml_len) != 0) {
+		vh_blob_writer_abort(xw);
+		rc = VH_EIO;
+	} else
+		rc = vh_blob_writer_commit(xw, sub.xml_sha256);
+	if (rc != 0) {
+		fail(s, errno == ENOSPC ? 507 : 503, "De server kan de inzending "
+		    "nu niet opslaan; probeer het straks opnieuw.", NULL);
+		goto out;
+	}
+	if ((db = vh_worker_db(w, &why)) == NULL) {
+		vh_log_warnx("req=%s odk: %s", vh_http_req_id(s->req), why);
+		free(why);
+		fail(s, 503, "De database is nu niet bereikbaar; de inzending "
+		    "is niet bewaard, stuur haar straks opnieuw.", NULL);
+		goto out;
+	}
+	/* Pinned, the blobs cannot be collected before the rows name them. */
+	for (size_t i = 0; i <= nfiles; i++) {
+		const char *h = i < nfiles ? files[i].sha256 : sub.xml_sha256;
+		int64_t sz = i < nfiles ? files[i].size : sub.xml_size;
+
+		if (vh_blobgc_pin(db, vh_app_blobstore(s->app), h, sz, &why) !=
+		    0) {
+			vh_log_warnx("req=%s pinning: %s", vh_http_req_id(s->req),
+			    why);
+			free(why);
+			fail(s, 503, "De inzending is niet bewaard; stuur haar "
+			    "straks opnieuw.", NULL);
+			goto unpin;
+		}
+		pinned[npinned++] = h;
+	}
+	sub.inst = in;
+	sub.device_id = s->device_id != NULL ? s->device_id : "";
+	sub.incomplete = strcasecmp(s->incomplete, "yes") == 0;
+	sub.keep_location = s->keep_location;
+	sub.files = files;
+	sub.nfiles = nfiles;
+	rc = vh_odk_store(db, &s->who, &sub, &entry_id, &outcome, &why);
+	switch (rc) {
+	case 0:
+		s->entry_id = entry_id;
+		s->outcome = outcome == VH_ODK_NEW ? "new" : outcome ==
+		    VH_ODK_MORE ? "more" : outcome == VH_ODK_SAME ? "same" :
+		    "edit";
+		s->status = 201;
+		s->message = vh_xstrdup(outcome == VH_ODK_NEW ?
+		    "Het werkbezoek is ontvangen." : outcome == VH_ODK_MORE ?
+		    "De bijlagen zijn bij het werkbezoek gevoegd." :
+		    outcome == VH_ODK_SAME ? "Dit werkbezoek was al ontvangen." :
+		    "Het werkbezoek is bijgewerkt.");
+		free(why);
+		break;
+	case VH_ECONFLICT:
+		fail(s, 409, "Deze inzending botst met een eerdere.", why);
+		break;
+	case VH_ENOENT:
+		fail(s, 404, "De versie die deze inzending bijwerkt is "
+		    "onbekend.", why);
+		break;
+	case VH_EINVAL:
+		fail(s, 400, "De inzending bevat waarden die de server niet "
+		    "aanneemt.", why);
+		break;
+	default:
+		vh_log_warnx("req=%s odk store: %s", vh_http_req_id(s->req), why);
+		free(why);
+		fail(s, 503, "De inzending is niet bewaard; stuur haar straks "
+		    "opnieuw.", NULL);
+	}
+unpin:
+	while (npinned > 0)
+		vh_blobgc_unpin(db, pinned[--npinned]);
+out:
+	free(in);
+}
+
+static void
+store_done(void *arg)
+{
+	struct submission *s = arg;
+
+	/* On the loop thread: only it touches the request. */
+	if (s->status == 201)
+		vh_http_req_set_log(s->req, "user=%s entry=%" PRId64 " odk=%s",
+		    s->who.name, s->entry_id, s->outcome);
+	respond(s);
+}
+
+static int
+on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+{
+	struct submission *s = arg;
+
+	if (vh_multipart_feed(s->mp, data, len) != 0) {
+		fail(s, 400, "De inzending is geen geldige multipart/form-data.",
+		    NULL);
+		respond(s);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+on_end(struct vh_http_req *req, void *arg)
+{
+	struct submission *s = arg;
+
+	if (vh_multipart_finish(s->mp) != 0) {
+		fail(s, 400, "De inzending houdt op voor haar laatste grens.",
+		    NULL);
+		respond(s);
+		return;
+	}
+	if (s->xml == NULL) {
+		fail(s, 400, "De inzending mist het deel xml_submission_file.",
+		    NULL);
+		respond(s);
+		return;
+	}
+	vh_pool_submit(vh_app_pool(s->app), store_work, store_done, s);
+}
+
+static void
+on_abort(struct vh_http_req *req, void *arg)
+{
+	struct submission	*s = arg;
+	int64_t			 max = s->max;
+
+	submission_free(s);
+	if (vh_http_req_error(req) == 413)
+		respond_message(req, 413, max, "De inzending is te groot.", NULL);
+	else
+		vh_http_respond_error(req);
+}
+
+void
+vh_api_odk_submission_post(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	const struct vh_config	*cfg = vh_app_config(app);
+	const char		*ctype = vh_http_req_header(req, "Content-Type");
+	struct submission	*s;
+	char			*boundary = NULL;
+	int64_t			 cl = vh_http_req_content_length(req);
+
+	if (cl > cfg->odk_max_submission_size) {
+		respond_message(req, 413, cfg->odk_max_submission_size,
+		    "De inzending is te groot.", NULL);
+		return;
+	}
+	if (ctype == NULL || vh_multipart_boundary(ctype, &boundary) != 0) {
+		respond_message(req, 400, cfg->odk_max_submission_size,
+		    "Stuur de inzending als multipart/form-data.", NULL);
+		return;
+	}
+	s = vh_xcalloc(1, sizeof *s);
+	s->app = app;
+	s->req = req;
+	s->who = *who;
+	s->max = cfg->odk_max_submission_size;
+	s->keep_location = cfg->odk_keep_location;
+	s->closed = cfg->odk_form_closed;
+	/* Stored as sent, at most 256 bytes; other parameters are ignored. */
+	if ((s->device_id = vh_http_query_get(vh_http_req_query(req),
+	    "deviceID")) != NULL && strlen(s->device_id) > 256)
+		s->device_id[256] = '\0';
+	s->mp = vh_multipart_new(boundary, &cbs, s);
+	free(boundary);
+	if (s->mp == NULL) {
+		free(s->device_id);
+		free(s);
+		respond_message(req, 400, cfg->odk_max_submission_size,
+		    "De multipart-grens van de inzending is ongeldig.", NULL);
+		return;
+	}
+	vh_http_req_read_body(req, s->max, on_body, on_end, on_abort, s);
+}
+
+/* Admin: ODK tokens and their Collect settings */
+
+struct token_job {
+	struct vh_app		*app;
+	struct vh_http_req	*req;
+	struct vh_audit_actor	 actor;
+	char			*name, *base, *id;
+	json_t			*out;
+	int			 status;
+	char			*err;
+};
+
+static void
+token_job_free(struct token_job *j)
+{
+	free(j->name);
+	free(j->base);
+	free(j->id);
+	json_decref(j->out);
+	free(j->err);
+	free(j);
+}
+
+static void
+token_done(void *arg)
+{
+	struct token_job *j = arg;
+
+	if (j->status == 201 || j->status == 200)
+		vh_body_respond_json(j->req, j->status, json_incref(j->out));
+	else if (j->status == 503)
+		vh_http_respond_problem(j->req, 503, "database-unavailable",
+		    "ODK tokens cannot be reached right now");
+	else
+		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
+		    "not-found" : "invalid-odk-token", "%s", j->err);
+	token_job_free(j);
+}
+
+static void
+token_add_work(struct vh_worker *w, void *arg)
+{
+	struct token_job	*j = arg;
+	char			 secret[VH_SECRET_LEN], *url, *settings;
+	int64_t			 id;
+	PGconn			*db;
+	int			 rc;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+		j->status = 503;
+		return;
+	}
+	if ((rc = vh_odk_token_add(db, j->name, secret, &id, &j->err)) != 0) {
+		j->status = rc == VH_EINVAL ? 422 : 503;
+		return;
+	}
+	{
+		char idbuf[32], *aerr = NULL;
+
+		/* The same record verhaalctl odk token add leaves. */
+		snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
+		if (vh_audit_record(db, &j->actor, "token_create", "token",
+		    idbuf, "ODK token", &aerr) != 0) {
+			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
+			    aerr);
+			free(aerr);
+		}
+	}
+	url = vh_odk_server_url(j->base, secret);
+	settings = vh_odk_settings(url, "verhaal");
+	j->out = json_pack("{sI ss ss ss ss}", "id", (json_int_t)id, "name",
+	    j->name, "token", secret, "server_url", url, "settings", settings);
+	free(url);
+	free(settings);
+	j->status = 201;
+}
+
+static void
+token_add_body(struct vh_http_req *req, json_t *body, void *arg)
+{
+	struct token_job	*j = arg;
+	const char		*name = json_string_value(json_object_get(body,
+				    "name"));
+
+	if (name == NULL) {
+		vh_http_respond_problem(req, 422, "invalid-odk-token",
+		    "send {\"name\": the field worker's account name}");
+		token_job_free(j);
+		return;
+	}
+	j->name = vh_xstrdup(name);
+	vh_pool_submit(vh_app_pool(j->app), token_add_work, token_done, j);
+}
+
+static void
+token_free_arg(void *arg)
+{
+	token_job_free(arg);
+}
+
+void
+vh_api_odk_tokens_post(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct token_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->app = app;
+	j->req = req;
+	vh_audit_actor_from(&j->actor, req, who);
+	j->base = base_url(app, req);
+	vh_body_read_json(req, 4096, token_add_body, token_free_arg, j);
+}
+
+static void
+token_list_work(struct vh_worker *w, void *arg)
+{
+	struct token_job	*j = arg;
+	json_error_t		 jerr;
+	PGresult		*r;
+	PGconn			*db;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL ||
+	    (r = vh_db_exec(db, "SELECT coalesce(json_agg(json_build_object("
+	    "'id', t.id, 'name', a.name, 'created_at', t.created_at,"
+	    " 'last_used_at', t.last_used_at, 'revoked_at', t.revoked_at)"
+	    " ORDER BY t.id), '[]') FROM api_token t JOIN account a ON"
+	    " a.id = t.account_id WHERE t.kind = 'odk'", 0, NULL,
+	    &j->err)) == NULL) {
+		j->status = 503;
+		return;
+	}
+	j->out = json_pack("{so}", "tokens",
+	    json_loads(PQgetvalue(r, 0, 0), 0, &jerr));
+	PQclear(r);
+	j->status = 200;
+}
+
+void
+vh_api_odk_tokens_list(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct token_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->app = app;
+	j->req = req;
+	vh_pool_submit(vh_app_pool(app), token_list_work, token_done, j);
+}
+
+static void
+token_revoke_work(struct vh_worker *w, void *arg)
+{
+	struct token_job	*j = arg;
+	const char		*p[1] = { j->id };
+	PGresult		*r;
+	PGconn			*db;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL ||
+	    (r = vh_db_exec(db, "UPDATE api_token SET revoked_at = now()"
+	    " WHERE id = $1::bigint AND kind = 'odk' AND revoked_at IS NULL"
+	    " RETURNING json_build_object('id', id, 'revoked_at', revoked_at)",
+	    1, p, &j->err)) == NULL) {
+		j->status = 503;
+		return;
+	}
+	if (PQntuples(r) == 0) {
+		j->status = 404;
+		j->err = vh_xasprintf("no active ODK token %s", j->id);
+	} else {
+		json_error_t	 jerr;
+		char		*aerr = NULL;
+
+		if (vh_audit_record(db, &j->actor, "token_revoke", "token",
+		    j->id, "ODK token", &aerr) != 0) {
+			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
+			    aerr);
+			free(aerr);
+		}
+
+		j->out = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
+		j->status = 200;
+	}
+	PQclear(r);
+}
+
+void
+vh_api_odk_token_revoke(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	const char		*id = vh_route_param(params, "id");
+	struct token_job	*j;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > 18 ||
+	    strspn(id, "0123456789") != strlen(id)) {
+		vh_http_respond_problem(req, 404, "not-found",
+		    "an ODK token id is a number");
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->app = app;
+	j->req = req;
+	vh_audit_actor_from(&j->actor, req, who);
+	j->id = vh_xstrdup(id);
+	vh_pool_submit(vh_app_pool(app), token_revoke_work, token_done, j);
+}
