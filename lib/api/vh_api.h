@@ -53,6 +53,18 @@ VH_HANDLER(vh_api_entry_publish);
 VH_HANDLER(vh_api_entry_reject);
 VH_HANDLER(vh_api_entry_redact);
 
+/* vh_api_entry_edit.c: a moderator's corrections, an entry's history */
+VH_HANDLER(vh_api_entry_patch);
+VH_HANDLER(vh_api_entry_history);
+
+/* vh_api_accounts.c: accounts and tokens (admins) */
+VH_HANDLER(vh_api_accounts_list);
+VH_HANDLER(vh_api_accounts_post);
+VH_HANDLER(vh_api_account_patch);
+VH_HANDLER(vh_api_tokens_list);
+VH_HANDLER(vh_api_tokens_post);
+VH_HANDLER(vh_api_token_revoke);
+
 /* vh_api_search.c: search, one entry, exports */
 VH_HANDLER(vh_api_search_entries);
 VH_HANDLER(vh_api_entry_get);
@@ -71,6 +83,7 @@ VH_HANDLER(vh_api_collections_post);
 VH_HANDLER(vh_api_collection_consent_post);
 VH_HANDLER(vh_api_collection_consent_get);
 VH_HANDLER(vh_api_collection_get);
+VH_HANDLER(vh_api_collection_link_rotate);
 VH_HANDLER(vh_api_themes_list);
 VH_HANDLER(vh_api_themes_post);
 

@@ -63,6 +63,15 @@ static const struct route routes[] = {
 	{ VH_HTTP_DELETE, "/api/v1/session", VH_ROLES_ACCOUNTS,
 	  vh_api_session_logout },
 	{ VH_HTTP_GET, "/api/v1/audit", VH_ROLE_ADMIN, vh_api_audit_list },
+	/* Accounts and tokens for the Beheer page (vh_api_accounts.c). */
+	{ VH_HTTP_GET, "/api/v1/accounts", VH_ROLE_ADMIN, vh_api_accounts_list },
+	{ VH_HTTP_POST, "/api/v1/accounts", VH_ROLE_ADMIN, vh_api_accounts_post },
+	{ VH_HTTP_PATCH, "/api/v1/accounts/{name}", VH_ROLE_ADMIN,
+	  vh_api_account_patch },
+	{ VH_HTTP_GET, "/api/v1/tokens", VH_ROLE_ADMIN, vh_api_tokens_list },
+	{ VH_HTTP_POST, "/api/v1/tokens", VH_ROLE_ADMIN, vh_api_tokens_post },
+	{ VH_HTTP_DELETE, "/api/v1/tokens/{id}", VH_ROLE_ADMIN,
+	  vh_api_token_revoke },
 
 	/* Media jobs' results: staff, and the field worker who uploaded. */
 	{ VH_HTTP_GET, "/api/v1/media/{id}", MEDIA_READERS, vh_api_media_get },
@@ -82,6 +91,11 @@ static const struct route routes[] = {
 	{ VH_HTTP_POST, "/api/v1/entries/{id}/redact",
 	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_redact },
 	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
+	/* Corrections and history (vh_api_entry_edit.c). */
+	{ VH_HTTP_PATCH, "/api/v1/entries/{id}",
+	  VH_ROLE_MODERATOR | VH_ROLE_ADMIN, vh_api_entry_patch },
+	{ VH_HTTP_GET, "/api/v1/entries/{id}/history", STAFF,
+	  vh_api_entry_history },
 
 	/* Search and evidence: staff read; field workers search their own. */
 	{ VH_HTTP_GET, "/api/v1/entries", STAFF | VH_ROLE_FIELDWORKER,
@@ -102,6 +116,8 @@ static const struct route routes[] = {
 	  vh_api_collection_consent_post },
 	{ VH_HTTP_GET, "/api/v1/collections/{slug}/consent", VH_ROLE_ADMIN,
 	  vh_api_collection_consent_get },
+	{ VH_HTTP_POST, "/api/v1/collections/{slug}/link", VH_ROLE_ADMIN,
+	  vh_api_collection_link_rotate },
 	{ VH_HTTP_GET, "/api/v1/collections/{slug}", VH_ACCESS_PUBLIC,
 	  vh_api_collection_get },
 	{ VH_HTTP_GET, "/api/v1/themes", STAFF | VH_ROLE_FIELDWORKER,
