@@ -60,11 +60,36 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 # `make test` replays every seed corpus without needing clang.
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 
-.PHONY: all deps run test unit e2e bench fuzz clean check-config check-fresh \
+.PHONY: all web deps run test unit e2e bench fuzz clean check-config check-fresh \
         check-faults demo demo-clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/verhaald $(BUILD)/verhaalctl $(BUILD)/verhaal-media
+
+# The web app (contrib/web: TypeScript, Vite) goes to $(BUILD)/web, which
+# verhaald serves at / (config key web_root). Built when Node.js is
+# present; `make WEB=0` builds the daemon alone.
+WEB ?= $(if $(shell command -v node 2>/dev/null),1,0)
+WEB_SRC := $(shell find contrib/web/src -type f 2>/dev/null) \
+           $(wildcard contrib/web/*.html) contrib/web/vite.config.ts \
+           contrib/web/tsconfig.json contrib/web/package-lock.json
+ifeq ($(WEB),1)
+all: $(BUILD)/web/index.html
+endif
+web: $(BUILD)/web/index.html
+
+# npm ci installs exactly the committed lockfile.
+contrib/web/node_modules/.verhaal-stamp: contrib/web/package-lock.json
+	@echo "  NPM     contrib/web"
+	@cd contrib/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+$(BUILD)/web/index.html: $(WEB_SRC) contrib/web/node_modules/.verhaal-stamp
+	@echo "  WEB     $(BUILD)/web"
+	@cd contrib/web && ./node_modules/.bin/tsc --noEmit && \
+	    ./node_modules/.bin/vite build --logLevel warn \
+	    --outDir $(abspath $(BUILD))/web --emptyOutDir
+	@touch $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -4,7 +4,8 @@
 # Every command a test or target runs is here (make check-fresh proves it on
 # a clean Debian 12): vipsheader, exiftool, ffprobe, espeak-ng, sox, opusenc,
 # psql/pg_ctl, zip, curl, python3 (unit tests); ps/pgrep, bc, wrk, nginx
-# (make bench); debootstrap (make check-fresh only); Node 20 (below).
+# (make bench); debootstrap (make check-fresh only); Node 20 (below);
+# chromium (the browser tests, driven by playwright-core).
 set -eu
 
 PKGS="build-essential pkg-config git curl ca-certificates
@@ -14,7 +15,7 @@ libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
 libvips-dev libvips-tools libheif-dev libebur128-dev libseccomp-dev
 libzip-dev libxml2-dev hunspell-nl
 postgresql-15 postgresql-15-postgis-3 postgresql-contrib
-nodejs ffmpeg espeak-ng libimage-exiftool-perl
+nodejs chromium ffmpeg espeak-ng libimage-exiftool-perl
 sox libsox-fmt-base zip python3 opus-tools procps bc
 systemd postgresql-client-15
 clang libclang-rt-14-dev nginx-light wrk prometheus debootstrap"
@@ -97,15 +98,25 @@ if [ "$major" -lt 20 ]; then
 	hash -r 2>/dev/null || true
 fi
 
-# The npm packages of the end-to-end tests (tus-js-client and the like)
-# and of make bench (@tus/server as a peer), each directory on its own.
+# The npm packages of the web app (contrib/web: Vite, the design system),
+# of the end-to-end tests (tus-js-client, playwright-core, axe-core) and
+# of make bench (@tus/server as a peer), each directory on its own; npm ci
+# installs exactly what a committed lockfile says.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-for d in tests/e2e tests/bench; do
+for d in contrib/web tests/e2e tests/bench; do
 	[ -f "$top/$d/package.json" ] || continue
 	if [ ! -d "$top/$d/node_modules" ] ||
-	   [ "$top/$d/package.json" -nt "$top/$d/node_modules" ]; then
+	   [ "$top/$d/package.json" -nt "$top/$d/node_modules" ] ||
+	   [ "$top/$d/package-lock.json" -nt "$top/$d/node_modules" ]; then
 		echo "deps: installing npm packages for $d"
-		(cd "$top/$d" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+		if [ -f "$top/$d/package-lock.json" ]; then
+			(cd "$top/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+		else
+			(cd "$top/$d" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+		fi
 		touch "$top/$d/node_modules"
 	fi
 done
+# The Makefile's record that contrib/web's packages match its lockfile.
+[ ! -d "$top/contrib/web/node_modules" ] ||
+	touch "$top/contrib/web/node_modules/.verhaal-stamp"

@@ -65,6 +65,16 @@ VH_HANDLER(vh_api_tokens_list);
 VH_HANDLER(vh_api_tokens_post);
 VH_HANDLER(vh_api_token_revoke);
 
+/* vh_api_web.c: the web app's pages and assets (web_root) */
+VH_HANDLER(vh_api_web_app);
+VH_HANDLER(vh_api_web_asset);
+VH_HANDLER(vh_api_web_werkbezoek);
+/* Answers req with the built page (e.g. "resident.html", borrowed) of
+ * web_root, revalidated (no-cache), with the pages' security headers. */
+void	vh_api_web_page(struct vh_app *, struct vh_http_req *, const char *page);
+/* Adds the pages' headers (CSP, Referrer-Policy) to a response. */
+void	vh_api_web_headers(struct vh_http_req *);
+
 /* vh_api_search.c: search, one entry, exports */
 VH_HANDLER(vh_api_search_entries);
 VH_HANDLER(vh_api_entry_get);

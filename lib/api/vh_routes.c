@@ -127,6 +127,22 @@ static const struct route routes[] = {
 	  vh_api_export_entries_csv },
 	{ VH_HTTP_GET, "/api/v1/exports/buurten.geojson", STAFF,
 	  vh_api_export_buurten_geojson },
+
+	/* The web app (vh_api_web.c): its assets, and each route of the
+	 * staff app, which all get index.html (history API). */
+	{ VH_HTTP_GET, "/assets/{file}", VH_ACCESS_PUBLIC, vh_api_web_asset },
+	{ VH_HTTP_GET, "/", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/inloggen", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/zoeken", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/verhalen/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/werkbezoeken/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/dossier", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/dossier/{code}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/moderatie", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/collecties", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/exporteren", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/beheer", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/werkbezoek", VH_ACCESS_PUBLIC, vh_api_web_werkbezoek },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

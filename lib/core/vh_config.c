@@ -136,6 +136,8 @@ static const struct key keys[] = {
 	{ "retention_purge_interval", T_DURATION, OFF(retention_purge_interval),
 	  "24h", true, 1000, 7 * 24 * HOUR_MS,
 	  "how often verhaald erases entries past their retention period" },
+	{ "web_root", T_STRING, OFF(web_root), "build/web", false, 0, 0,
+	  "folder of the built web app (make writes $(BUILD)/web), served at /; empty serves no pages" },
 	{ "small_count_k", T_INT, OFF(small_count_k), "5", true, 1, 1000,
 	  "counts below this (but above 0) are shown as \"<k\" in facets, dossiers and exports" },
 };

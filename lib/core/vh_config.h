@@ -54,6 +54,7 @@ struct vh_config {
 	int64_t		 retention_visit;
 	int64_t		 retention_purge_interval;
 	int64_t		 audit_retention;	/* ms; 0 keeps audit rows forever */
+	char		*web_root;		/* the built web app */
 	int64_t		 small_count_k;		/* smallest count shown exactly */
 };
 
