@@ -40,7 +40,7 @@ test('an admin creates a collection and gets its QR code; Beheer and Exporteren'
     page.on('pageerror', (x) => errors.push(String(x)));
     await signIn(page, u, 'admin1', '/collecties');
     await page.getByRole('heading', { level: 1, name: 'Collecties' }).waitFor();
-    await page.getByRole('cell', { name: 'buurt' }).waitFor();
+    await page.getByRole('cell', { name: 'buurt', exact: true }).waitFor();
 
     // Errors shown next to the fields.
     await page.getByRole('button', { name: 'Collectie aanmaken' }).click();
@@ -61,7 +61,7 @@ test('an admin creates a collection and gets its QR code; Beheer and Exporteren'
     assert.equal(await story(url), 201, 'a resident can send a story to the link');
 
     // Renew: the dialog, then a new link and code; the old link fails.
-    await page.getByRole('button', { name: 'Nieuwe uploadlink voor Wijkgesprek Overvecht, mei' }).click();
+    await page.getByRole('button', { name: 'Nieuwe link voor Wijkgesprek Overvecht, mei' }).click();
     await page.getByRole('dialog', { name: 'Nieuwe uploadlink maken' }).waitFor();
     await checkPage(page, 'collecties-vernieuwen');
     await page.getByRole('button', { name: 'Nieuwe link maken' }).click();

@@ -85,7 +85,7 @@ function Accounts({ me }: { me: string }) {
         </table>
       </div>
       <h3 class="utrecht-heading-3">{st('adm.acc.new')}</h3>
-      <form onSubmit={add} class="vh-form vh-form--row">
+      <form onSubmit={add} class="vh-form vh-form--row" noValidate>
         <div class="utrecht-form-field"><label class="utrecht-form-label" for="acc-name">{st('field.name')}</label>
           <input id="acc-name" class="utrecht-textbox" value={name} autoComplete="off" required onInput={(e) => setName((e.target as HTMLInputElement).value)} /></div>
         <div class="utrecht-form-field"><label class="utrecht-form-label" for="acc-role">{st('field.role')}</label>
@@ -150,7 +150,7 @@ function Tokens() {
         </table>
       </div>
       <h3 class="utrecht-heading-3">{st('adm.tok.new')}</h3>
-      <form onSubmit={create} class="vh-form vh-form--row">
+      <form onSubmit={create} class="vh-form vh-form--row" noValidate>
         <div class="utrecht-form-field"><label class="utrecht-form-label" for="tok-acc">{st('field.account')}</label>
           <select id="tok-acc" class="utrecht-select utrecht-select--html-select" value={account} onChange={(e) => setAccount((e.target as HTMLSelectElement).value)}>
             {accs.map((a) => <option key={a.name} value={a.name}>{a.name}</option>)}</select></div>

@@ -50,8 +50,8 @@ export function Collecties(_props: PageProps) {
                 <td class="utrecht-table__cell utrecht-table__cell--numeric">{formatCount(c.entries)}</td>
                 <td class="utrecht-table__cell">{formatDate(c.created_at)}</td>
                 <td class="utrecht-table__cell">
-                  <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => setRenew(c)}
-                    aria-label={st('coll.renew.for', { title: c.title })}>{st('coll.renew')}</button>
+                  <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => setRenew(c)}>
+                    {st('coll.renew')}<span class="vh-visually-hidden"> {st('coll.renew.for', { title: c.title })}</span></button>
                 </td>
               </tr>
             ))}

@@ -120,7 +120,7 @@ export const staffNl = {
   'coll.created': 'Aangemaakt',
   'coll.link': 'Uploadlink',
   'coll.renew': 'Nieuwe link',
-  'coll.renew.for': 'Nieuwe uploadlink voor {title}',
+  'coll.renew.for': 'voor {title}',
   'coll.renew.title': 'Nieuwe uploadlink maken',
   'coll.renew.warning': 'Na het maken van een nieuwe link voor “{title}” werkt de oude link (en elke geprinte QR-code ervan) niet meer.',
   'coll.renew.confirm': 'Nieuwe link maken',
