@@ -14,7 +14,7 @@ export interface Range { start: number; end: number }	// ms
 interface PeaksSegment { id?: string; startTime: number; endTime: number; update?: (o: Partial<PeaksSegment>) => void }
 interface PeaksInstance {
   segments: { add: (s: object) => void; getSegments: () => PeaksSegment[]; removeAll: () => void };
-  views: { getView: (n: string) => { setWaveformDragMode?: (m: string) => void; setZoom?: (o: object) => void } | null };
+  views: { getView: (n: string) => { setWaveformDragMode?: (m: string) => void; setZoom?: (o: object) => void; fitToContainer?: () => void } | null };
   on: (ev: string, fn: (...a: unknown[]) => void) => void;
   destroy: () => void;
 }
@@ -22,6 +22,7 @@ interface PeaksInstance {
 export function Golfvorm(props: { media: number; ranges: Range[]; onChange: (r: Range[]) => void }) {
   const zoom = useRef<HTMLDivElement>(null), over = useRef<HTMLDivElement>(null), audio = useRef<HTMLAudioElement>(null);
   const peaks = useRef<PeaksInstance | null>(null);
+  const observer = useRef<ResizeObserver | null>(null);
   const [failed, setFailed] = useState(false);
   const [mark, setMark] = useState<number | null>(null);
   const [now, setNow] = useState(0);
@@ -57,11 +58,20 @@ export function Golfvorm(props: { media: number; ranges: Range[]; onChange: (r: 
         zv?.setZoom?.({ seconds: 'auto' });
         zv?.setWaveformDragMode?.('insert-segment');
         for (const r of ranges.current) p.segments.add({ startTime: r.start / 1000, endTime: r.end / 1000, editable: true, labelText: st('wave.segment') });
+        // The waveform follows its box when the window narrows.
+        const fit = new ResizeObserver((es) => {
+          // A box of no size (hidden, being removed) has nothing to draw.
+          if (!peaks.current || es.some((x) => x.contentRect.width < 1 || x.contentRect.height < 1)) return;
+          p.views.getView('zoomview')?.fitToContainer?.();
+          p.views.getView('overview')?.fitToContainer?.();
+        });
+        if (zoom.current) fit.observe(zoom.current);
+        observer.current = fit;
         for (const ev of ['segments.insert', 'segments.dragend', 'segments.add', 'segments.remove', 'segments.remove_all'])
           p.on(ev, () => setTimeout(sync, 0));
       });
     })().catch(() => setFailed(true));
-    return () => { live = false; peaks.current?.destroy(); peaks.current = null; };
+    return () => { live = false; observer.current?.disconnect(); peaks.current?.destroy(); peaks.current = null; };
   }, [props.media]);
 
   const at = () => Math.round((audio.current?.currentTime ?? 0) * 1000);

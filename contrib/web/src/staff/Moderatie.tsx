@@ -139,8 +139,8 @@ function Review(props: { id: number; onDecided: () => void }) {
       await redact(e.id, { ...(text.length ? { text } : {}), ...(aud.length ? { audio: aud } : {}) });
       setPending([]);
       setMutes({});
-      setSaveMsg({ ok: true, text: st('mod.save.done', { spans: text.length, ranges: aud.reduce((n, a) => n + a.mute.length, 0) }) });
       await load();
+      setSaveMsg({ ok: true, text: st('mod.save.done', { spans: text.length, ranges: aud.reduce((n, a) => n + a.mute.length, 0) }) });
     } catch (err) { setSaveMsg({ ok: false, text: problem(err) }); }
   };
 
