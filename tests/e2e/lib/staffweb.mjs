@@ -49,12 +49,24 @@ export async function checkPage(page, name, { include } = {}) {
   assert.deepEqual(v.map((x) => x.id), [], `${name}: axe found\n${describeViolations(v)}`);
   assert.equal(await page.locator('html').getAttribute('lang'), 'nl');
   const size = page.viewportSize();
+  await screenshot(page, name, 360, 800);
+  await screenshot(page, name, 1280, 800);
   await page.setViewportSize({ width: 320, height: 800 });
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const over = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(over <= 320, `${name}: the page is ${over} px wide at 320 px`);
-  await screenshot(page, name, 360, 800);
-  await screenshot(page, name, 1280, 800);
+  const wide = over <= 320 ? [] : await page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().right > 321 && el.parentElement.getBoundingClientRect().right <= 321)
+    .slice(0, 8).map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class') ?? ''} in ${el.parentElement.tagName.toLowerCase()}.${el.parentElement.getAttribute('class') ?? ''}`));
+  const probe = over <= 320 ? '' : await page.evaluate(() => ['.vh-map-wrap', '.vh-dossier__grid', '.vh-compare', '.vh-latest', '.vh-header', '.vh-dossier__controls'].map((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return `${sel}:-`;
+    const d = el.style.display;
+    el.style.display = 'none';
+    const w = document.documentElement.scrollWidth;
+    el.style.display = d;
+    return `${sel}:${w}`;
+  }).join(' ') + ' ' + [...document.querySelectorAll('.vh-dossier__grid > *, .vh-dossier__grid > * > *')].map((e) => `${e.tagName}.${e.className}:${Math.round(e.getBoundingClientRect().width)}/${e.scrollWidth}/${getComputedStyle(e).overflowX}`).join(' '));
+  assert.ok(over <= 320, `${name}: the page is ${over} px wide at 320 px: ${wide.join(', ')} ${probe}`);
   if (size) await page.setViewportSize(size);
 }
 

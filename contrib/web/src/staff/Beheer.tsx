@@ -53,7 +53,7 @@ function Accounts({ me }: { me: string }) {
     <section aria-labelledby="adm-acc">
       <h2 id="adm-acc" class="utrecht-heading-2">{st('adm.acc')}</h2>
       <Msg m={msg} />
-      <div class="vh-table-scroll">
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
         <table class="utrecht-table">
           <caption class="utrecht-table__caption">{st('adm.acc.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
@@ -126,7 +126,7 @@ function Tokens() {
     <section aria-labelledby="adm-tok">
       <h2 id="adm-tok" class="utrecht-heading-2">{st('adm.tok')}</h2>
       <Msg m={msg} />
-      <div class="vh-table-scroll">
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
         <table class="utrecht-table">
           <caption class="utrecht-table__caption">{st('adm.tok.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
@@ -207,7 +207,7 @@ function AuditTrail() {
         <button type="submit" class="utrecht-button utrecht-button--primary-action">{st('adm.audit.apply')}</button>
       </form>
       {err && <p class="utrecht-paragraph vh-error" role="alert">{err}</p>}
-      <div class="vh-table-scroll">
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
         <table class="utrecht-table" data-testid="audit-table">
           <caption class="utrecht-table__caption">{st('adm.audit.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">

@@ -42,7 +42,7 @@ export function Chart(props: { title: string; axis: string[]; series: ChartSerie
       </svg>
       <details class="vh-chart__table">
         <summary>{st('chart.table', { title: props.title })}</summary>
-        <div class="vh-table-scroll">
+        <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
           <table class="utrecht-table">
             <caption class="utrecht-table__caption">{props.title}</caption>
             <thead class="utrecht-table__header">

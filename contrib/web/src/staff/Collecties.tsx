@@ -30,7 +30,7 @@ export function Collecties(_props: PageProps) {
       <h1 id="coll-title" class="utrecht-heading-1">{st('coll.title')}</h1>
       {error && <p class="utrecht-paragraph vh-error" role="alert">{error}</p>}
       {link && <LinkCard link={link} />}
-      <div class="vh-table-scroll">
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
         <table class="utrecht-table">
           <caption class="utrecht-table__caption">{st('coll.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">

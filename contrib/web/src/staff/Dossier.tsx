@@ -11,7 +11,7 @@ import { Chart } from './Chart';
 import { Link } from './Link';
 import { navigate } from './router';
 import type { PageProps } from './routes';
-import { buurtenGeoJSON, dossier, indicators, type BuurtenCollection, type Divergence, type Dossier as DossierData, type IndicatorInfo } from './staffApi';
+import { buurtenGeoJSON, dossier, indicators, type BuurtenCollection, type Divergence, type Dossier as DossierData, type IndicatorInfo, type Series } from './staffApi';
 import { formatChange, formatValue, st } from './staffI18n';
 import { lazy } from './lazy';
 import './staff.css';
@@ -105,23 +105,32 @@ function yearValues(axis: string[], values: { period: string; value: number | nu
 function DossierView({ d }: { d: DossierData }) {
   const div: Divergence[] = Array.isArray(d.divergence) ? d.divergence : d.divergence?.items ?? [];
   const shown = d.indicators.filter((s) => yearValues(d.axis, s.values).some((v) => v !== null));
+  // First the figures the comparison uses and the residents, then the rest on request.
+  const used = new Set(div.map((x) => x.indicator).filter(Boolean) as string[]);
+  const lead = (k: string) => used.has(k) || /GeregistreerdeMisdrijven_1\/0\.0\.0$|a_inw$|population$/.test(k);
+  const first = [...shown.filter((s) => lead(s.key)), ...shown.filter((s) => !lead(s.key))].slice(0, Math.max(4, shown.filter((s) => lead(s.key)).length));
+  const rest = shown.filter((s) => !first.includes(s));
+  const [more, setMore] = useState(false);
   return (
     <div class="vh-dossier__body">
-      <p class="utrecht-paragraph">{st('dossier.period', { from: d.from, to: d.to, k: d.k })}</p>
+      <p class="utrecht-paragraph">{st('dossier.period', { from: String(d.from), to: String(d.to), k: d.k })}</p>
       <div class="vh-dossier__grid">
         <section aria-labelledby="dossier-figures">
           <h2 id="dossier-figures" class="utrecht-heading-2">{st('dossier.figures')}</h2>
           {shown.length === 0 && <p class="utrecht-paragraph">{st('dossier.nofigures')}</p>}
-          {shown.map((s, i) => (
-            <Chart key={s.key} id={`ind-${i}`} title={`${s.title}${s.unit ? ` (${s.unit})` : ''}`} axis={d.axis}
-              series={[{ label: s.title, kind: 'line', values: yearValues(d.axis, s.values) }]} />
-          ))}
+          {first.map((s, i) => <SeriesChart key={s.key} s={s} i={i} axis={d.axis} />)}
+          {rest.length > 0 && (
+            <details class="vh-more-figures" onToggle={(e) => setMore((e.target as HTMLDetailsElement).open)}>
+              <summary>{st('dossier.more', { n: rest.length })}</summary>
+              {more && rest.map((s, i) => <SeriesChart key={s.key} s={s} i={first.length + i} axis={d.axis} />)}
+            </details>
+          )}
         </section>
         <section aria-labelledby="dossier-stories">
           <h2 id="dossier-stories" class="utrecht-heading-2">{st('dossier.stories')}</h2>
           <Chart id="stories" title={st('dossier.stories.total')} axis={d.axis}
             series={[{ label: st('dossier.stories.count'), kind: 'bar', values: d.stories.total }]} />
-          <div class="vh-table-scroll">
+          <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
             <table class="utrecht-table">
               <caption class="utrecht-table__caption">{st('dossier.stories.themes')}</caption>
               <thead class="utrecht-table__header"><tr class="utrecht-table__row">
@@ -166,6 +175,11 @@ function DossierView({ d }: { d: DossierData }) {
       </section>
     </div>
   );
+}
+
+function SeriesChart({ s, i, axis }: { s: Series; i: number; axis: string[] }) {
+  return <Chart id={`ind-${i}`} title={`${s.title}${s.unit ? ` (${s.unit})` : ''}`} axis={axis}
+    series={[{ label: s.title, kind: 'line', values: yearValues(axis, s.values) }]} />;
 }
 
 // The comparison of figures with stories in one Dutch sentence.

@@ -13,13 +13,20 @@ export const CLASSES = ['#eef4fb', '#bcd3ee', '#7ea9dc', '#3f78c2', '#1b4a8a'];
 export function classify(values: (number | null)[]): number[] {
   const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
   if (v.length === 0) return [];
-  return [1, 2, 3, 4].map((q) => v[Math.min(v.length - 1, Math.floor((q * v.length) / 5))]);
+  // Equal breaks (many zeros) collapse into one: no "0 tot 0" classes.
+  return [...new Set([1, 2, 3, 4].map((q) => v[Math.min(v.length - 1, Math.floor((q * v.length) / 5))]))];
 }
 export function classOf(x: number | null, breaks: number[]): number {
   if (x === null) return -1;
   let c = 0;
   while (c < breaks.length && x > breaks[c]) c++;
   return c;
+}
+
+// The colour of a value: its class, spread over the five steps.
+function colourOf(x: number | null, breaks: number[]): string | null {
+  const c = classOf(x, breaks);
+  return c < 0 ? null : CLASSES[Math.round((c * (CLASSES.length - 1)) / Math.max(1, breaks.length))];
 }
 
 export function Kaart(props: {
@@ -42,10 +49,10 @@ export function Kaart(props: {
       const layer = L.geoJSON(data as unknown as GeoJSON.GeoJsonObject, {
         style: (f) => {
           const code = (f?.properties as { code: string }).code;
-          const c = classOf(value(code), breaks);
+          const c = colourOf(value(code), breaks);
           return {
             color: code === selected ? '#000' : '#555', weight: code === selected ? 3 : 0.6,
-            fillColor: c < 0 ? '#ffffff' : CLASSES[c], fillOpacity: c < 0 ? 0.4 : 0.85,
+            fillColor: c ?? '#ffffff', fillOpacity: c === null ? 0.4 : 0.85,
           };
         },
         onEachFeature: (f, l) => {
@@ -64,15 +71,18 @@ export function Kaart(props: {
 
   return (
     <div class="vh-map-wrap">
-      <div ref={el} class="vh-map" role="img" aria-label={props.label} />
+      <div ref={el} class="vh-map" role="group" aria-label={props.label} />
       <ul class="vh-legend" aria-label={st('map.legend')}>
-        {CLASSES.map((c, i) => (
-          <li key={c}><span class="vh-legend__swatch" style={{ background: c }} aria-hidden="true" />
-            {i === 0 ? st('map.upto', { v: formatValue(breaks[0] ?? 0) })
-              : i === CLASSES.length - 1 ? st('map.above', { v: formatValue(breaks[i - 1] ?? 0) })
-              : st('map.between', { a: formatValue(breaks[i - 1] ?? 0), b: formatValue(breaks[i] ?? 0) })}
-          </li>
-        ))}
+        {[...breaks, null].map((b, i) => {
+          const c = CLASSES[Math.round((i * (CLASSES.length - 1)) / Math.max(1, breaks.length))];
+          return (
+            <li key={i}><span class="vh-legend__swatch" style={{ background: c }} aria-hidden="true" />
+              {i === 0 ? st('map.upto', { v: formatValue(breaks[0] ?? 0) })
+                : b === null ? st('map.above', { v: formatValue(breaks[i - 1]) })
+                : st('map.between', { a: formatValue(breaks[i - 1]), b: formatValue(b) })}
+            </li>
+          );
+        })}
         <li><span class="vh-legend__swatch vh-legend__swatch--none" aria-hidden="true" />{st('map.none')}</li>
       </ul>
     </div>

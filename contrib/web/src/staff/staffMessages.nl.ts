@@ -4,6 +4,7 @@ export const staffNl = {
   'loading': 'Bezig met laden…',
   'cancel': 'Annuleren',
   'more': 'Meer laden',
+  'table.scroll': 'Tabel; schuif opzij voor meer kolommen',
   'lazy.failed': 'Dit onderdeel kon niet worden geladen. Herlaad de pagina.',
   'form.errors': 'Het formulier heeft {n} fout(en). Verbeter de velden hieronder.',
 
@@ -36,6 +37,7 @@ export const staffNl = {
   'dossier.colour.stories': 'Aantal verhalen',
   'dossier.period': 'Periode {from} tot en met {to}. Aantallen onder {k} tonen we als “< {k}”, zodat niemand herkenbaar wordt.',
   'dossier.figures': 'Cijfers',
+  'dossier.more': 'Alle andere cijfers ({n})',
   'dossier.nofigures': 'Voor dit gebied zijn in deze periode geen cijfers bekend.',
   'dossier.stories': 'Verhalen',
   'dossier.stories.total': 'Verhalen per jaar',
