@@ -114,6 +114,7 @@ function Review(props: { id: number; onDecided: () => void }) {
     const sel = window.getSelection();
     const root = textRef.current;
     setSelNote(null);
+    setSaveMsg(null);
     if (!sel || sel.rangeCount === 0 || sel.isCollapsed || !root || !e?.text) { setSelNote(st('mod.select.none')); return; }
     const r = sel.getRangeAt(0);
     if (!root.contains(r.startContainer) || !root.contains(r.endContainer)) { setSelNote(st('mod.select.outside')); return; }
@@ -212,7 +213,7 @@ function Review(props: { id: number; onDecided: () => void }) {
       {audio.map((m) => (
         <section key={m} aria-labelledby={`review-audio-${m}`}>
           <h3 id={`review-audio-${m}`} class="utrecht-heading-3">{st('mod.recording')}</h3>
-          <GolfvormLazy media={m} ranges={mutes[m] ?? []} onChange={(rs: Range[]) => setMutes((x) => ({ ...x, [m]: rs }))} />
+          <GolfvormLazy media={m} ranges={mutes[m] ?? []} onChange={(rs: Range[]) => { setSaveMsg(null); setMutes((x) => ({ ...x, [m]: rs })); }} />
         </section>
       ))}
 
