@@ -55,6 +55,7 @@ VH_HANDLER(vh_api_withdraw);
 /* vh_api_own.c: a field worker changes or withdraws their own entry */
 VH_HANDLER(vh_api_entry_patch);
 VH_HANDLER(vh_api_entry_withdraw_own);
+VH_HANDLER(vh_api_entry_patch_own);	/* vh_api_entry_patch's for field workers */
 /* vh_api_resident.c: the resident's page, receipts again, a story's state */
 VH_HANDLER(vh_api_resident_page);
 VH_HANDLER(vh_api_upload_receipt);
@@ -78,6 +79,17 @@ VH_HANDLER(vh_api_entry_approve);
 VH_HANDLER(vh_api_entry_publish);
 VH_HANDLER(vh_api_entry_reject);
 VH_HANDLER(vh_api_entry_redact);
+
+/* vh_api_entry_edit.c: a moderator's corrections, an entry's history */
+VH_HANDLER(vh_api_entry_history);
+
+/* vh_api_accounts.c: accounts and tokens (admins) */
+VH_HANDLER(vh_api_accounts_list);
+VH_HANDLER(vh_api_accounts_post);
+VH_HANDLER(vh_api_account_patch);
+VH_HANDLER(vh_api_tokens_list);
+VH_HANDLER(vh_api_tokens_post);
+VH_HANDLER(vh_api_token_revoke);
 
 /* vh_api_web.c: the web app's pages and assets (web_root) */
 VH_HANDLER(vh_api_web_app);
@@ -114,6 +126,7 @@ VH_HANDLER(vh_api_collections_post);
 VH_HANDLER(vh_api_collection_consent_post);
 VH_HANDLER(vh_api_collection_consent_get);
 VH_HANDLER(vh_api_collection_get);
+VH_HANDLER(vh_api_collection_link_rotate);
 VH_HANDLER(vh_api_themes_list);
 VH_HANDLER(vh_api_themes_post);
 

@@ -96,7 +96,8 @@ static const char collection_post_sql[] =
     " coalesce($1::jsonb->>'consent_version', '1'), $2::bytea"
     " RETURNING jsonb_build_object('id', id, 'slug', slug, 'title', title,"
     " 'description', description, 'consent_version', consent_version,"
-    " 'created_at', created_at, 'upload_key', $3::text)::text";
+    " 'created_at', created_at, 'upload_key', $3::text, 'link',"
+    " '/api/v1/collections/' || slug || '/uploads?key=' || $3::text)::text";
 
 static const char themes_sql[] =
     "SELECT coalesce(jsonb_agg(jsonb_build_object('slug', slug, 'title', title,"

@@ -26,7 +26,7 @@
 
 /* Query parameters, in the order of the "next" link. */
 static const char *names[] = {
-	"actor", "action", "object_type", "object_id", "since", "until"
+	"actor", "action", "object_type", "object_id", "since", "until", "entry"
 };
 #define NNAMES (sizeof names / sizeof names[0])
 
@@ -158,6 +158,11 @@ vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
 		j->rc = VH_EINVAL;
 		j->err = vh_xasprintf("limit is 1 to %d and before a row id",
 		    AUDIT_PAGE_MAX);
+	} else if (j->value[6] != NULL && (*j->value[6] == '\0' ||
+	    strlen(j->value[6]) > 18 || strspn(j->value[6], "0123456789") !=
+	    strlen(j->value[6]))) {
+		j->rc = VH_EINVAL;
+		j->err = vh_xstrdup("entry takes an entry id");
 	} else if ((j->value[4] != NULL &&
 	    vh_audit_parse_time(j->value[4], now, j->since) != 0) ||
 	    (j->value[5] != NULL &&
@@ -176,6 +181,7 @@ vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
 	j->f.object_id = j->value[3];
 	j->f.since = j->value[4] != NULL ? j->since : NULL;
 	j->f.until = j->value[5] != NULL ? j->until : NULL;
+	j->f.entry = j->value[6];
 	j->f.before = before;
 	j->f.limit = (int)limit;
 	vh_pool_submit(vh_app_pool(app), audit_work, audit_done, j);

@@ -17,6 +17,7 @@
 #include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_audit.h"
+#include "vh_auth.h"
 #include "vh_body.h"
 #include "vh_consent.h"
 #include "vh_db.h"
@@ -26,7 +27,7 @@
 #include "vh_pool.h"
 #include "vh_xmalloc.h"
 
-enum op { OP_ADD, OP_LIST, OP_PUBLIC };
+enum op { OP_ADD, OP_LIST, OP_PUBLIC, OP_ROTATE };
 
 struct coll_job {
 	struct vh_app		*app;
@@ -134,6 +135,53 @@ unavailable:
 	    " not answer");
 }
 
+/* A new upload link: the old secret stops working at once (a printed QR
+ * code that leaked, a wijkgesprek that ended). The secret is shown only
+ * in this answer; its renewal is a collection_create row. */
+static void
+rotate(struct coll_job *j, PGconn *db)
+{
+	char		 secret[VH_SECRET_LEN], h[67], *err = NULL;
+	uint8_t		 hash[32];
+	const char	*params[2];
+	PGresult	*r;
+
+	vh_auth_secret_new(secret, hash);
+	vh_auth_hash_sql(hash, h);
+	params[0] = j->slug;
+	params[1] = h;
+	PQclear(PQexec(db, "BEGIN"));
+	if ((r = vh_db_exec(db, "UPDATE collection SET upload_secret_hash = $2"
+	    " WHERE slug = $1 RETURNING id", 2, params, &err)) == NULL)
+		goto fail;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		PQclear(PQexec(db, "ROLLBACK"));
+		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no "
+		    "collection '%s'", j->slug));
+		return;
+	}
+	PQclear(r);
+	if (vh_audit_record(db, &j->actor, "collection_rotate_link",
+	    "collection", j->slug, NULL, &err) != 0 ||
+	    (r = vh_db_exec(db, "COMMIT", 0, NULL, &err)) == NULL)
+		goto fail;
+	PQclear(r);
+	j->result = json_pack("{s:s, s:s}", "slug", j->slug, "upload_key",
+	    secret);
+	json_object_set_new(j->result, "link", json_sprintf(
+	    "/api/v1/collections/%s/uploads?key=%s", j->slug, secret));
+	explicit_bzero(secret, sizeof secret);
+	return;
+fail:
+	vh_log_warnx("req=%s link rotation: %s", vh_http_req_id(j->req), err);
+	free(err);
+	PQclear(PQexec(db, "ROLLBACK"));
+	explicit_bzero(secret, sizeof secret);
+	vh_api_err_set(&j->err, 503, "database-unavailable", vh_xstrdup("the "
+	    "upload link could not be renewed; the old one still works"));
+}
+
 static void
 coll_work(struct vh_worker *w, void *arg)
 {
@@ -146,6 +194,8 @@ coll_work(struct vh_worker *w, void *arg)
 		return;
 	if (j->op == OP_ADD)
 		add(j, db);
+	else if (j->op == OP_ROTATE)
+		rotate(j, db);
 	else if (j->op == OP_PUBLIC)
 		public_info(j, db);
 	else if ((rc = vh_consent_texts(db, j->slug, NULL, &j->result,
@@ -164,6 +214,8 @@ coll_done(void *arg)
 {
 	struct coll_job *j = arg;
 
+	if (j->err.status == 0 && j->op == OP_ROTATE)
+		vh_http_add_header(j->req, "Cache-Control", "no-store");
 	vh_api_reply_json(j->req, &j->err, j->op == OP_ADD ? 201 : 200,
 	    j->result);
 	job_free(j);
@@ -242,4 +294,22 @@ vh_api_collection_get(struct vh_app *app, struct vh_http_req *req,
 	}
 	j->language = lang != NULL ? lang : vh_xstrdup("nl");
 	vh_pool_submit(vh_app_pool(app), coll_work, coll_done, j);
+}
+
+static void
+rotate_body(struct vh_http_req *req, json_t *body, void *arg)
+{
+	struct coll_job *j = arg;
+
+	(void)req;
+	(void)body;
+	vh_pool_submit(vh_app_pool(j->app), coll_work, coll_done, j);
+}
+
+void
+vh_api_collection_link_rotate(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	vh_body_read_json(req, 1024, rotate_body, job_free,
+	    job_new(app, req, params, who, OP_ROTATE));
 }

@@ -135,7 +135,7 @@ own(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_api_entry_patch(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_patch_own(struct vh_app *app, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	own(app, req, params, who, false);

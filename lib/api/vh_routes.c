@@ -84,6 +84,15 @@ static const struct route routes[] = {
 	{ VH_HTTP_DELETE, "/api/v1/session", VH_ROLES_ACCOUNTS,
 	  vh_api_session_logout },
 	{ VH_HTTP_GET, "/api/v1/audit", VH_ROLE_ADMIN, vh_api_audit_list },
+	/* Accounts and tokens for the Beheer page (vh_api_accounts.c). */
+	{ VH_HTTP_GET, "/api/v1/accounts", VH_ROLE_ADMIN, vh_api_accounts_list },
+	{ VH_HTTP_POST, "/api/v1/accounts", VH_ROLE_ADMIN, vh_api_accounts_post },
+	{ VH_HTTP_PATCH, "/api/v1/accounts/{name}", VH_ROLE_ADMIN,
+	  vh_api_account_patch },
+	{ VH_HTTP_GET, "/api/v1/tokens", VH_ROLE_ADMIN, vh_api_tokens_list },
+	{ VH_HTTP_POST, "/api/v1/tokens", VH_ROLE_ADMIN, vh_api_tokens_post },
+	{ VH_HTTP_DELETE, "/api/v1/tokens/{id}", VH_ROLE_ADMIN,
+	  vh_api_token_revoke },
 
 	/* Media jobs' results: staff, and the field worker who uploaded. */
 	{ VH_HTTP_GET, "/api/v1/media/{id:int}", MEDIA_READERS, vh_api_media_get },
@@ -106,11 +115,16 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/api/v1/jobs/{id:int}", VH_ROLE_MODERATOR | VH_ROLE_ADMIN,
 	  vh_api_job_get },
 	{ VH_HTTP_POST, "/api/v1/withdraw", VH_ACCESS_PUBLIC, vh_api_withdraw },
-	/* A field worker's own entry, until it is published (vh_api_own.c). */
-	{ VH_HTTP_PATCH, "/api/v1/entries/{id:int}", VH_ROLE_FIELDWORKER,
+	/* Changing an entry: a moderator corrects title, themes or buurt
+	 * (vh_api_entry_edit.c), a field worker their own entry until it is
+	 * published (vh_api_own.c); vh_api_entry_patch picks by role. */
+	{ VH_HTTP_PATCH, "/api/v1/entries/{id:int}",
+	  VH_ROLE_FIELDWORKER | VH_ROLE_MODERATOR | VH_ROLE_ADMIN,
 	  vh_api_entry_patch },
 	{ VH_HTTP_POST, "/api/v1/entries/{id:int}/withdraw", VH_ROLE_FIELDWORKER,
 	  vh_api_entry_withdraw_own },
+	{ VH_HTTP_GET, "/api/v1/entries/{id:int}/history", STAFF,
+	  vh_api_entry_history },
 
 	/* Search and evidence: staff read; field workers search their own. */
 	{ VH_HTTP_GET, "/api/v1/entries", STAFF | VH_ROLE_FIELDWORKER,
@@ -133,6 +147,8 @@ static const struct route routes[] = {
 	  vh_api_collection_consent_post },
 	{ VH_HTTP_GET, "/api/v1/collections/{slug}/consent", VH_ROLE_ADMIN,
 	  vh_api_collection_consent_get },
+	{ VH_HTTP_POST, "/api/v1/collections/{slug}/link", VH_ROLE_ADMIN,
+	  vh_api_collection_link_rotate },
 	{ VH_HTTP_GET, "/api/v1/collections/{slug}", VH_ACCESS_PUBLIC,
 	  vh_api_collection_get },
 	{ VH_HTTP_GET, "/api/v1/themes", STAFF | VH_ROLE_FIELDWORKER,
@@ -182,6 +198,12 @@ static const struct route routes[] = {
 	{ VH_HTTP_GET, "/zoeken", VH_ACCESS_PUBLIC, vh_api_web_app },
 	{ VH_HTTP_GET, "/verhalen/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
 	{ VH_HTTP_GET, "/werkbezoeken/{id}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/dossier", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/dossier/{code}", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/moderatie", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/collecties", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/exporteren", VH_ACCESS_PUBLIC, vh_api_web_app },
+	{ VH_HTTP_GET, "/beheer", VH_ACCESS_PUBLIC, vh_api_web_app },
 	{ VH_HTTP_GET, "/werkbezoek", VH_ACCESS_PUBLIC, vh_api_web_werkbezoek },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])

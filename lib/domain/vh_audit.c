@@ -88,12 +88,14 @@ static const struct vh_audit_action actions[] = {
 	{ "redact", "entry", 0,
 	  "a moderator redacted an entry's text or recording (positions are "
 	  "in the redaction log, never the words)" },
+	{ "edit", "entry", 0,
+	  "an entry's fields changed: by a moderator (title, themes or buurt: "
+	  "the fields changed, the new themes and area, never the title's "
+	  "words), or by the field worker who wrote it, before publication "
+	  "(the names of the fields changed, never their values)" },
 	{ "withdraw", "entry", 0,
 	  "an entry withdrawn and erased: by the resident with the receipt "
 	  "code, or by the field worker who wrote it, before publication" },
-	{ "edit", "entry", 0,
-	  "a field worker changed their own entry before publication (the "
-	  "names of the fields changed, never their values)" },
 	{ "purge", "entry", 0, "an entry erased at the end of its retention period" },
 	{ "delete", "entry", 0, "an entry erased by an administrator" },
 	{ "login", "account", 0, "a successful login" },
@@ -101,11 +103,12 @@ static const struct vh_audit_action actions[] = {
 	{ "login_throttled", "account", 0,
 	  "a login refused because of too many failures (the name as typed)" },
 	{ "logout", "account", 0, "a logout" },
-	{ "user_add", "account", 0, "an account added or its role changed (verhaalctl user add)" },
+	{ "user_add", "account", 0, "an account added (verhaalctl user add, POST /api/v1/accounts)" },
+	{ "user_role", "account", 0, "an account's role changed (old and new role)" },
 	{ "user_passwd", "account", 0, "an account's password changed" },
 	{ "user_disable", "account", 0, "an account disabled" },
 	{ "user_enable", "account", 0, "an account enabled" },
-	{ "token_create", "token", 0, "an API token created (verhaalctl token create)" },
+	{ "token_create", "token", 0, "an API token created (verhaalctl token create, POST /api/v1/tokens)" },
 	{ "token_revoke", "token", 0, "an API token revoked" },
 	{ "collection_create", "collection", 0, "a collection created" },
 	{ "collection_rotate_link", "collection", 0,
@@ -229,7 +232,7 @@ vh_audit_list(PGconn *db, const struct vh_audit_filter *f, json_t **rows,
     int64_t *next, char **err)
 {
 	char		 before[24], limit[16];
-	const char	*params[8];
+	const char	*params[9];
 	PGresult	*r;
 	json_t		*a;
 	int		 n;
@@ -247,6 +250,7 @@ vh_audit_list(PGconn *db, const struct vh_audit_filter *f, json_t **rows,
 	params[5] = f->until;
 	params[6] = f->before > 0 ? before : NULL;
 	params[7] = limit;
+	params[8] = f->entry;
 	/* PQexecParams itself, not vh_db_exec: a date the database cannot
 	 * read (SQLSTATE class 22) is the caller's mistake, not an outage. */
 	r = PQexecParams(db, "SELECT id, to_char(at AT TIME ZONE 'UTC',"
@@ -260,7 +264,10 @@ vh_audit_list(PGconn *db, const struct vh_audit_filter *f, json_t **rows,
 	    " AND ($5::timestamptz IS NULL OR at >= $5)"
 	    " AND ($6::timestamptz IS NULL OR at < $6)"
 	    " AND ($7::bigint IS NULL OR id < $7)"
-	    " ORDER BY id DESC LIMIT $8::int", 8, NULL, params, NULL, NULL, 0);
+	    " AND ($9::bigint IS NULL OR (object_type = 'entry' AND object_id ="
+	    " $9::bigint::text) OR (object_type = 'media' AND object_id IN"
+	    " (SELECT id::text FROM media WHERE entry_id = $9::bigint)))"
+	    " ORDER BY id DESC LIMIT $8::int", 9, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL :
 		    VH_EDB;

@@ -99,6 +99,7 @@ struct vh_audit_filter {
 	const char	*action;
 	const char	*object_type;
 	const char	*object_id;
+	const char	*entry;		/* rows about this entry or its files */
 	const char	*since;		/* ISO 8601 time, inclusive */
 	const char	*until;		/* exclusive */
 	int64_t		 before;	/* keyset: only ids below this; 0 none */

@@ -90,7 +90,8 @@ function url(path: string, query?: Query): string {
 
 interface Options { query?: Query; body?: unknown; quiet401?: boolean }
 
-async function request<T>(method: string, path: string, opts: Options = {}): Promise<T> {
+// Exported for the staff pages' own module (src/staff/staffApi.ts).
+export async function request<T>(method: string, path: string, opts: Options = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') {
     const csrf = localStorage.getItem(CSRF_KEY);

@@ -7,6 +7,7 @@ import { currentSession, onSessionExpired, signOut, type Session } from '../shar
 import { t, type MessageKey } from '../shared/i18n';
 import { Inloggen } from './Inloggen';
 import { Link } from './Link';
+import { staffMenu } from './staffMenu';
 import { match, navigate, useLocation } from './router';
 import { routes, type PageProps } from './routes';
 
@@ -83,6 +84,11 @@ export function App() {
                 {menu.filter((m) => !m.roles || m.roles.includes(session.role)).map((m) => (
                   <li key={m.href}>
                     <Link href={m.href} aria-current={loc.path.startsWith(m.href) ? 'page' : undefined}>{t(m.label)}</Link>
+                  </li>
+                ))}
+                {staffMenu.filter((m) => !m.roles || m.roles.includes(session.role)).map((m) => (
+                  <li key={m.href}>
+                    <Link href={m.href} aria-current={loc.path.startsWith(m.href) ? 'page' : undefined}>{m.label()}</Link>
                   </li>
                 ))}
               </ul>

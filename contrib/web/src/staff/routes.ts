@@ -15,4 +15,11 @@ export const routes: Route[] = [
   { pattern: '/zoeken', load: () => import('./ZoekPagina').then((m) => m.ZoekPagina) },
   { pattern: '/verhalen/:id', load: () => import('./VerhaalPagina').then((m) => m.VerhaalPagina) },
   { pattern: '/werkbezoeken/:id', load: () => import('./VerhaalPagina').then((m) => m.VerhaalPagina) },
+  // Dossiers, moderation, collections, export, admin (src/staff/*.tsx).
+  { pattern: '/dossier', load: () => import('./Dossier').then((m) => m.Dossier) },
+  { pattern: '/dossier/:code', load: () => import('./Dossier').then((m) => m.Dossier) },
+  { pattern: '/moderatie', load: () => import('./Moderatie').then((m) => m.Moderatie), roles: ['admin', 'moderator'] },
+  { pattern: '/collecties', load: () => import('./Collecties').then((m) => m.Collecties), roles: ['admin'] },
+  { pattern: '/exporteren', load: () => import('./Exporteren').then((m) => m.Exporteren) },
+  { pattern: '/beheer', load: () => import('./Beheer').then((m) => m.Beheer), roles: ['admin'] },
 ];

@@ -1,0 +1,234 @@
+// Beheer (admins): accounts (add, role, disable), API tokens (create,
+// shown once; revoke) and the audit trail with its filters.
+import { useEffect, useState } from 'preact/hooks';
+import { formatDateTime } from '../shared/i18n';
+import type { PageProps } from './routes';
+import { accounts as getAccounts, addAccount, audit, changeAccount, createToken, revokeToken, tokens as getTokens,
+  type Account, type AuditFilter, type AuditRow, type Token } from './staffApi';
+import { problem } from './staffErrors';
+import './staff.css';
+import { st, type StaffKey } from './staffI18n';
+
+const ROLES = ['admin', 'moderator', 'analyst', 'fieldworker'];
+const ACTIONS = ['read', 'dossier', 'search', 'play', 'view', 'export', 'approve', 'publish', 'reject', 'redact', 'edit',
+  'withdraw', 'purge', 'delete', 'login', 'login_failed', 'login_throttled', 'logout', 'user_add', 'user_role', 'user_passwd',
+  'user_disable', 'user_enable', 'token_create', 'token_revoke', 'collection_create', 'consent_text_add', 'config_reload', 'audit_trim'];
+
+export function Beheer(props: PageProps) {
+  return (
+    <section aria-labelledby="adm-title">
+      <h1 id="adm-title" class="utrecht-heading-1">{st('adm.title')}</h1>
+      <Accounts me={props.session.name} />
+      <Tokens />
+      <AuditTrail />
+    </section>
+  );
+}
+
+function Msg({ m }: { m: { ok: boolean; text: string } | null }) {
+  if (!m) return null;
+  return <p class={`utrecht-paragraph ${m.ok ? 'vh-ok' : 'vh-error'}`} role={m.ok ? 'status' : 'alert'}>{m.text}</p>;
+}
+
+function Accounts({ me }: { me: string }) {
+  const [rows, setRows] = useState<Account[]>([]);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [name, setName] = useState(''), [role, setRole] = useState('analyst'), [pw, setPw] = useState('');
+  const [addMsg, setAddMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const load = () => getAccounts().then(setRows, (e) => setMsg({ ok: false, text: problem(e) }));
+  useEffect(() => { load(); }, []);
+  const change = async (a: Account, c: { role?: string; disabled?: boolean }) => {
+    setMsg(null);
+    try { await changeAccount(a.name, c); setMsg({ ok: true, text: st('adm.acc.changed', { name: a.name }) }); load(); }
+    catch (e) { setMsg({ ok: false, text: problem(e) }); load(); }
+  };
+  const add = async (ev: Event) => {
+    ev.preventDefault();
+    setAddMsg(null);
+    if (pw.length < 12) { setAddMsg({ ok: false, text: st('adm.acc.pwshort') }); return; }
+    try { await addAccount(name.trim(), role, pw); setAddMsg({ ok: true, text: st('adm.acc.added', { name }) }); setName(''); setPw(''); load(); }
+    catch (e) { setAddMsg({ ok: false, text: problem(e) }); }
+  };
+  return (
+    <section aria-labelledby="adm-acc">
+      <h2 id="adm-acc" class="utrecht-heading-2">{st('adm.acc')}</h2>
+      <Msg m={msg} />
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
+        <table class="utrecht-table">
+          <caption class="utrecht-table__caption">{st('adm.acc.list')}</caption>
+          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
+            {(['field.name', 'field.role', 'adm.acc.state', 'adm.acc.lastlogin', 'adm.acc.tokens', 'adm.actions'] as StaffKey[]).map((k) =>
+              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
+          </tr></thead>
+          <tbody class="utrecht-table__body">
+            {rows.map((a) => (
+              <tr key={a.name} class="utrecht-table__row">
+                <th scope="row" class="utrecht-table__header-cell">{a.name}</th>
+                <td class="utrecht-table__cell">
+                  <label class="vh-visually-hidden" for={`role-${a.name}`}>{st('adm.acc.rolefor', { name: a.name })}</label>
+                  <select id={`role-${a.name}`} class="utrecht-select utrecht-select--html-select" value={a.role} disabled={a.name === me}
+                    onChange={(e) => change(a, { role: (e.target as HTMLSelectElement).value })}>
+                    {ROLES.map((r) => <option key={r} value={r}>{st(`role.${r}` as StaffKey)}</option>)}
+                  </select>
+                </td>
+                <td class="utrecht-table__cell">{a.disabled ? st('adm.acc.disabled') : st('adm.acc.active')}</td>
+                <td class="utrecht-table__cell">{a.last_login_at ? formatDateTime(a.last_login_at) : '–'}</td>
+                <td class="utrecht-table__cell utrecht-table__cell--numeric">{a.tokens}</td>
+                <td class="utrecht-table__cell">
+                  {a.name !== me && (
+                    <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => change(a, { disabled: !a.disabled })}>
+                      {a.disabled ? st('adm.acc.enable', { name: a.name }) : st('adm.acc.disable', { name: a.name })}</button>)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h3 class="utrecht-heading-3">{st('adm.acc.new')}</h3>
+      <form onSubmit={add} class="vh-form vh-form--row" noValidate>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="acc-name">{st('field.name')}</label>
+          <input id="acc-name" class="utrecht-textbox" value={name} autoComplete="off" required onInput={(e) => setName((e.target as HTMLInputElement).value)} /></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="acc-role">{st('field.role')}</label>
+          <select id="acc-role" class="utrecht-select utrecht-select--html-select" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
+            {ROLES.map((r) => <option key={r} value={r}>{st(`role.${r}` as StaffKey)}</option>)}</select></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="acc-pw">{st('adm.acc.pw')}</label>
+          <input id="acc-pw" type="password" class="utrecht-textbox" value={pw} autoComplete="new-password" required minLength={12}
+            onInput={(e) => setPw((e.target as HTMLInputElement).value)} /></div>
+        <button type="submit" class="utrecht-button utrecht-button--primary-action">{st('adm.acc.add')}</button>
+      </form>
+      <Msg m={addMsg} />
+    </section>
+  );
+}
+
+function Tokens() {
+  const [rows, setRows] = useState<Token[]>([]);
+  const [accs, setAccs] = useState<Account[]>([]);
+  const [account, setAccount] = useState(''), [label, setLabel] = useState(''), [days, setDays] = useState('90');
+  const [shown, setShown] = useState<string | null>(null);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const load = () => getTokens().then(setRows, (e) => setMsg({ ok: false, text: problem(e) }));
+  useEffect(() => { load(); getAccounts().then((a) => { setAccs(a); setAccount(a[0]?.name ?? ''); }, () => undefined); }, []);
+  const create = async (ev: Event) => {
+    ev.preventDefault();
+    setMsg(null); setShown(null);
+    try {
+      const t = await createToken(account, label, days ? Number(days) : undefined);
+      setShown(t.token); setLabel(''); load();
+    } catch (e) { setMsg({ ok: false, text: problem(e) }); }
+  };
+  const revoke = async (t: Token) => {
+    setMsg(null);
+    try { await revokeToken(t.id); setMsg({ ok: true, text: st('adm.tok.revoked', { id: t.id }) }); load(); }
+    catch (e) { setMsg({ ok: false, text: problem(e) }); }
+  };
+  return (
+    <section aria-labelledby="adm-tok">
+      <h2 id="adm-tok" class="utrecht-heading-2">{st('adm.tok')}</h2>
+      <Msg m={msg} />
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
+        <table class="utrecht-table">
+          <caption class="utrecht-table__caption">{st('adm.tok.list')}</caption>
+          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
+            {(['adm.tok.id', 'field.account', 'field.label', 'adm.acc.state', 'adm.tok.expires', 'adm.tok.used', 'adm.actions'] as StaffKey[]).map((k) =>
+              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
+          </tr></thead>
+          <tbody class="utrecht-table__body">
+            {rows.map((t) => (
+              <tr key={t.id} class="utrecht-table__row">
+                <td class="utrecht-table__cell">{t.id}</td>
+                <td class="utrecht-table__cell">{t.account} ({st(`role.${t.role}` as StaffKey)})</td>
+                <td class="utrecht-table__cell">{t.label || '–'}</td>
+                <td class="utrecht-table__cell">{st(`adm.tok.state.${t.state}` as StaffKey)}</td>
+                <td class="utrecht-table__cell">{t.expires_at ? formatDateTime(t.expires_at) : st('adm.tok.never')}</td>
+                <td class="utrecht-table__cell">{t.last_used_at ? formatDateTime(t.last_used_at) : '–'}</td>
+                <td class="utrecht-table__cell">{t.state === 'active' && (
+                  <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => revoke(t)}>{st('adm.tok.revoke', { id: t.id })}</button>)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h3 class="utrecht-heading-3">{st('adm.tok.new')}</h3>
+      <form onSubmit={create} class="vh-form vh-form--row" noValidate>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="tok-acc">{st('field.account')}</label>
+          <select id="tok-acc" class="utrecht-select utrecht-select--html-select" value={account} onChange={(e) => setAccount((e.target as HTMLSelectElement).value)}>
+            {accs.map((a) => <option key={a.name} value={a.name}>{a.name}</option>)}</select></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="tok-label">{st('field.label')}</label>
+          <input id="tok-label" class="utrecht-textbox" value={label} maxLength={200} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} /></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="tok-days">{st('field.expires')}</label>
+          <input id="tok-days" class="utrecht-textbox" inputMode="numeric" value={days} onInput={(e) => setDays((e.target as HTMLInputElement).value)} /></div>
+        <button type="submit" class="utrecht-button utrecht-button--primary-action">{st('adm.tok.create')}</button>
+      </form>
+      {shown && (
+        <div class="vh-secret" role="status">
+          <p class="utrecht-paragraph">{st('adm.tok.once')}</p>
+          <label class="utrecht-form-label" for="tok-secret">{st('adm.tok.secret')}</label>
+          <input id="tok-secret" class="utrecht-textbox vh-linkcard__url" readOnly value={shown} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function AuditTrail() {
+  const [f, setF] = useState<AuditFilter>({});
+  const [rows, setRows] = useState<AuditRow[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const run = async (filter: AuditFilter, more = false) => {
+    setErr(null);
+    try {
+      const r = await audit(filter);
+      setRows(more ? [...rows, ...r.items] : r.items);
+      const b = r.next ? new URL(r.next, window.location.origin).searchParams.get('before') : null;
+      setNext(b);
+    } catch (e) { setErr(problem(e)); }
+  };
+  useEffect(() => { run({}); }, []);
+  const set = (k: keyof AuditFilter) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value || undefined });
+  const submit = (ev: Event) => { ev.preventDefault(); run(f); };
+  return (
+    <section aria-labelledby="adm-audit">
+      <h2 id="adm-audit" class="utrecht-heading-2">{st('adm.audit')}</h2>
+      <form onSubmit={submit} class="vh-form vh-form--row" aria-label={st('adm.audit.filters')}>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="aud-actor">{st('adm.audit.actor')}</label>
+          <input id="aud-actor" class="utrecht-textbox" value={f.actor ?? ''} onInput={set('actor')} /></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="aud-action">{st('adm.audit.action')}</label>
+          <select id="aud-action" class="utrecht-select utrecht-select--html-select" value={f.action ?? ''} onChange={set('action')}>
+            <option value="">{st('adm.audit.any')}</option>
+            {ACTIONS.map((a) => <option key={a} value={a}>{a}</option>)}</select></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="aud-entry">{st('adm.audit.entry')}</label>
+          <input id="aud-entry" class="utrecht-textbox" inputMode="numeric" value={f.entry ?? ''} onInput={set('entry')} /></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="aud-since">{st('adm.audit.since')}</label>
+          <input id="aud-since" type="date" class="utrecht-textbox" value={f.since ?? ''} onInput={set('since')} /></div>
+        <div class="utrecht-form-field"><label class="utrecht-form-label" for="aud-until">{st('adm.audit.until')}</label>
+          <input id="aud-until" type="date" class="utrecht-textbox" value={f.until ?? ''} onInput={set('until')} /></div>
+        <button type="submit" class="utrecht-button utrecht-button--primary-action">{st('adm.audit.apply')}</button>
+      </form>
+      {err && <p class="utrecht-paragraph vh-error" role="alert">{err}</p>}
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
+        <table class="utrecht-table" data-testid="audit-table">
+          <caption class="utrecht-table__caption">{st('adm.audit.list')}</caption>
+          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
+            {(['adm.audit.at', 'adm.audit.actor', 'adm.audit.action', 'adm.audit.object', 'adm.audit.reason'] as StaffKey[]).map((k) =>
+              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
+          </tr></thead>
+          <tbody class="utrecht-table__body">
+            {rows.map((r) => (
+              <tr key={r.id} class="utrecht-table__row">
+                <td class="utrecht-table__cell"><time dateTime={r.at}>{formatDateTime(r.at)}</time></td>
+                <td class="utrecht-table__cell">{r.actor}{r.role ? ` (${st(`role.${r.role}` as StaffKey)})` : ''}</td>
+                <td class="utrecht-table__cell">{r.action}</td>
+                <td class="utrecht-table__cell">{r.object_type ? `${r.object_type} ${r.object_id}` : '–'}</td>
+                <td class="utrecht-table__cell">{r.reason || '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {rows.length === 0 && <p class="utrecht-paragraph">{st('adm.audit.none')}</p>}
+      {next && <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => run({ ...f, before: next }, true)}>{st('more')}</button>}
+    </section>
+  );
+}
