@@ -187,6 +187,38 @@ load(PGconn *db, const struct order *o, char orig[65], char old[NOUT][65],
 	return (rc);
 }
 
+/*
+ * Appends the ranges earlier redactions muted in this recording: each
+ * job re-encodes from the original, so without them a second redaction
+ * would bring back what the first one muted.
+ */
+static int
+earlier(PGconn *db, const char *media, struct vh_audio_range **ranges,
+    size_t *n, char **err)
+{
+	const char	*p[1] = { media };
+	PGresult	*r;
+	int		 k;
+
+	if ((r = vh_db_exec(db, "SELECT (m->>0)::bigint, (m->>1)::bigint FROM"
+	    " redaction x, jsonb_array_elements(x.spans->'mute') m WHERE"
+	    " x.media_id = $1 AND x.kind = 'audio' ORDER BY 1", 1, p,
+	    err)) == NULL)
+		return (VH_EDB);
+	if ((k = PQntuples(r)) > 0) {
+		*ranges = vh_xreallocarray(*ranges, *n + k, sizeof **ranges);
+		for (int i = 0; i < k; i++) {
+			(*ranges)[*n].start_ms = strtoll(PQgetvalue(r, i, 0),
+			    NULL, 10);
+			(*ranges)[*n].end_ms = strtoll(PQgetvalue(r, i, 1),
+			    NULL, 10);
+			(*n)++;
+		}
+	}
+	PQclear(r);
+	return (0);
+}
+
 int
 vh_redact_audio_job(struct vh_job_run *jr, char **err)
 {
@@ -224,7 +256,7 @@ vh_redact_audio_job(struct vh_job_run *jr, char **err)
 		    err);
 		goto out;
 	}
-	if (rc != 0)
+	if (rc != 0 || (rc = earlier(jr->db, o.media, &ranges, &n, err)) != 0)
 		goto out;
 	if ((rc = encode(jr->blobs, orig, ranges, n, tmp, hex, size,
 	    err)) != 0)

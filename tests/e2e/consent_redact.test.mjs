@@ -54,6 +54,43 @@ function rms(file, from, to) {
 
 function blobPath(dataDir, hex) { return path.join(dataDir, 'blobs', hex.slice(0, 2), hex.slice(2, 4), hex); }
 
+// Each redaction job re-encodes from the sealed original; a second one must
+// keep what the first muted (it once brought it back).
+test('a second audio redaction keeps the first one\'s range silent', async (t) => {
+  const ctx = await setup();
+  try {
+    if (!hasColumn(ctx.url, 'media', 'opus_sha256')) {
+      t.skip('no rendition columns in this schema');
+      return;
+    }
+    const wav = toneWav(tmpdir('redact2'), 'tone.wav', 6);
+    const r = await submit(ctx, { text: 'toon', consent: CONSENT('audio_to_staff') }, [{ name: 'tone.wav', data: wav, type: 'audio/wav' }]);
+    const e = await r.json();
+    const mid = e.media[0].id;
+    await waitFor(() => psql(ctx.url, `SELECT status FROM media WHERE id = ${mid}`) === 'ready', { timeout: 60000 });
+    for (const mute of [[[1000, 2000]], [[3500, 4500]]]) {
+      const red = await redact(ctx, e.id, { audio: [{ media: mid, mute }] });
+      assert.equal(red.status, 202, await red.clone().text());
+      const loc = red.headers.get('location');
+      let job;
+      await waitFor(async () => {
+        job = await (await fetch(`${ctx.d.url}${loc}`, { headers: auth(ctx.tokens.moderator) })).json();
+        return job.state === 'done' || job.state === 'failed';
+      }, { timeout: 60000 });
+      assert.equal(job.state, 'done', JSON.stringify(job));
+    }
+    const opus = psql(ctx.url, `SELECT opus_sha256 FROM media WHERE id = ${mid}`);
+    const f = blobPath(ctx.d.dataDir, opus);
+    const first = rms(f, 1.05, 1.95), between = rms(f, 2.2, 3.3), second = rms(f, 3.55, 4.45);
+    console.log(`first range ${first.toFixed(1)} dBFS, between ${between.toFixed(1)} dBFS, second range ${second.toFixed(1)} dBFS`);
+    assert.ok(first < -60, 'the first redaction\'s range is still silent');
+    assert.ok(second < -60, 'the second range is silent');
+    assert.ok(between > -30, 'the rest is kept');
+  } finally {
+    await ctx.d.stop('SIGKILL');
+  }
+});
+
 test('an audio range is silent in the re-encoded renditions', async (t) => {
   const ctx = await setup();
   try {
