@@ -44,6 +44,15 @@ vh_blobgc_pin(PGconn *db, struct vh_blobstore *bs, const char *hex,
 	    1, params, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
+	/* The same content may have been quarantined after this writer's
+	 * file was found to be a duplicate and before the pin: the upload
+	 * still stands (the media job decides about content), so the bytes
+	 * come back. Quarantine waits for pins (vh_blobgc_quarantine). */
+	if (vh_blobstore_exists(bs, hex, &have) != 0 &&
+	    vh_blobstore_quarantined(bs, hex) &&
+	    vh_blobstore_release(bs, hex) != 0)
+		vh_log_warnx("blob %s: could not take it back from quarantine",
+		    hex);
 	if (vh_blobstore_exists(bs, hex, &have) != 0) {
 		vh_blobgc_unpin(db, hex);
 		*err = vh_xasprintf("blob %s was collected while being stored",
@@ -300,5 +309,27 @@ vh_blobgc_sweep(PGconn *db, struct vh_blobstore *bs, int64_t age_s, int *n,
 	else
 		free(l->err);
 	free(l);
+	return (rc);
+}
+
+int
+vh_blobgc_quarantine(PGconn *db, struct vh_blobstore *bs, const char *hex,
+    char **err)
+{
+	const char	*params[1] = { hex };
+	PGresult	*r;
+	bool		 locked;
+	int		 rc;
+
+	if ((r = vh_db_exec(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")", 1,
+	    params, err)) == NULL)
+		return (VH_EDB);
+	locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!locked)
+		return (VH_ECONFLICT);
+	rc = vh_blobstore_quarantine(bs, hex);
+	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock(" LOCK_KEY ")", 1,
+	    NULL, params, NULL, NULL, 0));
 	return (rc);
 }

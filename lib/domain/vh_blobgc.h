@@ -23,6 +23,14 @@ int	vh_blobgc_pin(PGconn *, struct vh_blobstore *, const char *hex,
 	    int64_t size, char **err) __attribute__((warn_unused_result));
 void	vh_blobgc_unpin(PGconn *, const char *hex);
 
+/*
+ * Moves a rejected blob to quarantine, unless a writer has it pinned
+ * (VH_ECONFLICT: that upload stands, and its own media job decides about
+ * the content again). VH_ENOENT when the file is not in the store.
+ */
+int	vh_blobgc_quarantine(PGconn *, struct vh_blobstore *, const char *hex,
+	    char **err) __attribute__((warn_unused_result));
+
 /* Removes blobs no media row refers to, older than grace_s; *n gets how
  * many. */
 int	vh_blobgc_collect(PGconn *, struct vh_blobstore *, int64_t grace_s,

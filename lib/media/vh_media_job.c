@@ -333,10 +333,14 @@ quarantine(struct vh_job_run *mj, const struct media_row *m)
 	PQclear(r);
 	if (shared)
 		return;
-	if ((rc = vh_blobstore_quarantine(mj->blobs, m->sha256)) != 0 &&
-	    rc != VH_ENOENT)
+	rc = vh_blobgc_quarantine(mj->db, mj->blobs, m->sha256, &err);
+	if (rc == VH_ECONFLICT)
+		vh_log_info("media %" PRId64 ": %s is being stored again; its "
+		    "next media job decides", mj->media_id, m->sha256);
+	else if (rc != 0 && rc != VH_ENOENT)
 		vh_log_warnx("media %" PRId64 ": quarantine %s: %s",
-		    mj->media_id, m->sha256, vh_strerror(rc));
+		    mj->media_id, m->sha256, err != NULL ? err : vh_strerror(rc));
+	free(err);
 }
 
 /* 0 with *m, VH_ENOENT when the media row is gone, VH_EDB. */

@@ -642,6 +642,14 @@ vh_blobstore_quarantine(struct vh_blobstore *bs, const char *hex)
 	return (bs->be->quarantine(bs->impl, hex));
 }
 
+int
+vh_blobstore_release(struct vh_blobstore *bs, const char *hex)
+{
+	if (!vh_blobstore_valid_hex(hex))
+		return (VH_EINVAL);
+	return (bs->be->release(bs->impl, hex));
+}
+
 bool
 vh_blobstore_quarantined(struct vh_blobstore *bs, const char *hex)
 {

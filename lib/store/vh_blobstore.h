@@ -131,6 +131,13 @@ int	vh_blobstore_delete(struct vh_blobstore *, const char *hex)
  */
 int	vh_blobstore_quarantine(struct vh_blobstore *, const char *hex)
 	    __attribute__((warn_unused_result));
+/*
+ * Blocking: moves quarantine/<hex> back into the store, for a writer that
+ * relies on the same content (vh_blobgc_pin). VH_ENOENT when it is not
+ * there.
+ */
+int	vh_blobstore_release(struct vh_blobstore *, const char *hex)
+	    __attribute__((warn_unused_result));
 /* Whether quarantine/<hex> exists. */
 bool	vh_blobstore_quarantined(struct vh_blobstore *, const char *hex);
 

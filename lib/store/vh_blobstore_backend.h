@@ -37,6 +37,8 @@ struct vh_blob_backend {
 	int	(*remove)(void *, const char *hex);
 	int	(*quarantine)(void *, const char *hex);
 	int	(*quarantined)(void *, const char *hex);
+	/* Moves a quarantined blob back into the store. */
+	int	(*release)(void *, const char *hex);
 	int	(*each)(void *, vh_blobstore_each_fn, void *);
 	void	(*free)(void *);
 };

@@ -256,6 +256,27 @@ out:
 }
 
 static int
+local_release(void *impl, const char *hex)
+{
+	struct local	*l = impl;
+	int		 cdfd, rc;
+
+	if ((rc = existing_dir(l, hex, &cdfd)) != 0)
+		return (rc);
+	if (renameat(l->quar_fd, hex, cdfd, hex) == -1) {
+		rc = errno == ENOENT ? VH_ENOENT : fail_errno("release", hex);
+		goto out;
+	}
+	if ((rc = vh_fsutil_fsync(cdfd, hex)) == 0)
+		rc = vh_fsutil_fsync(l->quar_fd, "quarantine");
+	if (rc == 0)
+		vh_log_info("blobstore: %s back from quarantine", hex);
+out:
+	close(cdfd);
+	return (rc);
+}
+
+static int
 local_quarantined(void *impl, const char *hex)
 {
 	struct local	*l = impl;
@@ -394,6 +415,7 @@ const struct vh_blob_backend vh_blobstore_local_backend = {
 	.remove = local_remove,
 	.quarantine = local_quarantine,
 	.quarantined = local_quarantined,
+	.release = local_release,
 	.each = local_each,
 	.free = local_free,
 };
