@@ -112,8 +112,9 @@ static const struct vh_audit_action actions[] = {
 	{ "token_revoke", "token", 0, "an API token revoked" },
 	{ "collection_create", "collection", 0, "a collection created" },
 	{ "collection_rotate_link", "collection", 0,
-	  "a collection's upload link replaced (verhaalctl collection "
-	  "rotate-link): the old one stopped working" },
+	  "a collection's upload link replaced (`verhaalctl collection "
+	  "rotate-link`, or Collecties in the staff app): the old one stopped "
+	  "working" },
 	{ "consent_text_add", "collection", 0,
 	  "a consent text added to a collection (version and language)" },
 	{ "config_reload", "config", 0,

@@ -85,12 +85,16 @@ test('metrics: promtool accepts them and each counter moves', async () => {
     for (let i = 0; i < 2; i++) assert.equal((await login(d.url, 'ada', `wrong ${i}`)).r.status, 401);
     assert.equal((await login(d.url, 'ada', 'correct horse battery')).r.status, 429);
 
-    // The upload link's rate (1 per hour) and the withdrawal rate.
+    // The upload link's rate (1 failure per hour: successes never count,
+    // a wrong key does, and past it even the right key waits) and the
+    // withdrawal rate.
     const secret = collectionSecret(db, 'wijk', 'Wijk');
     const link = `/api/v1/collections/wijk/uploads?key=${encodeURIComponent(secret)}`;
     const parts = [entryPart({ kind: 'story', title: 'x', consent: { scope: 'analysis_only', version: '1', language: 'nl' } }),
       { name: 'note', filename: 'n.txt', type: 'text/plain', data: Buffer.from('note\n') }];
     assert.equal((await postEntry(d.url, null, parts, { path: link })).status, 201);
+    const wrong = `/api/v1/collections/wijk/uploads?key=vh_wrong`;
+    assert.equal((await postEntry(d.url, null, parts, { path: wrong })).status, 401);
     assert.equal((await postEntry(d.url, null, parts, { path: link })).status, 429);
     const wd = () => fetch(`${d.url}/api/v1/withdraw`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"receipt":"nope"}' });
     assert.equal((await wd()).status, 404);

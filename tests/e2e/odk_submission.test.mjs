@@ -66,7 +66,7 @@ test('Collect sends a werkbezoek with a photo and a voice memo (.webm as video/w
   const entry = entryOf(id);
   const [kind, status, area, title, body, themes] = psql(db, `SELECT kind, status, area_code, title, body, themes FROM entry WHERE id = ${entry}`).split('|');
   assert.equal(kind, 'visit');
-  assert.equal(status, 'received', 'a visit waits for review as other visits do');
+  assert.equal(status, 'pending_review', 'a visit waits for review as other visits do');
   assert.equal(area, buurt);
   assert.equal(title, 'Bezoek Lombok');
   assert.match(body, /speeltuin/);

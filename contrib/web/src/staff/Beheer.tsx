@@ -3,8 +3,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatDateTime } from '../shared/i18n';
 import type { PageProps } from './routes';
-import { accounts as getAccounts, addAccount, audit, changeAccount, createToken, revokeToken, tokens as getTokens,
-  type Account, type AuditFilter, type AuditRow, type Token } from './staffApi';
+import { accounts as getAccounts, addAccount, audit, changeAccount, createOdkToken, createToken, odkTokens, revokeOdkToken,
+  revokeToken, tokens as getTokens, type Account, type AuditFilter, type AuditRow, type OdkToken, type Token } from './staffApi';
+import { Qr } from './Qr';
 import { problem } from './staffErrors';
 import './staff.css';
 import { st, type StaffKey } from './staffI18n';
@@ -20,6 +21,7 @@ export function Beheer(props: PageProps) {
       <h1 id="adm-title" class="utrecht-heading-1">{st('adm.title')}</h1>
       <Accounts me={props.session.name} />
       <Tokens />
+      <OdkPhones />
       <AuditTrail />
     </section>
   );
@@ -165,6 +167,79 @@ function Tokens() {
           <p class="utrecht-paragraph">{st('adm.tok.once')}</p>
           <label class="utrecht-form-label" for="tok-secret">{st('adm.tok.secret')}</label>
           <input id="tok-secret" class="utrecht-textbox vh-linkcard__url" readOnly value={shown} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+// A field worker's phone: an ODK token whose Collect settings are shown
+// once, as the QR code Collect scans (issue 15, docs/odk.md).
+function OdkPhones() {
+  const [rows, setRows] = useState<OdkToken[]>([]);
+  const [workers, setWorkers] = useState<string[]>([]);
+  const [name, setName] = useState('');
+  const [made, setMade] = useState<{ name: string; settings: string; server_url: string } | null>(null);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const load = () => odkTokens().then((r) => setRows(r.tokens), (e) => setMsg({ ok: false, text: problem(e) }));
+  useEffect(() => {
+    load();
+    getAccounts().then((a) => {
+      const w = a.filter((x) => x.role === 'fieldworker' && !x.disabled).map((x) => x.name);
+      setWorkers(w); setName(w[0] ?? '');
+    }, () => undefined);
+  }, []);
+  const create = async (ev: Event) => {
+    ev.preventDefault();
+    setMsg(null); setMade(null);
+    try { const t = await createOdkToken(name); setMade({ name, settings: t.settings, server_url: t.server_url }); load(); }
+    catch (e) { setMsg({ ok: false, text: problem(e) }); }
+  };
+  const revoke = async (t: OdkToken) => {
+    setMsg(null);
+    try { await revokeOdkToken(t.id); setMsg({ ok: true, text: st('adm.odk.revoked', { id: t.id }) }); load(); }
+    catch (e) { setMsg({ ok: false, text: problem(e) }); }
+  };
+  return (
+    <section aria-labelledby="adm-odk">
+      <h2 id="adm-odk" class="utrecht-heading-2">{st('adm.odk')}</h2>
+      <p class="utrecht-paragraph">{st('adm.odk.intro')}</p>
+      <Msg m={msg} />
+      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
+        <table class="utrecht-table">
+          <caption class="utrecht-table__caption">{st('adm.odk.list')}</caption>
+          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
+            {(['adm.tok.id', 'adm.odk.name', 'adm.odk.created', 'adm.tok.used', 'adm.acc.state', 'adm.actions'] as StaffKey[]).map((k) =>
+              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
+          </tr></thead>
+          <tbody class="utrecht-table__body">
+            {rows.map((t) => (
+              <tr key={t.id} class="utrecht-table__row">
+                <td class="utrecht-table__cell">{t.id}</td>
+                <td class="utrecht-table__cell">{t.name}</td>
+                <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
+                <td class="utrecht-table__cell">{t.last_used_at ? formatDateTime(t.last_used_at) : '–'}</td>
+                <td class="utrecht-table__cell">{t.revoked_at ? st('adm.odk.revokedstate') : st('adm.odk.active')}</td>
+                <td class="utrecht-table__cell">{!t.revoked_at && (
+                  <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => revoke(t)}>{st('adm.odk.revoke', { id: t.id })}</button>)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {workers.length === 0 ? <p class="utrecht-paragraph">{st('adm.odk.none')}</p> : (
+        <form onSubmit={create} class="vh-form vh-form--row" noValidate>
+          <div class="utrecht-form-field"><label class="utrecht-form-label" for="odk-name">{st('adm.odk.name')}</label>
+            <select id="odk-name" class="utrecht-select utrecht-select--html-select" value={name} onChange={(e) => setName((e.target as HTMLSelectElement).value)}>
+              {workers.map((w) => <option key={w} value={w}>{w}</option>)}</select></div>
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">{st('adm.odk.create')}</button>
+        </form>
+      )}
+      {made && (
+        <div class="vh-secret" role="status">
+          <p class="utrecht-paragraph">{st('adm.odk.once', { name: made.name })}</p>
+          <Qr text={made.settings} label={st('adm.odk.qr', { name: made.name })} />
+          <p class="utrecht-paragraph">{st('adm.odk.server')}: <code>{made.server_url}</code></p>
         </div>
       )}
     </section>

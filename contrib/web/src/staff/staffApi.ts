@@ -135,6 +135,15 @@ export function createToken(account: string, label: string, expires_days?: numbe
 }
 export function revokeToken(id: number): Promise<void> { return request('DELETE', `/api/v1/tokens/${id}`); }
 
+// ODK tokens: a field worker's phone (docs/odk.md); settings is ODK
+// Collect's QR payload, shown only when the token is made.
+export interface OdkToken { id: number; name: string; created_at: string; last_used_at: string | null; revoked_at: string | null }
+export function odkTokens(): Promise<{ tokens: OdkToken[] }> { return request('GET', '/api/v1/odk/tokens'); }
+export function createOdkToken(name: string): Promise<OdkToken & { token: string; server_url: string; settings: string }> {
+  return request('POST', '/api/v1/odk/tokens', { body: { name } });
+}
+export function revokeOdkToken(id: number): Promise<void> { return request('DELETE', `/api/v1/odk/tokens/${id}`); }
+
 export interface AuditRow {
   id: number; at: string; actor: string; role: string; action: string;
   object_type: string; object_id: string; reason: string; client_addr: string;
