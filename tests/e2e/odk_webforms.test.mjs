@@ -46,6 +46,12 @@ test('a field worker fills in the werkbezoek in ODK Web Forms with a photo and s
   // The photo repeat starts empty: add one, then pick the file.
   await page.getByRole('button', { name: "Add Foto's" }).click();
   await page.locator('input[type=file][accept^="image"]').first().setInputFiles(path.join(shared, 'data', 'media', 'photos', 'DSCN0010.jpg'));
+  // The form takes the photo asynchronously (it downscales it to
+  // orx:max-pixels first); sending before it has done so sends no photo.
+  // Wait until the form shows it.
+  await page.waitForFunction(() => document.querySelector('img[src^="blob:"], img[src^="data:"]')
+    || [...document.querySelectorAll('body *')].some((e) => e.childElementCount === 0 && /DSCN0010/.test(e.textContent ?? '')),
+  null, { timeout: 30000 });
   await page.getByRole('button', { name: /verzenden|send|submit/i }).first().click();
   await page.getByText(/Verstuurd: Het werkbezoek is ontvangen/).waitFor({ timeout: 30000 });
   await screenshot(page, 'werkbezoek-invullen', 1280, 900);
