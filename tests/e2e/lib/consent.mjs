@@ -39,9 +39,9 @@ export async function submit(ctx, entry, files = []) {
 
 function b64(s) { return Buffer.from(s).toString('base64'); }
 
-// A resident's tus upload in two PATCHes; returns the creation and the
-// final PATCH responses.
-export async function tus(ctx, meta, data) {
+// A resident's tus upload in two PATCHes (one with { pieces: 1 });
+// returns the creation and the final PATCH responses.
+export async function tus(ctx, meta, data, { pieces = 2 } = {}) {
   const md = Object.entries(meta).map(([k, v]) => `${k} ${b64(typeof v === 'string' ? v : JSON.stringify(v))}`).join(',');
   const base = `${ctx.d.url}/api/v1/collections/buurt/uploads`;
   const created = await fetch(`${base}?key=${encodeURIComponent(ctx.key)}`, {
@@ -50,9 +50,10 @@ export async function tus(ctx, meta, data) {
   });
   if (created.status !== 201) return { created };
   const loc = new URL(created.headers.get('location'), ctx.d.url).href;
-  const half = Math.floor(data.length / 2);
+  const half = pieces === 1 ? 0 : Math.floor(data.length / 2);
+  if (pieces !== 1 && half === 0) throw new Error('two PATCHes need at least 2 bytes');
   const hdr = (off) => ({ 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(off), 'Content-Type': 'application/offset+octet-stream', 'X-Upload-Key': ctx.key });
-  const first = await fetch(loc, { method: 'PATCH', headers: hdr(0), body: data.subarray(0, half) });
+  const first = half === 0 ? null : await fetch(loc, { method: 'PATCH', headers: hdr(0), body: data.subarray(0, half) });
   const last = await fetch(loc, { method: 'PATCH', headers: hdr(half), body: data.subarray(half) });
   return { created, first, last };
 }
