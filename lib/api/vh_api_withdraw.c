@@ -17,7 +17,6 @@
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
-#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_time.h"
@@ -56,19 +55,9 @@ withdraw_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	/* Wrong codes count, per address and per code, at the upload rate:
-	 * guessing a code is as slow as guessing an upload link, and the
-	 * residents of one wijkgesprek withdrawing their own stories from
-	 * one address are never refused. */
-	if ((j->rc = vh_api_receipt_over(j->app, db, j->addr, j->code,
-	    &j->retry_after_s, &j->err)) != 0)
+	if ((j->rc = vh_api_receipt_find(j->app, db, j->addr, j->code,
+	    &j->entry, &j->retry_after_s, &j->err)) != 0)
 		return;
-	if ((j->rc = vh_erase_find_receipt(db, j->code, &j->entry,
-	    &j->err)) != 0) {
-		if (j->rc == VH_ENOENT)
-			vh_api_receipt_failed(j->app, db, j->addr, j->code);
-		return;
-	}
 	j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
 	    VH_ERASE_WITHDRAWN, "resident", &j->report, &j->err);
 }
@@ -78,14 +67,9 @@ withdraw_done(void *arg)
 {
 	struct withdraw_job *j = arg;
 
-	if (j->rc == VH_ETOOBIG) {
-		vh_metrics_refusal(VH_LIMIT_WITHDRAW);
-		vh_http_add_header(j->req, "Retry-After", "%lld",
-		    (long long)j->retry_after_s);
-		vh_http_respond_problem(j->req, 429, "rate-limited", "too many "
-		    "wrong codes were tried; try again in %lld s",
-		    (long long)j->retry_after_s);
-	} else if (j->rc == VH_ENOENT)
+	if (j->rc == VH_ETOOBIG)
+		vh_api_receipt_refuse(j->req, j->retry_after_s);
+	else if (j->rc == VH_ENOENT)
 		vh_http_respond_problem(j->req, 404, "unknown-receipt",
 		    "no story is stored under this receipt code; it may have "
 		    "been withdrawn already");
@@ -108,17 +92,12 @@ withdraw_done(void *arg)
 static void
 withdraw_body(struct vh_http_req *req, json_t *body, void *arg)
 {
-	struct withdraw_job	*j = arg;
-	const char		*code;
+	struct withdraw_job *j = arg;
 
-	code = json_string_value(json_object_get(body, "receipt"));
-	if (code == NULL || *code == '\0' || strlen(code) >= 128) {
-		vh_http_respond_problem(req, 422, "invalid-receipt",
-		    "send {\"receipt\": \"the code you were given\"}");
+	if ((j->code = vh_api_receipt_code(req, body)) == NULL) {
 		job_free(j);
 		return;
 	}
-	j->code = vh_xstrdup(code);
 	vh_pool_submit(vh_app_pool(j->app), withdraw_work, withdraw_done, j);
 }
 
