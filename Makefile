@@ -133,11 +133,12 @@ $(BUILD)/verhaal-media: $(MEDIA_OBJ) $(LIBA)
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(MEDIA_OBJ) $(LIBA) $(LIBS)
 
 # tests/unit/ mirrors lib/'s folders; each test builds to $(BUILD)/tests/.
+# tests/unit/fixture.c (a scratch directory for made fixtures) goes into each.
 define unit_rule
-$(BUILD)/tests/$(notdir $(1:.c=)): $(1) $(LIBA)
+$(BUILD)/tests/$(notdir $(1:.c=)): $(1) tests/unit/fixture.c tests/unit/fixture.h $(LIBA)
 	@mkdir -p $$(@D)
 	@echo "  TEST    $$@"
-	@$$(CC) $$(ALL_CFLAGS) -I$(dir $(1)) $$(ALL_LDFLAGS) -o $$@ $$< $$(LIBA) $$(LIBS) $$(shell pkg-config --libs cmocka)
+	@$$(CC) $$(ALL_CFLAGS) -I$(dir $(1)) -Itests/unit $$(ALL_LDFLAGS) -o $$@ $$< tests/unit/fixture.c $$(LIBA) $$(LIBS) $$(shell pkg-config --libs cmocka)
 endef
 $(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 

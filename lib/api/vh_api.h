@@ -65,14 +65,22 @@ VH_HANDLER(vh_api_resident_settings);
 /* The Dutch page for an upload link that does not work (410 when its
  * collection exists, else 404). */
 void	vh_api_resident_dead_link(struct vh_http_req *, bool collection_exists);
-/* Receipt codes: whether addr (a rate-limit key) or code tried too many
- * wrong codes (VH_ETOOBIG, *retry_after_s), and counting a wrong one.
- * Worker threads. */
-int	vh_api_receipt_over(struct vh_app *, PGconn *, const char *addr,
-	    const char *code, int64_t *retry_after_s, char **err)
-	    __attribute__((warn_unused_result));
-void	vh_api_receipt_failed(struct vh_app *, PGconn *, const char *addr,
-	    const char *code);
+/*
+ * Receipt codes, the one check behind POST /api/v1/receipt and
+ * /api/v1/withdraw. Worker: the entry stored under code, unless addr (a
+ * rate-limit key) or the code tried too many wrong codes (VH_ETOOBIG,
+ * *retry_after_s); a wrong code (VH_ENOENT) is counted against both.
+ * VH_EDB with *err (caller frees).
+ */
+int	vh_api_receipt_find(struct vh_app *, PGconn *, const char *addr,
+	    const char *code, int64_t *entry, int64_t *retry_after_s,
+	    char **err) __attribute__((warn_unused_result));
+struct json_t;
+/* Loop: the code in a {"receipt"} body (caller frees), or NULL once a
+ * 422 is answered. */
+char	*vh_api_receipt_code(struct vh_http_req *, const struct json_t *body);
+/* Loop: the 429 for too many wrong codes. */
+void	vh_api_receipt_refuse(struct vh_http_req *, int64_t retry_after_s);
 
 /* vh_api_moderation.c: approve, publish, reject, redact */
 VH_HANDLER(vh_api_entry_approve);

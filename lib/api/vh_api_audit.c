@@ -11,10 +11,10 @@
 #include <time.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_body.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_httpparse.h"
 #include "vh_log.h"
@@ -22,6 +22,7 @@
 #include "vh_xmalloc.h"
 
 #define AUDIT_PAGE	100
+#define AUDIT_DB	"the audit trail cannot be read right now"
 #define AUDIT_PAGE_MAX	1000
 
 /* Query parameters, in the order of the "next" link. */
@@ -38,8 +39,7 @@ struct audit_job {
 	struct vh_audit_filter	 f;
 	json_t			*rows;
 	int64_t			 next;
-	int			 rc;
-	char			*err;
+	struct vh_api_err	 e;
 };
 
 static void
@@ -47,12 +47,18 @@ audit_work(struct vh_worker *w, void *arg)
 {
 	struct audit_job	*j = arg;
 	PGconn			*db;
+	char			*err = NULL;
+	int			 rc;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
-		j->rc = VH_EDB;
+	if ((db = vh_api_db(w, j->req, &j->e, AUDIT_DB)) == NULL)
 		return;
-	}
-	j->rc = vh_audit_list(db, &j->f, &j->rows, &j->next, &j->err);
+	rc = vh_audit_list(db, &j->f, &j->rows, &j->next, &err);
+	if (rc == VH_EINVAL)
+		vh_api_err_set(&j->e, 400, "bad-filter", err);
+	else if (rc != 0)
+		vh_api_err_db(&j->e, j->req, "audit", err, AUDIT_DB);
+	else
+		free(err);
 }
 
 /* Appends name=value, percent-encoded, to a query string being built. */
@@ -89,13 +95,9 @@ audit_done(void *arg)
 	char			*q, num[24];
 	json_t			*o;
 
-	if (j->rc == VH_EINVAL)
-		vh_http_respond_problem(j->req, 400, "bad-filter", "%s", j->err);
-	else if (j->rc != 0) {
-		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "the audit trail cannot be read right now");
-	} else {
+	if (j->e.status != 0)
+		vh_api_reply_problem(j->req, &j->e);
+	else {
 		o = json_pack("{s:o}", "items", j->rows);
 		if (j->next > 0) {
 			q = vh_xstrdup("");
@@ -116,7 +118,7 @@ audit_done(void *arg)
 	}
 	for (size_t i = 0; i < NNAMES; i++)
 		free(j->value[i]);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 
@@ -154,24 +156,22 @@ vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
 		j->value[i] = vh_http_query_get(query, names[i]);
 	if (query_int(query, "limit", 1, AUDIT_PAGE_MAX, AUDIT_PAGE,
 	    &limit) != 0 || query_int(query, "before", 1, INT64_MAX, 0,
-	    &before) != 0) {
-		j->rc = VH_EINVAL;
-		j->err = vh_xasprintf("limit is 1 to %d and before a row id",
-		    AUDIT_PAGE_MAX);
-	} else if (j->value[6] != NULL && (*j->value[6] == '\0' ||
+	    &before) != 0)
+		vh_api_err_set(&j->e, 400, "bad-filter", vh_xasprintf("limit "
+		    "is 1 to %d and before a row id", AUDIT_PAGE_MAX));
+	else if (j->value[6] != NULL && (*j->value[6] == '\0' ||
 	    strlen(j->value[6]) > 18 || strspn(j->value[6], "0123456789") !=
-	    strlen(j->value[6]))) {
-		j->rc = VH_EINVAL;
-		j->err = vh_xstrdup("entry takes an entry id");
-	} else if ((j->value[4] != NULL &&
+	    strlen(j->value[6])))
+		vh_api_err_set(&j->e, 400, "bad-filter",
+		    vh_xstrdup("entry takes an entry id"));
+	else if ((j->value[4] != NULL &&
 	    vh_audit_parse_time(j->value[4], now, j->since) != 0) ||
 	    (j->value[5] != NULL &&
-	    vh_audit_parse_time(j->value[5], now, j->until) != 0)) {
-		j->rc = VH_EINVAL;
-		j->err = vh_xstrdup("since and until take an ISO 8601 time or "
-		    "a duration back from now (24h, 7d)");
-	}
-	if (j->rc != 0) {
+	    vh_audit_parse_time(j->value[5], now, j->until) != 0))
+		vh_api_err_set(&j->e, 400, "bad-filter", vh_xstrdup("since "
+		    "and until take an ISO 8601 time or a duration back from "
+		    "now (24h, 7d)"));
+	if (j->e.status != 0) {
 		audit_done(j);
 		return;
 	}

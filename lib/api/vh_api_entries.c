@@ -8,13 +8,13 @@
  * file already in the store when the database failed is named by no row
  * and goes with the litter sweep (vh_blobgc_sweep).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vh_api.h"
 #include "vh_apijob.h"
+#include "vh_apipart.h"
 #include "vh_app.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -30,12 +30,7 @@
 #define MAX_FILES	20
 #define MAX_ENTRY_JSON	(256 * 1024)
 
-struct part_file {
-	struct vh_blob_writer	*writer;
-	struct vh_entry_file	 file;
-	char			*filename, *ctype;
-	bool			 committed;
-};
+_Static_assert(MAX_FILES <= VH_APIPART_MAX, "a submission's files fit");
 
 struct submission {
 	struct vh_app		*app;
@@ -46,8 +41,7 @@ struct submission {
 	enum { P_NONE, P_ENTRY, P_FILE, P_SKIP } part;
 	char			*json;
 	size_t			 json_len;
-	struct part_file	 files[MAX_FILES];
-	size_t			 nfiles;
+	struct vh_apiparts	 files;
 	/* set by parsing or by the worker */
 	struct vh_api_err	 err;
 	json_t			*fields, *result;
@@ -56,11 +50,7 @@ struct submission {
 static void
 submission_free(struct submission *s)
 {
-	for (size_t i = 0; i < s->nfiles; i++) {
-		vh_blob_writer_abort(s->files[i].writer);
-		free(s->files[i].filename);
-		free(s->files[i].ctype);
-	}
+	vh_apipart_clear(&s->files);
 	vh_multipart_free(s->mp);
 	json_decref(s->fields);
 	json_decref(s->result);
@@ -73,8 +63,6 @@ static int
 part_begin(void *arg, const struct vh_multipart_part *p)
 {
 	struct submission	*s = arg;
-	struct part_file	*f;
-	char			*err = NULL;
 
 	if (strcmp(p->name, "entry") == 0 && p->filename == NULL) {
 		if (s->json != NULL) {
@@ -90,23 +78,18 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 		s->part = P_SKIP;	/* other form fields are not used */
 		return (0);
 	}
-	if (s->nfiles == MAX_FILES) {
+	if (s->files.n == MAX_FILES) {
 		vh_api_err_set(&s->err, 413, "too-many-files",
 		    vh_xasprintf("at most %d files per submission", MAX_FILES));
 		return (VH_ETOOBIG);
 	}
-	f = &s->files[s->nfiles];
-	if ((f->writer = vh_blob_writer_new(vh_app_blobstore(s->app), &err)) == NULL) {
-		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), err);
-		free(err);
-		vh_api_err_set(&s->err, errno == ENOSPC ? 507 : 503, "storage",
+	if (vh_apipart_open(&s->files, vh_app_blobstore(s->app), s->req,
+	    p) != 0) {
+		vh_api_err_set(&s->err, s->files.status, "storage",
 		    vh_xstrdup("the server could not create a file for the "
 		    "upload"));
 		return (VH_EIO);
 	}
-	f->filename = vh_xstrdup(p->filename);
-	f->ctype = vh_xstrdup(p->content_type != NULL ? p->content_type : "");
-	s->nfiles++;
 	s->part = P_FILE;
 	return (0);
 }
@@ -118,20 +101,17 @@ part_data(void *arg, const char *data, size_t len)
 
 	switch (s->part) {
 	case P_ENTRY:
-		if (s->json_len + len > MAX_ENTRY_JSON) {
+		if (vh_apipart_append(&s->json, &s->json_len, MAX_ENTRY_JSON,
+		    data, len) != 0) {
 			vh_api_err_set(&s->err, 413, "entry-too-large",
 			    vh_xasprintf("the entry part is larger than %d bytes",
 			    MAX_ENTRY_JSON));
 			return (VH_ETOOBIG);
 		}
-		s->json = vh_xreallocarray(s->json, s->json_len + len + 1, 1);
-		memcpy(s->json + s->json_len, data, len);
-		s->json_len += len;
 		return (0);
 	case P_FILE:
-		if (vh_blob_writer_write(s->files[s->nfiles - 1].writer, data,
-		    len) != 0) {
-			vh_api_err_set(&s->err, errno == ENOSPC ? 507 : 503, "storage",
+		if (vh_apipart_write(&s->files, data, len) != 0) {
+			vh_api_err_set(&s->err, s->files.status, "storage",
 			    vh_xstrdup("the file could not be written to disk"));
 			return (VH_EIO);
 		}
@@ -175,21 +155,18 @@ store_work(struct vh_worker *w, void *arg)
 	size_t			 npinned;
 	int			 rc;
 
-	for (size_t i = 0; i < s->nfiles; i++) {
-		struct part_file *f = &s->files[i];
+	for (size_t i = 0; i < s->files.n; i++) {
+		struct vh_apipart *f = &s->files.part[i];
 
-		f->file.size = vh_blob_writer_size(f->writer);
-		rc = vh_blob_writer_commit(f->writer, f->file.sha256);
-		f->writer = NULL;
-		if (rc != 0) {
-			vh_api_err_set(&s->err, errno == ENOSPC ? 507 : 503, "storage",
+		if (vh_apipart_commit(&s->files, i) != 0) {
+			vh_api_err_set(&s->err, s->files.status, "storage",
 			    vh_xstrdup("a file could not be stored on disk"));
 			return;
 		}
-		f->committed = true;
-		f->file.filename = f->filename;
-		f->file.declared_type = f->ctype;
-		files[i] = f->file;
+		memcpy(files[i].sha256, f->sha256, sizeof files[i].sha256);
+		files[i].size = f->size;
+		files[i].filename = f->filename;
+		files[i].declared_type = f->ctype;
 	}
 	if ((db = vh_api_db(w, s->req, &s->err, "the database is unavailable;"
 	    " the entry was not stored and nothing of it is kept, send it"
@@ -198,7 +175,7 @@ store_work(struct vh_worker *w, void *arg)
 	/* Pinned files cannot be collected while the entry is stored; a
 	 * refused entry leaves unreferenced blobs to the collector, which
 	 * keeps any that another entry took meanwhile. */
-	for (npinned = 0; npinned < s->nfiles; npinned++) {
+	for (npinned = 0; npinned < s->files.n; npinned++) {
 		rc = vh_blobgc_pin(db, vh_app_blobstore(s->app),
 		    files[npinned].sha256, files[npinned].size, &err);
 		if (rc != 0) {
@@ -214,7 +191,7 @@ store_work(struct vh_worker *w, void *arg)
 	rc = vh_entry_set_review(db, vh_app_config(s->app)->review_visits,
 	    &err);
 	if (rc == 0)
-		rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles,
+		rc = vh_entry_store(db, s->fields, &s->who, files, s->files.n,
 		    NULL, &s->result, &err);
 	if (rc == VH_EINVAL)
 		vh_api_err_set(&s->err, 422, "invalid-entry", err);

@@ -25,38 +25,6 @@
 
 #define MAX_INDICATORS 200	/* a shapefile holds 255 fields, 3 each */
 
-static char *
-dump(json_t *f)
-{
-	char *s = json_dumps(f, JSON_COMPACT);
-
-	json_decref(f);
-	return (s);
-}
-
-static void
-bad_request(struct vh_http_req *req, json_t *f, char *why)
-{
-	vh_http_respond_problem(req, 400, "bad-request", "%s", why);
-	free(why);
-	json_decref(f);
-}
-
-/* The viewer and search's filters; NULL after a 400. */
-static json_t *
-filters(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_principal *who)
-{
-	json_t	*f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
-	char	*why = NULL;
-
-	if (vh_search_filters(req, f, &why) != 0) {
-		bad_request(req, f, why);
-		return (NULL);
-	}
-	return (f);
-}
-
 /*
  * The server's origin as the client reached it, for the entry links:
  * only a Host that is a plain host name or address with a port (nothing
@@ -148,25 +116,25 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 	char		*sep = NULL, *dialect = NULL;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = vh_search_request(app, req, who)) == NULL)
 		return;
 	sep = vh_apiq_arg(req, "sep");
 	dialect = vh_apiq_arg(req, "dialect");
 	if (dialect != NULL && strcmp(dialect, "excel") != 0 &&
 	    strcmp(dialect, "r") != 0) {
-		bad_request(req, f, vh_xstrdup("'dialect' must be excel "
-		    "(BOM, semicolons) or r (UTF-8, commas)"));
+		vh_search_bad_request(req, f, vh_xstrdup("'dialect' must be "
+		    "excel (BOM, semicolons) or r (UTF-8, commas)"));
 		goto out;
 	}
 	if (sep != NULL && strcmp(sep, "comma") != 0 &&
 	    strcmp(sep, "semicolon") != 0 && strcmp(sep, "tab") != 0) {
-		bad_request(req, f, vh_xstrdup("'sep' must be comma, "
-		    "semicolon or tab"));
+		vh_search_bad_request(req, f, vh_xstrdup("'sep' must be "
+		    "comma, semicolon or tab"));
 		goto out;
 	}
 	if (sep != NULL && dialect != NULL) {
-		bad_request(req, f, vh_xstrdup("'dialect' sets the separator: "
-		    "give dialect or sep, not both"));
+		vh_search_bad_request(req, f, vh_xstrdup("'dialect' sets the "
+		    "separator: give dialect or sep, not both"));
 		goto out;
 	}
 	if (dialect != NULL) {
@@ -182,12 +150,9 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 		    "FORMAT csv, HEADER, DELIMITER E'\\t'" :
 		    "FORMAT csv, HEADER, DELIMITER ';'";
 	}
-	q.nparams = 1;
-	q.params[0] = dump(f);
 	q.content_type = "text/csv; charset=utf-8";
 	q.filename = "entries.csv";
-	vh_apiq_audit(&q, req, who, "export", "entries", "entries.csv");
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, "export", "entries");
 out:
 	free(sep);
 	free(dialect);
@@ -202,17 +167,14 @@ vh_api_export_entries_zip(struct vh_app *app, struct vh_http_req *req,
 	json_t		*f;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = vh_search_request(app, req, who)) == NULL)
 		return;
 	set_base(req, f);
 	q.sql = "SELECT entries, files FROM vh_export_zip_sql($1::jsonb)";
 	q.csv_options = "FORMAT csv, HEADER";
-	q.nparams = 1;
-	q.params[0] = dump(f);
 	q.content_type = "application/zip";
 	q.filename = "entries.zip";
-	vh_apiq_audit(&q, req, who, "export", "entries", "entries.zip");
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, "export", "entries");
 }
 
 /* The analyst's table as a workbook: numbers, dates and text typed. */
@@ -224,17 +186,14 @@ vh_api_export_entries_xlsx(struct vh_app *app, struct vh_http_req *req,
 	json_t		*f;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = vh_search_request(app, req, who)) == NULL)
 		return;
 	set_base(req, f);
 	q.sql = "SELECT vh_export_table_sql($1::jsonb, true)";
-	q.nparams = 1;
-	q.params[0] = dump(f);
 	q.content_type = "application/vnd.openxmlformats-officedocument."
 	    "spreadsheetml.sheet";
 	q.filename = "entries.xlsx";
-	vh_apiq_audit(&q, req, who, "export", "entries", "entries.xlsx");
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, "export", "entries");
 }
 
 void
@@ -246,21 +205,18 @@ vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
 	char		*why = NULL;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = vh_search_request(app, req, who)) == NULL)
 		return;
 	if (layer_args(req, f, &why) != 0) {
-		bad_request(req, f, why);
+		vh_search_bad_request(req, f, why);
 		return;
 	}
 	q.sql = "SELECT vh_export_areas_sql($1::jsonb)";
 	q.json_head = "{\"type\":\"FeatureCollection\",\"features\":[";
 	q.json_tail = "]}";
-	q.nparams = 1;
-	q.params[0] = dump(f);
 	q.content_type = "application/geo+json";
 	q.filename = "areas.geojson";
-	vh_apiq_audit(&q, req, who, "export", "areas", "areas.geojson");
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, "export", "areas");
 }
 
 /* The field dictionary: the same level and indicators as the layer. */
@@ -275,11 +231,9 @@ vh_api_export_fields(struct vh_app *app, struct vh_http_req *req,
 	(void)params;
 	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
 	if (layer_args(req, f, &why) != 0) {
-		bad_request(req, f, why);
+		vh_search_bad_request(req, f, why);
 		return;
 	}
 	q.sql = "SELECT vh_export_fields($1::jsonb)::text";
-	q.nparams = 1;
-	q.params[0] = dump(f);
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, NULL, NULL);
 }

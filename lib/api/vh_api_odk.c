@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "vh_api.h"
+#include "vh_apipart.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_blobgc.h"
@@ -39,6 +40,8 @@
 #define XML_TYPE	"text/xml; charset=utf-8"
 #define MAX_FILES	VH_ODKXML_MAX_FILES
 #define FORM_FILE	VH_ODK_FORM_ID ".xml"
+
+_Static_assert(MAX_FILES <= VH_APIPART_MAX, "a submission's files fit");
 
 static void
 openrosa_headers(struct vh_http_req *req, int64_t accept_len)
@@ -247,13 +250,6 @@ vh_api_odk_submission_head(struct vh_app *app, struct vh_http_req *req,
 	vh_http_respond(req, 204, NULL, NULL, 0);
 }
 
-struct part_file {
-	struct vh_blob_writer	*writer;
-	char			*filename, *ctype;
-	struct vh_odk_file	 file;
-	bool			 keep;
-};
-
 struct submission {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
@@ -267,8 +263,7 @@ struct submission {
 	char			 incomplete[8];
 	size_t			 incomplete_len;
 	char			*device_id;
-	struct part_file	 files[MAX_FILES];
-	size_t			 nfiles;
+	struct vh_apiparts	 files;
 	/* the answer */
 	int			 status;
 	int64_t			 entry_id;
@@ -279,11 +274,7 @@ struct submission {
 static void
 submission_free(struct submission *s)
 {
-	for (size_t i = 0; i < s->nfiles; i++) {
-		vh_blob_writer_abort(s->files[i].writer);
-		free(s->files[i].filename);
-		free(s->files[i].ctype);
-	}
+	vh_apipart_clear(&s->files);
 	vh_multipart_free(s->mp);
 	free(s->xml);
 	free(s->device_id);
@@ -316,8 +307,6 @@ static int
 part_begin(void *arg, const struct vh_multipart_part *p)
 {
 	struct submission	*s = arg;
-	struct part_file	*f;
-	char			*err = NULL;
 
 	/* Collect sends the XML with a file name, Enketo and Web Forms
 	 * sometimes without; the part's name decides. */
@@ -339,23 +328,17 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 		s->incomplete_len = 0;
 		return (0);
 	}
-	if (s->nfiles == MAX_FILES) {
+	if (s->files.n == MAX_FILES) {
 		fail(s, 413, "Een inzending mag hoogstens 20 bijlagen hebben.",
 		    NULL);
 		return (VH_ETOOBIG);
 	}
-	f = &s->files[s->nfiles];
-	if ((f->writer = vh_blob_writer_new(vh_app_blobstore(s->app), &err)) ==
-	    NULL) {
-		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), err);
-		free(err);
-		fail(s, errno == ENOSPC ? 507 : 503, "De server kan de bijlage "
-		    "nu niet opslaan; probeer het straks opnieuw.", NULL);
+	if (vh_apipart_open(&s->files, vh_app_blobstore(s->app), s->req,
+	    p) != 0) {
+		fail(s, s->files.status, "De server kan de bijlage nu niet "
+		    "opslaan; probeer het straks opnieuw.", NULL);
 		return (VH_EIO);
 	}
-	f->filename = vh_xstrdup(p->filename);
-	f->ctype = vh_xstrdup(p->content_type != NULL ? p->content_type : "");
-	s->nfiles++;
 	s->part = P_FILE;
 	return (0);
 }
@@ -367,14 +350,12 @@ part_data(void *arg, const char *data, size_t len)
 
 	switch (s->part) {
 	case P_XML:
-		if (s->xml_len + len > VH_ODKXML_MAX_SIZE) {
+		if (vh_apipart_append(&s->xml, &s->xml_len, VH_ODKXML_MAX_SIZE,
+		    data, len) != 0) {
 			fail(s, 413, "De XML van de inzending is groter dan "
 			    "1 MiB.", NULL);
 			return (VH_ETOOBIG);
 		}
-		s->xml = vh_xreallocarray(s->xml, s->xml_len + len + 1, 1);
-		memcpy(s->xml + s->xml_len, data, len);
-		s->xml_len += len;
 		return (0);
 	case P_INCOMPLETE:
 		for (size_t i = 0; i < len && s->incomplete_len + 1 <
@@ -383,11 +364,10 @@ part_data(void *arg, const char *data, size_t len)
 		s->incomplete[s->incomplete_len] = '\0';
 		return (0);
 	case P_FILE:
-		if (vh_blob_writer_write(s->files[s->nfiles - 1].writer, data,
-		    len) != 0) {
-			fail(s, errno == ENOSPC ? 507 : 503, "De server kan de "
-			    "bijlage nu niet opslaan; probeer het straks "
-			    "opnieuw.", NULL);
+		if (vh_apipart_write(&s->files, data, len) != 0) {
+			fail(s, s->files.status, "De server kan de bijlage "
+			    "nu niet opslaan; probeer het straks opnieuw.",
+			    NULL);
 			return (VH_EIO);
 		}
 		return (0);
@@ -456,28 +436,25 @@ store_work(struct vh_worker *w, void *arg)
 	}
 	/* Only the files the instance names are kept; a second part with
 	 * the same name is a repeat of the first. */
-	for (size_t i = 0; i < s->nfiles; i++) {
-		struct part_file *f = &s->files[i];
+	for (size_t i = 0; i < s->files.n; i++) {
+		struct vh_apipart *f = &s->files.part[i];
 		bool dup = false;
 
 		for (size_t k = 0; k < i; k++)
-			dup |= s->files[k].keep &&
-			    strcmp(s->files[k].filename, f->filename) == 0;
+			dup |= s->files.part[k].committed &&
+			    strcmp(s->files.part[k].filename, f->filename) == 0;
 		if (dup || !named(in, f->filename))
 			continue;
-		f->file.size = vh_blob_writer_size(f->writer);
-		rc = vh_blob_writer_commit(f->writer, f->file.sha256);
-		f->writer = NULL;
-		if (rc != 0) {
-			fail(s, errno == ENOSPC ? 507 : 503, "De server kan de "
-			    "bijlage nu niet opslaan; probeer het straks "
-			    "opnieuw.", NULL);
+		if (vh_apipart_commit(&s->files, i) != 0) {
+			fail(s, s->files.status, "De server kan de bijlage "
+			    "nu niet opslaan; probeer het straks opnieuw.",
+			    NULL);
 			goto out;
 		}
-		f->keep = true;
-		f->file.filename = f->filename;
-		f->file.declared_type = f->ctype;
-		files[nfiles++] = f->file;
+		files[nfiles].filename = f->filename;
+		files[nfiles].declared_type = f->ctype;
+		memcpy(files[nfiles].sha256, f->sha256, sizeof f->sha256);
+		files[nfiles++].size = f->size;
 	}
 	/* The XML itself, sealed as the original. */
 	sub.xml_size = (int64_t)s->xml_len;

@@ -96,8 +96,9 @@ code_key(const char *code, char key[33])
 	key[32] = '\0';
 }
 
-int
-vh_api_receipt_over(struct vh_app *app, PGconn *db, const char *addr,
+/* Whether addr or the code tried too many wrong codes (VH_ETOOBIG). */
+static int
+receipt_over(struct vh_app *app, PGconn *db, const char *addr,
     const char *code, int64_t *retry_after_s, char **err)
 {
 	int64_t	limit = vh_app_config(app)->resident_upload_rate;
@@ -112,8 +113,9 @@ vh_api_receipt_over(struct vh_app *app, PGconn *db, const char *addr,
 	    key, limit, retry_after_s, err));
 }
 
-void
-vh_api_receipt_failed(struct vh_app *app, PGconn *db, const char *addr,
+/* A wrong code counts against the address and against the code. */
+static void
+receipt_failed(struct vh_app *app, PGconn *db, const char *addr,
     const char *code)
 {
 	int64_t	limit = vh_app_config(app)->resident_upload_rate, ignored;
@@ -134,8 +136,39 @@ vh_api_receipt_failed(struct vh_app *app, PGconn *db, const char *addr,
 	}
 }
 
-static void
-too_many(struct vh_http_req *req, int64_t retry_after_s)
+int
+vh_api_receipt_find(struct vh_app *app, PGconn *db, const char *addr,
+    const char *code, int64_t *entry, int64_t *retry_after_s, char **err)
+{
+	int rc;
+
+	/* Wrong codes count, per address and per code, at the upload rate:
+	 * guessing a code is as slow as guessing an upload link, and the
+	 * residents of one wijkgesprek looking up or withdrawing their own
+	 * stories from one address are never refused. */
+	if ((rc = receipt_over(app, db, addr, code, retry_after_s, err)) != 0)
+		return (rc);
+	if ((rc = vh_erase_find_receipt(db, code, entry, err)) == VH_ENOENT)
+		receipt_failed(app, db, addr, code);
+	return (rc);
+}
+
+char *
+vh_api_receipt_code(struct vh_http_req *req, const struct json_t *body)
+{
+	const char *code;
+
+	code = json_string_value(json_object_get(body, "receipt"));
+	if (code == NULL || *code == '\0' || strlen(code) >= 128) {
+		vh_http_respond_problem(req, 422, "invalid-receipt",
+		    "send {\"receipt\": \"the code you were given\"}");
+		return (NULL);
+	}
+	return (vh_xstrdup(code));
+}
+
+void
+vh_api_receipt_refuse(struct vh_http_req *req, int64_t retry_after_s)
 {
 	vh_metrics_refusal(VH_LIMIT_WITHDRAW);
 	vh_http_add_header(req, "Retry-After", "%lld", (long long)retry_after_s);
@@ -240,7 +273,7 @@ device_done(void *arg)
 
 	vh_http_add_header(j->req, "Cache-Control", "no-store");
 	if (j->rc == VH_ETOOBIG)
-		too_many(j->req, j->retry_after_s);
+		vh_api_receipt_refuse(j->req, j->retry_after_s);
 	else if (j->rc == VH_EAGAIN)
 		vh_http_respond_problem(j->req, 409, "upload-unfinished",
 		    "this upload is not complete yet; send the rest first");
@@ -348,15 +381,8 @@ status_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	if ((j->rc = vh_api_receipt_over(j->app, db, j->addr, j->code,
+	if ((j->rc = vh_api_receipt_find(j->app, db, j->addr, j->code, &entry,
 	    &j->retry_after_s, &j->err)) != 0)
-		return;
-	if ((j->rc = vh_erase_find_receipt(db, j->code, &entry,
-	    &j->err)) == VH_ENOENT) {
-		vh_api_receipt_failed(j->app, db, j->addr, j->code);
-		return;
-	}
-	if (j->rc != 0)
 		return;
 	snprintf(id, sizeof id, "%" PRId64, entry);
 	params[0] = id;
@@ -413,7 +439,7 @@ status_done(void *arg)
 
 	vh_http_add_header(j->req, "Cache-Control", "no-store");
 	if (j->rc == VH_ETOOBIG)
-		too_many(j->req, j->retry_after_s);
+		vh_api_receipt_refuse(j->req, j->retry_after_s);
 	else if (j->rc == VH_ENOENT)
 		vh_http_respond_problem(j->req, 404, "unknown-receipt",
 		    "no story is stored under this receipt code; check the code,"
@@ -433,17 +459,12 @@ status_done(void *arg)
 static void
 status_body(struct vh_http_req *req, json_t *body, void *arg)
 {
-	struct status_job	*j = arg;
-	const char		*code;
+	struct status_job *j = arg;
 
-	code = json_string_value(json_object_get(body, "receipt"));
-	if (code == NULL || *code == '\0' || strlen(code) >= 128) {
-		vh_http_respond_problem(req, 422, "invalid-receipt",
-		    "send {\"receipt\": \"the code you were given\"}");
+	if ((j->code = vh_api_receipt_code(req, body)) == NULL) {
 		status_free(j);
 		return;
 	}
-	j->code = vh_xstrdup(code);
 	vh_pool_submit(vh_app_pool(j->app), status_work, status_done, j);
 }
 

@@ -309,12 +309,41 @@ dump(json_t *f)
 	return (s);
 }
 
-static void
-bad_request(struct vh_http_req *req, json_t *f, char *why)
+void
+vh_search_bad_request(struct vh_http_req *req, json_t *f, char *why)
 {
 	vh_http_respond_problem(req, 400, "bad-request", "%s", why);
 	free(why);
 	json_decref(f);
+}
+
+json_t *
+vh_search_request(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_principal *who)
+{
+	json_t	*f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	char	*why = NULL;
+
+	if (vh_search_filters(req, f, &why) != 0) {
+		vh_search_bad_request(req, f, why);
+		return (NULL);
+	}
+	return (f);
+}
+
+void
+vh_search_run(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_principal *who, struct vh_apiq *q, json_t *f,
+    const char *action, const char *type)
+{
+	q->nparams = 1;
+	q->params[0] = dump(f);
+	/* An export is named in the trail by its file, a search by nothing
+	 * more than its filters (the audit row's reason). */
+	if (action != NULL)
+		vh_apiq_audit(q, req, who, action, type, q->filename != NULL ?
+		    q->filename : "");
+	vh_apiq_run(app, req, q);
 }
 
 void
@@ -327,31 +356,29 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 	long		 lim;
 
 	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
-	if (vh_search_filters(req, f, &why) != 0 ||
-	    arg(req, f, "sort", sort_ok, "must be relevance or recent",
+	if ((f = vh_search_request(app, req, who)) == NULL)
+		return;
+	if (arg(req, f, "sort", sort_ok, "must be relevance or recent",
 	    &why) != 0 ||
 	    arg(req, f, "cursor", cursor_ok, "must be a next_cursor value "
 	    "from an earlier page", &why) != 0 ||
 	    boolarg(req, f, "facets", &why) != 0) {
-		bad_request(req, f, why);
+		vh_search_bad_request(req, f, why);
 		return;
 	}
 	if ((v = vh_apiq_arg(req, "limit")) != NULL) {
 		lim = strtol(v, &why, 10);
 		if (*v == '\0' || *why != '\0' || lim < 1 || lim > 200) {
 			free(v);
-			bad_request(req, f, vh_xstrdup("'limit' must be 1 to 200"));
+			vh_search_bad_request(req, f,
+			    vh_xstrdup("'limit' must be 1 to 200"));
 			return;
 		}
 		free(v);
 		json_object_set_new(f, "limit", json_integer(lim));
 	}
 	q.sql = "SELECT vh_search($1::jsonb)::text";
-	q.nparams = 1;
-	q.params[0] = dump(f);
-	vh_apiq_audit(&q, req, who, "search", "entries", "");
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, "search", "entries");
 }
 
 void
@@ -377,22 +404,15 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
 	json_t		*f;
-	char		*why = NULL;
 
 	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
-	if (vh_search_filters(req, f, &why) != 0) {
-		bad_request(req, f, why);
+	if ((f = vh_search_request(app, req, who)) == NULL)
 		return;
-	}
 	/* One Feature per row: boundaries make this the largest answer. */
 	q.sql = "SELECT vh_export_buurten_sql($1::jsonb)";
 	q.json_head = "{\"type\":\"FeatureCollection\",\"features\":[";
 	q.json_tail = "]}";
-	q.nparams = 1;
-	q.params[0] = dump(f);
 	q.content_type = "application/geo+json";
 	q.filename = "buurten.geojson";
-	vh_apiq_audit(&q, req, who, "export", "buurten", "buurten.geojson");
-	vh_apiq_run(app, req, &q);
+	vh_search_run(app, req, who, &q, f, "export", "buurten");
 }

@@ -11,10 +11,10 @@
 #include <strings.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_audit.h"
 #include "vh_body.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_login.h"
@@ -24,6 +24,8 @@
 #include "vh_xmalloc.h"
 
 #define LOGIN_BODY_MAX	4096
+#define LOGIN_DB	"logins cannot be checked right now"
+#define LOGOUT_DB	"the session cannot be ended right now"
 
 struct login_job {
 	struct vh_app		*app;
@@ -35,7 +37,7 @@ struct login_job {
 	struct vh_login_limits	 lim;
 	struct vh_login		 out;
 	int			 rc;
-	char			*err;
+	struct vh_api_err	 e;	/* the database's failure */
 };
 
 static void
@@ -47,7 +49,7 @@ login_free(struct login_job *j)
 	explicit_bzero(&j->out, sizeof j->out);
 	free(j->name);
 	free(j->password);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 
@@ -59,14 +61,18 @@ login_work(struct vh_worker *w, void *arg)
 	char			*err = NULL;
 	int			 rc;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+	if ((db = vh_api_db(w, j->req, &j->e, LOGIN_DB)) == NULL) {
 		j->rc = VH_EDB;
 		return;
 	}
 	j->rc = vh_login_attempt(db, j->name, j->password, j->actor.addr,
-	    &j->lim, &j->out, &j->err);
-	if (j->rc == VH_EDB)
+	    &j->lim, &j->out, &err);
+	if (j->rc == VH_EDB) {
+		vh_api_err_db(&j->e, j->req, "login", err, LOGIN_DB);
 		return;
+	}
+	free(err);
+	err = NULL;
 	if (j->rc == 0) {
 		j->actor.account_id = j->out.who.account_id;
 		snprintf(j->actor.name, sizeof j->actor.name, "%s",
@@ -125,9 +131,7 @@ login_done(void *arg)
 		    j->out.retry_after_s);
 		break;
 	default:
-		vh_log_warnx("req=%s login: %s", vh_http_req_id(j->req), j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "logins cannot be checked right now");
+		vh_api_reply_problem(j->req, &j->e);
 	}
 	login_free(j);
 }
@@ -231,7 +235,7 @@ struct logout_job {
 	char			*session;
 	struct vh_audit_actor	 actor;
 	int			 rc;
-	char			*err;
+	struct vh_api_err	 e;	/* the database's failure */
 };
 
 static void
@@ -239,15 +243,19 @@ logout_work(struct vh_worker *w, void *arg)
 {
 	struct logout_job	*j = arg;
 	PGconn			*db;
+	char			*err = NULL;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+	if ((db = vh_api_db(w, j->req, &j->e, LOGOUT_DB)) == NULL) {
 		j->rc = VH_EDB;
 		return;
 	}
-	if ((j->rc = vh_session_delete(db, j->session, &j->err)) != 0)
-		return;
-	j->rc = vh_audit_record(db, &j->actor, "logout", "account",
-	    j->actor.name, NULL, &j->err);
+	if ((j->rc = vh_session_delete(db, j->session, &err)) == 0)
+		j->rc = vh_audit_record(db, &j->actor, "logout", "account",
+		    j->actor.name, NULL, &err);
+	if (j->rc != 0 && j->rc != VH_ENOENT)
+		vh_api_err_db(&j->e, j->req, "logout", err, LOGOUT_DB);
+	else
+		free(err);
 }
 
 static void
@@ -262,13 +270,10 @@ logout_done(void *arg)
 		vh_http_add_header(j->req, "Set-Cookie", "%s", cookie);
 		free(cookie);
 		vh_http_respond(j->req, 204, NULL, NULL, 0);
-	} else {
-		vh_log_warnx("req=%s logout: %s", vh_http_req_id(j->req), j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "the session cannot be ended right now");
-	}
+	} else
+		vh_api_reply_problem(j->req, &j->e);
 	free(j->session);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 

@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -98,8 +99,7 @@ struct op {
 	struct vh_blob_writer	*writer;
 	json_t			*fields;
 
-	int			 status;	/* an error to answer */
-	char			*ptype, *detail;
+	struct vh_api_err	 err;		/* an error to answer */
 	json_t			*entry;
 };
 
@@ -126,16 +126,11 @@ struct vh_tus {
 static void	op_load(struct op *);
 static void	op_respond(struct op *);
 
+/* The first error wins (vh_api_err_set); detail is taken. */
 static void
 op_error(struct op *op, int status, const char *type, char *detail)
 {
-	if (op->status != 0) {
-		free(detail);
-		return;
-	}
-	op->status = status;
-	op->ptype = vh_xstrdup(type);
-	op->detail = detail;
+	vh_api_err_set(&op->err, status, type, detail);
 }
 
 /* Closes the file, then ends the locking session (so the lock is free
@@ -221,8 +216,7 @@ op_free(struct op *op)
 	json_decref(op->fields);
 	vh_upload_clear(&op->u);
 	json_decref(op->entry);
-	free(op->ptype);
-	free(op->detail);
+	vh_api_err_clear(&op->err);
 	free(op);
 }
 
@@ -383,14 +377,13 @@ op_respond(struct op *op)
 
 	vh_http_add_header(req, "Tus-Resumable", TUS_VERSION);
 	vh_http_add_header(req, "Cache-Control", "no-store");
-	if (op->status != 0) {
-		if (op->status == 409 || op->status == 460)
+	if (op->err.status != 0) {
+		if (op->err.status == 409 || op->err.status == 460)
 			vh_http_add_header(req, "Upload-Offset", "%" PRId64,
 			    op->u.offset);
-		if (op->status == 423)
+		if (op->err.status == 423)
 			vh_http_add_header(req, "Retry-After", "1");
-		vh_http_respond_problem(req, op->status, op->ptype, "%s",
-		    op->detail);
+		vh_api_reply_problem(req, &op->err);
 	} else if (vh_http_req_error(req) != 0 || vh_http_req_gone(req)) {
 		vh_http_add_header(req, "Upload-Offset", "%" PRId64, op->u.offset);
 		vh_http_respond_error(req);
@@ -797,7 +790,7 @@ load_done(void *arg)
 {
 	struct op	*op = arg, *w;
 
-	if (op->kind == OP_PATCH && op->status == 0 && op->u.completed) {
+	if (op->kind == OP_PATCH && op->err.status == 0 && op->u.completed) {
 		op_respond(op);		/* the empty PATCH at the end */
 		return;
 	}
@@ -807,12 +800,12 @@ load_done(void *arg)
 	TAILQ_FOREACH(w, &op->slot->waiting, queue)
 		if (supersedes(w, op))
 			break;
-	if (op->kind == OP_PATCH && op->status == 0 && w != NULL) {
+	if (op->kind == OP_PATCH && op->err.status == 0 && w != NULL) {
 		vh_log_info("req=%s upload %.8s… taken over before its body",
 		    vh_http_req_id(op->req), op->id);
 		vh_http_req_close(op->req);
 	}
-	if (op->status != 0 || op->kind != OP_PATCH ||
+	if (op->err.status != 0 || op->kind != OP_PATCH ||
 	    vh_http_req_gone(op->req)) {
 		op_respond(op);
 		return;
@@ -892,12 +885,12 @@ create_done(void *arg)
 {
 	struct op *op = arg;
 
-	if (op->status == 0 && op->writer != NULL &&
+	if (op->err.status == 0 && op->writer != NULL &&
 	    !vh_http_req_gone(op->req)) {
 		create_whole(op);
 		return;
 	}
-	if (op->status != 0 || !op->has_body || vh_http_req_gone(op->req)) {
+	if (op->err.status != 0 || !op->has_body || vh_http_req_gone(op->req)) {
 		op_respond(op);
 		return;
 	}

@@ -11,17 +11,19 @@
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_app.h"
 #include "vh_body.h"
-#include "vh_dbworker.h"
 #include "vh_erase.h"
 #include "vh_error.h"
 #include "vh_log.h"
-#include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
 #include "vh_time.h"
 #include "vh_xmalloc.h"
+
+#define WITHDRAW_DB	"the story could not be withdrawn right now; nothing " \
+			"was removed, please try again"
 
 struct withdraw_job {
 	struct vh_app		*app;
@@ -32,7 +34,7 @@ struct withdraw_job {
 	int			 rc;
 	int64_t			 entry;
 	json_t			*report;
-	char			*err;
+	struct vh_api_err	 e;	/* the database's failure */
 };
 
 static void
@@ -42,7 +44,7 @@ job_free(void *arg)
 
 	free(j->code);
 	json_decref(j->report);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 
@@ -51,26 +53,20 @@ withdraw_work(struct vh_worker *w, void *arg)
 {
 	struct withdraw_job	*j = arg;
 	PGconn			*db;
+	char			*err = NULL;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+	if ((db = vh_api_db(w, j->req, &j->e, WITHDRAW_DB)) == NULL) {
 		j->rc = VH_EDB;
 		return;
 	}
-	/* Wrong codes count, per address and per code, at the upload rate:
-	 * guessing a code is as slow as guessing an upload link, and the
-	 * residents of one wijkgesprek withdrawing their own stories from
-	 * one address are never refused. */
-	if ((j->rc = vh_api_receipt_over(j->app, db, j->addr, j->code,
-	    &j->retry_after_s, &j->err)) != 0)
-		return;
-	if ((j->rc = vh_erase_find_receipt(db, j->code, &j->entry,
-	    &j->err)) != 0) {
-		if (j->rc == VH_ENOENT)
-			vh_api_receipt_failed(j->app, db, j->addr, j->code);
-		return;
-	}
-	j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
-	    VH_ERASE_WITHDRAWN, "resident", &j->report, &j->err);
+	if ((j->rc = vh_api_receipt_find(j->app, db, j->addr, j->code,
+	    &j->entry, &j->retry_after_s, &err)) == 0)
+		j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
+		    VH_ERASE_WITHDRAWN, "resident", &j->report, &err);
+	if (j->rc != 0 && j->rc != VH_ETOOBIG && j->rc != VH_ENOENT)
+		vh_api_err_db(&j->e, j->req, "withdraw", err, WITHDRAW_DB);
+	else
+		free(err);
 }
 
 static void
@@ -78,24 +74,15 @@ withdraw_done(void *arg)
 {
 	struct withdraw_job *j = arg;
 
-	if (j->rc == VH_ETOOBIG) {
-		vh_metrics_refusal(VH_LIMIT_WITHDRAW);
-		vh_http_add_header(j->req, "Retry-After", "%lld",
-		    (long long)j->retry_after_s);
-		vh_http_respond_problem(j->req, 429, "rate-limited", "too many "
-		    "wrong codes were tried; try again in %lld s",
-		    (long long)j->retry_after_s);
-	} else if (j->rc == VH_ENOENT)
+	if (j->rc == VH_ETOOBIG)
+		vh_api_receipt_refuse(j->req, j->retry_after_s);
+	else if (j->rc == VH_ENOENT)
 		vh_http_respond_problem(j->req, 404, "unknown-receipt",
 		    "no story is stored under this receipt code; it may have "
 		    "been withdrawn already");
-	else if (j->rc != 0) {
-		vh_log_warnx("req=%s withdraw: %s", vh_http_req_id(j->req),
-		    j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "the story could not be withdrawn right now; nothing was "
-		    "removed, please try again");
-	} else {
+	else if (j->rc != 0)
+		vh_api_reply_problem(j->req, &j->e);
+	else {
 		vh_log_info("req=%s entry %" PRId64 " withdrawn by the resident",
 		    vh_http_req_id(j->req), j->entry);
 		vh_http_add_header(j->req, "Cache-Control", "no-store");
@@ -108,17 +95,12 @@ withdraw_done(void *arg)
 static void
 withdraw_body(struct vh_http_req *req, json_t *body, void *arg)
 {
-	struct withdraw_job	*j = arg;
-	const char		*code;
+	struct withdraw_job *j = arg;
 
-	code = json_string_value(json_object_get(body, "receipt"));
-	if (code == NULL || *code == '\0' || strlen(code) >= 128) {
-		vh_http_respond_problem(req, 422, "invalid-receipt",
-		    "send {\"receipt\": \"the code you were given\"}");
+	if ((j->code = vh_api_receipt_code(req, body)) == NULL) {
 		job_free(j);
 		return;
 	}
-	j->code = vh_xstrdup(code);
 	vh_pool_submit(vh_app_pool(j->app), withdraw_work, withdraw_done, j);
 }
 

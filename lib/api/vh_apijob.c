@@ -153,12 +153,22 @@ vh_api_file_clear(struct vh_api_file *f)
 }
 
 void
+vh_api_reply_problem(struct vh_http_req *req, const struct vh_api_err *e)
+{
+	if (e->status == 0)
+		vh_http_respond_problem(req, 500, "internal", "the request "
+		    "failed and the server did not say why");
+	else
+		vh_http_respond_problem(req, e->status, e->type, "%s",
+		    e->detail);
+}
+
+void
 vh_api_reply_json(struct vh_http_req *req, const struct vh_api_err *e,
     int ok_status, json_t *json)
 {
 	if (e->status != 0)
-		vh_http_respond_problem(req, e->status, e->type, "%s",
-		    e->detail);
+		vh_api_reply_problem(req, e);
 	else
 		vh_body_respond_json(req, ok_status, json_incref(json));
 }

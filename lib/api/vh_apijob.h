@@ -62,6 +62,8 @@ int	vh_api_file_open(struct vh_api_file *, struct vh_blobstore *,
 /* Closes and frees; the struct may be opened again. */
 void	vh_api_file_clear(struct vh_api_file *);
 
+/* Loop: answers e's problem (500 when none is recorded, a bug). */
+void	vh_api_reply_problem(struct vh_http_req *, const struct vh_api_err *);
 /* Loop: answers e's problem when one is recorded, else json (a reference
  * is taken from the caller) with ok_status. */
 void	vh_api_reply_json(struct vh_http_req *, const struct vh_api_err *,

@@ -42,6 +42,7 @@
 #include <xlsxwriter.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_apiq.h"
 #include "vh_blobstore.h"
 #include "vh_audit.h"
@@ -64,8 +65,7 @@ struct apiq_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
 	struct vh_apiq		 q;
-	int			 status;
-	char			*detail;
+	struct vh_api_err	 err;		/* the first error */
 	char			*body;		/* JSON value, or stream piece */
 	size_t			 len, cap;
 
@@ -96,42 +96,44 @@ append(struct apiq_job *j, const char *s, size_t n)
 	j->body[j->len] = '\0';
 }
 
+/* Records an error (unless one is already) with the problem slug of
+ * its status. */
+static void
+fail(struct apiq_job *j, int status, char *detail)
+{
+	vh_api_err_set(&j->err, status, vh_api_status_type(status), detail);
+}
+
 /* Sets the status for a failed statement. */
 static void
 failed(struct apiq_job *j, PGresult *r, const char *msg)
 {
 	const char *state = r != NULL ? vh_db_sqlstate(r) : "";
 
-	if (j->status != 0)
+	if (j->err.status != 0)
 		return;
 	/* The database's own messages quote the values sent (and, for a
 	 * key, its bytes): the client gets our words and the rule's name. */
 	if (strcmp(state, "22023") == 0 && PQresultErrorField(r,
 	    PG_DIAG_MESSAGE_PRIMARY) != NULL) {
 		/* invalid_parameter_value: our schema's RAISE (a cursor). */
-		j->status = 400;
-		j->detail = vh_xstrdup(PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY));
+		fail(j, 400, vh_xstrdup(PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY)));
 	} else if (strncmp(state, "22", 2) == 0) {
-		j->status = 400;
-		j->detail = vh_xstrdup("a value in the request has the wrong "
+		fail(j, 400, vh_xstrdup("a value in the request has the wrong "
 		    "form (a date, a number or a code); the API reference "
-		    "gives each parameter's form");
+		    "gives each parameter's form"));
 	} else if (strcmp(state, "23505") == 0 && j->q.conflict != NULL) {
-		j->status = 409;
-		j->detail = vh_xstrdup(j->q.conflict);
+		fail(j, 409, vh_xstrdup(j->q.conflict));
 	} else if (strncmp(state, "23", 2) == 0) {
 		const char *c = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
 
-		j->status = 422;
-		j->detail = c != NULL ? vh_xasprintf("the request breaks the "
+		fail(j, 422, c != NULL ? vh_xasprintf("the request breaks the "
 		    "rule %s of the stored data", c) : vh_xstrdup("the request "
-		    "breaks a rule of the stored data");
-	} else {
-		vh_log_warnx("req=%s query: %s", vh_http_req_id(j->req), msg);
-		j->status = 503;
-		j->detail = vh_xstrdup("the database could not answer");
-	}
+		    "breaks a rule of the stored data"));
+	} else
+		vh_api_err_db(&j->err, j->req, "query", vh_xstrdup(msg),
+		    "the database could not answer");
 }
 
 /* Worker: sends the buffered piece to the loop. False once the client
@@ -269,7 +271,7 @@ json_rows(struct apiq_job *j, PGconn *db, const char *query)
 		}
 		PQclear(r);
 	}
-	if (more && j->status == 0 && j->q.json_tail != NULL)
+	if (more && j->err.status == 0 && j->q.json_tail != NULL)
 		put(j, j->q.json_tail, strlen(j->q.json_tail));
 }
 
@@ -346,8 +348,7 @@ xlsx_rows(struct apiq_job *j, PGconn *db, const char *query)
 
 	if ((fd = mkstemp(path)) == -1) {
 		vh_log_warn("req=%s workbook file", vh_http_req_id(j->req));
-		j->status = 503;
-		j->detail = vh_xstrdup("the workbook could not be written");
+		fail(j, 503, vh_xstrdup("the workbook could not be written"));
 		return;
 	}
 	close(fd);
@@ -389,15 +390,14 @@ xlsx_rows(struct apiq_job *j, PGconn *db, const char *query)
 close:
 	if (wb != NULL && workbook_close(wb) != LXW_NO_ERROR)
 		ok = false;
-	if (!ok && j->status == 0) {
+	if (!ok && j->err.status == 0) {
 		vh_log_warnx("req=%s the workbook could not be written",
 		    vh_http_req_id(j->req));
-		j->status = 503;
-		j->detail = vh_xstrdup("the workbook could not be written");
+		fail(j, 503, vh_xstrdup("the workbook could not be written"));
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	(void)unlink(path);
-	if (fd == -1 || j->status != 0)
+	if (fd == -1 || j->err.status != 0)
 		goto out;
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -405,8 +405,8 @@ close:
 		if (n < 0) {
 			vh_log_warn("req=%s reading the workbook",
 			    vh_http_req_id(j->req));
-			j->status = 503;
-			j->detail = vh_xstrdup("the workbook could not be read");
+			fail(j, 503, vh_xstrdup("the workbook could not be "
+			    "read"));
 			break;
 		}
 		if (!put(j, buf, (size_t)n))
@@ -507,12 +507,12 @@ zip_rows(struct apiq_job *j, PGconn *db, const char *entries,
 		goto out;
 	copy_csv(j, db, entries);
 	nentries = j->rows;
-	if (j->status != 0 || j->cut || !(ok = zip_member(j, "media.csv", -1,
-	    true)))
+	if (j->err.status != 0 || j->cut ||
+	    !(ok = zip_member(j, "media.csv", -1, true)))
 		goto out;
 	copy_csv(j, db, files);
 	j->rows = nentries;
-	if (j->status != 0 || j->cut)
+	if (j->err.status != 0 || j->cut)
 		goto out;
 	if (!PQsendQuery(db, files) || !PQsetSingleRowMode(db)) {
 		failed(j, NULL, PQerrorMessage(db));
@@ -535,15 +535,14 @@ zip_rows(struct apiq_job *j, PGconn *db, const char *entries,
 		PQclear(r);
 	}
 out:
-	if (ok && j->status == 0 && !j->cut &&
+	if (ok && j->err.status == 0 && !j->cut &&
 	    archive_write_close(j->zip) != ARCHIVE_OK)
 		ok = false;
-	if (!ok && j->status == 0 && !j->cut) {
+	if (!ok && j->err.status == 0 && !j->cut) {
 		vh_log_warnx("req=%s the archive could not be written: %s",
 		    vh_http_req_id(j->req), archive_error_string(j->zip) != NULL ?
 		    archive_error_string(j->zip) : "a file is missing");
-		j->status = 503;
-		j->detail = vh_xstrdup("the archive could not be written");
+		fail(j, 503, vh_xstrdup("the archive could not be written"));
 	}
 	archive_write_free(j->zip);
 	j->zip = NULL;
@@ -558,21 +557,19 @@ record(struct apiq_job *j, PGconn *db)
 {
 	char	*reason, *err = NULL;
 
-	if (j->q.audit_action == NULL || (j->status != 0 && !j->stream))
+	if (j->q.audit_action == NULL || (j->err.status != 0 && !j->stream))
 		return;
 	if (j->stream)
 		reason = vh_xasprintf("%s%srows=%" PRId64 "%s",
 		    j->q.audit_reason, *j->q.audit_reason != '\0' ? " " : "",
-		    j->rows, j->status != 0 || j->cut ? " (cut short)" : "");
+		    j->rows, j->err.status != 0 || j->cut ? " (cut short)" :
+		    "");
 	else
 		reason = vh_xstrdup(j->q.audit_reason);
 	if (vh_audit_record(db, &j->q.audit_actor, j->q.audit_action,
 	    j->q.audit_type, j->q.audit_id, reason, &err) != 0) {
 		vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req), err);
-		if (j->status == 0) {
-			j->status = 503;
-			j->detail = vh_xstrdup("the access could not be recorded");
-		}
+		fail(j, 503, vh_xstrdup("the access could not be recorded"));
 	}
 	free(err);
 	free(reason);
@@ -584,15 +581,10 @@ apiq_work(struct vh_worker *w, void *arg)
 	struct apiq_job	*j = arg;
 	PGconn		*db;
 	PGresult	*r;
-	char		*err = NULL;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		vh_log_warnx("req=%s %s", vh_http_req_id(j->req), err);
-		free(err);
-		j->status = 503;
-		j->detail = vh_xstrdup("the database is unavailable");
+	if ((db = vh_api_db(w, j->req, &j->err,
+	    "the database is unavailable")) == NULL)
 		goto out;
-	}
 	r = PQexecParams(db, j->q.sql, j->q.nparams, NULL,
 	    (const char *const *)j->q.params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -600,11 +592,10 @@ apiq_work(struct vh_worker *w, void *arg)
 		PQclear(r);
 		goto out;
 	}
-	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
-		j->status = 404;
-		j->detail = vh_xstrdup(j->q.not_found != NULL ? j->q.not_found :
-		    "not found");
-	} else if (j->q.mode == VH_APIQ_CSV)
+	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+		fail(j, 404, vh_xstrdup(j->q.not_found != NULL ?
+		    j->q.not_found : "not found"));
+	else if (j->q.mode == VH_APIQ_CSV)
 		copy_csv(j, db, PQgetvalue(r, 0, 0));
 	else if (j->q.mode == VH_APIQ_JSON_ROWS)
 		json_rows(j, db, PQgetvalue(r, 0, 0));
@@ -621,7 +612,7 @@ out:
 	if (j->stream) {
 		/* An error before anything went out is still a problem
 		 * response: drop the piece. */
-		if (j->status == 0 || j->sent)
+		if (j->err.status == 0 || j->sent)
 			flush(j);
 		j->len = 0;
 		close(j->wfd);
@@ -642,18 +633,9 @@ job_free(struct apiq_job *j)
 		event_free(j->tick);
 	if (j->rfd != -1)
 		close(j->rfd);
-	free(j->detail);
+	vh_api_err_clear(&j->err);
 	free(j->body);
 	free(j);
-}
-
-static void
-respond_problem(struct apiq_job *j)
-{
-	vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-	    "not-found" : j->status == 400 ? "bad-request" :
-	    j->status == 409 ? "conflict" : j->status == 422 ?
-	    "invalid" : "database-unavailable", "%s", j->detail);
 }
 
 static void
@@ -669,8 +651,8 @@ apiq_done(void *arg)
 			stream_finish(j);
 		return;
 	}
-	if (j->status != 0)
-		respond_problem(j);
+	if (j->err.status != 0)
+		vh_api_reply_problem(j->req, &j->err);
 	else {
 		if (j->q.filename != NULL)
 			vh_http_add_header(j->req, "Content-Disposition",
@@ -687,16 +669,16 @@ static void
 stream_finish(struct apiq_job *j)
 {
 	if (!j->started) {
-		if (j->status != 0)
-			respond_problem(j);
+		if (j->err.status != 0)
+			vh_api_reply_problem(j->req, &j->err);
 		else
 			vh_http_respond(j->req, 200, j->q.content_type, "", 0);
 	} else {
-		if (j->status != 0)
+		if (j->err.status != 0)
 			vh_log_warnx("req=%s export cut short: %s",
-			    vh_http_req_id(j->req), j->detail);
-		vh_http_stream_end(j->req, j->status == 0 && !j->aborted &&
-		    !j->cut);
+			    vh_http_req_id(j->req), j->err.detail);
+		vh_http_stream_end(j->req, j->err.status == 0 &&
+		    !j->aborted && !j->cut);
 	}
 	job_free(j);
 }

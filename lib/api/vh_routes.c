@@ -20,6 +20,7 @@
 #include "vh_dbworker.h"
 #include "vh_time.h"
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_base64.h"
 #include "vh_odk.h"
 #include "vh_api_metrics.h"
@@ -373,6 +374,8 @@ vh_routes_each(vh_route_each_fn fn, void *arg)
 }
 
 /* Credentials check on a worker. */
+#define CRED_DB	"credentials cannot be checked right now"
+
 struct auth_job {
 	struct vh_app		*app;
 	struct vh_http_req	*req;
@@ -392,6 +395,7 @@ struct auth_job {
 	bool			 csrf_ok;
 	int			 rc;
 	char			*err;
+	struct vh_api_err	 e;	/* the database's failure */
 };
 
 /* A failed upload link: counted, and for the page, whether the link's
@@ -429,7 +433,7 @@ auth_work(struct vh_worker *w, void *arg)
 	struct auth_job	*j = arg;
 	PGconn		*db;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
+	if ((db = vh_api_db(w, j->req, &j->e, CRED_DB)) == NULL) {
 		j->rc = VH_EDB;
 		return;
 	}
@@ -440,7 +444,7 @@ auth_work(struct vh_worker *w, void *arg)
 	if (j->counted && (j->rc = vh_ratelimit_over(vh_app_ratelimit(j->app),
 	    db, "upload", j->addr, vh_app_config(j->app)->resident_upload_rate,
 	    &j->retry_after_s, &j->err)) != 0)
-		return;
+		goto out;
 	if (j->odk_token != NULL)
 		j->rc = vh_odk_lookup_token(db, j->odk_token, &j->principal,
 		    &j->err);
@@ -468,6 +472,13 @@ auth_work(struct vh_worker *w, void *arg)
 		    &j->csrf_ok, &j->err);
 	if (j->counted && (j->rc == VH_EINVAL || j->rc == VH_ENOENT))
 		count_failure(j, db);
+out:
+	/* Anything but an answer about the credentials is the database's. */
+	if (j->rc != 0 && j->rc != VH_ETOOBIG && j->rc != VH_EINVAL &&
+	    j->rc != VH_ENOENT) {
+		vh_api_err_db(&j->e, j->req, "auth", j->err, CRED_DB);
+		j->err = NULL;
+	}
 }
 
 static void
@@ -536,11 +547,9 @@ auth_done(void *arg)
 		    "the token is unknown, expired or revoked" :
 		    j->secret != NULL ? "the upload link is not valid" :
 		    "the session has ended; log in again");
-	else if (j->rc != 0) {
-		vh_log_warnx("req=%s auth: %s", vh_http_req_id(j->req), j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "credentials cannot be checked right now");
-	} else if (j->principal.via == VH_VIA_SESSION && !j->csrf_ok &&
+	else if (j->rc != 0)
+		vh_api_reply_problem(j->req, &j->e);
+	else if (j->principal.via == VH_VIA_SESSION && !j->csrf_ok &&
 	    vh_http_method_unsafe(vh_http_req_method(j->req)))
 		/* A cookie rides along with any request the browser makes;
 		 * only our own pages know the token to send with it. */
@@ -561,6 +570,7 @@ auth_done(void *arg)
 		explicit_bzero(j->basic_pass, strlen(j->basic_pass));
 	free(j->basic_pass);
 	free(j->err);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 

@@ -22,36 +22,12 @@
 #include <jansson.h>
 #include <libavutil/log.h>
 
+#include "fixture.h"
 #include "vh_audio.h"
 #include "vh_error.h"
 
 #define SHARED "../shared/data/media/audio"
 
-static char	dir[64];
-
-static void __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
-{
-	char	cmd[4096];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static const char *
-at(const char *name)
-{
-	static char	buf[4][256];
-	static int	i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return (buf[i]);
-}
 
 /* Seconds, as ffprobe reads the container. */
 static double
@@ -105,60 +81,55 @@ loudness_of(const char *path, double *lufs, double *tp_db)
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/vh_audio_XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_mkdir("vh_audio") != 0)
 		return (-1);
 	/* About 20 s of Dutch speech, then every form phones send. */
-	sh("espeak-ng -v nl -s 150 -w %s 'Wij wonen al dertig jaar in deze "
+	fx_sh("espeak-ng -v nl -s 150 -w %s 'Wij wonen al dertig jaar in deze "
 	    "buurt. Vroeger was hier een bakker op de hoek en iedereen kende "
 	    "elkaar. Nu zijn er veel nieuwe mensen gekomen, en dat is goed, "
 	    "maar de speeltuin is weg en de kinderen spelen op straat. Ik "
 	    "hoop dat de gemeente luistert naar wat wij te vertellen hebben, "
-	    "want wij weten hoe het hier echt is.'", at("raw.wav"));
+	    "want wij weten hoe het hier echt is.'", fx_at("raw.wav"));
 	/* espeak's peaks stand 18.5 dB over its loudness; a phone's voice
 	 * recorder compresses, leaving room to reach -18 LUFS under a
 	 * -1 dBTP ceiling with one gain. */
-	sh("cd %s && ffmpeg -v error -y -i raw.wav -af acompressor=threshold="
-	    "0.05:ratio=4:attack=5:release=100:makeup=4 speech.wav", dir);
-	sh("cd %s && ffmpeg -v error -y -i speech.wav -ar 44100 -ac 2 "
-	    "-c:a pcm_f32le stereo_f32.wav", dir);
-	sh("cd %s && ffmpeg -v error -y -i speech.wav -c:a aac -b:a 64k "
+	fx_sh("cd %s && ffmpeg -v error -y -i raw.wav -af "
+	    "acompressor=threshold=0.05:ratio=4:attack=5:release=100:makeup=4 "
+	    "speech.wav", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -i speech.wav -ar 44100 -ac 2 "
+	    "-c:a pcm_f32le stereo_f32.wav", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -i speech.wav -c:a aac -b:a 64k "
 	    "mono.m4a && ffmpeg -v error -y -i stereo_f32.wav -c:a aac "
-	    "stereo.m4a", dir);
-	sh("cd %s && ffmpeg -v error -y -i speech.wav -c:a aac -brand mp42 "
+	    "stereo.m4a", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -i speech.wav -c:a aac -brand mp42 "
 	    "mp42.mp4 && ffmpeg -v error -y -i speech.wav -c:a aac -movflags "
-	    "+frag_keyframe+empty_moov frag.mp4", dir);
-	sh("cd %s && ffmpeg -v error -y -i speech.wav -c:a libopus "
+	    "+frag_keyframe+empty_moov frag.mp4", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -i speech.wav -c:a libopus "
 	    "opus.webm && ffmpeg -v error -y -i speech.wav -c:a libopus "
 	    "opus.ogg && ffmpeg -v error -y -i speech.wav -c:a libvorbis "
-	    "vorbis.ogg", dir);
-	sh("cd %s && ffmpeg -v error -y -i speech.wav speech.flac && "
-	    "ffmpeg -v error -y -i speech.wav speech.mp3", dir);
-	sh("cd %s && sox speech.wav -r 8000 -c 1 -t amr-nb speech.amr && "
-	    "ffmpeg -v error -y -i speech.amr -c:a copy speech.3gp", dir);
-	sh("cd %s && ffmpeg -v error -y -f lavfi -i testsrc=size=64x64:rate=10 "
-	    "-i speech.wav -shortest -c:v mpeg4 -c:a aac video.mp4", dir);
-	sh("cd %s && ffmpeg -v error -y -i speech.wav -af volume=-32dB "
+	    "vorbis.ogg", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -i speech.wav speech.flac && "
+	    "ffmpeg -v error -y -i speech.wav speech.mp3", fx_dir);
+	fx_sh("cd %s && sox speech.wav -r 8000 -c 1 -t amr-nb speech.amr && "
+	    "ffmpeg -v error -y -i speech.amr -c:a copy speech.3gp", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -f lavfi -i "
+	    "testsrc=size=64x64:rate=10 -i speech.wav -shortest -c:v mpeg4 "
+	    "-c:a aac video.mp4", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -i speech.wav -af volume=-32dB "
 	    "quiet.wav && ffmpeg -v error -y -i speech.wav -af "
-	    "volume=12dB,alimiter=limit=0.99 -c:a pcm_f32le loud.wav", dir);
+	    "volume=12dB,alimiter=limit=0.99 -c:a pcm_f32le loud.wav", fx_dir);
 	/* Identical full-scale sines on both channels. */
-	sh("cd %s && ffmpeg -v error -y -f lavfi -i "
+	fx_sh("cd %s && ffmpeg -v error -y -f lavfi -i "
 	    "\"aevalsrc=sin(2*PI*1000*t)|sin(2*PI*1000*t):s=48000:d=5\" "
-	    "-c:a pcm_f32le sines.wav", dir);
+	    "-c:a pcm_f32le sines.wav", fx_dir);
 	/* Hostile files. */
-	sh("cd %s && printf 'this is not audio at all\\n' > text.wav && "
+	fx_sh("cd %s && printf 'this is not audio at all\\n' > text.wav && "
 	    "head -c 100000 speech.wav > truncated.wav && "
 	    "cp mono.m4a nomoov.mp4 && zip -q z.zip text.wav && "
-	    "cp z.zip zip.m4a", dir);
-	sh("cd %s && python3 -c \"import sys; d=open('mono.m4a','rb').read(); "
-	    "i=d.find(b'moov'); open('nomoov.mp4','wb').write(d[:i-4])\"", dir);
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	sh("rm -rf %s", dir);
+	    "cp z.zip zip.m4a", fx_dir);
+	fx_sh("cd %s && python3 -c \"import sys; "
+	    "d=open('mono.m4a','rb').read(); i=d.find(b'moov'); "
+	    "open('nomoov.mp4','wb').write(d[:i-4])\"", fx_dir);
 	return (0);
 }
 
@@ -168,8 +139,8 @@ transcode_ok(const char *in, struct vh_audio_result *r)
 	char	*err = NULL;
 	int	 rc;
 
-	rc = vh_audio_transcode(in, at("out.opus"), at("out.m4a"),
-	    at("out.json"), NULL, r, &err);
+	rc = vh_audio_transcode(in, fx_at("out.opus"), fx_at("out.m4a"),
+	    fx_at("out.json"), NULL, r, &err);
 	if (rc != 0)
 		fail_msg("%s: %s (%s)", in, vh_strerror(rc), err);
 }
@@ -190,16 +161,16 @@ test_formats(void **state)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		/* All were made from speech.wav: that is the right length
 		 * (ffprobe only estimates raw AMR's, from its bitrate). */
-		want = probe_duration(at("speech.wav"));
-		transcode_ok(at(names[i]), &r);
+		want = probe_duration(fx_at("speech.wav"));
+		transcode_ok(fx_at(names[i]), &r);
 		if (fabs(r.duration_ms / 1000.0 - want) > want * 0.01)
 			fail_msg("%s: %lld ms, want %.3f s", names[i],
 			    (long long)r.duration_ms, want);
-		got = probe_duration(at("out.opus"));
+		got = probe_duration(fx_at("out.opus"));
 		if (fabs(got - want) > want * 0.01)
 			fail_msg("%s: opus %.3f s, want %.3f", names[i], got,
 			    want);
-		got = probe_duration(at("out.m4a"));
+		got = probe_duration(fx_at("out.m4a"));
 		if (fabs(got - want) > want * 0.01)
 			fail_msg("%s: m4a %.3f s, want %.3f", names[i], got,
 			    want);
@@ -229,24 +200,25 @@ test_renditions(void **state)
 	double	 kbps;
 	long	 moov, mdat;
 
-	transcode_ok(at("speech.wav"), &r);
-	sh("ffprobe -v error -show_entries stream=codec_name,channels,"
+	transcode_ok(fx_at("speech.wav"), &r);
+	fx_sh("ffprobe -v error -show_entries stream=codec_name,channels,"
 	    "sample_rate -of csv=p=0 %s | grep -qx 'opus,48000,1'",
-	    at("out.opus"));
-	sh("ffprobe -v error -show_entries stream=codec_name,profile,channels "
-	    "-of csv=p=0 %s | grep -qx 'aac,LC,1'", at("out.m4a"));
-	kbps = file_size(at("out.opus")) * 8.0 / r.duration_ms;
+	    fx_at("out.opus"));
+	fx_sh("ffprobe -v error -show_entries "
+	    "stream=codec_name,profile,channels -of csv=p=0 %s | "
+	    "grep -qx 'aac,LC,1'", fx_at("out.m4a"));
+	kbps = file_size(fx_at("out.opus")) * 8.0 / r.duration_ms;
 	printf("  opus: %.1f kbit/s over %.1f s\n", kbps,
 	    r.duration_ms / 1000.0);
 	assert_true(kbps > 16.0 && kbps < 30.0);
-	kbps = file_size(at("out.m4a")) * 8.0 / r.duration_ms;
+	kbps = file_size(fx_at("out.m4a")) * 8.0 / r.duration_ms;
 	/* FFmpeg 5.1's aac encoder overshoots 64k on mono speech by about
 	 * a quarter, with or without us (ffmpeg -b:a 64k does the same). */
 	printf("  m4a: %.1f kbit/s\n", kbps);
 	assert_true(kbps > 40.0 && kbps < 96.0);
 
 	snprintf(line, sizeof(line), "python3 -c \"d=open('%s','rb').read(); "
-	    "print(d.find(b'moov'), d.find(b'mdat'))\"", at("out.m4a"));
+	    "print(d.find(b'moov'), d.find(b'mdat'))\"", fx_at("out.m4a"));
 	assert_non_null(f = popen(line, "r"));
 	assert_int_equal(fscanf(f, "%ld %ld", &moov, &mdat), 2);
 	pclose(f);
@@ -288,15 +260,15 @@ test_mute(void **state)
 	double			 in, out;
 
 	(void)state;
-	snprintf(outs[0], sizeof outs[0], "%s", at("mute.opus"));
-	snprintf(outs[1], sizeof outs[1], "%s", at("mute.m4a"));
-	snprintf(tone, sizeof tone, "%s", at("tone.wav"));
-	sh("sox -n -r 44100 -c 2 %s synth 7 sine 440 gain -12", tone);
+	snprintf(outs[0], sizeof outs[0], "%s", fx_at("mute.opus"));
+	snprintf(outs[1], sizeof outs[1], "%s", fx_at("mute.m4a"));
+	snprintf(tone, sizeof tone, "%s", fx_at("tone.wav"));
+	fx_sh("sox -n -r 44100 -c 2 %s synth 7 sine 440 gain -12", tone);
 	vh_audio_limits_default(&l);
 	l.mute = r;
 	l.nmute = 2;
 	assert_int_equal(vh_audio_transcode(tone, outs[0], outs[1],
-	    at("mute.json"), &l, &res, &err), 0);
+	    fx_at("mute.json"), &l, &res, &err), 0);
 	assert_null(err);
 	assert_int_equal(res.duration_ms, 7000);
 	for (int i = 0; i < 2; i++) {
@@ -326,20 +298,20 @@ test_loudness(void **state)
 	double	 lufs, tp;
 
 	for (size_t i = 0; i < 3; i++) {
-		transcode_ok(at(names[i]), &r);
-		loudness_of(at("out.opus"), &lufs, &tp);
+		transcode_ok(fx_at(names[i]), &r);
+		loudness_of(fx_at("out.opus"), &lufs, &tp);
 		printf("  %-10s in %6.1f LUFS %5.1f dBTP gain %+5.1f -> "
 		    "opus %5.1f LUFS %5.1f dBTP\n", names[i],
 		    r.loudness_in_lufs, r.true_peak_in_dbtp, r.gain_db, lufs,
 		    tp);
 		assert_true(fabs(lufs + 18.0) <= 1.0);
 		assert_true(r.true_peak_out_dbtp <= -1.0 + 1e-6);
-		loudness_of(at("out.m4a"), &lufs, &tp);
+		loudness_of(fx_at("out.m4a"), &lufs, &tp);
 		assert_true(fabs(lufs + 18.0) <= 1.0);
 	}
 	/* Uncompressed speech: the ceiling wins, and it comes out quieter. */
-	transcode_ok(at("raw.wav"), &r);
-	loudness_of(at("out.opus"), &lufs, &tp);
+	transcode_ok(fx_at("raw.wav"), &r);
+	loudness_of(fx_at("out.opus"), &lufs, &tp);
 	printf("  raw.wav    in %6.1f LUFS %5.1f dBTP gain %+5.1f -> "
 	    "%5.1f LUFS\n", r.loudness_in_lufs, r.true_peak_in_dbtp,
 	    r.gain_db, r.loudness_out_lufs);
@@ -347,10 +319,10 @@ test_loudness(void **state)
 	assert_true(r.loudness_out_lufs < -18.5);
 	assert_true(fabs(lufs - r.loudness_out_lufs) < 0.5);
 
-	transcode_ok(at("quiet.wav"), &r);
+	transcode_ok(fx_at("quiet.wav"), &r);
 	assert_true(r.loudness_in_lufs < -40.0);
 	assert_true(r.gain_db > 20.0);
-	transcode_ok(at("loud.wav"), &r);
+	transcode_ok(fx_at("loud.wav"), &r);
 	assert_true(r.gain_db < 0.0);
 }
 
@@ -360,7 +332,7 @@ test_downmix(void **state)
 {
 	struct vh_audio_result r;
 
-	transcode_ok(at("sines.wav"), &r);
+	transcode_ok(fx_at("sines.wav"), &r);
 	printf("  sines: %.2f LUFS, %.2f dBTP after the mix\n",
 	    r.loudness_in_lufs, r.true_peak_in_dbtp);
 	assert_true(r.true_peak_in_dbtp <= 0.1);
@@ -379,8 +351,8 @@ test_peaks(void **state)
 	char		*err = NULL;
 	int		 lo = 0, hi = 0;
 
-	transcode_ok(at("speech.wav"), &r);
-	assert_non_null(j = json_load_file(at("out.json"), 0, &je));
+	transcode_ok(fx_at("speech.wav"), &r);
+	assert_non_null(j = json_load_file(fx_at("out.json"), 0, &je));
 	assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
 	assert_int_equal(json_integer_value(json_object_get(j, "channels")), 1);
 	assert_int_equal(json_integer_value(json_object_get(j, "sample_rate")),
@@ -407,8 +379,8 @@ test_peaks(void **state)
 
 	vh_audio_limits_default(&l);
 	l.peaks_max_length = 500;
-	assert_int_equal(vh_audio_transcode(at("speech.wav"), NULL, NULL,
-	    at("small.json"), &l, &r, &err), 0);
+	assert_int_equal(vh_audio_transcode(fx_at("speech.wav"), NULL, NULL,
+	    fx_at("small.json"), &l, &r, &err), 0);
 	assert_true(r.peaks_length <= 500 && r.peaks_length > 250);
 	assert_true(r.peaks_samples_per_pixel > 480);
 }
@@ -420,8 +392,8 @@ expect_reject(const char *name, int want, const char *reason)
 	char	*err = NULL;
 	int	 rc;
 
-	rc = vh_audio_transcode_sandboxed(at(name), at("bad.opus"),
-	    at("bad.m4a"), at("bad.json"), NULL, NULL, &r, &err);
+	rc = vh_audio_transcode_sandboxed(fx_at(name), fx_at("bad.opus"),
+	    fx_at("bad.m4a"), fx_at("bad.json"), NULL, NULL, &r, &err);
 	printf("  %-14s -> %s: %s\n", name, vh_strerror(rc), err);
 	assert_int_equal(rc, want);
 	assert_non_null(err);
@@ -445,14 +417,14 @@ test_hostile(void **state)
 
 	vh_audio_limits_default(&l);
 	l.max_duration_ms = 5000;
-	assert_int_equal(vh_audio_transcode(at("speech.wav"), NULL, NULL, NULL,
-	    &l, &r, &err), VH_ETOOBIG);
+	assert_int_equal(vh_audio_transcode(fx_at("speech.wav"), NULL, NULL,
+	    NULL, &l, &r, &err), VH_ETOOBIG);
 	assert_non_null(strstr(err, "longer than"));
 	free(err);
 	vh_audio_limits_default(&l);
 	l.max_file_size = 1000;
-	assert_int_equal(vh_audio_transcode(at("speech.wav"), NULL, NULL, NULL,
-	    &l, &r, &err), VH_ETOOBIG);
+	assert_int_equal(vh_audio_transcode(fx_at("speech.wav"), NULL, NULL,
+	    NULL, &l, &r, &err), VH_ETOOBIG);
 	free(err);
 }
 
@@ -465,18 +437,19 @@ test_sandboxed(void **state)
 	struct vh_audio_result a, b;
 	char	*err = NULL;
 
-	transcode_ok(at("mono.m4a"), &a);
-	assert_int_equal(vh_audio_transcode_sandboxed(at("mono.m4a"),
-	    at("s.opus"), at("s.m4a"), at("s.json"), NULL, NULL, &b, &err), 0);
+	transcode_ok(fx_at("mono.m4a"), &a);
+	assert_int_equal(vh_audio_transcode_sandboxed(fx_at("mono.m4a"),
+	    fx_at("s.opus"), fx_at("s.m4a"), fx_at("s.json"), NULL, NULL, &b,
+	    &err), 0);
 	assert_int_equal(a.duration_ms, b.duration_ms);
 	assert_true(a.loudness_in_lufs == b.loudness_in_lufs);
 	assert_string_equal(b.in_codec, "aac");
-	assert_true(file_size(at("s.opus")) > 1000);
+	assert_true(file_size(fx_at("s.opus")) > 1000);
 
 	vh_sandbox_limits_default(&sl);
 	sl.timeout_ms = 1;
-	assert_int_equal(vh_audio_transcode_sandboxed(at("speech.flac"),
-	    at("s.opus"), NULL, NULL, NULL, &sl, &b, &err), VH_EIO);
+	assert_int_equal(vh_audio_transcode_sandboxed(fx_at("speech.flac"),
+	    fx_at("s.opus"), NULL, NULL, NULL, &sl, &b, &err), VH_EIO);
 	assert_string_equal(err, "decoder timed out after 1 s");
 	free(err);
 }
@@ -485,9 +458,9 @@ test_sandboxed(void **state)
 static double
 decoded_duration(const char *path)
 {
-	sh("ffmpeg -v quiet -y -i '%s' -map 0:a:0 -f wav %s", path,
-	    at("ref.wav"));
-	return (probe_duration(at("ref.wav")));
+	fx_sh("ffmpeg -v quiet -y -i '%s' -map 0:a:0 -f wav %s", path,
+	    fx_at("ref.wav"));
+	return (probe_duration(fx_at("ref.wav")));
 }
 
 static bool
@@ -524,8 +497,8 @@ test_shared(void **state)
 		box = probe_duration(path);
 		dec = decoded_duration(path);
 		err = NULL;
-		rc = vh_audio_transcode_sandboxed(path, at("sh.opus"),
-		    at("sh.m4a"), at("sh.json"), NULL, NULL, &r, &err);
+		rc = vh_audio_transcode_sandboxed(path, fx_at("sh.opus"),
+		    fx_at("sh.m4a"), fx_at("sh.json"), NULL, NULL, &r, &err);
 		got = r.duration_ms / 1000.0;
 		printf("  %-24s %-10s box %5.2f s dec %5.2f s -> %s %5.2f s "
 		    "%6.1f LUFS\n", de->d_name, r.in_codec, box, dec,
@@ -533,8 +506,8 @@ test_shared(void **state)
 		if (rc != 0)
 			fail_msg("%s: %s", path, err);
 		assert_true(near(got, box) || near(got, dec));
-		assert_true(near(probe_duration(at("sh.opus")), got));
-		assert_true(near(probe_duration(at("sh.m4a")), got));
+		assert_true(near(probe_duration(fx_at("sh.opus")), got));
+		assert_true(near(probe_duration(fx_at("sh.m4a")), got));
 		n++;
 	}
 	closedir(d);
@@ -557,5 +530,5 @@ main(void)
 	};
 
 	av_log_set_level(AV_LOG_ERROR);
-	return (cmocka_run_group_tests(tests, setup, teardown));
+	return (cmocka_run_group_tests(tests, setup, fx_teardown));
 }

@@ -12,24 +12,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "vh_classify.h"
 #include "vh_error.h"
 
-static char	dir[64];
 static magic_t	magic;
-
-static void __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
-{
-	char	cmd[4096];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 static int
 setup(void **state)
@@ -38,35 +25,34 @@ setup(void **state)
 
 	if ((magic = vh_classify_magic_open(&err)) == NULL)
 		return (-1);
-	snprintf(dir, sizeof(dir), "/tmp/vh_classify_XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_mkdir("vh_classify") != 0)
 		return (-1);
-	sh("cd %s && espeak-ng -v nl -w s.wav 'Dit is een verhaal.' && "
+	fx_sh("cd %s && espeak-ng -v nl -w s.wav 'Dit is een verhaal.' && "
 	    "ffmpeg -v error -i s.wav -c:a aac a.m4a && "
 	    "ffmpeg -v error -i s.wav -c:a aac -f mp4 a.mp4 && "
 	    "ffmpeg -v error -i s.wav -c:a aac -f mov a.mov && "
 	    "ffmpeg -v error -i s.wav -c:a libopus a.webm && "
 	    "ffmpeg -v error -i s.wav -c:a libopus a.ogg && "
 	    "ffmpeg -v error -i s.wav a.mp3 && ffmpeg -v error -i s.wav a.flac",
-	    dir);
-	sh("cd %s && sox s.wav -r 8000 -t amr-nb a.amr && "
-	    "ffmpeg -v error -i a.amr -c:a copy a.3gp", dir);
-	sh("cd %s && ffmpeg -v error -f lavfi -i testsrc=size=64x64:rate=5 "
+	    fx_dir);
+	fx_sh("cd %s && sox s.wav -r 8000 -t amr-nb a.amr && "
+	    "ffmpeg -v error -i a.amr -c:a copy a.3gp", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -f lavfi -i testsrc=size=64x64:rate=5 "
 	    "-t 1 -c:v mpeg4 silent.mp4 && ffmpeg -v error -f lavfi -i "
 	    "testsrc=size=64x64:rate=5 -i s.wav -shortest -c:v mpeg4 -c:a aac "
 	    "both.mp4 && ffmpeg -v error -f lavfi -i testsrc=size=64x64 "
 	    "-frames:v 1 p.jpg && ffmpeg -v error -i p.jpg p.png && "
 	    "ffmpeg -v error -i p.jpg -c:v libwebp p.webp && "
-	    "ffmpeg -v error -i p.jpg p.gif", dir);
-	sh("cd %s && printf 'Hallo buurt,\\r\\nDit is een notitie.\\r\\n' > "
+	    "ffmpeg -v error -i p.jpg p.gif", fx_dir);
+	fx_sh("cd %s && printf 'Hallo buurt,\\r\\nDit is een notitie.\\r\\n' > "
 	    "n.txt && printf '# Kop\\n\\nTekst met *nadruk*.\\n' > n.md && "
 	    "printf '<!DOCTYPE html><html><body>hi</body></html>\\n' > "
 	    "page.jpg && printf '<svg xmlns=\"http://www.w3.org/2000/svg\">"
 	    "</svg>\\n' > d.svg && cp /bin/true elf.wav && "
 	    "zip -q z.m4a n.txt && : > empty.wav && "
-	    "printf 'not really a wav\\n' > text.wav", dir);
-	sh("cd %s && printf '%%%%PDF-1.4\\n1 0 obj<<>>endobj\\ntrailer<<>>\\n"
-	    "%%%%%%%%EOF\\n' > d.pdf", dir);
+	    "printf 'not really a wav\\n' > text.wav", fx_dir);
+	fx_sh("cd %s && printf '%%%%PDF-1.4\\n1 0 obj<<>>endobj\\n"
+	    "trailer<<>>\\n%%%%%%%%EOF\\n' > d.pdf", fx_dir);
 	return (0);
 }
 
@@ -74,8 +60,7 @@ static int
 teardown(void **state)
 {
 	magic_close(magic);
-	sh("rm -rf %s", dir);
-	return (0);
+	return (fx_teardown(state));
 }
 
 static void
@@ -84,7 +69,7 @@ expect(const char *name, enum vh_media_family want, const char *reason)
 	struct vh_classify_result r, r2;
 	char	 path[256], *err = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", fx_dir, name);
 	assert_int_equal(vh_classify_file(magic, path, &r, &err), 0);
 	printf("  %-10s %-22s %-8s %s\n", name, r.mime,
 	    vh_media_family_name(r.family), r.reason);

@@ -17,36 +17,12 @@
 
 #include <vips/vips.h>
 
+#include "fixture.h"
 #include "vh_error.h"
 #include "vh_photo.h"
 
 #define SHARED "../shared/data/media/photos"
 
-static char	dir[64];
-
-static void __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
-{
-	char	cmd[4096];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static const char *
-at(const char *name)
-{
-	static char	buf[4][256];
-	static int	i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return (buf[i]);
-}
 
 /* Every metadata tag exiftool can find in the groups we must not ship. */
 static void
@@ -99,7 +75,7 @@ flipped_difference(const char *a, const char *b)
 
 	assert_non_null(x = vips_image_new_from_file(a, NULL));
 	assert_int_equal(vips_rot(x, &r, VIPS_ANGLE_D180, NULL), 0);
-	snprintf(tmp, sizeof(tmp), "%s/flipped%d.png", dir, n++);
+	snprintf(tmp, sizeof(tmp), "%s/flipped%d.png", fx_dir, n++);
 	assert_int_equal(vips_image_write_to_file(r, tmp, NULL), 0);
 	g_object_unref(r);
 	g_object_unref(x);
@@ -111,31 +87,30 @@ setup(void **state)
 {
 	char	*err = NULL;
 
-	snprintf(dir, sizeof(dir), "/tmp/vh_photo_XXXXXX");
-	if (mkdtemp(dir) == NULL || vh_photo_init(&err) != 0)
+	if (fx_mkdir("vh_photo") != 0 || vh_photo_init(&err) != 0)
 		return (-1);
 	/* A 2000x1200 landscape picture, then the same pixels stored
 	 * turned a quarter left and tagged Orientation 6, as phones do,
 	 * with GPS, capture time, maker, XMP and IPTC on top. */
-	sh("cd %s && ffmpeg -v error -y -f lavfi -i testsrc=size=2000x1200 "
+	fx_sh("cd %s && ffmpeg -v error -y -f lavfi -i testsrc=size=2000x1200 "
 	    "-frames:v 1 -q:v 2 upright.jpg && ffmpeg -v error -y -i "
-	    "upright.jpg -vf transpose=2 -q:v 2 stored.jpg", dir);
-	sh("cd %s && exiftool -q -overwrite_original -n -Orientation=6 "
+	    "upright.jpg -vf transpose=2 -q:v 2 stored.jpg", fx_dir);
+	fx_sh("cd %s && exiftool -q -overwrite_original -n -Orientation=6 "
 	    "-GPSLatitude=52.0907 -GPSLatitudeRef=N -GPSLongitude=5.1214 "
 	    "-GPSLongitudeRef=E '-DateTimeOriginal=2024:05:01 10:11:12' "
 	    "-OffsetTimeOriginal=+02:00 -Make=Apple '-Model=iPhone 12' "
 	    "-XMP:Creator=Someone -IPTC:Keywords=buurt '-Comment=hello' "
-	    "stored.jpg", dir);
+	    "stored.jpg", fx_dir);
 	/* West and south of Greenwich and the equator. */
-	sh("cd %s && cp upright.jpg west.jpg && exiftool -q "
+	fx_sh("cd %s && cp upright.jpg west.jpg && exiftool -q "
 	    "-overwrite_original -GPSLatitude=33.5 -GPSLatitudeRef=S "
-	    "-GPSLongitude=70.25 -GPSLongitudeRef=W west.jpg", dir);
-	sh("cd %s && ffmpeg -v error -y -f lavfi -i "
+	    "-GPSLongitude=70.25 -GPSLongitudeRef=W west.jpg", fx_dir);
+	fx_sh("cd %s && ffmpeg -v error -y -f lavfi -i "
 	    "color=c=red@0.5:size=300x200,format=rgba -frames:v 1 small.png && "
-	    "ffmpeg -v error -y -i upright.jpg -c:v libwebp pic.webp", dir);
+	    "ffmpeg -v error -y -i upright.jpg -c:v libwebp pic.webp", fx_dir);
 	/* Hostile: a PNG whose header claims 100000x100000, a GIF claiming
 	 * 65535x65535, a truncated JPEG, HTML named .jpg, an SVG. */
-	sh("cd %s && python3 -c \"import struct, zlib\n"
+	fx_sh("cd %s && python3 -c \"import struct, zlib\n"
 	    "def chunk(t, d): return struct.pack('>I', len(d)) + t + d + "
 	    "struct.pack('>I', zlib.crc32(t + d))\n"
 	    "ihdr = struct.pack('>IIBBBBB', 100000, 100000, 8, 2, 0, 0, 0)\n"
@@ -144,18 +119,11 @@ setup(void **state)
 	    "chunk(b'IHDR', ihdr) + chunk(b'IDAT', idat) + chunk(b'IEND', b''))\n"
 	    "open('bomb.gif', 'wb').write(b'GIF89a' + struct.pack('<HH', 65535, "
 	    "65535) + b'\\x00\\x00\\x00' + b',' + struct.pack('<HHHH', 0, 0, "
-	    "65535, 65535) + b'\\x00\\x02\\x02\\x44\\x01\\x00;')\n\"", dir);
-	sh("cd %s && head -c 20000 upright.jpg > truncated.jpg && "
+	    "65535, 65535) + b'\\x00\\x02\\x02\\x44\\x01\\x00;')\n\"", fx_dir);
+	fx_sh("cd %s && head -c 20000 upright.jpg > truncated.jpg && "
 	    "printf '<html><body>hi</body></html>' > page.jpg && printf "
 	    "'<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" "
-	    "height=\"10\"/>' > pic.svg", dir);
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	sh("rm -rf %s", dir);
+	    "height=\"10\"/>' > pic.svg", fx_dir);
 	return (0);
 }
 
@@ -168,18 +136,19 @@ process_ok(const char *name, struct vh_photo_result *r)
 	char	*err = NULL, in[512];
 	int	 rc;
 
-	snprintf(in, sizeof(in), "%s", name);	/* at() reuses its buffers */
-	rc = vh_photo_process(in, at("display.jpg"), at("thumb.jpg"), NULL, r,
-	    &err);
+	/* fx_at reuses its buffers */
+	snprintf(in, sizeof(in), "%s", name);
+	rc = vh_photo_process(in, fx_at("display.jpg"), fx_at("thumb.jpg"),
+	    NULL, r, &err);
 	if (rc != 0)
 		fail_msg("%s: %s (%s)", in, vh_strerror(rc), err);
-	rc = vh_photo_process_sandboxed(in, at("sdisplay.jpg"),
-	    at("sthumb.jpg"), NULL, NULL, &r2, &err);
+	rc = vh_photo_process_sandboxed(in, fx_at("sdisplay.jpg"),
+	    fx_at("sthumb.jpg"), NULL, NULL, &r2, &err);
 	if (rc != 0)
 		fail_msg("%s, sandboxed: %s (%s)", in, vh_strerror(rc), err);
 	assert_memory_equal(r, &r2, sizeof(r2));
-	sh("cmp -s %s %s && cmp -s %s %s", at("display.jpg"),
-	    at("sdisplay.jpg"), at("thumb.jpg"), at("sthumb.jpg"));
+	fx_sh("cmp -s %s %s && cmp -s %s %s", fx_at("display.jpg"),
+	    fx_at("sdisplay.jpg"), fx_at("thumb.jpg"), fx_at("sthumb.jpg"));
 }
 
 static void
@@ -188,7 +157,7 @@ test_rotated_gps(void **state)
 	struct vh_photo_result r;
 	char	*err = NULL;
 
-	process_ok(at("stored.jpg"), &r);
+	process_ok(fx_at("stored.jpg"), &r);
 	assert_string_equal(r.loader, "jpegload");
 	assert_int_equal(r.orig_width, 1200);
 	assert_int_equal(r.orig_height, 2000);
@@ -201,15 +170,15 @@ test_rotated_gps(void **state)
 	assert_true(fabs(r.lat - 52.0907) < 1e-6);
 	assert_true(fabs(r.lon - 5.1214) < 1e-6);
 	assert_string_equal(r.taken_at, "2024-05-01T10:11:12+02:00");
-	assert_no_metadata(at("display.jpg"));
-	assert_no_metadata(at("thumb.jpg"));
+	assert_no_metadata(fx_at("display.jpg"));
+	assert_no_metadata(fx_at("thumb.jpg"));
 
 	/* The pixels, not only the box, are upright. */
-	assert_int_equal(vh_photo_process(at("upright.jpg"), at("ref.jpg"),
-	    NULL, NULL, &r, &err), 0);
+	assert_int_equal(vh_photo_process(fx_at("upright.jpg"),
+	    fx_at("ref.jpg"), NULL, NULL, &r, &err), 0);
 	assert_false(r.has_gps);
 	assert_string_equal(r.taken_at, "");
-	assert_true(difference(at("display.jpg"), at("ref.jpg")) < 4.0);
+	assert_true(difference(fx_at("display.jpg"), fx_at("ref.jpg")) < 4.0);
 }
 
 static void
@@ -217,11 +186,11 @@ test_south_west(void **state)
 {
 	struct vh_photo_result r;
 
-	process_ok(at("west.jpg"), &r);
+	process_ok(fx_at("west.jpg"), &r);
 	assert_true(r.has_gps);
 	assert_true(fabs(r.lat + 33.5) < 1e-6);
 	assert_true(fabs(r.lon + 70.25) < 1e-6);
-	assert_no_metadata(at("display.jpg"));
+	assert_no_metadata(fx_at("display.jpg"));
 }
 
 static void
@@ -230,13 +199,13 @@ test_formats(void **state)
 	struct vh_photo_result r;
 
 	/* Never upscaled; alpha flattened onto white. */
-	process_ok(at("small.png"), &r);
+	process_ok(fx_at("small.png"), &r);
 	assert_string_equal(r.loader, "pngload");
 	assert_int_equal(r.width, 300);
 	assert_int_equal(r.height, 200);
 	assert_int_equal(r.thumb_width, 300);
-	sh("vipsheader -f bands %s | grep -qx 3", at("display.jpg"));
-	process_ok(at("pic.webp"), &r);
+	fx_sh("vipsheader -f bands %s | grep -qx 3", fx_at("display.jpg"));
+	process_ok(fx_at("pic.webp"), &r);
 	assert_string_equal(r.loader, "webpload");
 	assert_int_equal(r.width, 1600);
 	assert_int_equal(r.height, 960);
@@ -249,15 +218,15 @@ expect_reject(const char *name, int want, const char *reason)
 	char	*err = NULL;
 	int	 rc;
 
-	rc = vh_photo_process(at(name), at("bad.jpg"), at("badt.jpg"), NULL,
-	    &r, &err);
+	rc = vh_photo_process(fx_at(name), fx_at("bad.jpg"), fx_at("badt.jpg"),
+	    NULL, &r, &err);
 	printf("  %-13s -> %s: %s\n", name, vh_strerror(rc), err);
 	assert_int_equal(rc, want);
 	if (strstr(err, reason) == NULL)
 		fail_msg("%s: '%s' lacks '%s'", name, err, reason);
 	free(err);
-	rc = vh_photo_process_sandboxed(at(name), at("bad.jpg"), at("badt.jpg"),
-	    NULL, NULL, &r, &err);
+	rc = vh_photo_process_sandboxed(fx_at(name), fx_at("bad.jpg"),
+	    fx_at("badt.jpg"), NULL, NULL, &r, &err);
 	assert_int_equal(rc, want);
 	if (strstr(err, reason) == NULL)
 		fail_msg("%s, sandboxed: '%s' lacks '%s'", name, err, reason);
@@ -280,7 +249,7 @@ test_hostile(void **state)
 
 	vh_photo_limits_default(&l);
 	l.max_pixels = 2000 * 1200 - 1;
-	assert_int_equal(vh_photo_process(at("upright.jpg"), NULL, NULL, &l,
+	assert_int_equal(vh_photo_process(fx_at("upright.jpg"), NULL, NULL, &l,
 	    &r, &err), VH_ETOOBIG);
 	free(err);
 }
@@ -308,15 +277,15 @@ test_shared(void **state)
 		    de->d_name, r.loader, r.orig_width, r.orig_height,
 		    r.width, r.height, r.taken_at[0] ? r.taken_at : "-",
 		    r.has_gps ? "gps" : "");
-		assert_no_metadata(at("display.jpg"));
-		assert_no_metadata(at("thumb.jpg"));
+		assert_no_metadata(fx_at("display.jpg"));
+		assert_no_metadata(fx_at("thumb.jpg"));
 		assert_true(r.width <= 1600 && r.height <= 1600);
 		assert_true(r.thumb_width <= 320 && r.thumb_height <= 320);
 		if (strncmp(de->d_name, "orientation_landscape_", 22) == 0) {
 			/* Each looks like _1 once upright. */
 			assert_int_equal(r.width, 600);
 			assert_int_equal(r.height, 450);
-			snprintf(ref, sizeof(ref), "%s/%s", dir, "o.jpg");
+			snprintf(ref, sizeof(ref), "%s/%s", fx_dir, "o.jpg");
 			if (strcmp(de->d_name, "orientation_landscape_1.jpg")
 			    != 0) {
 				struct vh_photo_result r1;
@@ -328,9 +297,10 @@ test_shared(void **state)
 				    NULL, NULL, &r1, &err), 0);
 				/* The sample photos are separate shots of one
 				 * scene, so compare with the wrong way up. */
-				double up = difference(at("display.jpg"), ref);
+				double up = difference(fx_at("display.jpg"),
+				    ref);
 				double down = flipped_difference(
-				    at("display.jpg"), ref);
+				    fx_at("display.jpg"), ref);
 
 				printf("    vs _1: %.3f, upside down %.3f\n", up,
 				    down);
@@ -365,5 +335,5 @@ main(void)
 		cmocka_unit_test(test_shared),
 	};
 
-	return (cmocka_run_group_tests(tests, setup, teardown));
+	return (cmocka_run_group_tests(tests, setup, fx_teardown));
 }
