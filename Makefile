@@ -141,10 +141,12 @@ $(BUILD)/tests/$(notdir $(1:.c=)): $(1) $(LIBA)
 endef
 $(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
-$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(LIBA)
+# The targets run the real server in-process: they link the daemon's
+# composition root (cmd/verhaald/app.c) too.
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(BUILD)/cmd/verhaald/app.o $(LIBA)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS)
+	@$(CC) $(ALL_CFLAGS) -Icmd/verhaald $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/cmd/verhaald/app.o $(LIBA) $(LIBS)
 
 deps:
 	@sh contrib/dev/deps.sh

@@ -22,7 +22,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "vh_app.h"
+#include "app.h"
 #include "vh_config.h"
 #include "vh_db.h"
 #include "vh_error.h"

@@ -17,7 +17,7 @@
 #include "vh_api.h"
 #include "vh_api_search.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
@@ -44,10 +44,10 @@ bad_request(struct vh_http_req *req, json_t *f, char *why)
 
 /* The viewer and search's filters; NULL after a 400. */
 static json_t *
-filters(struct vh_app *app, struct vh_http_req *req,
+filters(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_principal *who)
 {
-	json_t	*f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	json_t	*f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	char	*why = NULL;
 
 	if (vh_search_filters(req, f, &why) != 0) {
@@ -140,7 +140,7 @@ layer_args(struct vh_http_req *req, json_t *f, char **why)
  * table as plain UTF-8 with commas, for R's read.csv and pandas.
  */
 void
-vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_entries_csv(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_CSV };
@@ -148,7 +148,7 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 	char		*sep = NULL, *dialect = NULL;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = filters(ctx, req, who)) == NULL)
 		return;
 	sep = vh_apiq_arg(req, "sep");
 	dialect = vh_apiq_arg(req, "dialect");
@@ -187,7 +187,7 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 	q.content_type = "text/csv; charset=utf-8";
 	q.filename = "entries.csv";
 	vh_apiq_audit(&q, req, who, "export", "entries", "entries.csv");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 out:
 	free(sep);
 	free(dialect);
@@ -195,14 +195,14 @@ out:
 
 /* A search's entries with their files, for Kobo/ODK-style workflows. */
 void
-vh_api_export_entries_zip(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_entries_zip(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_ZIP };
 	json_t		*f;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = filters(ctx, req, who)) == NULL)
 		return;
 	set_base(req, f);
 	q.sql = "SELECT entries, files FROM vh_export_zip_sql($1::jsonb)";
@@ -212,19 +212,19 @@ vh_api_export_entries_zip(struct vh_app *app, struct vh_http_req *req,
 	q.content_type = "application/zip";
 	q.filename = "entries.zip";
 	vh_apiq_audit(&q, req, who, "export", "entries", "entries.zip");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 /* The analyst's table as a workbook: numbers, dates and text typed. */
 void
-vh_api_export_entries_xlsx(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_entries_xlsx(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_XLSX };
 	json_t		*f;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = filters(ctx, req, who)) == NULL)
 		return;
 	set_base(req, f);
 	q.sql = "SELECT vh_export_table_sql($1::jsonb, true)";
@@ -234,11 +234,11 @@ vh_api_export_entries_xlsx(struct vh_app *app, struct vh_http_req *req,
 	    "spreadsheetml.sheet";
 	q.filename = "entries.xlsx";
 	vh_apiq_audit(&q, req, who, "export", "entries", "entries.xlsx");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_areas_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
@@ -246,7 +246,7 @@ vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
 	char		*why = NULL;
 
 	(void)params;
-	if ((f = filters(app, req, who)) == NULL)
+	if ((f = filters(ctx, req, who)) == NULL)
 		return;
 	if (layer_args(req, f, &why) != 0) {
 		bad_request(req, f, why);
@@ -260,12 +260,12 @@ vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
 	q.content_type = "application/geo+json";
 	q.filename = "areas.geojson";
 	vh_apiq_audit(&q, req, who, "export", "areas", "areas.geojson");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 /* The field dictionary: the same level and indicators as the layer. */
 void
-vh_api_export_fields(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_fields(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -273,7 +273,7 @@ vh_api_export_fields(struct vh_app *app, struct vh_http_req *req,
 	char		*why = NULL;
 
 	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	if (layer_args(req, f, &why) != 0) {
 		bad_request(req, f, why);
 		return;
@@ -281,5 +281,5 @@ vh_api_export_fields(struct vh_app *app, struct vh_http_req *req,
 	q.sql = "SELECT vh_export_fields($1::jsonb)::text";
 	q.nparams = 1;
 	q.params[0] = dump(f);
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }

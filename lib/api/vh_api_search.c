@@ -17,7 +17,7 @@
 #include "vh_api.h"
 #include "vh_api_search.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_areas.h"
 #include "vh_config.h"
 #include "vh_error.h"
@@ -318,7 +318,7 @@ bad_request(struct vh_http_req *req, json_t *f, char *why)
 }
 
 void
-vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
+vh_api_search_entries(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -327,7 +327,7 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 	long		 lim;
 
 	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	if (vh_search_filters(req, f, &why) != 0 ||
 	    arg(req, f, "sort", sort_ok, "must be relevance or recent",
 	    &why) != 0 ||
@@ -351,11 +351,11 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 1;
 	q.params[0] = dump(f);
 	vh_apiq_audit(&q, req, who, "search", "entries", "");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -368,11 +368,11 @@ vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
 	q.params[1] = dump(vh_search_viewer(who, 0));
 	q.not_found = "no such entry, or not one you may read";
 	vh_apiq_audit(&q, req, who, "read", "entry", id);
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
@@ -380,7 +380,7 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 	char		*why = NULL;
 
 	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	if (vh_search_filters(req, f, &why) != 0) {
 		bad_request(req, f, why);
 		return;
@@ -394,5 +394,5 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 	q.content_type = "application/geo+json";
 	q.filename = "buurten.geojson";
 	vh_apiq_audit(&q, req, who, "export", "buurten", "buurten.geojson");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "vh_api.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_body.h"
 #include "vh_dbworker.h"
@@ -26,7 +26,8 @@
 #define LOGIN_BODY_MAX	4096
 
 struct login_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* from the start to the reply */
 	struct vh_http_req	*req;
 	char			 body[LOGIN_BODY_MAX];
 	size_t			 len;
@@ -48,6 +49,7 @@ login_free(struct login_job *j)
 	free(j->name);
 	free(j->password);
 	free(j->err);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -89,7 +91,7 @@ static void
 login_done(void *arg)
 {
 	struct login_job	*j = arg;
-	const struct vh_config	*cfg = vh_app_config(j->app);
+	const struct vh_config	*cfg = j->cfg;
 	const char		*proto;
 	char			*cookie;
 	bool			 secure = false;
@@ -172,7 +174,7 @@ login_end(struct vh_http_req *req, void *arg)
 	j->name = vh_xstrdup(name);
 	j->password = vh_xstrdup(pw);
 	json_decref(o);
-	vh_pool_submit(vh_app_pool(j->app), login_work, login_done, j);
+	vh_pool_submit(j->ctx->pool, login_work, login_done, j);
 }
 
 static void
@@ -183,10 +185,10 @@ login_abort(struct vh_http_req *req, void *arg)
 }
 
 void
-vh_api_session_login(struct vh_app *app, struct vh_http_req *req,
+vh_api_session_login(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	const struct vh_config	*cfg = vh_app_config(app);
+	const struct vh_config	*cfg = vh_ctx_config(ctx);
 	const char		*ctype = vh_http_req_header(req, "Content-Type");
 	struct login_job	*j;
 
@@ -199,7 +201,8 @@ vh_api_session_login(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(cfg);
 	j->req = req;
 	vh_audit_actor_from(&j->actor, req, NULL);
 	j->lim.max_account = cfg->login_max_failures;
@@ -211,7 +214,7 @@ vh_api_session_login(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_api_session_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_session_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", who->name, "role",
@@ -226,7 +229,7 @@ vh_api_session_get(struct vh_app *app, struct vh_http_req *req,
 }
 
 struct logout_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	char			*session;
 	struct vh_audit_actor	 actor;
@@ -273,7 +276,7 @@ logout_done(void *arg)
 }
 
 void
-vh_api_session_logout(struct vh_app *app, struct vh_http_req *req,
+vh_api_session_logout(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct logout_job *j;
@@ -285,10 +288,10 @@ vh_api_session_logout(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->session = vh_cookie_get(vh_http_req_header(req, "Cookie"),
 	    VH_SESSION_COOKIE);
 	vh_audit_actor_from(&j->actor, req, who);
-	vh_pool_submit(vh_app_pool(app), logout_work, logout_done, j);
+	vh_pool_submit(ctx->pool, logout_work, logout_done, j);
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "vh_api.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_body.h"
 #include "vh_dbworker.h"
 #include "vh_erase.h"
@@ -24,7 +24,8 @@
 #include "vh_xmalloc.h"
 
 struct withdraw_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* the worker's snapshot */
 	struct vh_http_req	*req;
 	char			*code;
 	char			 addr[VH_RATELIMIT_KEY_LEN];
@@ -43,6 +44,7 @@ job_free(void *arg)
 	free(j->code);
 	json_decref(j->report);
 	free(j->err);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -60,16 +62,17 @@ withdraw_work(struct vh_worker *w, void *arg)
 	 * guessing a code is as slow as guessing an upload link, and the
 	 * residents of one wijkgesprek withdrawing their own stories from
 	 * one address are never refused. */
-	if ((j->rc = vh_api_receipt_over(j->app, db, j->addr, j->code,
+	if ((j->rc = vh_api_receipt_over(j->ctx, j->cfg, db, j->addr, j->code,
 	    &j->retry_after_s, &j->err)) != 0)
 		return;
 	if ((j->rc = vh_erase_find_receipt(db, j->code, &j->entry,
 	    &j->err)) != 0) {
 		if (j->rc == VH_ENOENT)
-			vh_api_receipt_failed(j->app, db, j->addr, j->code);
+			vh_api_receipt_failed(j->ctx, j->cfg, db, j->addr,
+			    j->code);
 		return;
 	}
-	j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
+	j->rc = vh_erase_entry(db, j->ctx->blobs, j->entry,
 	    VH_ERASE_WITHDRAWN, "resident", &j->report, &j->err);
 }
 
@@ -119,17 +122,18 @@ withdraw_body(struct vh_http_req *req, json_t *body, void *arg)
 		return;
 	}
 	j->code = vh_xstrdup(code);
-	vh_pool_submit(vh_app_pool(j->app), withdraw_work, withdraw_done, j);
+	vh_pool_submit(j->ctx->pool, withdraw_work, withdraw_done, j);
 }
 
 void
-vh_api_withdraw(struct vh_app *app, struct vh_http_req *req,
+vh_api_withdraw(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct withdraw_job	*j;
 
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	vh_body_read_json(req, 4096, withdraw_body, job_free, j);
