@@ -139,6 +139,38 @@ test_reload_only_reloadable(void **state)
 	vh_config_free(next);
 }
 
+/* A reload makes a new snapshot and leaves the running one as it was: a
+ * request holding it still reads its values, until it lets go. */
+static void
+test_reloaded_snapshot(void **state)
+{
+	struct vh_config	*cur = vh_config_new(), *next = vh_config_new();
+	struct vh_config	*snap;
+	const struct vh_config	*held;
+	char			*err = NULL;
+
+	assert_int_equal(vh_config_load_string(next, "f",
+	    "max_upload_size = 1M\nodk_public_url = https://a.example\n"
+	    "listen_port = 1\n", &err), 0);
+	held = vh_config_ref(cur);
+	assert_ptr_equal(held, cur);
+	snap = vh_config_reloaded(cur, next);
+	assert_ptr_not_equal(snap, cur);
+	assert_int_equal(snap->max_upload_size, 1024 * 1024);
+	assert_string_equal(snap->odk_public_url, "https://a.example");
+	assert_int_equal(snap->listen_port, 8080);
+	/* The old one is untouched. */
+	assert_int_equal(cur->max_upload_size, 2LL * 1024 * 1024 * 1024);
+	assert_string_equal(cur->odk_public_url, "");
+	vh_config_free(cur);		/* the owner lets go ... */
+	assert_string_equal(held->odk_public_url, "");	/* ... a holder reads on */
+	vh_config_unref(held);		/* the last one frees (ASan checks) */
+	assert_null(vh_config_ref(NULL));
+	vh_config_unref(NULL);
+	vh_config_free(snap);
+	vh_config_free(next);
+}
+
 static void
 test_sizes_durations(void **state)
 {
@@ -199,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_reload_only_reloadable),
+		cmocka_unit_test(test_reloaded_snapshot),
 		cmocka_unit_test(test_sizes_durations),
 		cmocka_unit_test(test_shipped_file),
 	};
