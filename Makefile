@@ -24,7 +24,7 @@ endif
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
         -Wmissing-prototypes -Wmissing-declarations -Wwrite-strings -Wvla \
-        -Wno-unused-parameter
+        -Wunused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif

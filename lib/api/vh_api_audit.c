@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_body.h"
@@ -140,7 +141,8 @@ query_int(const char *query, const char *name, int64_t lo, int64_t hi,
 
 void
 vh_api_audit_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const char		*query = vh_http_req_query(req);
 	struct audit_job	*j;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_apijob.h"
 #include "vh_ctx.h"
 #include "vh_blobgc.h"
@@ -236,7 +237,8 @@ store_done(void *arg)
 }
 
 static int
-on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct submission *s = arg;
 
@@ -252,7 +254,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission	*s = arg;
 	json_error_t		 jerr;
@@ -347,7 +349,8 @@ submit(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_entries_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	submit(ctx, req, who);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_body.h"
 #include "vh_db.h"
@@ -32,8 +33,9 @@ struct ready_job {
 };
 
 void
-vh_api_healthz(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *p, const struct vh_principal *who)
+vh_api_healthz(struct vh_ctx *ctx VH_UNUSED, struct vh_http_req *req,
+    const struct vh_route_params *p VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	vh_body_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
@@ -135,7 +137,8 @@ ready_done(void *arg)
 
 void
 vh_api_readyz(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *p, const struct vh_principal *who)
+    const struct vh_route_params *p VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct ready_job *j;
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vh_api_metrics.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_db.h"
 #include "vh_dbworker.h"
@@ -57,7 +58,7 @@ kind_of(enum vh_http_method m, const char *pattern)
 }
 
 static void
-add_route(enum vh_http_method m, const char *pattern, unsigned access,
+add_route(enum vh_http_method m, const char *pattern, unsigned access VH_UNUSED,
     void *arg)
 {
 	struct vh_api_metrics	*am = arg;
@@ -137,7 +138,7 @@ vh_api_metrics_begin(struct vh_api_metrics *am, struct vh_http_req *req)
 
 void
 vh_api_metrics_observe(struct vh_http_req *req, int status,
-    int64_t bytes_out, int64_t us, void *arg)
+    int64_t bytes_out, int64_t us, void *arg VH_UNUSED)
 {
 	int	tag = vh_http_req_route(req);
 	int64_t	in = vh_http_req_body_read(req);
@@ -233,7 +234,8 @@ scrape_done(void *arg)
 
 void
 vh_api_metrics_get(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_api_metrics	*am = ctx->metrics;
 	struct vh_metrics_gauges g;

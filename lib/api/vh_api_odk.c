@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_blobgc.h"
@@ -218,14 +219,16 @@ form_start(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_odk_form_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	form_start(ctx, req, params, true);
 }
 
 void
 vh_api_odk_form_get(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const char *file = vh_route_param(params, "file");
 
@@ -240,7 +243,8 @@ vh_api_odk_form_get(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_odk_submission_head(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	/* Collect's preflight: may it send, and how much. */
 	openrosa_headers(req, vh_ctx_config(ctx)->odk_max_submission_size);
@@ -576,7 +580,8 @@ store_done(void *arg)
 }
 
 static int
-on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct submission *s = arg;
 
@@ -590,7 +595,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission *s = arg;
 
@@ -624,7 +629,8 @@ on_abort(struct vh_http_req *req, void *arg)
 
 void
 vh_api_odk_submission_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	const struct vh_config	*cfg = vh_ctx_config(ctx);
 	const char		*ctype = vh_http_req_header(req, "Content-Type");
@@ -767,7 +773,8 @@ token_free_arg(void *arg)
 
 void
 vh_api_odk_tokens_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct token_job *j = vh_xcalloc(1, sizeof *j);
 
@@ -804,7 +811,8 @@ token_list_work(struct vh_worker *w, void *arg)
 
 void
 vh_api_odk_tokens_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct token_job *j = vh_xcalloc(1, sizeof *j);
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_body.h"
@@ -186,7 +187,8 @@ login_abort(struct vh_http_req *req, void *arg)
 
 void
 vh_api_session_login(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const struct vh_config	*cfg = vh_ctx_config(ctx);
 	const char		*ctype = vh_http_req_header(req, "Content-Type");
@@ -214,8 +216,9 @@ vh_api_session_login(struct vh_ctx *ctx, struct vh_http_req *req,
 }
 
 void
-vh_api_session_get(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_session_get(struct vh_ctx *ctx VH_UNUSED, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", who->name, "role",
 	    vh_role_name(who->role), "via", who->via == VH_VIA_SESSION ?
@@ -277,7 +280,8 @@ logout_done(void *arg)
 
 void
 vh_api_session_logout(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct logout_job *j;
 

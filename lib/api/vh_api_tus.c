@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -360,7 +361,7 @@ upload_headers(struct op *op)
 }
 
 static void
-unlock_work(struct vh_worker *w, void *arg)
+unlock_work(struct vh_worker *w VH_UNUSED, void *arg)
 {
 	op_unlock(arg);
 }
@@ -535,7 +536,8 @@ save(struct op *op)
 }
 
 static int
-on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct op	*op = arg;
 	ssize_t		 n;
@@ -562,7 +564,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct op *op = arg;
 
@@ -571,7 +573,7 @@ on_end(struct vh_http_req *req, void *arg)
 }
 
 static void
-on_abort(struct vh_http_req *req, void *arg)
+on_abort(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	save(arg);
 }
@@ -969,7 +971,8 @@ out:
 }
 
 static int
-whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+whole_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct op *op = arg;
 
@@ -985,14 +988,14 @@ whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-whole_end(struct vh_http_req *req, void *arg)
+whole_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	vh_pool_submit(((struct op *)arg)->ctx->pool, whole_work,
 	    save_done, arg);
 }
 
 static void
-whole_abort(struct vh_http_req *req, void *arg)
+whole_abort(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	op_respond(arg);	/* frees the writer, and so its spool file */
 }
@@ -1087,7 +1090,8 @@ valid_id(const char *id)
 
 void
 vh_api_tus_options(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	vh_http_add_header(req, "Tus-Version", TUS_VERSION);
 	vh_http_add_header(req, "Tus-Extension", "creation,creation-with-upload,"

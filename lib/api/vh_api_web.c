@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_config.h"
 #include "vh_error.h"
@@ -279,21 +280,24 @@ vh_api_web_page(struct vh_ctx *ctx, struct vh_http_req *req, const char *page)
 
 void
 vh_api_web_app(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *p)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *p VH_UNUSED)
 {
 	vh_api_web_page(ctx, req, "index.html");
 }
 
 void
 vh_api_web_werkbezoek(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *p)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *p VH_UNUSED)
 {
 	vh_api_web_page(ctx, req, "werkbezoek.html");
 }
 
 void
 vh_api_web_asset(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *p)
+    const struct vh_route_params *params,
+    const struct vh_principal *p VH_UNUSED)
 {
 	const char *name = vh_route_param(params, "file");
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_ctx.h"
 #include "vh_body.h"
 #include "vh_dbworker.h"
@@ -127,7 +128,8 @@ withdraw_body(struct vh_http_req *req, json_t *body, void *arg)
 
 void
 vh_api_withdraw(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct withdraw_job	*j;
 

@@ -51,7 +51,7 @@ pkg_cflags=$(pkg-config --cflags $pkgs) || exit 1
 pkg_libs=$(pkg-config --libs $pkgs) || exit 1
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -Wall -Wno-unused-parameter \
+CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -Wall \
 -fno-omit-frame-pointer $(for d in lib/*/; do printf -- "-I%s " "${d%/}"; done)-Icmd/verhaald -I$out/lib $pkg_cflags"
 ncpu=$(nproc 2>/dev/null || echo 2)
 

@@ -23,6 +23,7 @@
 #include <libavutil/log.h>
 
 #include "vh_audio.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 
 #define SHARED "../shared/data/media/audio"
@@ -103,7 +104,7 @@ loudness_of(const char *path, double *lufs, double *tp_db)
 }
 
 static int
-setup(void **state)
+setup(void **state VH_UNUSED)
 {
 	snprintf(dir, sizeof(dir), "/tmp/vh_audio_XXXXXX");
 	if (mkdtemp(dir) == NULL)
@@ -156,7 +157,7 @@ setup(void **state)
 }
 
 static int
-teardown(void **state)
+teardown(void **state VH_UNUSED)
 {
 	sh("rm -rf %s", dir);
 	return (0);
@@ -176,7 +177,7 @@ transcode_ok(const char *in, struct vh_audio_result *r)
 
 /* Every form: outputs exist, play, and last as long as the input. */
 static void
-test_formats(void **state)
+test_formats(void **state VH_UNUSED)
 {
 	const char *names[] = {
 		"speech.wav", "stereo_f32.wav", "mono.m4a", "stereo.m4a",
@@ -221,7 +222,7 @@ test_formats(void **state)
 /* The renditions are what they claim: Opus in Ogg, AAC-LC mono in MP4
  * with the moov before the mdat, and about 24 kbps for speech. */
 static void
-test_renditions(void **state)
+test_renditions(void **state VH_UNUSED)
 {
 	struct vh_audio_result r;
 	char	 line[256] = "";
@@ -319,7 +320,7 @@ test_mute(void **state)
 }
 
 static void
-test_loudness(void **state)
+test_loudness(void **state VH_UNUSED)
 {
 	const char *names[] = { "quiet.wav", "loud.wav", "speech.wav" };
 	struct vh_audio_result r;
@@ -356,7 +357,7 @@ test_loudness(void **state)
 
 /* Full-scale identical channels mix to full scale, not +3 dB over it. */
 static void
-test_downmix(void **state)
+test_downmix(void **state VH_UNUSED)
 {
 	struct vh_audio_result r;
 
@@ -370,7 +371,7 @@ test_downmix(void **state)
 }
 
 static void
-test_peaks(void **state)
+test_peaks(void **state VH_UNUSED)
 {
 	struct vh_audio_limits l;
 	struct vh_audio_result r;
@@ -431,7 +432,7 @@ expect_reject(const char *name, int want, const char *reason)
 }
 
 static void
-test_hostile(void **state)
+test_hostile(void **state VH_UNUSED)
 {
 	struct vh_audio_limits l;
 	struct vh_audio_result r;
@@ -459,7 +460,7 @@ test_hostile(void **state)
 /* In the sandbox the result crosses the pipe intact; a child that runs
  * out of time is killed and reported. */
 static void
-test_sandboxed(void **state)
+test_sandboxed(void **state VH_UNUSED)
 {
 	struct vh_sandbox_limits sl;
 	struct vh_audio_result a, b;
@@ -504,7 +505,7 @@ near(double got, double want)
  * FFmpeg 5.1 decodes only the first frame of each packet.
  */
 static void
-test_shared(void **state)
+test_shared(void **state VH_UNUSED)
 {
 	struct vh_audio_result r;
 	struct dirent	*de;
