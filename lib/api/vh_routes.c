@@ -2,7 +2,7 @@
  * Routing and access. The table below lists every route verhaald serves,
  * with the roles that may call it; nothing else decides who may call what.
  * A path is matched segment by segment, "{name}" taking one segment and
- * "{name:type}" one of that type (vh_routes.h), checked here so that no
+ * "{name:type}" one of that type (vh_route.c), checked here so that no
  * handler validates its own path parameters. The
  * credentials (a bearer token, a collection's upload-link secret for
  * residents, or a login's session cookie) are checked on a worker thread
