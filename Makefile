@@ -24,7 +24,7 @@ endif
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
         -Wmissing-prototypes -Wmissing-declarations -Wwrite-strings -Wvla \
-        -Wno-unused-parameter
+        -Wunused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
@@ -142,10 +142,12 @@ $(BUILD)/tests/$(notdir $(1:.c=)): $(1) tests/unit/fixture.c tests/unit/fixture.
 endef
 $(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
-$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(LIBA)
+# The targets run the real server in-process: they link the daemon's
+# composition root (cmd/verhaald/app.c) too.
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(BUILD)/cmd/verhaald/app.o $(LIBA)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS)
+	@$(CC) $(ALL_CFLAGS) -Icmd/verhaald $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/cmd/verhaald/app.o $(LIBA) $(LIBS)
 
 deps:
 	@sh contrib/dev/deps.sh

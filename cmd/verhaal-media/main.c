@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vh_audio.h"
+#include "vh_unused.h"
 #include "vh_classify.h"
 #include "vh_error.h"
 #include "vh_media_job.h"
@@ -56,7 +57,7 @@ init_photo(struct vh_sandbox_call *c)
 }
 
 static int
-init_audio(struct vh_sandbox_call *c)
+init_audio(struct vh_sandbox_call *c VH_UNUSED)
 {
 	vh_audio_child_init();
 	return (0);
@@ -110,20 +111,20 @@ probe_connect(struct vh_sandbox_call *c)
 }
 
 static int
-probe_crash(struct vh_sandbox_call *c)
+probe_crash(struct vh_sandbox_call *c VH_UNUSED)
 {
 	raise(SIGSEGV);
 	return (0);
 }
 
 static int
-probe_abort(struct vh_sandbox_call *c)
+probe_abort(struct vh_sandbox_call *c VH_UNUSED)
 {
 	abort();
 }
 
 static int
-probe_hang(struct vh_sandbox_call *c)
+probe_hang(struct vh_sandbox_call *c VH_UNUSED)
 {
 	for (;;)
 		pause();
@@ -131,7 +132,7 @@ probe_hang(struct vh_sandbox_call *c)
 }
 
 static int
-probe_spin(struct vh_sandbox_call *c)
+probe_spin(struct vh_sandbox_call *c VH_UNUSED)
 {
 	volatile unsigned long x = 0;
 
@@ -169,7 +170,7 @@ probe_fail(struct vh_sandbox_call *c)
 }
 
 static int
-init_odkxml(struct vh_sandbox_call *c)
+init_odkxml(struct vh_sandbox_call *c VH_UNUSED)
 {
 	vh_odkxml_init();
 	return (0);

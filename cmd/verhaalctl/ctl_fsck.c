@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "vh_unused.h"
 #include "vh_blobstore.h"
 #include "vh_fsck.h"
 #include "vh_xmalloc.h"
@@ -23,7 +24,7 @@
 	"[--sample N]"
 
 static void
-print_finding(const struct vh_fsck_finding *f, void *arg)
+print_finding(const struct vh_fsck_finding *f, void *arg VH_UNUSED)
 {
 	printf("%s\t%s\t%s: %s\n", vh_fsck_kind_name(f->kind),
 	    vh_fsck_outcome_name(f->outcome), f->name, f->detail);

@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "vh_unused.h"
 #include "vh_migrate.h"
 
 static void
-on_applied(int version, const char *name, void *arg)
+on_applied(int version VH_UNUSED, const char *name, void *arg)
 {
 	int *n = arg;
 
@@ -16,7 +17,8 @@ on_applied(int version, const char *name, void *arg)
 }
 
 static void
-on_status(int version, const char *name, const char *applied_at, void *arg)
+on_status(int version VH_UNUSED, const char *name, const char *applied_at,
+    void *arg VH_UNUSED)
 {
 	printf("%-40s %s\n", name, applied_at != NULL ? applied_at : "pending");
 }

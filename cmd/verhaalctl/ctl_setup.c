@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "vh_unused.h"
 #include "vh_areas.h"
 #include "vh_audit.h"
 #include "vh_db.h"
@@ -123,7 +124,7 @@ ctl_find_database(struct ctl *c, char **why)
 /* verhaalctl db-url: the connection string the rule gives, for make run
  * and for `psql "$(verhaalctl db-url)"`. */
 int
-ctl_db_url(struct ctl *c, int argc, char **argv)
+ctl_db_url(struct ctl *c, int argc, char **argv VH_UNUSED)
 {
 	char *why = NULL;
 
@@ -159,7 +160,7 @@ generate_password(char out[30])
 }
 
 static void
-on_applied(int version, const char *name, void *arg)
+on_applied(int version VH_UNUSED, const char *name VH_UNUSED, void *arg)
 {
 	(*(int *)arg)++;
 }

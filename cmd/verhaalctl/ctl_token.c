@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "vh_unused.h"
 #include "vh_auth.h"
 #include "vh_consent.h"
 #include "vh_db.h"
@@ -104,7 +105,7 @@ token_revoke(struct ctl *c, int argc, char **argv)
 }
 
 static int
-token_list(struct ctl *c, int argc, char **argv)
+token_list(struct ctl *c, int argc VH_UNUSED, char **argv VH_UNUSED)
 {
 	PGresult *r = ctl_query(c, "SELECT t.id, a.name, a.role, t.label, t.created_at::date,"
 	    " coalesce(to_char(t.expires_at, 'YYYY-MM-DD HH24:MI'), 'never'),"

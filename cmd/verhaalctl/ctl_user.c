@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "vh_unused.h"
 #include "vh_audit.h"
 #include "vh_auth.h"
 #include "vh_db.h"
@@ -167,7 +168,7 @@ user_disable(struct ctl *c, int argc, char **argv, bool disable)
 }
 
 static int
-user_list(struct ctl *c, int argc, char **argv)
+user_list(struct ctl *c, int argc VH_UNUSED, char **argv VH_UNUSED)
 {
 	PGresult *r = ctl_query(c, "SELECT a.name, a.role, CASE WHEN a.disabled THEN"
 	    " 'disabled' ELSE 'active' END, CASE WHEN a.password_hash IS NULL"

@@ -22,7 +22,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "vh_app.h"
+#include "app.h"
+#include "vh_unused.h"
 #include "vh_config.h"
 #include "vh_db.h"
 #include "vh_error.h"
@@ -152,7 +153,7 @@ explain_listen(const char *addr, int port, const char *err)
 /* One line of --routes: "METHOD PATTERN ACCESS". */
 static void
 print_route(enum vh_http_method m, const char *pattern, unsigned access,
-    void *arg)
+    void *arg VH_UNUSED)
 {
 	char *a = vh_route_access_name(access);
 
@@ -161,7 +162,7 @@ print_route(enum vh_http_method m, const char *pattern, unsigned access,
 }
 
 static void
-on_migrated(int version, const char *name, void *arg)
+on_migrated(int version VH_UNUSED, const char *name, void *arg VH_UNUSED)
 {
 	vh_log_info("applied migration %s", name);
 }
@@ -237,7 +238,7 @@ drained(void *arg)
 }
 
 static void
-on_stop(evutil_socket_t sig, short what, void *arg)
+on_stop(evutil_socket_t sig, short what VH_UNUSED, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -252,7 +253,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
-on_hup(evutil_socket_t sig, short what, void *arg)
+on_hup(evutil_socket_t sig VH_UNUSED, short what VH_UNUSED, void *arg)
 {
 	struct daemon		*d = arg;
 	struct vh_config	*next;

@@ -2,9 +2,9 @@
 #define VH_API_H
 /* Request handlers, one file per family (vh_api_<family>.c), all routed
  * from the table in vh_routes.c. */
-#include "vh_routes.h"
+#include "vh_route.h"
 
-#define VH_HANDLER(name) void name(struct vh_app *, struct vh_http_req *, \
+#define VH_HANDLER(name) void name(struct vh_ctx *, struct vh_http_req *, \
 	    const struct vh_route_params *, const struct vh_principal *)
 
 /* vh_api_health.c */
@@ -35,11 +35,7 @@ VH_HANDLER(vh_api_session_logout);
 
 /* vh_api_audit.c: the audit trail */
 VH_HANDLER(vh_api_audit_list);
-struct vh_audit_actor;
-/* The actor of a request: its principal (NULL or role NONE: anonymous),
- * its client address and request id. Loop thread. */
-void	vh_audit_actor_from(struct vh_audit_actor *, struct vh_http_req *,
-	    const struct vh_principal *);
+struct vh_config;
 
 /* vh_api_renditions.c: what the media jobs made */
 VH_HANDLER(vh_api_media_get);
@@ -70,11 +66,12 @@ void	vh_api_resident_dead_link(struct vh_http_req *, bool collection_exists);
  * /api/v1/withdraw. Worker: the entry stored under code, unless addr (a
  * rate-limit key) or the code tried too many wrong codes (VH_ETOOBIG,
  * *retry_after_s); a wrong code (VH_ENOENT) is counted against both.
- * VH_EDB with *err (caller frees).
+ * cfg is the job's snapshot. VH_EDB with *err (caller frees).
  */
-int	vh_api_receipt_find(struct vh_app *, PGconn *, const char *addr,
-	    const char *code, int64_t *entry, int64_t *retry_after_s,
-	    char **err) __attribute__((warn_unused_result));
+int	vh_api_receipt_find(struct vh_ctx *, const struct vh_config *,
+	    PGconn *, const char *addr, const char *code, int64_t *entry,
+	    int64_t *retry_after_s, char **err)
+	    __attribute__((warn_unused_result));
 struct json_t;
 /* Loop: the code in a {"receipt"} body (caller frees), or NULL once a
  * 422 is answered. */
@@ -105,7 +102,7 @@ VH_HANDLER(vh_api_web_asset);
 VH_HANDLER(vh_api_web_werkbezoek);
 /* Answers req with the built page (e.g. "resident.html", borrowed) of
  * web_root, revalidated (no-cache), with the pages' security headers. */
-void	vh_api_web_page(struct vh_app *, struct vh_http_req *, const char *page);
+void	vh_api_web_page(struct vh_ctx *, struct vh_http_req *, const char *page);
 /* Adds the pages' headers (CSP, Referrer-Policy) to a response. */
 void	vh_api_web_headers(struct vh_http_req *);
 

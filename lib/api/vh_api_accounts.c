@@ -19,7 +19,7 @@
 
 #include "vh_api.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_auth.h"
 #include "vh_body.h"
@@ -38,7 +38,7 @@
 enum op { OP_ADD, OP_PATCH, OP_TOKEN, OP_REVOKE };
 
 struct acct_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_audit_actor	 actor;
@@ -442,16 +442,16 @@ on_body(struct vh_http_req *req, json_t *body, void *arg)
 		return;
 	}
 	j->body = json_incref(body);
-	vh_pool_submit(vh_app_pool(j->app), acct_work, acct_done, j);
+	vh_pool_submit(j->ctx->pool, acct_work, acct_done, j);
 }
 
 static void
-change(struct vh_app *app, struct vh_http_req *req, const char *key,
+change(struct vh_ctx *ctx, struct vh_http_req *req, const char *key,
     const struct vh_principal *who, enum op op)
 {
 	struct acct_job	*j = vh_xcalloc(1, sizeof *j);
 
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->who = *who;
 	j->op = op;
@@ -461,57 +461,57 @@ change(struct vh_app *app, struct vh_http_req *req, const char *key,
 }
 
 static void
-list(struct vh_app *app, struct vh_http_req *req, const char *sql)
+list(struct vh_ctx *ctx, struct vh_http_req *req, const char *sql)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON };
 
 	q.sql = sql;
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_accounts_list(struct vh_app *app, struct vh_http_req *req,
+vh_api_accounts_list(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
 	(void)who;
-	list(app, req, accounts_sql);
+	list(ctx, req, accounts_sql);
 }
 
 void
-vh_api_accounts_post(struct vh_app *app, struct vh_http_req *req,
+vh_api_accounts_post(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	change(app, req, NULL, who, OP_ADD);
+	change(ctx, req, NULL, who, OP_ADD);
 }
 
 void
-vh_api_account_patch(struct vh_app *app, struct vh_http_req *req,
+vh_api_account_patch(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	change(app, req, vh_route_param(params, "name"), who, OP_PATCH);
+	change(ctx, req, vh_route_param(params, "name"), who, OP_PATCH);
 }
 
 void
-vh_api_tokens_list(struct vh_app *app, struct vh_http_req *req,
+vh_api_tokens_list(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
 	(void)who;
-	list(app, req, tokens_sql);
+	list(ctx, req, tokens_sql);
 }
 
 void
-vh_api_tokens_post(struct vh_app *app, struct vh_http_req *req,
+vh_api_tokens_post(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	change(app, req, NULL, who, OP_TOKEN);
+	change(ctx, req, NULL, who, OP_TOKEN);
 }
 
 void
-vh_api_token_revoke(struct vh_app *app, struct vh_http_req *req,
+vh_api_token_revoke(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	const char *id = vh_route_param(params, "id");
@@ -521,5 +521,5 @@ vh_api_token_revoke(struct vh_app *app, struct vh_http_req *req,
 		vh_http_respond_problem(req, 404, "not-found", "no such token");
 		return;
 	}
-	change(app, req, id, who, OP_REVOKE);
+	change(ctx, req, id, who, OP_REVOKE);
 }

@@ -10,7 +10,7 @@
 #include "vh_api.h"
 #include "vh_api_search.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_areas.h"
 #include "vh_auth.h"
 #include "vh_body.h"
@@ -131,7 +131,7 @@ period(struct vh_http_req *req, const char *name, char **out)
 }
 
 void
-vh_api_areas_list(struct vh_app *app, struct vh_http_req *req,
+vh_api_areas_list(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -156,7 +156,7 @@ vh_api_areas_list(struct vh_app *app, struct vh_http_req *req,
 		q.params[0] = lat;
 		q.params[1] = lon;
 		q.not_found = "no known area holds that point";
-		vh_apiq_run(app, req, &q);
+		vh_apiq_run(ctx, req, &q);
 		return;
 	}
 	q.mode = VH_APIQ_JSON_ROWS;
@@ -167,11 +167,11 @@ vh_api_areas_list(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 2;
 	q.params[0] = vh_apiq_arg(req, "level");
 	q.params[1] = vh_apiq_arg(req, "parent");
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_area_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_area_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -183,11 +183,11 @@ vh_api_area_get(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = vh_xstrdup(code);
 	q.not_found = "no such area";
 	vh_apiq_audit(&q, req, who, "dossier", "area", code);
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_area_indicators(struct vh_app *app, struct vh_http_req *req,
+vh_api_area_indicators(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -205,11 +205,11 @@ vh_api_area_indicators(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = vh_xstrdup(code);
 	q.not_found = "no such area";
 	vh_apiq_audit(&q, req, who, "dossier", "area", code);
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
+vh_api_area_dossier(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -223,7 +223,7 @@ vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
 		free(from);
 		return;
 	}
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	json_object_set_new(f, "code", json_string(code));
 	if (from != NULL)
 		json_object_set_new(f, "from", json_string(from));
@@ -237,22 +237,22 @@ vh_api_area_dossier(struct vh_app *app, struct vh_http_req *req,
 	json_decref(f);
 	q.not_found = "no such area";
 	vh_apiq_audit(&q, req, who, "dossier", "area", code);
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_indicators_list(struct vh_app *app, struct vh_http_req *req,
+vh_api_indicators_list(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = indicators_sql };
 
 	(void)params;
 	(void)who;
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_collections_list(struct vh_app *app, struct vh_http_req *req,
+vh_api_collections_list(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = collections_sql };
@@ -262,23 +262,23 @@ vh_api_collections_list(struct vh_app *app, struct vh_http_req *req,
 	 * shown as it is (docs/privacy.md, small numbers). */
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(vh_role_name(who->role));
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_themes_list(struct vh_app *app, struct vh_http_req *req,
+vh_api_themes_list(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = themes_sql };
 
 	(void)params;
 	(void)who;
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 /* A small JSON body, then one INSERT … RETURNING. */
 struct post {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_principal	 who;		/* for the audit row */
 	bool			 collection;
 };
@@ -366,34 +366,34 @@ post_body(struct vh_http_req *req, json_t *obj, void *arg)
 		q.nparams = 1;
 		q.conflict = "a theme with this slug or title exists";
 	}
-	vh_apiq_run(p->app, req, &q);
+	vh_apiq_run(p->ctx, req, &q);
 	free(p);
 }
 
 static void
-post(struct vh_app *app, struct vh_http_req *req,
+post(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_principal *who, bool collection)
 {
 	struct post *p = vh_xcalloc(1, sizeof *p);
 
-	p->app = app;
+	p->ctx = ctx;
 	p->who = *who;
 	p->collection = collection;
 	vh_body_read_json(req, MAX_POST_BODY, post_body, free, p);
 }
 
 void
-vh_api_collections_post(struct vh_app *app, struct vh_http_req *req,
+vh_api_collections_post(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	post(app, req, who, true);
+	post(ctx, req, who, true);
 }
 
 void
-vh_api_themes_post(struct vh_app *app, struct vh_http_req *req,
+vh_api_themes_post(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
-	post(app, req, who, false);
+	post(ctx, req, who, false);
 }

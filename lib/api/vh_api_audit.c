@@ -12,7 +12,8 @@
 
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
+#include "vh_unused.h"
 #include "vh_audit.h"
 #include "vh_body.h"
 #include "vh_error.h"
@@ -32,7 +33,7 @@ static const char *names[] = {
 #define NNAMES (sizeof names / sizeof names[0])
 
 struct audit_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	char			*value[NNAMES];
 	char			 since[40], until[40];
@@ -141,8 +142,9 @@ query_int(const char *query, const char *name, int64_t lo, int64_t hi,
 }
 
 void
-vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_audit_list(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const char		*query = vh_http_req_query(req);
 	struct audit_job	*j;
@@ -150,7 +152,7 @@ vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
 	time_t			 now = time(NULL);
 
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	for (size_t i = 0; i < NNAMES; i++)
 		j->value[i] = vh_http_query_get(query, names[i]);
@@ -184,12 +186,6 @@ vh_api_audit_list(struct vh_app *app, struct vh_http_req *req,
 	j->f.entry = j->value[6];
 	j->f.before = before;
 	j->f.limit = (int)limit;
-	vh_pool_submit(vh_app_pool(app), audit_work, audit_done, j);
+	vh_pool_submit(ctx->pool, audit_work, audit_done, j);
 }
 
-void
-vh_audit_actor_from(struct vh_audit_actor *a, struct vh_http_req *req,
-    const struct vh_principal *who)
-{
-	vh_audit_actor_set(a, who, vh_http_req_client(req), vh_http_req_id(req));
-}

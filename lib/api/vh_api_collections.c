@@ -15,7 +15,7 @@
 
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_auth.h"
 #include "vh_body.h"
@@ -30,7 +30,7 @@
 enum op { OP_ADD, OP_LIST, OP_PUBLIC, OP_ROTATE };
 
 struct coll_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_audit_actor	 actor;
 	enum op			 op;
@@ -222,14 +222,14 @@ coll_done(void *arg)
 }
 
 static struct coll_job *
-job_new(struct vh_app *app, struct vh_http_req *req,
+job_new(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who,
     enum op op)
 {
 	struct coll_job	*j = vh_xcalloc(1, sizeof *j);
 	const char	*slug = vh_route_param(params, "slug");
 
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->op = op;
 	j->slug = vh_xstrdup(slug != NULL ? slug : "");
@@ -257,31 +257,31 @@ add_body(struct vh_http_req *req, json_t *body, void *arg)
 	j->version = vh_xstrdup(v);
 	j->language = vh_xstrdup(l);
 	j->text = vh_xstrdup(t);
-	vh_pool_submit(vh_app_pool(j->app), coll_work, coll_done, j);
+	vh_pool_submit(j->ctx->pool, coll_work, coll_done, j);
 }
 
 void
-vh_api_collection_consent_post(struct vh_app *app, struct vh_http_req *req,
+vh_api_collection_consent_post(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	vh_body_read_json(req, 256 * 1024, add_body, job_free,
-	    job_new(app, req, params, who, OP_ADD));
+	    job_new(ctx, req, params, who, OP_ADD));
 }
 
 void
-vh_api_collection_consent_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_collection_consent_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	struct coll_job *j = job_new(app, req, params, who, OP_LIST);
+	struct coll_job *j = job_new(ctx, req, params, who, OP_LIST);
 
-	vh_pool_submit(vh_app_pool(app), coll_work, coll_done, j);
+	vh_pool_submit(ctx->pool, coll_work, coll_done, j);
 }
 
 void
-vh_api_collection_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_collection_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	struct coll_job	*j = job_new(app, req, params, who, OP_PUBLIC);
+	struct coll_job	*j = job_new(ctx, req, params, who, OP_PUBLIC);
 	char		*lang = vh_http_query_get(vh_http_req_query(req),
 			    "language");
 
@@ -293,7 +293,7 @@ vh_api_collection_get(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j->language = lang != NULL ? lang : vh_xstrdup("nl");
-	vh_pool_submit(vh_app_pool(app), coll_work, coll_done, j);
+	vh_pool_submit(ctx->pool, coll_work, coll_done, j);
 }
 
 static void
@@ -303,13 +303,13 @@ rotate_body(struct vh_http_req *req, json_t *body, void *arg)
 
 	(void)req;
 	(void)body;
-	vh_pool_submit(vh_app_pool(j->app), coll_work, coll_done, j);
+	vh_pool_submit(j->ctx->pool, coll_work, coll_done, j);
 }
 
 void
-vh_api_collection_link_rotate(struct vh_app *app, struct vh_http_req *req,
+vh_api_collection_link_rotate(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	vh_body_read_json(req, 1024, rotate_body, job_free,
-	    job_new(app, req, params, who, OP_ROTATE));
+	    job_new(ctx, req, params, who, OP_ROTATE));
 }

@@ -13,9 +13,10 @@
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_unused.h"
 #include "vh_apijob.h"
 #include "vh_apipart.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
@@ -33,7 +34,8 @@
 _Static_assert(MAX_FILES <= VH_APIPART_MAX, "a submission's files fit");
 
 struct submission {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* from the head to the reply */
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_multipart	*mp;
@@ -56,6 +58,7 @@ submission_free(struct submission *s)
 	json_decref(s->result);
 	free(s->json);
 	vh_api_err_clear(&s->err);
+	vh_config_unref(s->cfg);
 	free(s);
 }
 
@@ -83,8 +86,7 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 		    vh_xasprintf("at most %d files per submission", MAX_FILES));
 		return (VH_ETOOBIG);
 	}
-	if (vh_apipart_open(&s->files, vh_app_blobstore(s->app), s->req,
-	    p) != 0) {
+	if (vh_apipart_open(&s->files, s->ctx->blobs, s->req, p) != 0) {
 		vh_api_err_set(&s->err, s->files.status, "storage",
 		    vh_xstrdup("the server could not create a file for the "
 		    "upload"));
@@ -176,7 +178,7 @@ store_work(struct vh_worker *w, void *arg)
 	 * refused entry leaves unreferenced blobs to the collector, which
 	 * keeps any that another entry took meanwhile. */
 	for (npinned = 0; npinned < s->files.n; npinned++) {
-		rc = vh_blobgc_pin(db, vh_app_blobstore(s->app),
+		rc = vh_blobgc_pin(db, s->ctx->blobs,
 		    files[npinned].sha256, files[npinned].size, &err);
 		if (rc != 0) {
 			vh_log_warnx("req=%s pinning a file: %s",
@@ -188,7 +190,7 @@ store_work(struct vh_worker *w, void *arg)
 			goto unpin;
 		}
 	}
-	rc = vh_entry_set_review(db, vh_app_config(s->app)->review_visits,
+	rc = vh_entry_set_review(db, s->cfg->review_visits,
 	    &err);
 	if (rc == 0)
 		rc = vh_entry_store(db, s->fields, &s->who, files, s->files.n,
@@ -211,7 +213,8 @@ store_done(void *arg)
 }
 
 static int
-on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct submission *s = arg;
 
@@ -227,7 +230,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission	*s = arg;
 	json_error_t		 jerr;
@@ -262,7 +265,7 @@ on_end(struct vh_http_req *req, void *arg)
 		respond(s);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(s->app), store_work, store_done, s);
+	vh_pool_submit(s->ctx->pool, store_work, store_done, s);
 }
 
 static void
@@ -276,7 +279,7 @@ on_abort(struct vh_http_req *req, void *arg)
 }
 
 static void
-submit(struct vh_app *app, struct vh_http_req *req,
+submit(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_principal *who)
 {
 	struct submission	*s;
@@ -292,8 +295,8 @@ submit(struct vh_app *app, struct vh_http_req *req,
 	/* A body that cannot fit above the floor of free space is refused
 	 * before it is read (fstatvfs does not wait on the disk). */
 	cl = vh_http_req_content_length(req);
-	if (vh_blobstore_space(vh_app_blobstore(app), &avail) == 0 &&
-	    avail - vh_app_config(app)->min_free_space < (cl > 0 ? cl : 0)) {
+	if (vh_blobstore_space(ctx->blobs, &avail) == 0 &&
+	    avail - vh_ctx_config(ctx)->min_free_space < (cl > 0 ? cl : 0)) {
 		free(boundary);
 		vh_log_warnx("req=%s %" PRId64 " bytes free, %" PRId64 " asked",
 		    vh_http_req_id(req), avail, cl);
@@ -303,37 +306,40 @@ submit(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	s = vh_xcalloc(1, sizeof *s);
-	s->app = app;
+	s->ctx = ctx;
+	s->cfg = vh_config_ref(vh_ctx_config(ctx));
 	s->req = req;
 	s->who = *who;
 	s->mp = vh_multipart_new(boundary, &cbs, s);
 	free(boundary);
 	if (s->mp == NULL) {
+		vh_config_unref(s->cfg);
 		free(s);
 		vh_http_respond_problem(req, 400, "bad-multipart",
 		    "the multipart boundary is not valid");
 		return;
 	}
-	vh_http_req_read_body(req, vh_app_config(app)->max_upload_size, on_body,
+	vh_http_req_read_body(req, s->cfg->max_upload_size, on_body,
 	    on_end, on_abort, s);
 }
 
 void
-vh_api_entries_post(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_entries_post(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
-	submit(app, req, who);
+	submit(ctx, req, who);
 }
 
 void
-vh_api_collection_upload(struct vh_app *app, struct vh_http_req *req,
+vh_api_collection_upload(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	const char *ctype = vh_http_req_header(req, "Content-Type");
 
 	/* The same link takes one-request stories and tus creations. */
 	if (ctype != NULL && strncasecmp(ctype, "multipart/", 10) == 0)
-		submit(app, req, who);
+		submit(ctx, req, who);
 	else
-		vh_api_tus_create(app, req, params, who);
+		vh_api_tus_create(ctx, req, params, who);
 }

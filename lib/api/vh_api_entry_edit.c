@@ -24,7 +24,7 @@
 #include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_areas.h"
 #include "vh_audit.h"
 #include "vh_body.h"
@@ -64,7 +64,7 @@ static const char history_sql[] =
     " WHERE e.id = $1::bigint AND x IS NOT NULL AND cardinality(x) > 0";
 
 struct edit_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_audit_actor	 actor;
 	char			 id[24];
@@ -82,7 +82,7 @@ id_ok(const char *id)
 }
 
 void
-vh_api_entry_history(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_history(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -100,7 +100,7 @@ vh_api_entry_history(struct vh_app *app, struct vh_http_req *req,
 	q.params[1] = json_dumps(viewer, JSON_COMPACT);
 	json_decref(viewer);
 	q.not_found = "no such entry, or not one you may see";
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 static void
@@ -316,11 +316,11 @@ on_body(struct vh_http_req *req, json_t *body, void *arg)
 		return;
 	}
 	j->body = json_incref(body);
-	vh_pool_submit(vh_app_pool(j->app), edit_work, edit_done, j);
+	vh_pool_submit(j->ctx->pool, edit_work, edit_done, j);
 }
 
 static void
-entry_correct(struct vh_app *app, struct vh_http_req *req,
+entry_correct(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct edit_job	*j;
@@ -331,7 +331,7 @@ entry_correct(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	snprintf(j->id, sizeof j->id, "%s", id);
 	vh_audit_actor_from(&j->actor, req, who);
@@ -340,11 +340,11 @@ entry_correct(struct vh_app *app, struct vh_http_req *req,
 
 /* One route changes an entry; who asks decides which change it is. */
 void
-vh_api_entry_patch(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_patch(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	if (who->role == VH_ROLE_FIELDWORKER)
-		vh_api_entry_patch_own(app, req, params, who);
+		vh_api_entry_patch_own(ctx, req, params, who);
 	else
-		entry_correct(app, req, params, who);
+		entry_correct(ctx, req, params, who);
 }

@@ -17,7 +17,7 @@
 #include "vh_api.h"
 #include "vh_api_search.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
@@ -108,7 +108,7 @@ layer_args(struct vh_http_req *req, json_t *f, char **why)
  * table as plain UTF-8 with commas, for R's read.csv and pandas.
  */
 void
-vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_entries_csv(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_CSV };
@@ -116,7 +116,7 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 	char		*sep = NULL, *dialect = NULL;
 
 	(void)params;
-	if ((f = vh_search_request(app, req, who)) == NULL)
+	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	sep = vh_apiq_arg(req, "sep");
 	dialect = vh_apiq_arg(req, "dialect");
@@ -152,7 +152,7 @@ vh_api_export_entries_csv(struct vh_app *app, struct vh_http_req *req,
 	}
 	q.content_type = "text/csv; charset=utf-8";
 	q.filename = "entries.csv";
-	vh_search_run(app, req, who, &q, f, "export", "entries");
+	vh_search_run(ctx, req, who, &q, f, "export", "entries");
 out:
 	free(sep);
 	free(dialect);
@@ -160,44 +160,44 @@ out:
 
 /* A search's entries with their files, for Kobo/ODK-style workflows. */
 void
-vh_api_export_entries_zip(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_entries_zip(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_ZIP };
 	json_t		*f;
 
 	(void)params;
-	if ((f = vh_search_request(app, req, who)) == NULL)
+	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	set_base(req, f);
 	q.sql = "SELECT entries, files FROM vh_export_zip_sql($1::jsonb)";
 	q.csv_options = "FORMAT csv, HEADER";
 	q.content_type = "application/zip";
 	q.filename = "entries.zip";
-	vh_search_run(app, req, who, &q, f, "export", "entries");
+	vh_search_run(ctx, req, who, &q, f, "export", "entries");
 }
 
 /* The analyst's table as a workbook: numbers, dates and text typed. */
 void
-vh_api_export_entries_xlsx(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_entries_xlsx(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_XLSX };
 	json_t		*f;
 
 	(void)params;
-	if ((f = vh_search_request(app, req, who)) == NULL)
+	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	set_base(req, f);
 	q.sql = "SELECT vh_export_table_sql($1::jsonb, true)";
 	q.content_type = "application/vnd.openxmlformats-officedocument."
 	    "spreadsheetml.sheet";
 	q.filename = "entries.xlsx";
-	vh_search_run(app, req, who, &q, f, "export", "entries");
+	vh_search_run(ctx, req, who, &q, f, "export", "entries");
 }
 
 void
-vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_areas_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
@@ -205,7 +205,7 @@ vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
 	char		*why = NULL;
 
 	(void)params;
-	if ((f = vh_search_request(app, req, who)) == NULL)
+	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	if (layer_args(req, f, &why) != 0) {
 		vh_search_bad_request(req, f, why);
@@ -216,12 +216,12 @@ vh_api_export_areas_geojson(struct vh_app *app, struct vh_http_req *req,
 	q.json_tail = "]}";
 	q.content_type = "application/geo+json";
 	q.filename = "areas.geojson";
-	vh_search_run(app, req, who, &q, f, "export", "areas");
+	vh_search_run(ctx, req, who, &q, f, "export", "areas");
 }
 
 /* The field dictionary: the same level and indicators as the layer. */
 void
-vh_api_export_fields(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_fields(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -229,11 +229,11 @@ vh_api_export_fields(struct vh_app *app, struct vh_http_req *req,
 	char		*why = NULL;
 
 	(void)params;
-	f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	if (layer_args(req, f, &why) != 0) {
 		vh_search_bad_request(req, f, why);
 		return;
 	}
 	q.sql = "SELECT vh_export_fields($1::jsonb)::text";
-	vh_search_run(app, req, who, &q, f, NULL, NULL);
+	vh_search_run(ctx, req, who, &q, f, NULL, NULL);
 }

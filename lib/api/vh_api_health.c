@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "vh_api.h"
-#include "vh_app.h"
+#include "vh_unused.h"
+#include "vh_ctx.h"
 #include "vh_body.h"
 #include "vh_db.h"
 #include "vh_dbworker.h"
@@ -32,8 +33,9 @@ struct ready_job {
 };
 
 void
-vh_api_healthz(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *p, const struct vh_principal *who)
+vh_api_healthz(struct vh_ctx *ctx VH_UNUSED, struct vh_http_req *req,
+    const struct vh_route_params *p VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	vh_body_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
@@ -134,16 +136,17 @@ ready_done(void *arg)
 }
 
 void
-vh_api_readyz(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *p, const struct vh_principal *who)
+vh_api_readyz(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *p VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct ready_job *j;
 
 	j = vh_xcalloc(1, sizeof *j);
 	j->req = req;
-	j->plan = vh_app_plan(app);
-	j->data_dir = vh_xstrdup(vh_app_config(app)->data_dir);
-	j->min_free = vh_app_config(app)->min_free_space;
+	j->plan = ctx->plan;
+	j->data_dir = vh_xstrdup(vh_ctx_config(ctx)->data_dir);
+	j->min_free = vh_ctx_config(ctx)->min_free_space;
 	vh_http_add_header(req, "Cache-Control", "no-store");
-	vh_pool_submit(vh_app_pool(app), ready_work, ready_done, j);
+	vh_pool_submit(ctx->pool, ready_work, ready_done, j);
 }

@@ -13,7 +13,7 @@
 #include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
@@ -27,7 +27,7 @@
 #include "vh_xmalloc.h"
 
 struct file_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_audit_actor	 actor;
@@ -79,7 +79,7 @@ original_work(struct vh_worker *w, void *arg)
 		vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
 		return;
 	}
-	(void)vh_api_file_open(&j->file, vh_app_blobstore(j->app),
+	(void)vh_api_file_open(&j->file, j->ctx->blobs,
 	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2), &j->err);
 	PQclear(r);
 }
@@ -124,7 +124,7 @@ vh_api_reason_ok(const char *s)
 }
 
 void
-vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_original(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct file_job	*j;
@@ -144,12 +144,12 @@ vh_api_media_original(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->who = *who;
 	vh_audit_actor_from(&j->actor, req, who);
 	j->id = vh_xstrdup(id);
 	j->reason = reason;
 	vh_api_file_init(&j->file);
-	vh_pool_submit(vh_app_pool(app), original_work, original_done, j);
+	vh_pool_submit(ctx->pool, original_work, original_done, j);
 }

@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "vh_api_metrics.h"
-#include "vh_app.h"
+#include "vh_unused.h"
+#include "vh_ctx.h"
 #include "vh_db.h"
 #include "vh_dbworker.h"
 #include "vh_error.h"
@@ -57,7 +58,7 @@ kind_of(enum vh_http_method m, const char *pattern)
 }
 
 static void
-add_route(enum vh_http_method m, const char *pattern, unsigned access,
+add_route(enum vh_http_method m, const char *pattern, unsigned access VH_UNUSED,
     void *arg)
 {
 	struct vh_api_metrics	*am = arg;
@@ -73,11 +74,11 @@ add_route(enum vh_http_method m, const char *pattern, unsigned access,
 }
 
 struct vh_api_metrics *
-vh_api_metrics_new(void)
+vh_api_metrics_new(vh_route_walk_fn walk)
 {
 	struct vh_api_metrics *am = vh_xcalloc(1, sizeof *am);
 
-	vh_routes_each(add_route, am);
+	walk(add_route, am);
 	return (am);
 }
 
@@ -137,7 +138,7 @@ vh_api_metrics_begin(struct vh_api_metrics *am, struct vh_http_req *req)
 
 void
 vh_api_metrics_observe(struct vh_http_req *req, int status,
-    int64_t bytes_out, int64_t us, void *arg)
+    int64_t bytes_out, int64_t us, void *arg VH_UNUSED)
 {
 	int	tag = vh_http_req_route(req);
 	int64_t	in = vh_http_req_body_read(req);
@@ -156,14 +157,14 @@ vh_api_metrics_observe(struct vh_http_req *req, int status,
 /* The scrape */
 
 struct scrape_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_metrics_gauges g;
 	char			*err;
 };
 
 static void
-respond(struct vh_app *app, struct vh_http_req *req,
+respond(struct vh_ctx *ctx, struct vh_http_req *req,
     struct vh_metrics_gauges *g)
 {
 	char	*s;
@@ -173,7 +174,8 @@ respond(struct vh_app *app, struct vh_http_req *req,
 		vh_http_respond(req, 200, CTYPE, "", 0);	/* frees it */
 		return;
 	}
-	g->open_connections = vh_app_connections(app);
+	g->open_connections = ctx->http != NULL ?
+	    vh_http_server_nconns(ctx->http) : 0;
 	s = vh_metrics_render(g, &len);
 	vh_http_add_header(req, "Cache-Control", "no-store");
 	vh_http_respond(req, 200, CTYPE, s, len);
@@ -217,7 +219,7 @@ static void
 scrape_done(void *arg)
 {
 	struct scrape_job	*j = arg;
-	struct vh_api_metrics	*am = vh_app_metrics(j->app);
+	struct vh_api_metrics	*am = j->ctx->metrics;
 
 	if (j->g.db_ok) {
 		am->cache = j->g;
@@ -225,16 +227,17 @@ scrape_done(void *arg)
 	} else
 		vh_log_warnx("req=%s metrics: %s", vh_http_req_id(j->req),
 		    j->err != NULL ? j->err : "database unavailable");
-	respond(j->app, j->req, &j->g);
+	respond(j->ctx, j->req, &j->g);
 	free(j->err);
 	free(j);
 }
 
 void
-vh_api_metrics_get(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_metrics_get(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
-	struct vh_api_metrics	*am = vh_app_metrics(app);
+	struct vh_api_metrics	*am = ctx->metrics;
 	struct vh_metrics_gauges g;
 	struct scrape_job	*j;
 	int64_t			 now = vh_now_ms();
@@ -242,13 +245,13 @@ vh_api_metrics_get(struct vh_app *app, struct vh_http_req *req,
 	if (am->cached_at != 0 && now - am->cached_at < CACHE_MS) {
 		g = am->cache;
 		g.db_age_s = (double)(now - am->cached_at) / 1000;
-		respond(app, req, &g);
+		respond(ctx, req, &g);
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
-	vh_pool_submit(vh_app_pool(app), scrape_work, scrape_done, j);
+	vh_pool_submit(ctx->pool, scrape_work, scrape_done, j);
 }
 
 int

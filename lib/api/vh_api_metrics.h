@@ -11,8 +11,9 @@
 
 struct vh_api_metrics;
 
-/* Registers every route of the table with vh_metrics. */
-struct vh_api_metrics *vh_api_metrics_new(void);
+/* Registers every route of the table with vh_metrics; walk is
+ * vh_routes_each (given, as the table names this module's handler). */
+struct vh_api_metrics *vh_api_metrics_new(vh_route_walk_fn walk);
 void	vh_api_metrics_free(struct vh_api_metrics *);
 
 /* At dispatch: tags req with its route slot (and counts an upload). */

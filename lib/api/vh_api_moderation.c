@@ -26,7 +26,7 @@
 #include "vh_api.h"
 #include "vh_apijob.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
@@ -46,7 +46,7 @@
 enum action { A_APPROVE, A_PUBLISH, A_REJECT, A_REDACT };
 
 struct mod_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_audit_actor	 actor;
@@ -434,11 +434,11 @@ on_body(struct vh_http_req *req, json_t *body, void *arg)
 		return;
 	}
 	j->body = json_incref(body);
-	vh_pool_submit(vh_app_pool(j->app), mod_work, mod_done, j);
+	vh_pool_submit(j->ctx->pool, mod_work, mod_done, j);
 }
 
 static void
-moderate(struct vh_app *app, struct vh_http_req *req,
+moderate(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who,
     enum action action)
 {
@@ -446,7 +446,7 @@ moderate(struct vh_app *app, struct vh_http_req *req,
 	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->who = *who;
 	vh_audit_actor_from(&j->actor, req, who);
@@ -457,36 +457,36 @@ moderate(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_api_entry_approve(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_approve(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	moderate(app, req, params, who, A_APPROVE);
+	moderate(ctx, req, params, who, A_APPROVE);
 }
 
 void
-vh_api_entry_publish(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_publish(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	moderate(app, req, params, who, A_PUBLISH);
+	moderate(ctx, req, params, who, A_PUBLISH);
 }
 
 void
-vh_api_entry_reject(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_reject(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	moderate(app, req, params, who, A_REJECT);
+	moderate(ctx, req, params, who, A_REJECT);
 }
 
 void
-vh_api_entry_redact(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_redact(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	moderate(app, req, params, who, A_REDACT);
+	moderate(ctx, req, params, who, A_REDACT);
 }
 
 /* GET /api/v1/jobs/{id}: the state of a job, such as a redaction's. */
 void
-vh_api_job_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_job_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -497,5 +497,5 @@ vh_api_job_get(struct vh_app *app, struct vh_http_req *req,
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(id);
 	q.not_found = "no such job";
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }

@@ -22,7 +22,8 @@
 
 #include "vh_api.h"
 #include "vh_apipart.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
+#include "vh_unused.h"
 #include "vh_audit.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
@@ -101,9 +102,9 @@ vh_api_odk_unauthorized(struct vh_http_req *req, const char *detail)
 
 /* The base URL phones use: odk_public_url, else the request's host. */
 static char *
-base_url(struct vh_app *app, struct vh_http_req *req)
+base_url(struct vh_ctx *ctx, struct vh_http_req *req)
 {
-	const struct vh_config	*cfg = vh_app_config(app);
+	const struct vh_config	*cfg = vh_ctx_config(ctx);
 	const char		*host = vh_http_req_header(req, "Host");
 	const char		*proto = vh_http_req_header(req,
 				    "X-Forwarded-Proto");
@@ -124,11 +125,11 @@ base_url(struct vh_app *app, struct vh_http_req *req)
 /* The OpenRosa prefix of this request's route: base + /odk/key/<token>
  * or base + /odk. Caller frees. */
 static char *
-odk_prefix(struct vh_app *app, struct vh_http_req *req,
+odk_prefix(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params)
 {
 	const char	*token = vh_route_param(params, "token");
-	char		*base = base_url(app, req), *s;
+	char		*base = base_url(ctx, req), *s;
 
 	s = token != NULL ? vh_odk_server_url(base, token) :
 	    vh_xasprintf("%s/odk", base);
@@ -139,7 +140,7 @@ odk_prefix(struct vh_app *app, struct vh_http_req *req,
 /* Form list and form download */
 
 struct form_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	bool			 list;		/* else the form itself */
 	bool			 closed;
@@ -205,30 +206,32 @@ out:
 }
 
 static void
-form_start(struct vh_app *app, struct vh_http_req *req,
+form_start(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, bool list)
 {
 	struct form_job *j = vh_xcalloc(1, sizeof *j);
 
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->list = list;
-	j->closed = vh_app_config(app)->odk_form_closed;
-	j->prefix = odk_prefix(app, req, params);
+	j->closed = vh_ctx_config(ctx)->odk_form_closed;
+	j->prefix = odk_prefix(ctx, req, params);
 	j->form_id = vh_http_query_get(vh_http_req_query(req), "formID");
-	vh_pool_submit(vh_app_pool(app), form_work, form_done, j);
+	vh_pool_submit(ctx->pool, form_work, form_done, j);
 }
 
 void
-vh_api_odk_form_list(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_odk_form_list(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
-	form_start(app, req, params, true);
+	form_start(ctx, req, params, true);
 }
 
 void
-vh_api_odk_form_get(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_odk_form_get(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const char *file = vh_route_param(params, "file");
 
@@ -236,22 +239,23 @@ vh_api_odk_form_get(struct vh_app *app, struct vh_http_req *req,
 		respond_message(req, 404, 0, "Dit formulier bestaat niet.", NULL);
 		return;
 	}
-	form_start(app, req, params, false);
+	form_start(ctx, req, params, false);
 }
 
 /* Submissions */
 
 void
-vh_api_odk_submission_head(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_odk_submission_head(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	/* Collect's preflight: may it send, and how much. */
-	openrosa_headers(req, vh_app_config(app)->odk_max_submission_size);
+	openrosa_headers(req, vh_ctx_config(ctx)->odk_max_submission_size);
 	vh_http_respond(req, 204, NULL, NULL, 0);
 }
 
 struct submission {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_multipart	*mp;
@@ -333,8 +337,7 @@ part_begin(void *arg, const struct vh_multipart_part *p)
 		    NULL);
 		return (VH_ETOOBIG);
 	}
-	if (vh_apipart_open(&s->files, vh_app_blobstore(s->app), s->req,
-	    p) != 0) {
+	if (vh_apipart_open(&s->files, s->ctx->blobs, s->req, p) != 0) {
 		fail(s, s->files.status, "De server kan de bijlage nu niet "
 		    "opslaan; probeer het straks opnieuw.", NULL);
 		return (VH_EIO);
@@ -458,7 +461,7 @@ store_work(struct vh_worker *w, void *arg)
 	}
 	/* The XML itself, sealed as the original. */
 	sub.xml_size = (int64_t)s->xml_len;
-	if ((xw = vh_blob_writer_new(vh_app_blobstore(s->app), &why)) == NULL) {
+	if ((xw = vh_blob_writer_new(s->ctx->blobs, &why)) == NULL) {
 		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), why);
 		free(why);
 		rc = VH_EIO;
@@ -484,7 +487,7 @@ store_work(struct vh_worker *w, void *arg)
 		const char *h = i < nfiles ? files[i].sha256 : sub.xml_sha256;
 		int64_t sz = i < nfiles ? files[i].size : sub.xml_size;
 
-		if (vh_blobgc_pin(db, vh_app_blobstore(s->app), h, sz, &why) !=
+		if (vh_blobgc_pin(db, s->ctx->blobs, h, sz, &why) !=
 		    0) {
 			vh_log_warnx("req=%s pinning: %s", vh_http_req_id(s->req),
 			    why);
@@ -553,7 +556,8 @@ store_done(void *arg)
 }
 
 static int
-on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct submission *s = arg;
 
@@ -567,7 +571,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission *s = arg;
 
@@ -583,7 +587,7 @@ on_end(struct vh_http_req *req, void *arg)
 		respond(s);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(s->app), store_work, store_done, s);
+	vh_pool_submit(s->ctx->pool, store_work, store_done, s);
 }
 
 static void
@@ -600,10 +604,11 @@ on_abort(struct vh_http_req *req, void *arg)
 }
 
 void
-vh_api_odk_submission_post(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_odk_submission_post(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
-	const struct vh_config	*cfg = vh_app_config(app);
+	const struct vh_config	*cfg = vh_ctx_config(ctx);
 	const char		*ctype = vh_http_req_header(req, "Content-Type");
 	struct submission	*s;
 	char			*boundary = NULL;
@@ -620,7 +625,7 @@ vh_api_odk_submission_post(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	s = vh_xcalloc(1, sizeof *s);
-	s->app = app;
+	s->ctx = ctx;
 	s->req = req;
 	s->who = *who;
 	s->max = cfg->odk_max_submission_size;
@@ -645,7 +650,7 @@ vh_api_odk_submission_post(struct vh_app *app, struct vh_http_req *req,
 /* Admin: ODK tokens and their Collect settings */
 
 struct token_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_audit_actor	 actor;
 	char			*name, *base, *id;
@@ -733,7 +738,7 @@ token_add_body(struct vh_http_req *req, json_t *body, void *arg)
 		return;
 	}
 	j->name = vh_xstrdup(name);
-	vh_pool_submit(vh_app_pool(j->app), token_add_work, token_done, j);
+	vh_pool_submit(j->ctx->pool, token_add_work, token_done, j);
 }
 
 static void
@@ -743,15 +748,16 @@ token_free_arg(void *arg)
 }
 
 void
-vh_api_odk_tokens_post(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_odk_tokens_post(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct token_job *j = vh_xcalloc(1, sizeof *j);
 
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	vh_audit_actor_from(&j->actor, req, who);
-	j->base = base_url(app, req);
+	j->base = base_url(ctx, req);
 	vh_body_read_json(req, 4096, token_add_body, token_free_arg, j);
 }
 
@@ -780,14 +786,15 @@ token_list_work(struct vh_worker *w, void *arg)
 }
 
 void
-vh_api_odk_tokens_list(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_odk_tokens_list(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct token_job *j = vh_xcalloc(1, sizeof *j);
 
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
-	vh_pool_submit(vh_app_pool(app), token_list_work, token_done, j);
+	vh_pool_submit(ctx->pool, token_list_work, token_done, j);
 }
 
 static void
@@ -827,7 +834,7 @@ token_revoke_work(struct vh_worker *w, void *arg)
 }
 
 void
-vh_api_odk_token_revoke(struct vh_app *app, struct vh_http_req *req,
+vh_api_odk_token_revoke(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	const char		*id = vh_route_param(params, "id");
@@ -840,9 +847,9 @@ vh_api_odk_token_revoke(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	vh_audit_actor_from(&j->actor, req, who);
 	j->id = vh_xstrdup(id);
-	vh_pool_submit(vh_app_pool(app), token_revoke_work, token_done, j);
+	vh_pool_submit(ctx->pool, token_revoke_work, token_done, j);
 }

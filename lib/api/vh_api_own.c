@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "vh_api.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_body.h"
 #include "vh_dbworker.h"
@@ -24,7 +24,8 @@
 #include "vh_xmalloc.h"
 
 struct own_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* the worker's snapshot */
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_audit_actor	 actor;
@@ -43,6 +44,7 @@ job_free(void *arg)
 	json_decref(j->body);
 	json_decref(j->result);
 	free(j->err);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -59,7 +61,7 @@ own_work(struct vh_worker *w, void *arg)
 	if (!j->withdraw) {
 		/* An approved visit that changes goes back by this policy. */
 		if ((j->rc = vh_entry_set_review(db,
-		    vh_app_config(j->app)->review_visits, &j->err)) == 0)
+		    j->cfg->review_visits, &j->err)) == 0)
 			j->rc = vh_entry_edit(db, j->id, &j->who, &j->actor,
 			    j->body, &j->result, &j->err);
 		return;
@@ -67,7 +69,7 @@ own_work(struct vh_worker *w, void *arg)
 	if ((j->rc = vh_entry_claim_withdrawal(db, j->id, &j->who,
 	    &j->err)) != 0)
 		return;
-	j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->id,
+	j->rc = vh_erase_entry(db, j->ctx->blobs, j->id,
 	    VH_ERASE_WITHDRAWN, j->who.name, &j->result, &j->err);
 }
 
@@ -108,11 +110,11 @@ on_body(struct vh_http_req *req, json_t *body, void *arg)
 
 	(void)req;
 	j->body = json_incref(body);
-	vh_pool_submit(vh_app_pool(j->app), own_work, own_done, j);
+	vh_pool_submit(j->ctx->pool, own_work, own_done, j);
 }
 
 static void
-own(struct vh_app *app, struct vh_http_req *req,
+own(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who,
     bool withdraw)
 {
@@ -125,7 +127,8 @@ own(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	j->who = *who;
 	vh_audit_actor_from(&j->actor, req, who);
@@ -135,15 +138,15 @@ own(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_api_entry_patch_own(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_patch_own(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	own(app, req, params, who, false);
+	own(ctx, req, params, who, false);
 }
 
 void
-vh_api_entry_withdraw_own(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_withdraw_own(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	own(app, req, params, who, true);
+	own(ctx, req, params, who, true);
 }

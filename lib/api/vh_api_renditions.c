@@ -18,7 +18,7 @@
 #include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_blobstore.h"
 #include "vh_body.h"
@@ -48,7 +48,7 @@ static const struct rendition renditions[] = {
 };
 
 struct rend_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_audit_actor	 actor;
@@ -178,7 +178,7 @@ file_work(struct vh_worker *w, void *arg)
 	else
 		name = vh_xasprintf("%s.%s", base, j->rend->ext);
 	free(base);
-	rc = vh_api_file_open(&j->file, vh_app_blobstore(j->app),
+	rc = vh_api_file_open(&j->file, j->ctx->blobs,
 	    PQgetvalue(r, 0, 0), name, &j->err);
 	free(name);
 	PQclear(r);
@@ -204,7 +204,7 @@ rend_done(void *arg)
 }
 
 static void
-submit(struct vh_app *app, struct vh_http_req *req,
+submit(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who,
     const struct rendition *rend)
 {
@@ -212,55 +212,55 @@ submit(struct vh_app *app, struct vh_http_req *req,
 	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->who = *who;
 	vh_audit_actor_from(&j->actor, req, who);
 	j->rend = rend;
 	j->id = vh_xstrdup(id);
 	vh_api_file_init(&j->file);
-	vh_pool_submit(vh_app_pool(app), rend == NULL ? describe_work :
+	vh_pool_submit(ctx->pool, rend == NULL ? describe_work :
 	    file_work, rend_done, j);
 }
 
 void
-vh_api_media_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	submit(app, req, params, who, NULL);
+	submit(ctx, req, params, who, NULL);
 }
 
 void
-vh_api_media_opus(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_opus(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	submit(app, req, params, who, &renditions[0]);
+	submit(ctx, req, params, who, &renditions[0]);
 }
 
 void
-vh_api_media_m4a(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_m4a(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	submit(app, req, params, who, &renditions[1]);
+	submit(ctx, req, params, who, &renditions[1]);
 }
 
 void
-vh_api_media_peaks(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_peaks(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	submit(app, req, params, who, &renditions[2]);
+	submit(ctx, req, params, who, &renditions[2]);
 }
 
 void
-vh_api_media_display(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_display(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	submit(app, req, params, who, &renditions[3]);
+	submit(ctx, req, params, who, &renditions[3]);
 }
 
 void
-vh_api_media_thumb(struct vh_app *app, struct vh_http_req *req,
+vh_api_media_thumb(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	submit(app, req, params, who, &renditions[4]);
+	submit(ctx, req, params, who, &renditions[4]);
 }

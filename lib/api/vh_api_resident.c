@@ -24,7 +24,7 @@
 
 #include "vh_api.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_auth.h"
 #include "vh_body.h"
 #include "vh_db.h"
@@ -40,14 +40,14 @@
 /* The page */
 
 void
-vh_api_resident_page(struct vh_app *app, struct vh_http_req *req,
+vh_api_resident_page(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	(void)params;
 	(void)who;
 	/* The key is in the address bar; the pages' Referrer-Policy
 	 * (same-origin) and CSP (this origin only) keep it here. */
-	vh_api_web_page(app, req, "resident.html");
+	vh_api_web_page(ctx, req, "resident.html");
 }
 
 void
@@ -98,38 +98,38 @@ code_key(const char *code, char key[33])
 
 /* Whether addr or the code tried too many wrong codes (VH_ETOOBIG). */
 static int
-receipt_over(struct vh_app *app, PGconn *db, const char *addr,
-    const char *code, int64_t *retry_after_s, char **err)
+receipt_over(struct vh_ctx *ctx, const struct vh_config *cfg, PGconn *db,
+    const char *addr, const char *code, int64_t *retry_after_s, char **err)
 {
-	int64_t	limit = vh_app_config(app)->resident_upload_rate;
+	int64_t	limit = cfg->resident_upload_rate;
 	char	key[33];
 	int	rc;
 
 	code_key(code, key);
-	if ((rc = vh_ratelimit_over(vh_app_ratelimit(app), db, "withdraw",
+	if ((rc = vh_ratelimit_over(ctx->ratelimit, db, "withdraw",
 	    addr, limit, retry_after_s, err)) != 0)
 		return (rc);
-	return (vh_ratelimit_over(vh_app_ratelimit(app), db, "receipt_code",
+	return (vh_ratelimit_over(ctx->ratelimit, db, "receipt_code",
 	    key, limit, retry_after_s, err));
 }
 
 /* A wrong code counts against the address and against the code. */
 static void
-receipt_failed(struct vh_app *app, PGconn *db, const char *addr,
-    const char *code)
+receipt_failed(struct vh_ctx *ctx, const struct vh_config *cfg, PGconn *db,
+    const char *addr, const char *code)
 {
-	int64_t	limit = vh_app_config(app)->resident_upload_rate, ignored;
+	int64_t	limit = cfg->resident_upload_rate, ignored;
 	char	key[33], *err = NULL;
 
 	code_key(code, key);
 	/* Both counts, though the first may be full already. */
-	if (vh_ratelimit_hit(vh_app_ratelimit(app), db, "withdraw", addr,
+	if (vh_ratelimit_hit(ctx->ratelimit, db, "withdraw", addr,
 	    limit, &ignored, &err) == VH_EDB) {
 		vh_log_warnx("receipt: counting a failure: %s", err);
 		free(err);
 		err = NULL;
 	}
-	if (vh_ratelimit_hit(vh_app_ratelimit(app), db, "receipt_code", key,
+	if (vh_ratelimit_hit(ctx->ratelimit, db, "receipt_code", key,
 	    limit, &ignored, &err) == VH_EDB) {
 		vh_log_warnx("receipt: counting a failure: %s", err);
 		free(err);
@@ -137,8 +137,9 @@ receipt_failed(struct vh_app *app, PGconn *db, const char *addr,
 }
 
 int
-vh_api_receipt_find(struct vh_app *app, PGconn *db, const char *addr,
-    const char *code, int64_t *entry, int64_t *retry_after_s, char **err)
+vh_api_receipt_find(struct vh_ctx *ctx, const struct vh_config *cfg,
+    PGconn *db, const char *addr, const char *code, int64_t *entry,
+    int64_t *retry_after_s, char **err)
 {
 	int rc;
 
@@ -146,10 +147,11 @@ vh_api_receipt_find(struct vh_app *app, PGconn *db, const char *addr,
 	 * guessing a code is as slow as guessing an upload link, and the
 	 * residents of one wijkgesprek looking up or withdrawing their own
 	 * stories from one address are never refused. */
-	if ((rc = receipt_over(app, db, addr, code, retry_after_s, err)) != 0)
+	if ((rc = receipt_over(ctx, cfg, db, addr, code, retry_after_s,
+	    err)) != 0)
 		return (rc);
 	if ((rc = vh_erase_find_receipt(db, code, entry, err)) == VH_ENOENT)
-		receipt_failed(app, db, addr, code);
+		receipt_failed(ctx, cfg, db, addr, code);
 	return (rc);
 }
 
@@ -179,7 +181,8 @@ vh_api_receipt_refuse(struct vh_http_req *req, int64_t retry_after_s)
 /* GET /api/v1/uploads/{id}/receipt */
 
 struct device_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* the worker's snapshot */
 	struct vh_http_req	*req;
 	char			*upload, *device;
 	char			 addr[VH_RATELIMIT_KEY_LEN];
@@ -206,7 +209,7 @@ static void
 device_work(struct vh_worker *w, void *arg)
 {
 	struct device_job	*j = arg;
-	struct vh_app		*app = j->app;
+	struct vh_ctx		*ctx = j->ctx;
 	uint8_t			 hash[32];
 	char			 hash_sql[67];
 	const char		*params[2] = { j->upload, hash_sql };
@@ -219,8 +222,8 @@ device_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	if ((j->rc = vh_ratelimit_over(vh_app_ratelimit(app), db, "device",
-	    j->addr, vh_app_config(app)->resident_upload_rate,
+	if ((j->rc = vh_ratelimit_over(ctx->ratelimit, db, "device",
+	    j->addr, j->cfg->resident_upload_rate,
 	    &j->retry_after_s, &j->err)) != 0)
 		return;
 	vh_auth_hash(j->device, hash);
@@ -243,8 +246,8 @@ device_work(struct vh_worker *w, void *arg)
 	}
 	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) {
 		j->rc = VH_ENOENT;
-		if (vh_ratelimit_hit(vh_app_ratelimit(app), db, "device",
-		    j->addr, vh_app_config(app)->resident_upload_rate,
+		if (vh_ratelimit_hit(ctx->ratelimit, db, "device",
+		    j->addr, j->cfg->resident_upload_rate,
 		    &j->retry_after_s, &j->err) == VH_EDB)
 			vh_log_warnx("receipt: counting a failure: %s", j->err);
 		free(j->err);
@@ -292,11 +295,12 @@ device_done(void *arg)
 	free(j->upload);
 	free(j->device);
 	free(j->err);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
 void
-vh_api_upload_receipt(struct vh_app *app, struct vh_http_req *req,
+vh_api_upload_receipt(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	const char		*id = vh_route_param(params, "id");
@@ -315,18 +319,20 @@ vh_api_upload_receipt(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	j->upload = vh_xstrdup(id);
 	j->device = vh_xstrdup(device);
 	vh_ratelimit_key(vh_http_req_client(req), j->addr);
-	vh_pool_submit(vh_app_pool(app), device_work, device_done, j);
+	vh_pool_submit(ctx->pool, device_work, device_done, j);
 }
 
 /* POST /api/v1/receipt */
 
 struct status_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* the worker's snapshot */
 	struct vh_http_req	*req;
 	char			*code;
 	char			 addr[VH_RATELIMIT_KEY_LEN];
@@ -344,6 +350,7 @@ status_free(void *arg)
 	free(j->code);
 	json_decref(j->out);
 	free(j->err);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -381,8 +388,8 @@ status_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	if ((j->rc = vh_api_receipt_find(j->app, db, j->addr, j->code, &entry,
-	    &j->retry_after_s, &j->err)) != 0)
+	if ((j->rc = vh_api_receipt_find(j->ctx, j->cfg, db, j->addr, j->code,
+	    &entry, &j->retry_after_s, &j->err)) != 0)
 		return;
 	snprintf(id, sizeof id, "%" PRId64, entry);
 	params[0] = id;
@@ -465,11 +472,11 @@ status_body(struct vh_http_req *req, json_t *body, void *arg)
 		status_free(j);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(j->app), status_work, status_done, j);
+	vh_pool_submit(j->ctx->pool, status_work, status_done, j);
 }
 
 void
-vh_api_receipt_status(struct vh_app *app, struct vh_http_req *req,
+vh_api_receipt_status(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct status_job *j;
@@ -477,7 +484,8 @@ vh_api_receipt_status(struct vh_app *app, struct vh_http_req *req,
 	(void)params;
 	(void)who;
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	vh_body_read_json(req, 4096, status_body, status_free, j);
@@ -501,7 +509,7 @@ static const char buurt_at_sql[] =
     " AND a.code = vh_area_at($2::float8, $1::float8)";
 
 void
-vh_api_resident_buurten(struct vh_app *app, struct vh_http_req *req,
+vh_api_resident_buurten(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -512,7 +520,7 @@ vh_api_resident_buurten(struct vh_app *app, struct vh_http_req *req,
 	(void)who;
 	if (lat == NULL && lon == NULL) {
 		q.sql = buurten_sql;
-		vh_apiq_run(app, req, &q);
+		vh_apiq_run(ctx, req, &q);
 		return;
 	}
 	if (lat == NULL || lon == NULL || *lat == '\0' || *lon == '\0' ||
@@ -530,17 +538,17 @@ vh_api_resident_buurten(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = lat;
 	q.params[1] = lon;
 	q.not_found = "no buurt of this city holds that position";
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 /* GET /api/v1/resident/settings: what the page tells a resident before
  * they begin (how long a story is kept, by consent scope, in days; 0 is
  * never) and the longest recording it makes. */
 void
-vh_api_resident_settings(struct vh_app *app, struct vh_http_req *req,
+vh_api_resident_settings(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	const struct vh_config	*c = vh_app_config(app);
+	const struct vh_config	*c = vh_ctx_config(ctx);
 	const int64_t		 day = 24 * 3600 * 1000LL;
 
 	(void)params;

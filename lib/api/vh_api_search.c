@@ -17,7 +17,7 @@
 #include "vh_api.h"
 #include "vh_api_search.h"
 #include "vh_apiq.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_areas.h"
 #include "vh_config.h"
 #include "vh_error.h"
@@ -318,10 +318,10 @@ vh_search_bad_request(struct vh_http_req *req, json_t *f, char *why)
 }
 
 json_t *
-vh_search_request(struct vh_app *app, struct vh_http_req *req,
+vh_search_request(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_principal *who)
 {
-	json_t	*f = vh_search_viewer(who, vh_app_config(app)->small_count_k);
+	json_t	*f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	char	*why = NULL;
 
 	if (vh_search_filters(req, f, &why) != 0) {
@@ -332,7 +332,7 @@ vh_search_request(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_search_run(struct vh_app *app, struct vh_http_req *req,
+vh_search_run(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_principal *who, struct vh_apiq *q, json_t *f,
     const char *action, const char *type)
 {
@@ -343,11 +343,11 @@ vh_search_run(struct vh_app *app, struct vh_http_req *req,
 	if (action != NULL)
 		vh_apiq_audit(q, req, who, action, type, q->filename != NULL ?
 		    q->filename : "");
-	vh_apiq_run(app, req, q);
+	vh_apiq_run(ctx, req, q);
 }
 
 void
-vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
+vh_api_search_entries(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -356,7 +356,7 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 	long		 lim;
 
 	(void)params;
-	if ((f = vh_search_request(app, req, who)) == NULL)
+	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	if (arg(req, f, "sort", sort_ok, "must be relevance or recent",
 	    &why) != 0 ||
@@ -378,11 +378,11 @@ vh_api_search_entries(struct vh_app *app, struct vh_http_req *req,
 		json_object_set_new(f, "limit", json_integer(lim));
 	}
 	q.sql = "SELECT vh_search($1::jsonb)::text";
-	vh_search_run(app, req, who, &q, f, "search", "entries");
+	vh_search_run(ctx, req, who, &q, f, "search", "entries");
 }
 
 void
-vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
+vh_api_entry_get(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
@@ -395,18 +395,18 @@ vh_api_entry_get(struct vh_app *app, struct vh_http_req *req,
 	q.params[1] = dump(vh_search_viewer(who, 0));
 	q.not_found = "no such entry, or not one you may read";
 	vh_apiq_audit(&q, req, who, "read", "entry", id);
-	vh_apiq_run(app, req, &q);
+	vh_apiq_run(ctx, req, &q);
 }
 
 void
-vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
+vh_api_export_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
 	json_t		*f;
 
 	(void)params;
-	if ((f = vh_search_request(app, req, who)) == NULL)
+	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	/* One Feature per row: boundaries make this the largest answer. */
 	q.sql = "SELECT vh_export_buurten_sql($1::jsonb)";
@@ -414,5 +414,5 @@ vh_api_export_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
 	q.json_tail = "]}";
 	q.content_type = "application/geo+json";
 	q.filename = "buurten.geojson";
-	vh_search_run(app, req, who, &q, f, "export", "buurten");
+	vh_search_run(ctx, req, who, &q, f, "export", "buurten");
 }

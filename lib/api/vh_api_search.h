@@ -11,7 +11,7 @@
 #include "vh_auth.h"
 #include "vh_http.h"
 
-struct vh_app;
+struct vh_ctx;
 struct vh_apiq;
 
 /* A filter object naming who asks and the k of small counts; caller
@@ -26,11 +26,11 @@ int	vh_search_filters(struct vh_http_req *, json_t *f, char **why)
 	    __attribute__((warn_unused_result));
 /* Loop: the viewer (with the k of small counts) and req's filters as
  * one object (caller frees), or NULL once a 400 is answered. */
-json_t	*vh_search_request(struct vh_app *, struct vh_http_req *,
+json_t	*vh_search_request(struct vh_ctx *, struct vh_http_req *,
 	    const struct vh_principal *);
 /* Loop: runs q (its sql and format set) with f as $1 (f consumed); when
  * action is given, audited as action on type, named by q's filename. */
-void	vh_search_run(struct vh_app *, struct vh_http_req *,
+void	vh_search_run(struct vh_ctx *, struct vh_http_req *,
 	    const struct vh_principal *, struct vh_apiq *q, json_t *f,
 	    const char *action, const char *type);
 /* Loop: the 400 for a bad filter; takes why and f. */

@@ -12,7 +12,8 @@
 
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
+#include "vh_unused.h"
 #include "vh_audit.h"
 #include "vh_body.h"
 #include "vh_error.h"
@@ -28,7 +29,8 @@
 #define LOGOUT_DB	"the session cannot be ended right now"
 
 struct login_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* from the start to the reply */
 	struct vh_http_req	*req;
 	char			 body[LOGIN_BODY_MAX];
 	size_t			 len;
@@ -50,6 +52,7 @@ login_free(struct login_job *j)
 	free(j->name);
 	free(j->password);
 	vh_api_err_clear(&j->e);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -95,7 +98,7 @@ static void
 login_done(void *arg)
 {
 	struct login_job	*j = arg;
-	const struct vh_config	*cfg = vh_app_config(j->app);
+	const struct vh_config	*cfg = j->cfg;
 	const char		*proto;
 	char			*cookie;
 	bool			 secure = false;
@@ -176,7 +179,7 @@ login_end(struct vh_http_req *req, void *arg)
 	j->name = vh_xstrdup(name);
 	j->password = vh_xstrdup(pw);
 	json_decref(o);
-	vh_pool_submit(vh_app_pool(j->app), login_work, login_done, j);
+	vh_pool_submit(j->ctx->pool, login_work, login_done, j);
 }
 
 static void
@@ -187,10 +190,11 @@ login_abort(struct vh_http_req *req, void *arg)
 }
 
 void
-vh_api_session_login(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_session_login(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
-	const struct vh_config	*cfg = vh_app_config(app);
+	const struct vh_config	*cfg = vh_ctx_config(ctx);
 	const char		*ctype = vh_http_req_header(req, "Content-Type");
 	struct login_job	*j;
 
@@ -203,7 +207,8 @@ vh_api_session_login(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(cfg);
 	j->req = req;
 	vh_audit_actor_from(&j->actor, req, NULL);
 	j->lim.max_account = cfg->login_max_failures;
@@ -215,8 +220,9 @@ vh_api_session_login(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_api_session_get(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_session_get(struct vh_ctx *ctx VH_UNUSED, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "name", who->name, "role",
 	    vh_role_name(who->role), "via", who->via == VH_VIA_SESSION ?
@@ -230,7 +236,7 @@ vh_api_session_get(struct vh_app *app, struct vh_http_req *req,
 }
 
 struct logout_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	char			*session;
 	struct vh_audit_actor	 actor;
@@ -278,8 +284,9 @@ logout_done(void *arg)
 }
 
 void
-vh_api_session_logout(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_session_logout(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct logout_job *j;
 
@@ -290,10 +297,10 @@ vh_api_session_logout(struct vh_app *app, struct vh_http_req *req,
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->session = vh_cookie_get(vh_http_req_header(req, "Cookie"),
 	    VH_SESSION_COOKIE);
 	vh_audit_actor_from(&j->actor, req, who);
-	vh_pool_submit(vh_app_pool(app), logout_work, logout_done, j);
+	vh_pool_submit(ctx->pool, logout_work, logout_done, j);
 }

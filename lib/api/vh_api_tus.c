@@ -36,7 +36,8 @@
 
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
+#include "vh_unused.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
@@ -45,7 +46,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
-#include "vh_routes.h"
+#include "vh_route.h"
 #include "vh_tus.h"
 #include "vh_tusparse.h"
 #include "vh_upload.h"
@@ -53,7 +54,6 @@
 
 #define TUS_VERSION	"1.0.0"
 #define OCTET_STREAM	"application/offset+octet-stream"
-#define REAP_MS		(60 * 1000)	/* at most; and the litter sweep */
 /* PATCHes that hold an upload's lock (each on a connection of its own)
  * at once; more wait for one before their body is read. Kept well below
  * PostgreSQL's default max_connections (100) with the workers'. */
@@ -68,6 +68,10 @@ enum op_kind { OP_CREATE, OP_HEAD, OP_PATCH, OP_DELETE };
 struct slot;
 
 struct op {
+	struct vh_ctx		*ctx;
+	/* The config this request started with, to its end: workers read
+	 * it, and a reload meanwhile changes nothing it sees. */
+	const struct vh_config	*cfg;
 	struct vh_tus		*tus;
 	struct vh_http_req	*req;
 	enum op_kind		 kind;
@@ -111,7 +115,6 @@ struct slot {
 };
 
 struct vh_tus {
-	struct vh_app		*app;
 	LIST_HEAD(, slot)	 slots;
 	/* PATCH connections, loop thread only: idle ones for reuse, and the
 	 * PATCHes waiting for one (their queue entry is free meanwhile). */
@@ -119,8 +122,6 @@ struct vh_tus {
 	int			 lockdb_nidle, lockdb_used;
 	int			 lockdb_low;	/* fewest idle since last round */
 	TAILQ_HEAD(, op)	 lockdb_wait;
-	struct event		*reaper;
-	int64_t			 started_ms;	/* monotonic, for the first sweep */
 };
 
 static void	op_load(struct op *);
@@ -217,16 +218,19 @@ op_free(struct op *op)
 	vh_upload_clear(&op->u);
 	json_decref(op->entry);
 	vh_api_err_clear(&op->err);
+	vh_config_unref(op->cfg);
 	free(op);
 }
 
 static struct op *
-op_new(struct vh_app *app, struct vh_http_req *req, enum op_kind kind,
+op_new(struct vh_ctx *ctx, struct vh_http_req *req, enum op_kind kind,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct op *op = vh_xcalloc(1, sizeof *op);
 
-	op->tus = vh_app_tus(app);
+	op->ctx = ctx;
+	op->cfg = vh_config_ref(vh_ctx_config(ctx));
+	op->tus = ctx->tus;
 	op->req = req;
 	op->kind = kind;
 	op->who = *who;
@@ -356,7 +360,7 @@ upload_headers(struct op *op)
 }
 
 static void
-unlock_work(struct vh_worker *w, void *arg)
+unlock_work(struct vh_worker *w VH_UNUSED, void *arg)
 {
 	op_unlock(arg);
 }
@@ -417,7 +421,7 @@ op_respond(struct op *op)
 	/* A PATCH cut off before its body still holds the upload's lock:
 	 * released on the pool, before the next request for it starts. */
 	if (op->locked) {
-		vh_pool_submit(vh_app_pool(op->tus->app), unlock_work,
+		vh_pool_submit(op->ctx->pool, unlock_work,
 		    unlock_done, op);
 		return;
 	}
@@ -432,13 +436,13 @@ op_respond(struct op *op)
 static int
 finish(struct op *op, PGconn *db)
 {
-	struct vh_app	*app = op->tus->app;
+	struct vh_ctx	*ctx = op->ctx;
 	char		*err = NULL;
 	int		 rc;
 
-	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
+	if ((rc = vh_entry_set_review(db, op->cfg->review_visits,
 	    &err)) == 0)
-		rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u,
+		rc = vh_upload_finish(db, ctx->blobs, &op->u,
 		    &op->entry, &err);
 	/* Said once: vh_upload_finish discarded the upload. */
 	if (rc == VH_EINVAL)
@@ -459,7 +463,6 @@ static void
 save_work(struct vh_worker *w, void *arg)
 {
 	struct op		*op = arg;
-	struct vh_app		*app = op->tus->app;
 	uint8_t			 got[EVP_MAX_MD_SIZE];
 	unsigned int		 n = 0;
 	PGconn			*db;
@@ -491,7 +494,7 @@ save_work(struct vh_worker *w, void *arg)
 	}
 	if (op->written > 0 || (op->req_length >= 0 && op->u.length < 0)) {
 		rc = vh_upload_advance(db, &op->u, op->fd, op->u.offset +
-		    op->written, op->req_length, vh_app_config(app)->upload_expiry,
+		    op->written, op->req_length, op->cfg->upload_expiry,
 		    &err);
 		if (rc == VH_ECONFLICT) {
 			op_error(op, 409, "offset-mismatch", err);
@@ -527,11 +530,12 @@ static void
 save(struct op *op)
 {
 	op->reading = false;
-	vh_pool_submit(vh_app_pool(op->tus->app), save_work, save_done, op);
+	vh_pool_submit(op->ctx->pool, save_work, save_done, op);
 }
 
 static int
-on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct op	*op = arg;
 	ssize_t		 n;
@@ -558,7 +562,7 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct op *op = arg;
 
@@ -567,7 +571,7 @@ on_end(struct vh_http_req *req, void *arg)
 }
 
 static void
-on_abort(struct vh_http_req *req, void *arg)
+on_abort(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	save(arg);
 }
@@ -575,7 +579,7 @@ on_abort(struct vh_http_req *req, void *arg)
 static void
 read_body(struct op *op)
 {
-	const struct vh_config	*cfg = vh_app_config(op->tus->app);
+	const struct vh_config	*cfg = op->cfg;
 	int64_t			 limit;
 
 	limit = op->u.length >= 0 ? op->u.length :
@@ -607,10 +611,10 @@ empty_body(struct vh_http_req *req)
 static bool
 room_for(struct op *op, int64_t need)
 {
-	const struct vh_config	*cfg = vh_app_config(op->tus->app);
+	const struct vh_config	*cfg = op->cfg;
 	int64_t			 avail;
 
-	if (vh_blobstore_space(vh_app_blobstore(op->tus->app), &avail) != 0)
+	if (vh_blobstore_space(op->ctx->blobs, &avail) != 0)
 		return (true);		/* unknown: the writes will tell */
 	if (need < 0)
 		need = 0;
@@ -630,7 +634,7 @@ room_for(struct op *op, int64_t need)
 static bool
 lock_upload(struct op *op, PGconn **db, char **err)
 {
-	const struct vh_config	*cfg = vh_app_config(op->tus->app);
+	const struct vh_config	*cfg = op->cfg;
 	int			 rc;
 
 	if (op->kind == OP_PATCH) {
@@ -666,7 +670,7 @@ lock_upload(struct op *op, PGconn **db, char **err)
 static void
 load(struct op *op, PGconn *db)
 {
-	struct vh_app		*app = op->tus->app;
+	struct vh_ctx		*ctx = op->ctx;
 	char			*err = NULL;
 	int64_t			 length, cl;
 	bool			 locked = false;
@@ -677,7 +681,7 @@ load(struct op *op, PGconn *db)
 			return;
 		locked = true;
 	}
-	rc = vh_upload_load(db, vh_app_blobstore(app), op->id, &op->u, &err);
+	rc = vh_upload_load(db, ctx->blobs, op->id, &op->u, &err);
 	if (rc == VH_ENOENT || (rc == 0 && !may_use(&op->u, &op->who))) {
 		op_error(op, 404, "no-such-upload", vh_xasprintf("no upload %s",
 		    op->id));
@@ -832,7 +836,7 @@ op_load(struct op *op)
 		op->has_lockdb = true;
 		tus->lockdb_used++;
 	}
-	vh_pool_submit(vh_app_pool(tus->app), load_work, load_done, op);
+	vh_pool_submit(op->ctx->pool, load_work, load_done, op);
 }
 
 /* Creation */
@@ -843,7 +847,7 @@ static void
 create_work(struct vh_worker *w, void *arg)
 {
 	struct op	*op = arg;
-	struct vh_app	*app = op->tus->app;
+	struct vh_ctx	*ctx = op->ctx;
 	PGconn		*db;
 	char		*err = NULL;
 	int		 rc;
@@ -870,8 +874,8 @@ create_work(struct vh_worker *w, void *arg)
 	/* A whole upload has nothing to create before its body. */
 	if (op->writer != NULL)
 		return;
-	if ((rc = vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
-	    vh_app_config(app)->upload_expiry, &op->fd, &err)) == VH_EDB)
+	if ((rc = vh_upload_create(db, ctx->blobs, &op->u, &op->who,
+	    op->cfg->upload_expiry, &op->fd, &err)) == VH_EDB)
 		op_db_error(op, "creating the upload", err);
 	else if (rc != 0)
 		op_disk_error(op, errno == ENOSPC ? 507 : 503, "create the "
@@ -912,7 +916,7 @@ static void
 whole_work(struct vh_worker *w, void *arg)
 {
 	struct op		*op = arg;
-	struct vh_app		*app = op->tus->app;
+	struct vh_ctx		*ctx = op->ctx;
 	struct vh_entry_file	 f = { .size = op->u.length };
 	struct vh_tus_metadata	*md = NULL;
 	const char		*why;
@@ -941,7 +945,7 @@ whole_work(struct vh_worker *w, void *arg)
 		err = NULL;
 	}
 	f.filename = name;
-	if ((rc = vh_blobgc_pin(db, vh_app_blobstore(app), f.sha256, f.size,
+	if ((rc = vh_blobgc_pin(db, ctx->blobs, f.sha256, f.size,
 	    &err)) != 0) {
 		if (rc == VH_EDB)
 			op_db_error(op, "storing the upload", err);
@@ -949,7 +953,7 @@ whole_work(struct vh_worker *w, void *arg)
 			op_disk_error(op, 503, "keep the stored upload", err);
 		goto out;
 	}
-	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
+	if ((rc = vh_entry_set_review(db, op->cfg->review_visits,
 	    &err)) == 0)
 		rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields,
 		    &f, &op->entry, &err);
@@ -967,7 +971,8 @@ out:
 }
 
 static int
-whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
+whole_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
 	struct op *op = arg;
 
@@ -983,14 +988,14 @@ whole_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 }
 
 static void
-whole_end(struct vh_http_req *req, void *arg)
+whole_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
-	vh_pool_submit(vh_app_pool(((struct op *)arg)->tus->app), whole_work,
+	vh_pool_submit(((struct op *)arg)->ctx->pool, whole_work,
 	    save_done, arg);
 }
 
 static void
-whole_abort(struct vh_http_req *req, void *arg)
+whole_abort(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	op_respond(arg);	/* frees the writer, and so its spool file */
 }
@@ -1084,20 +1089,21 @@ valid_id(const char *id)
 }
 
 void
-vh_api_tus_options(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_tus_options(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	vh_http_add_header(req, "Tus-Version", TUS_VERSION);
 	vh_http_add_header(req, "Tus-Extension", "creation,creation-with-upload,"
 	    "creation-defer-length,expiration,checksum,termination");
 	vh_http_add_header(req, "Tus-Max-Size", "%" PRId64,
-	    vh_app_config(app)->max_upload_size);
+	    vh_ctx_config(ctx)->max_upload_size);
 	vh_http_add_header(req, "Tus-Checksum-Algorithm", "sha1,sha256");
 	vh_http_respond(req, 204, NULL, NULL, 0);
 }
 
 void
-vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
+vh_api_tus_create(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
 	struct op		*op;
@@ -1108,7 +1114,7 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 
 	if (!check_version(req))
 		return;
-	op = op_new(app, req, OP_CREATE, params, who);
+	op = op_new(ctx, req, OP_CREATE, params, who);
 	if (!parse_int_header(op, "Upload-Length", &op->req_length))
 		goto answer;
 	v = vh_http_req_header(req, "Upload-Defer-Length");
@@ -1118,9 +1124,9 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 		    "Upload-Length or Upload-Defer-Length: 1 is required"));
 		goto answer;
 	}
-	if (op->req_length > vh_app_config(app)->max_upload_size) {
+	if (op->req_length > op->cfg->max_upload_size) {
 		op_error(op, 413, "upload-too-large", vh_xasprintf("uploads may "
-		    "be at most %" PRId64 " bytes", vh_app_config(app)->max_upload_size));
+		    "be at most %" PRId64 " bytes", op->cfg->max_upload_size));
 		goto answer;
 	}
 	v = vh_http_req_header(req, "Upload-Metadata");
@@ -1159,14 +1165,14 @@ vh_api_tus_create(struct vh_app *app, struct vh_http_req *req,
 	op->fields = fields;
 	if (op->has_body && !op->has_checksum && op->req_length > 0 &&
 	    vh_http_req_content_length(req) == op->req_length &&
-	    (op->writer = vh_blob_writer_new(vh_app_blobstore(app),
+	    (op->writer = vh_blob_writer_new(ctx->blobs,
 	    &err)) == NULL) {
 		op_disk_error(op, errno == ENOSPC ? 507 : 503, "create a file "
 		    "for the upload", err);
 		op_respond(op);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(app), create_work, create_done, op);
+	vh_pool_submit(ctx->pool, create_work, create_done, op);
 	return;
 answer:
 	vh_tus_metadata_free(md);
@@ -1175,17 +1181,17 @@ answer:
 }
 
 static void
-per_upload(struct vh_app *app, struct vh_http_req *req,
+per_upload(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who,
     enum op_kind kind)
 {
 	struct op	*op;
 	const char	*id = vh_route_param(params, "id");
-	int64_t		 max = vh_app_config(app)->max_upload_size;
+	int64_t		 max = vh_ctx_config(ctx)->max_upload_size;
 
 	if (!check_version(req))
 		return;
-	op = op_new(app, req, kind, params, who);
+	op = op_new(ctx, req, kind, params, who);
 	if (id == NULL || !valid_id(id)) {
 		op_error(op, 404, "no-such-upload", vh_xstrdup("no such upload"));
 		op_respond(op);
@@ -1219,81 +1225,33 @@ per_upload(struct vh_app *app, struct vh_http_req *req,
 }
 
 void
-vh_api_tus_head(struct vh_app *app, struct vh_http_req *req,
+vh_api_tus_head(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	per_upload(app, req, params, who, OP_HEAD);
+	per_upload(ctx, req, params, who, OP_HEAD);
 }
 
 void
-vh_api_tus_patch(struct vh_app *app, struct vh_http_req *req,
+vh_api_tus_patch(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	per_upload(app, req, params, who, OP_PATCH);
+	per_upload(ctx, req, params, who, OP_PATCH);
 }
 
 void
-vh_api_tus_delete(struct vh_app *app, struct vh_http_req *req,
+vh_api_tus_delete(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	per_upload(app, req, params, who, OP_DELETE);
+	per_upload(ctx, req, params, who, OP_DELETE);
 }
 
-/* The reaper of expired uploads */
-
-struct reap_job {
-	struct vh_tus	*tus;
-	bool		 sweep;
-	int		 n;
-	char		*err;
-};
-
-static void
-reap_work(struct vh_worker *w, void *arg)
-{
-	struct reap_job		*j = arg;
-	struct vh_blobstore	*bs = vh_app_blobstore(j->tus->app);
-	PGconn			*db;
-	int			 swept = 0;
-
-	if ((db = vh_worker_db(w, &j->err)) == NULL)
-		return;
-	if (vh_upload_reap(db, bs, &j->n, &j->err) != 0) {
-		vh_log_warnx("reaping uploads: %s", j->err);
-		return;
-	}
-	/* Crash litter too, so that a restart is clean within minutes. */
-	if (j->sweep && vh_blobgc_sweep(db, bs, vh_app_config(j->tus->app)->litter_age /
-	    1000, &swept, &j->err) != 0)
-		vh_log_warnx("sweeping crash litter: %s", j->err);
-	else if (swept > 0)
-		vh_log_info("removed %d file(s) a crash left behind", swept);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/* Once a minute, or as often as litter may be removed when that is
- * sooner: a bound on how long a crash's files stay. */
-static int64_t
-sweep_interval(struct vh_tus *tus)
-{
-	int64_t ms = vh_app_config(tus->app)->litter_age;
-
-	return (ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms);
-}
-
-/* Closes the idle PATCH connections that no PATCH took since the last
- * round, beyond LOCKDB_KEEP; loop thread. The idle ones are a stack, so
- * those at the bottom are the ones that stayed unused. */
-static void
-lockdb_trim(struct vh_tus *tus)
+/*
+ * Closes the idle PATCH connections that no PATCH took since the last
+ * call, beyond LOCKDB_KEEP; the reaper calls it each round, loop thread.
+ * The idle ones are a stack, so those at the bottom stayed unused.
+ */
+void
+vh_tus_trim(struct vh_tus *tus)
 {
 	int close_n = tus->lockdb_low - LOCKDB_KEEP, i;
 
@@ -1308,48 +1266,13 @@ lockdb_trim(struct vh_tus *tus)
 	tus->lockdb_low = tus->lockdb_nidle;
 }
 
-static void
-reap_done(void *arg)
-{
-	struct reap_job	*j = arg;
-	int64_t		 ms = sweep_interval(j->tus);
-	struct timeval	 tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-
-	if (j->n > 0)
-		vh_log_info("removed %d expired upload(s)", j->n);
-	free(j->err);
-	lockdb_trim(j->tus);
-	evtimer_add(j->tus->reaper, &tv);
-	free(j);
-}
-
-static void
-reap_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct reap_job *j = vh_xcalloc(1, sizeof *j);
-
-	j->tus = arg;
-	/* Expired uploads go at once after a start; the first litter sweep
-	 * waits one interval, so a restarted daemon sees its files settle. */
-	j->sweep = now_ms() - j->tus->started_ms >= sweep_interval(j->tus) - 50;
-	vh_pool_submit(vh_app_pool(j->tus->app), reap_work, reap_done, j);
-}
-
 struct vh_tus *
-vh_tus_new(struct vh_app *app)
+vh_tus_new(void)
 {
 	struct vh_tus	*tus = vh_xcalloc(1, sizeof *tus);
-	struct timeval	 tv = { 1, 0 };
 
-	tus->app = app;
-	tus->started_ms = now_ms();
 	LIST_INIT(&tus->slots);
 	TAILQ_INIT(&tus->lockdb_wait);
-	tus->reaper = evtimer_new(vh_app_base(app), reap_cb, tus);
-	evtimer_add(tus->reaper, &tv);
 	return (tus);
 }
 
@@ -1366,6 +1289,5 @@ vh_tus_free(struct vh_tus *tus)
 	}
 	while (tus->lockdb_nidle > 0)
 		PQfinish(tus->lockdb_idle[--tus->lockdb_nidle]);
-	event_free(tus->reaper);
 	free(tus);
 }

@@ -29,7 +29,8 @@
 #include <unistd.h>
 
 #include "vh_api.h"
-#include "vh_app.h"
+#include "vh_unused.h"
+#include "vh_ctx.h"
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
@@ -244,10 +245,10 @@ out:
 }
 
 static void
-serve(struct vh_app *app, struct vh_http_req *req, enum web_kind kind,
+serve(struct vh_ctx *ctx, struct vh_http_req *req, enum web_kind kind,
     const char *name)
 {
-	const char	*root = vh_app_config(app)->web_root;
+	const char	*root = vh_ctx_config(ctx)->web_root;
 	const char	*ae = vh_http_req_header(req, "Accept-Encoding");
 	struct web_job	*j;
 	int		 t = type_of(name);
@@ -268,32 +269,35 @@ serve(struct vh_app *app, struct vh_http_req *req, enum web_kind kind,
 		web_done(j);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(app), web_work, web_done, j);
+	vh_pool_submit(ctx->pool, web_work, web_done, j);
 }
 
 void
-vh_api_web_page(struct vh_app *app, struct vh_http_req *req, const char *page)
+vh_api_web_page(struct vh_ctx *ctx, struct vh_http_req *req, const char *page)
 {
-	serve(app, req, WEB_PAGE, page);
+	serve(ctx, req, WEB_PAGE, page);
 }
 
 void
-vh_api_web_app(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *p)
+vh_api_web_app(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *p VH_UNUSED)
 {
-	vh_api_web_page(app, req, "index.html");
+	vh_api_web_page(ctx, req, "index.html");
 }
 
 void
-vh_api_web_werkbezoek(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *p)
+vh_api_web_werkbezoek(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *p VH_UNUSED)
 {
-	vh_api_web_page(app, req, "werkbezoek.html");
+	vh_api_web_page(ctx, req, "werkbezoek.html");
 }
 
 void
-vh_api_web_asset(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *p)
+vh_api_web_asset(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params,
+    const struct vh_principal *p VH_UNUSED)
 {
 	const char *name = vh_route_param(params, "file");
 
@@ -303,5 +307,5 @@ vh_api_web_asset(struct vh_app *app, struct vh_http_req *req,
 		    "the web app has no such file");
 		return;
 	}
-	serve(app, req, WEB_ASSET, name);
+	serve(ctx, req, WEB_ASSET, name);
 }

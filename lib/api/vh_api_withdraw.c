@@ -12,7 +12,8 @@
 
 #include "vh_api.h"
 #include "vh_apijob.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
+#include "vh_unused.h"
 #include "vh_body.h"
 #include "vh_erase.h"
 #include "vh_error.h"
@@ -26,7 +27,8 @@
 			"was removed, please try again"
 
 struct withdraw_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* the worker's snapshot */
 	struct vh_http_req	*req;
 	char			*code;
 	char			 addr[VH_RATELIMIT_KEY_LEN];
@@ -45,6 +47,7 @@ job_free(void *arg)
 	free(j->code);
 	json_decref(j->report);
 	vh_api_err_clear(&j->e);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -59,9 +62,9 @@ withdraw_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
-	if ((j->rc = vh_api_receipt_find(j->app, db, j->addr, j->code,
+	if ((j->rc = vh_api_receipt_find(j->ctx, j->cfg, db, j->addr, j->code,
 	    &j->entry, &j->retry_after_s, &err)) == 0)
-		j->rc = vh_erase_entry(db, vh_app_blobstore(j->app), j->entry,
+		j->rc = vh_erase_entry(db, j->ctx->blobs, j->entry,
 		    VH_ERASE_WITHDRAWN, "resident", &j->report, &err);
 	if (j->rc != 0 && j->rc != VH_ETOOBIG && j->rc != VH_ENOENT)
 		vh_api_err_db(&j->e, j->req, "withdraw", err, WITHDRAW_DB);
@@ -101,17 +104,19 @@ withdraw_body(struct vh_http_req *req, json_t *body, void *arg)
 		job_free(j);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(j->app), withdraw_work, withdraw_done, j);
+	vh_pool_submit(j->ctx->pool, withdraw_work, withdraw_done, j);
 }
 
 void
-vh_api_withdraw(struct vh_app *app, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+vh_api_withdraw(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct withdraw_job	*j;
 
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	vh_ratelimit_key(vh_http_req_client(req), j->addr);
 	vh_body_read_json(req, 4096, withdraw_body, job_free, j);

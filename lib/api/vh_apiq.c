@@ -41,12 +41,11 @@
 #include <event2/event.h>
 #include <xlsxwriter.h>
 
-#include "vh_api.h"
 #include "vh_apijob.h"
 #include "vh_apiq.h"
 #include "vh_blobstore.h"
 #include "vh_audit.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_db.h"
 #include "vh_dbworker.h"
 #include "vh_error.h"
@@ -62,7 +61,7 @@
 #define STREAM_STALL_S	60		/* client took nothing this long */
 
 struct apiq_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_apiq		 q;
 	struct vh_api_err	 err;		/* the first error */
@@ -465,7 +464,7 @@ zip_blob(struct apiq_job *j, const char *hex, char *buf)
 	ssize_t			 n;
 	bool			 ok = true;
 
-	if (vh_blobstore_open(vh_app_blobstore(j->app), hex, &rd) != 0) {
+	if (vh_blobstore_open(j->ctx->blobs, hex, &rd) != 0) {
 		vh_log_warnx("req=%s export: blob %.12s is not in the store",
 		    vh_http_req_id(j->req), hex);
 		return (false);
@@ -779,7 +778,7 @@ stream_readable(evutil_socket_t fd, short what, void *arg)
 
 /* Loop: the socketpair and its events; false if none could be made. */
 static bool
-stream_open(struct vh_app *app, struct apiq_job *j)
+stream_open(struct vh_ctx *ctx, struct apiq_job *j)
 {
 	struct timeval	tv = { STREAM_STALL_S, 0 };
 	int		sv[2];
@@ -798,31 +797,31 @@ stream_open(struct vh_app *app, struct apiq_job *j)
 	}
 	j->rfd = sv[0];
 	j->wfd = sv[1];
-	j->rev = event_new(vh_app_base(app), j->rfd, EV_READ | EV_PERSIST,
+	j->rev = event_new(ctx->base, j->rfd, EV_READ | EV_PERSIST,
 	    stream_readable, j);
-	j->tick = evtimer_new(vh_app_base(app), stream_tick, j);
+	j->tick = evtimer_new(ctx->base, stream_tick, j);
 	event_add(j->rev, NULL);
 	j->stream = true;
 	return (true);
 }
 
 void
-vh_apiq_run(struct vh_app *app, struct vh_http_req *req, struct vh_apiq *q)
+vh_apiq_run(struct vh_ctx *ctx, struct vh_http_req *req, struct vh_apiq *q)
 {
 	struct apiq_job *j = vh_xcalloc(1, sizeof *j);
 
-	j->app = app;
+	j->ctx = ctx;
 	j->req = req;
 	j->q = *q;
 	j->rfd = j->wfd = -1;
 	memset(q->params, 0, sizeof q->params);
-	if (j->q.mode != VH_APIQ_JSON && !stream_open(app, j)) {
+	if (j->q.mode != VH_APIQ_JSON && !stream_open(ctx, j)) {
 		vh_http_respond_problem(req, 503, "unavailable",
 		    "the export could not be started");
 		job_free(j);
 		return;
 	}
-	vh_pool_submit(vh_app_pool(app), apiq_work, apiq_done, j);
+	vh_pool_submit(ctx->pool, apiq_work, apiq_done, j);
 }
 
 void

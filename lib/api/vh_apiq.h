@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "vh_audit.h"
-#include "vh_routes.h"
+#include "vh_route.h"
 
 #define VH_APIQ_MAXPARAMS 4
 
@@ -57,7 +57,7 @@ struct vh_apiq {
 
 /* Runs q for req on a worker and responds; takes q's params. CSV and
  * JSON_ROWS answers are streamed (chunked, at the client's pace). */
-void	vh_apiq_run(struct vh_app *, struct vh_http_req *, struct vh_apiq *);
+void	vh_apiq_run(struct vh_ctx *, struct vh_http_req *, struct vh_apiq *);
 /* Loop thread: records q's answer as action on object type/id by who;
  * the reason is the request's query string (its filters). */
 void	vh_apiq_audit(struct vh_apiq *q, struct vh_http_req *,

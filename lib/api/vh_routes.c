@@ -2,7 +2,7 @@
  * Routing and access. The table below lists every route verhaald serves,
  * with the roles that may call it; nothing else decides who may call what.
  * A path is matched segment by segment, "{name}" taking one segment and
- * "{name:type}" one of that type (vh_routes.h), checked here so that no
+ * "{name:type}" one of that type (vh_route.c), checked here so that no
  * handler validates its own path parameters. The
  * credentials (a bearer token, a collection's upload-link secret for
  * residents, or a login's session cookie) are checked on a worker thread
@@ -24,13 +24,14 @@
 #include "vh_base64.h"
 #include "vh_odk.h"
 #include "vh_api_metrics.h"
-#include "vh_app.h"
+#include "vh_ctx.h"
 #include "vh_areas.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
+#include "vh_route.h"
 #include "vh_routes.h"
 #include "vh_session.h"
 #include "vh_xmalloc.h"
@@ -209,138 +210,6 @@ static const struct route routes[] = {
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-static const char *method_names[] = {
-	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"
-};
-
-/* Whether value is of the type named in pattern segment seg ("{id:int}"
- * or "{id}", length len). */
-static bool
-typed_ok(const char *seg, size_t len, const char *value)
-{
-	const char	*colon = memchr(seg, ':', len), *type;
-	size_t		 tlen, vlen = strlen(value);
-	enum vh_area_level lvl;
-
-	if (colon == NULL)
-		return (true);
-	type = colon + 1;
-	tlen = (size_t)(seg + len - 1 - type);
-	if (tlen == 3 && strncmp(type, "int", 3) == 0)
-		return (vlen <= 18 && strspn(value, "0123456789") == vlen &&
-		    strspn(value, "0") < vlen);
-	if (tlen == 5 && strncmp(type, "hex32", 5) == 0)
-		return (vlen == 32 && strspn(value, "0123456789abcdef") == vlen);
-	if (tlen == 4 && strncmp(type, "area", 4) == 0)
-		return (vh_area_level_of(value, &lvl) == 0);
-	return (false);		/* a type this router does not know */
-}
-
-/* What a type takes, for the 400 that names a mistyped parameter. */
-static const char *
-type_help(const char *name)
-{
-	const char	*colon = strchr(name, ':');
-
-	if (colon == NULL)
-		return ("");
-	if (strncmp(colon, ":int}", 5) == 0)
-		return ("a positive whole number of at most 18 digits");
-	if (strncmp(colon, ":hex32}", 7) == 0)
-		return ("32 lower-case hexadecimal digits");
-	if (strncmp(colon, ":area}", 6) == 0)
-		return ("a CBS area code: GM and 4 digits, WK and 6, or BU "
-		    "and 8");
-	return ("of another form");
-}
-
-int
-vh_route_match(const char *pattern, const char *path,
-    struct vh_route_params *params)
-{
-	const char	*p = pattern, *s = path;
-	size_t		 plen, slen;
-
-	params->n = 0;
-	params->bad = 0;
-	for (;;) {
-		if (*p == '\0' || *s == '\0')
-			break;
-		if (*p != '/' || *s != '/')
-			goto nomatch;
-		p++;
-		s++;
-		plen = strcspn(p, "/");
-		slen = strcspn(s, "/");
-		if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
-			if (slen == 0 || params->n == VH_ROUTE_MAX_PARAMS)
-				goto nomatch;
-			params->name[params->n] = p + 1;
-			params->value[params->n++] = vh_xstrndup(s, slen);
-			if (params->bad == 0 && !typed_ok(p, plen,
-			    params->value[params->n - 1]))
-				params->bad = (int)params->n;
-		} else if (plen != slen || strncmp(p, s, plen) != 0)
-			goto nomatch;
-		p += plen;
-		s += slen;
-	}
-	if (*p == '\0' && *s == '\0')
-		return (0);
-nomatch:
-	vh_route_params_clear(params);
-	return (VH_ENOENT);
-}
-
-void
-vh_route_params_clear(struct vh_route_params *params)
-{
-	for (size_t i = 0; i < params->n; i++)
-		free(params->value[i]);
-	params->n = 0;
-}
-
-const char *
-vh_route_param(const struct vh_route_params *params, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < params->n; i++)
-		if (strncmp(params->name[i], name, n) == 0 &&
-		    (params->name[i][n] == '}' || params->name[i][n] == ':'))
-			return (params->value[i]);
-	return (NULL);
-}
-
-const char *
-vh_route_method_name(enum vh_http_method m)
-{
-	if ((size_t)m >= sizeof method_names / sizeof method_names[0])
-		return ("OTHER");
-	return (method_names[m]);
-}
-
-char *
-vh_route_access_name(unsigned access)
-{
-	static const unsigned bits[] = { VH_ROLE_ADMIN, VH_ROLE_MODERATOR,
-	    VH_ROLE_ANALYST, VH_ROLE_FIELDWORKER, VH_ROLE_RESIDENT };
-	char	buf[128] = "";
-
-	if (access == VH_ACCESS_PUBLIC)
-		return (vh_xstrdup("public"));
-	if (access & VH_ACCESS_OPTIONAL)
-		snprintf(buf, sizeof buf, "optional");
-	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
-		if (!(access & bits[i]))
-			continue;
-		if (buf[0] != '\0')
-			strncat(buf, ",", sizeof buf - strlen(buf) - 1);
-		strncat(buf, vh_role_name(bits[i]), sizeof buf - strlen(buf) - 1);
-	}
-	return (vh_xstrdup(buf));
-}
-
 /* The patterns without their types, made once: metrics keep pointers. */
 static char		 untyped[NROUTES][96];
 static pthread_once_t	 untyped_once = PTHREAD_ONCE_INIT;
@@ -377,7 +246,8 @@ vh_routes_each(vh_route_each_fn fn, void *arg)
 #define CRED_DB	"credentials cannot be checked right now"
 
 struct auth_job {
-	struct vh_app		*app;
+	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;	/* the worker's snapshot */
 	struct vh_http_req	*req;
 	const struct route	*route;
 	struct vh_route_params	 params;
@@ -408,8 +278,8 @@ count_failure(struct auth_job *j, PGconn *db)
 	PGresult	*r;
 	char		*err = NULL;
 
-	if (vh_ratelimit_hit(vh_app_ratelimit(j->app), db, "upload", j->addr,
-	    vh_app_config(j->app)->resident_upload_rate, &ignored,
+	if (vh_ratelimit_hit(j->ctx->ratelimit, db, "upload", j->addr,
+	    j->cfg->resident_upload_rate, &ignored,
 	    &err) == VH_EDB) {
 		vh_log_warnx("req=%s auth: counting a failure: %s",
 		    vh_http_req_id(j->req), err);
@@ -441,15 +311,15 @@ auth_work(struct vh_worker *w, void *arg)
 	 * its key is looked at, so guessing is slow; only failures count,
 	 * so a wijkgesprek behind one address is never locked out by its
 	 * own uploads. */
-	if (j->counted && (j->rc = vh_ratelimit_over(vh_app_ratelimit(j->app),
-	    db, "upload", j->addr, vh_app_config(j->app)->resident_upload_rate,
+	if (j->counted && (j->rc = vh_ratelimit_over(j->ctx->ratelimit,
+	    db, "upload", j->addr, j->cfg->resident_upload_rate,
 	    &j->retry_after_s, &j->err)) != 0)
 		goto out;
 	if (j->odk_token != NULL)
 		j->rc = vh_odk_lookup_token(db, j->odk_token, &j->principal,
 		    &j->err);
 	else if (j->basic_user != NULL) {
-		const struct vh_config *cfg = vh_app_config(j->app);
+		const struct vh_config *cfg = j->cfg;
 		struct vh_odk_basic_limits lim = { cfg->login_max_failures,
 		    cfg->login_max_failures_address, cfg->login_window };
 
@@ -468,7 +338,7 @@ auth_work(struct vh_worker *w, void *arg)
 		    &j->principal, &j->err);
 	else
 		j->rc = vh_session_lookup(db, j->session, j->csrf,
-		    vh_app_config(j->app)->session_idle_timeout, &j->principal,
+		    j->cfg->session_idle_timeout, &j->principal,
 		    &j->csrf_ok, &j->err);
 	if (j->counted && (j->rc == VH_EINVAL || j->rc == VH_ENOENT))
 		count_failure(j, db);
@@ -494,7 +364,7 @@ unauthorized(struct vh_http_req *req, const char *detail)
 }
 
 static void
-call(struct vh_app *app, struct vh_http_req *req, const struct route *route,
+call(struct vh_ctx *ctx, struct vh_http_req *req, const struct route *route,
     const struct vh_route_params *params, const struct vh_principal *p)
 {
 	if (route->access != VH_ACCESS_PUBLIC &&
@@ -512,10 +382,10 @@ call(struct vh_app *app, struct vh_http_req *req, const struct route *route,
 
 		vh_http_respond_problem(req, 400, "bad-parameter", "'%.*s' in "
 		    "the path must be %s", (int)strcspn(name, ":}"), name,
-		    type_help(name));
+		    vh_route_type_help(name));
 		return;
 	}
-	route->fn(app, req, params, p);
+	route->fn(ctx, req, params, p);
 }
 
 static void
@@ -557,7 +427,7 @@ auth_done(void *arg)
 		    "a request made with the session cookie needs the "
 		    "session's X-CSRF-Token header");
 	else
-		call(j->app, j->req, j->route, &j->params, &j->principal);
+		call(j->ctx, j->req, j->route, &j->params, &j->principal);
 	vh_route_params_clear(&j->params);
 	free(j->token);
 	free(j->slug);
@@ -571,6 +441,7 @@ auth_done(void *arg)
 	free(j->basic_pass);
 	free(j->err);
 	vh_api_err_clear(&j->e);
+	vh_config_unref(j->cfg);
 	free(j);
 }
 
@@ -626,7 +497,7 @@ bearer(struct vh_http_req *req)
 }
 
 static void
-authenticate(struct vh_app *app, struct vh_http_req *req,
+authenticate(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct route *route, struct vh_route_params *params)
 {
 	struct vh_principal	 none = { .role = VH_ROLE_NONE };
@@ -646,13 +517,14 @@ authenticate(struct vh_app *app, struct vh_http_req *req,
 			goto plain;
 		}
 		free(token);
-		j->app = app;
+		j->ctx = ctx;
+		j->cfg = vh_config_ref(vh_ctx_config(ctx));
 		j->req = req;
 		vh_ratelimit_key(vh_http_req_client(req), j->addr);
 		j->route = route;
 		j->params = *params;
 		params->n = 0;
-		vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
+		vh_pool_submit(ctx->pool, auth_work, auth_done, j);
 		return;
 	}
 plain:
@@ -663,7 +535,7 @@ plain:
 	    (route->access == VH_ACCESS_OPTIONAL && token == NULL &&
 	    session == NULL)) {
 		free(token);
-		call(app, req, route, params, &none);
+		call(ctx, req, route, params, &none);
 		return;
 	}
 	if (token == NULL && (route->access & VH_ROLE_RESIDENT)) {
@@ -680,7 +552,8 @@ plain:
 		return;
 	}
 	j = vh_xcalloc(1, sizeof *j);
-	j->app = app;
+	j->ctx = ctx;
+	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	j->counted = counted;
 	vh_ratelimit_key(vh_http_req_client(req), j->addr);
@@ -707,7 +580,7 @@ plain:
 		v = vh_route_param(&j->params, "slug");
 		j->slug = vh_xstrdup(v != NULL ? v : "");
 	}
-	vh_pool_submit(vh_app_pool(app), auth_work, auth_done, j);
+	vh_pool_submit(ctx->pool, auth_work, auth_done, j);
 }
 
 /*
@@ -726,13 +599,13 @@ route_method(struct vh_http_req *req)
 	    "X-HTTP-Method-Override")) == NULL)
 		return (m);
 	for (size_t i = 0; i < VH_HTTP_OTHER; i++)
-		if (strcmp(v, method_names[i]) == 0)
+		if (strcmp(v, vh_route_method_name((enum vh_http_method)i)) == 0)
 			return ((enum vh_http_method)i);
 	return (VH_HTTP_OTHER);
 }
 
 void
-vh_routes_dispatch(struct vh_app *app, struct vh_http_req *req)
+vh_routes_dispatch(struct vh_ctx *ctx, struct vh_http_req *req)
 {
 	struct vh_route_params	 params = { .n = 0 };
 	enum vh_http_method	 m = route_method(req);
@@ -751,16 +624,16 @@ vh_routes_dispatch(struct vh_app *app, struct vh_http_req *req)
 		/* HEAD is served by every GET route. */
 		if (routes[i].method == m ||
 		    (m == VH_HTTP_HEAD && routes[i].method == VH_HTTP_GET)) {
-			authenticate(app, req, &routes[i], &params);
+			authenticate(ctx, req, &routes[i], &params);
 			vh_route_params_clear(&params);
 			return;
 		}
 		vh_route_params_clear(&params);
 		found = true;
-		if (strstr(allow, method_names[routes[i].method]) == NULL) {
+		if (strstr(allow, vh_route_method_name(routes[i].method)) == NULL) {
 			if (allow[0] != '\0')
 				strncat(allow, ", ", sizeof allow - strlen(allow) - 1);
-			strncat(allow, method_names[routes[i].method],
+			strncat(allow, vh_route_method_name(routes[i].method),
 			    sizeof allow - strlen(allow) - 1);
 			if (routes[i].method == VH_HTTP_GET)
 				strncat(allow, ", HEAD",

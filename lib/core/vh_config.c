@@ -338,6 +338,7 @@ vh_config_new(void)
 	const char		*why;
 
 	cfg = vh_xcalloc(1, sizeof *cfg);
+	cfg->refs = 1;
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (set_key(cfg, &keys[i], keys[i].def, &why) != 0)
 			vh_fatal("config default of %s: %s", keys[i].name, why);
@@ -348,7 +349,10 @@ vh_config_new(void)
 void
 vh_config_free(struct vh_config *cfg)
 {
-	if (cfg == NULL)
+	/* Release pairs with the acquire below: the last one to let go
+	 * sees every write the others made before theirs. */
+	if (cfg == NULL || __atomic_sub_fetch(&cfg->refs, 1,
+	    __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == T_STRING)
@@ -363,6 +367,7 @@ vh_config_dup(const struct vh_config *src)
 
 	cfg = vh_xmalloc(sizeof *cfg);
 	*cfg = *src;
+	cfg->refs = 1;
 	for (size_t i = 0; i < NKEYS; i++) {
 		char **p = (char **)((char *)cfg + keys[i].off);
 
@@ -370,6 +375,22 @@ vh_config_dup(const struct vh_config *src)
 			*p = vh_xstrdup(*p);
 	}
 	return (cfg);
+}
+
+const struct vh_config *
+vh_config_ref(const struct vh_config *cfg)
+{
+	/* The count is the one field a shared snapshot still changes. */
+	if (cfg != NULL)
+		__atomic_add_fetch(&((struct vh_config *)cfg)->refs, 1,
+		    __ATOMIC_RELAXED);
+	return (cfg);
+}
+
+void
+vh_config_unref(const struct vh_config *cfg)
+{
+	vh_config_free((struct vh_config *)cfg);
 }
 
 int
@@ -572,6 +593,15 @@ vh_config_reload(struct vh_config *cur, const struct vh_config *next)
 		free(a);
 		free(b);
 	}
+}
+
+struct vh_config *
+vh_config_reloaded(const struct vh_config *cur, const struct vh_config *next)
+{
+	struct vh_config *cfg = vh_config_dup(cur);
+
+	vh_config_reload(cfg, next);
+	return (cfg);
 }
 
 char *

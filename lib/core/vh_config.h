@@ -62,12 +62,27 @@ struct vh_config {
 	bool		 odk_form_closed;
 	bool		 odk_keep_location;
 	int64_t		 odk_max_submission_size;
+
+	/* Private: the references to this config (vh_config_ref). */
+	int		 refs;
 };
 
-/* A configuration holding every key's default; caller frees. */
+/*
+ * A config is built (new, load, dup, then set and validated) by one
+ * owner, and once handed to others it is an immutable snapshot: a reload
+ * builds a new one (vh_config_reloaded) and swaps it in, and whoever
+ * still reads the old one holds a reference to it.
+ */
+
+/* A configuration holding every key's default, with one reference. */
 struct vh_config *vh_config_new(void);
+/* Drops one reference; the last one frees. NULL is a no-op. Any thread. */
 void	vh_config_free(struct vh_config *);
-/* A deep copy; caller frees. */
+/* Another reference to cfg (NULL: NULL), for a job or a request that
+ * outlives the caller's own; drop it with vh_config_unref. Any thread. */
+const struct vh_config *vh_config_ref(const struct vh_config *);
+void	vh_config_unref(const struct vh_config *);
+/* A deep copy with one reference of its own; caller frees. */
 struct vh_config *vh_config_dup(const struct vh_config *);
 
 /*
@@ -105,6 +120,10 @@ char	*vh_config_get(const struct vh_config *, const char *key);
  * changed; keys that need a restart are logged when they differ.
  */
 void	vh_config_reload(struct vh_config *cur, const struct vh_config *next);
+/* A new snapshot: cur with the reloadable keys of next, logged as
+ * vh_config_reload does; cur is left as it was. Caller frees. */
+struct vh_config *vh_config_reloaded(const struct vh_config *cur,
+	    const struct vh_config *next);
 /* The names of the keys whose values differ, comma-separated (caller
  * frees), or NULL when none do. */
 char	*vh_config_diff(const struct vh_config *, const struct vh_config *);

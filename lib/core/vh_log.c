@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "vh_log.h"
+#include "vh_unused.h"
 #include "vh_utf8.h"
 
 static vh_log_sink	 sink = vh_log_stderr_sink;
@@ -63,7 +64,7 @@ vh_log_level_parse(const char *s, enum vh_log_level *out)
 }
 
 void
-vh_log_stderr_sink(enum vh_log_level l, const char *line, void *arg)
+vh_log_stderr_sink(enum vh_log_level l, const char *line, void *arg VH_UNUSED)
 {
 	struct timespec	ts;
 	struct tm	tm;
@@ -170,7 +171,7 @@ json_escape(char *out, const char *str, size_t n)
 #define JSON_LINE_MAX	2048	/* what emit() formats at most */
 
 void
-vh_log_json_sink(enum vh_log_level l, const char *line, void *arg)
+vh_log_json_sink(enum vh_log_level l, const char *line, void *arg VH_UNUSED)
 {
 	char		 out[128 + 6 * (JSON_LINE_MAX + 64)], when[32];
 	const char	*msg = line, *id = NULL;

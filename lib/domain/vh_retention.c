@@ -32,7 +32,9 @@ struct vh_retention {
 	 * not reach up into the api layer for them. */
 	struct vh_pool		*pool;
 	struct vh_blobstore	*blobs;
-	const struct vh_config	*cfg;	/* the live config; copied per run */
+	/* The slot of the current snapshot (the loop swaps it on reload);
+	 * each run takes a reference to the one it starts with. */
+	const struct vh_config *const *cfg;
 	struct vh_periodic	*periodic;
 };
 
@@ -138,7 +140,7 @@ vh_retention_purge(PGconn *db, struct vh_blobstore *bs,
 /* The timer's pool job. */
 struct purge_job {
 	struct vh_retention	*ret;
-	struct vh_config	*cfg;	/* a copy: reloads may swap the app's */
+	const struct vh_config	*cfg;	/* this run's snapshot */
 	json_t			*report;
 	char			*err;
 };
@@ -161,7 +163,7 @@ interval_ms(void *arg)
 {
 	struct vh_retention *ret = arg;
 
-	return (ret->cfg->retention_purge_interval);
+	return ((*ret->cfg)->retention_purge_interval);
 }
 
 static void
@@ -177,7 +179,7 @@ purge_done(void *arg)
 		vh_log_info("retention: erased %d entr%s past their period", n,
 		    n == 1 ? "y" : "ies");
 	json_decref(j->report);
-	vh_config_free(j->cfg);
+	vh_config_unref(j->cfg);
 	free(j->err);
 	free(j);
 }
@@ -191,7 +193,7 @@ purge_start(void *arg)
 
 	j = vh_xcalloc(1, sizeof *j);
 	j->ret = ret;
-	j->cfg = vh_config_dup(ret->cfg);
+	j->cfg = vh_config_ref(*ret->cfg);
 	return (j);
 }
 
@@ -201,7 +203,7 @@ static const struct vh_periodic_ops purge_ops = {
 
 struct vh_retention *
 vh_retention_new(struct event_base *base, struct vh_pool *pool,
-    struct vh_blobstore *blobs, const struct vh_config *cfg)
+    struct vh_blobstore *blobs, const struct vh_config *const *cfg)
 {
 	struct vh_retention *ret = vh_xcalloc(1, sizeof *ret);
 

@@ -36,9 +36,11 @@ int	vh_retention_purge(PGconn *, struct vh_blobstore *,
 
 /* The daemon's purge: a timer that queues a purge on the worker pool
  * every retention_purge_interval, re-read after each run. All borrowed;
- * cfg is the live config (each run works on its own copy). */
+ * cfg is the slot that holds the current config snapshot, read on the
+ * loop thread only (each run keeps a reference to the one it began
+ * with). */
 struct vh_retention *vh_retention_new(struct event_base *, struct vh_pool *,
-	    struct vh_blobstore *, const struct vh_config *);
+	    struct vh_blobstore *, const struct vh_config *const *cfg);
 void	vh_retention_free(struct vh_retention *);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vh_log.h"
+#include "vh_unused.h"
 #include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_thread.h"
@@ -126,7 +127,7 @@ run_done(struct vh_pool *pool)
 }
 
 static void
-efd_cb(evutil_socket_t fd, short what, void *arg)
+efd_cb(evutil_socket_t fd, short what VH_UNUSED, void *arg)
 {
 	uint64_t	n;
 

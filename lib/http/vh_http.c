@@ -49,6 +49,7 @@
 #include <event2/listener.h>
 
 #include "vh_thread.h"
+#include "vh_unused.h"
 #include "vh_time.h"
 #include "vh_clientaddr.h"
 #include "vh_error.h"
@@ -1230,7 +1231,7 @@ conn_lost(struct conn *c)
 }
 
 static void
-event_cb(struct bufferevent *bev, short what, void *arg)
+event_cb(struct bufferevent *bev VH_UNUSED, short what, void *arg)
 {
 	struct conn *c = arg;
 
@@ -1243,7 +1244,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-timer_cb(evutil_socket_t fd, short what, void *arg)
+timer_cb(evutil_socket_t fd VH_UNUSED, short what VH_UNUSED, void *arg)
 {
 	struct conn	*c = arg;
 	int64_t		 now = vh_now_ms();
@@ -1479,14 +1480,14 @@ vh_http_server_adopt(struct vh_http_server *srv, int fd,
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_cb(struct evconnlistener *l VH_UNUSED, evutil_socket_t fd,
+    struct sockaddr *sa, int salen VH_UNUSED, void *arg)
 {
 	vh_http_server_adopt(arg, fd, sa);
 }
 
 static void
-accept_error_cb(struct evconnlistener *l, void *arg)
+accept_error_cb(struct evconnlistener *l VH_UNUSED, void *arg VH_UNUSED)
 {
 	vh_log_warn("accept");
 }
@@ -1582,7 +1583,7 @@ vh_http_server_nconns(const struct vh_http_server *srv)
 }
 
 static void
-drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+drain_timeout_cb(evutil_socket_t fd VH_UNUSED, short what VH_UNUSED, void *arg)
 {
 	struct vh_http_server *srv = arg;
 	void (*fn)(void *) = srv->drained;

@@ -30,6 +30,7 @@
 #include <libswresample/swresample.h>
 
 #include "vh_audio_int.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_xmalloc.h"
@@ -145,8 +146,9 @@ fdin_seek(void *opaque, int64_t off, int whence)
 
 /* Nested opens (playlists, references to other files) are refused. */
 static int
-deny_open(AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
-    AVDictionary **options)
+deny_open(AVFormatContext *s VH_UNUSED, AVIOContext **pb VH_UNUSED,
+    const char *url VH_UNUSED, int flags VH_UNUSED,
+    AVDictionary **options VH_UNUSED)
 {
 	return (AVERROR(EPERM));
 }

@@ -22,6 +22,7 @@
 #include <libavutil/channel_layout.h>
 
 #include "vh_audio_int.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_xmalloc.h"
@@ -69,7 +70,7 @@ opus_write(void *user, const unsigned char *p, opus_int32 len)
 }
 
 static int
-opus_close(void *user)
+opus_close(void *user VH_UNUSED)
 {
 	return (0);
 }
@@ -228,8 +229,8 @@ fdio_free(AVIOContext **io)
 /* faststart reopens its output to move the moov box up: a reader over
  * the same descriptor. Nothing else may be opened. */
 static int
-reopen_output(AVFormatContext *s, AVIOContext **pb, const char *url,
-    int flags, AVDictionary **options)
+reopen_output(AVFormatContext *s, AVIOContext **pb, const char *url VH_UNUSED,
+    int flags, AVDictionary **options VH_UNUSED)
 {
 	struct aac_out	*a = s->opaque;
 	struct fdio	*f;
@@ -244,7 +245,7 @@ reopen_output(AVFormatContext *s, AVIOContext **pb, const char *url,
 }
 
 static int
-close_reopened(AVFormatContext *s, AVIOContext *pb)
+close_reopened(AVFormatContext *s VH_UNUSED, AVIOContext *pb)
 {
 	fdio_free(&pb);
 	return (0);

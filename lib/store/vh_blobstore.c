@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "vh_blobstore.h"
+#include "vh_unused.h"
 #include "vh_blobstore_backend.h"
 #include "vh_error.h"
 #include "vh_fsutil.h"
@@ -671,7 +672,8 @@ struct spool_walk {
 };
 
 static int
-spool_visit(int fd, const char *name, const struct stat *st, void *arg)
+spool_visit(int fd VH_UNUSED, const char *name, const struct stat *st,
+    void *arg)
 {
 	struct spool_walk	*w = arg;
 	struct vh_blob_entry	 e = {

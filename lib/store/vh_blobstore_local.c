@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "vh_blobstore_backend.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 #include "vh_fsutil.h"
 #include "vh_log.h"
@@ -79,8 +80,8 @@ out:
 }
 
 static int
-local_store(void *impl, int dirfd, const char *name, int fd, const char *hex,
-    int64_t size)
+local_store(void *impl, int dirfd, const char *name, int fd VH_UNUSED,
+    const char *hex, int64_t size)
 {
 	struct local	*l = impl;
 	struct stat	 st;
@@ -319,7 +320,7 @@ report(struct walk *w, const char *path, const char *hex,
 }
 
 static int
-visit_file(int fd, const char *name, const struct stat *st, void *arg)
+visit_file(int fd VH_UNUSED, const char *name, const struct stat *st, void *arg)
 {
 	struct walk	*w = arg;
 	char		 path[128];

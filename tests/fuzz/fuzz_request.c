@@ -56,7 +56,7 @@ check_route(enum vh_http_method m, const char *pattern, unsigned access,
 static void
 fz_dispatch(struct vh_http_req *req, void *arg)
 {
-	struct vh_app		*app = arg;
+	struct vh_ctx		*ctx = arg;
 	struct vh_route_params	 params = { .n = 0 };
 	struct vh_principal	 p = { .role = VH_ROLE_FIELDWORKER,
 				    .via = VH_VIA_TOKEN, .account_id = 1 };
@@ -76,12 +76,12 @@ fz_dispatch(struct vh_http_req *req, void *arg)
 				    "fuzz");
 			}
 			snprintf(p.name, sizeof p.name, "fuzz");
-			body_routes[i].fn(app, req, &params, &p);
+			body_routes[i].fn(ctx, req, &params, &p);
 			vh_route_params_clear(&params);
 			return;
 		}
 	}
-	vh_routes_dispatch(app, req);
+	vh_routes_dispatch(ctx, req);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -31,7 +31,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "vh_app.h"
+#include "app.h"
 #include "vh_config.h"
 #include "vh_http.h"
 #include "vh_log.h"
@@ -76,7 +76,8 @@ fz_sink(enum vh_log_level l, const char *line, void *arg)
 }
 
 /* The server behind the app: the app has no accessor for it, so the
- * fuzzer makes its own with the app's dispatch (vh_routes_dispatch). */
+ * fuzzer makes its own, dispatching with the app's handler context
+ * (vh_app_ctx) into vh_routes_dispatch. */
 static void fz_dispatch(struct vh_http_req *, void *);
 
 static void
@@ -131,7 +132,8 @@ fz_init(const char *extra_config)
 	lim.body_timeout_ms = 2000;
 	lim.body_min_rate = 0;
 	lim.shutdown_timeout_ms = 1000;
-	fz.srv = vh_http_server_new(fz.base, &lim, fz_dispatch, fz.app);
+	fz.srv = vh_http_server_new(fz.base, &lim, fz_dispatch,
+	    vh_app_ctx(fz.app));
 	/* One timer for every round: event_base_loopexit would allocate one
 	 * per round, and an input that leaves allocations behind makes
 	 * libFuzzer run a leak check after it. */

@@ -51,8 +51,8 @@ pkg_cflags=$(pkg-config --cflags $pkgs) || exit 1
 pkg_libs=$(pkg-config --libs $pkgs) || exit 1
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -Wall -Wno-unused-parameter \
--fno-omit-frame-pointer $(for d in lib/*/; do printf -- "-I%s " "${d%/}"; done)-I$out/lib $pkg_cflags"
+CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -Wall \
+-fno-omit-frame-pointer $(for d in lib/*/; do printf -- "-I%s " "${d%/}"; done)-Icmd/verhaald -I$out/lib $pkg_cflags"
 ncpu=$(nproc 2>/dev/null || echo 2)
 
 mkdir -p "$out/lib" "$out/logs" "$out/artifacts" "$out/tests"
@@ -63,7 +63,7 @@ newest() {
 }
 
 # A header change may touch any object; rebuild those older than it.
-hdr=$(newest lib/*/*.h tests/fuzz/*.h)
+hdr=$(newest lib/*/*.h cmd/verhaald/app.h tests/fuzz/*.h)
 
 # The embedded schema, as the Makefile makes it.
 schema_c=$out/lib/vh_schema_gen.c
@@ -74,9 +74,10 @@ if [ ! -f "$schema_c" ] || [ -n "$(find "$@" contrib/dev/embed-schema.sh \
 	    mv "$schema_c.tmp" "$schema_c" || exit 1
 fi
 
-# Objects to (re)build, then compiled in parallel.
+# Objects to (re)build, then compiled in parallel; the daemon's
+# composition root goes in too (the targets run the real server).
 todo=""
-for src in lib/*/vh_*.c "$schema_c"; do
+for src in lib/*/vh_*.c cmd/verhaald/app.c "$schema_c"; do
 	obj=$out/lib/$(basename "$src" .c).o
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$hdr" -nt "$obj" ]; then
 		todo="$todo $src"

@@ -10,10 +10,11 @@
 #include <cmocka.h>
 
 #include "vh_config.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 
 static void
-test_defaults(void **state)
+test_defaults(void **state VH_UNUSED)
 {
 	struct vh_config *cfg = vh_config_new();
 
@@ -27,7 +28,7 @@ test_defaults(void **state)
 }
 
 static void
-test_good_file(void **state)
+test_good_file(void **state VH_UNUSED)
 {
 	struct vh_config *cfg = vh_config_new();
 	char	*err = NULL;
@@ -71,14 +72,14 @@ expect_error(const char *text, const char *want)
 }
 
 static void
-test_unknown_key(void **state)
+test_unknown_key(void **state VH_UNUSED)
 {
 	expect_error("listen_port = 1\n\nlisten_prot = 2\n",
 	    "bad.conf:3: unknown key 'listen_prot'");
 }
 
 static void
-test_bad_values(void **state)
+test_bad_values(void **state VH_UNUSED)
 {
 	expect_error("# x\nlisten_port = eighty\n", "bad.conf:2: bad value 'eighty' for listen_port");
 	expect_error("listen_port = 70000\n", "bad.conf:1: bad value '70000' for listen_port: out of range");
@@ -90,7 +91,7 @@ test_bad_values(void **state)
 }
 
 static void
-test_syntax_errors(void **state)
+test_syntax_errors(void **state VH_UNUSED)
 {
 	expect_error("listen_port = 1\nthis line has no equals sign\n",
 	    "bad.conf:2: syntax error");
@@ -102,7 +103,7 @@ test_syntax_errors(void **state)
 }
 
 static void
-test_env_overrides(void **state)
+test_env_overrides(void **state VH_UNUSED)
 {
 	struct vh_config *cfg = vh_config_new();
 	char	*err = NULL;
@@ -124,7 +125,7 @@ test_env_overrides(void **state)
 }
 
 static void
-test_reload_only_reloadable(void **state)
+test_reload_only_reloadable(void **state VH_UNUSED)
 {
 	struct vh_config *cur = vh_config_new(), *next = vh_config_new();
 	char	*err = NULL;
@@ -139,8 +140,40 @@ test_reload_only_reloadable(void **state)
 	vh_config_free(next);
 }
 
+/* A reload makes a new snapshot and leaves the running one as it was: a
+ * request holding it still reads its values, until it lets go. */
 static void
-test_sizes_durations(void **state)
+test_reloaded_snapshot(void **state VH_UNUSED)
+{
+	struct vh_config	*cur = vh_config_new(), *next = vh_config_new();
+	struct vh_config	*snap;
+	const struct vh_config	*held;
+	char			*err = NULL;
+
+	assert_int_equal(vh_config_load_string(next, "f",
+	    "max_upload_size = 1M\nodk_public_url = https://a.example\n"
+	    "listen_port = 1\n", &err), 0);
+	held = vh_config_ref(cur);
+	assert_ptr_equal(held, cur);
+	snap = vh_config_reloaded(cur, next);
+	assert_ptr_not_equal(snap, cur);
+	assert_int_equal(snap->max_upload_size, 1024 * 1024);
+	assert_string_equal(snap->odk_public_url, "https://a.example");
+	assert_int_equal(snap->listen_port, 8080);
+	/* The old one is untouched. */
+	assert_int_equal(cur->max_upload_size, 2LL * 1024 * 1024 * 1024);
+	assert_string_equal(cur->odk_public_url, "");
+	vh_config_free(cur);		/* the owner lets go ... */
+	assert_string_equal(held->odk_public_url, "");	/* ... a holder reads on */
+	vh_config_unref(held);		/* the last one frees (ASan checks) */
+	assert_null(vh_config_ref(NULL));
+	vh_config_unref(NULL);
+	vh_config_free(snap);
+	vh_config_free(next);
+}
+
+static void
+test_sizes_durations(void **state VH_UNUSED)
 {
 	int64_t v;
 
@@ -159,8 +192,8 @@ test_sizes_durations(void **state)
 
 /* The shipped config/verhaald.conf parses and lists every key. */
 static void
-key_in_file(const char *name, const char *def, const char *help,
-    bool reloadable, void *arg)
+key_in_file(const char *name, const char *def VH_UNUSED,
+    const char *help VH_UNUSED, bool reloadable VH_UNUSED, void *arg)
 {
 	char pat[128];
 
@@ -170,7 +203,7 @@ key_in_file(const char *name, const char *def, const char *help,
 }
 
 static void
-test_shipped_file(void **state)
+test_shipped_file(void **state VH_UNUSED)
 {
 	struct vh_config *cfg = vh_config_new();
 	char	*err = NULL, text[65536];
@@ -199,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_reload_only_reloadable),
+		cmocka_unit_test(test_reloaded_snapshot),
 		cmocka_unit_test(test_sizes_durations),
 		cmocka_unit_test(test_shipped_file),
 	};

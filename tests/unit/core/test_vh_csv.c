@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vh_csv.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 
 static struct vh_csv *
@@ -20,7 +21,7 @@ mem(const char *s)
 }
 
 static void
-test_quoting(void **state)
+test_quoting(void **state VH_UNUSED)
 {
 	struct vh_csv *csv = mem("a,\"b,c\",\"say \"\"hi\"\"\",,\"\"\n");
 
@@ -36,7 +37,7 @@ test_quoting(void **state)
 }
 
 static void
-test_bom_semicolon_crlf(void **state)
+test_bom_semicolon_crlf(void **state VH_UNUSED)
 {
 	struct vh_csv *csv = mem("\xef\xbb\xbf\"Wijken\";\"a,b\";\"x\"\r\n"
 	    "\"Utrecht\";\"   1.0\";\".\"\r\n");
@@ -55,7 +56,7 @@ test_bom_semicolon_crlf(void **state)
 }
 
 static void
-test_unquoted_crlf(void **state)
+test_unquoted_crlf(void **state VH_UNUSED)
 {
 	struct vh_csv *csv = mem("a,b\r\nc,d\r\n");
 
@@ -69,7 +70,7 @@ test_unquoted_crlf(void **state)
 
 /* The CBS code list has descriptions over several lines (CR CR LF). */
 static void
-test_embedded_newlines(void **state)
+test_embedded_newlines(void **state VH_UNUSED)
 {
 	struct vh_csv *csv = mem("Key,Title\n"
 	    "\"1.1.1\",\"A20 x\r\r\nA30 y\r\r\n\"\n"
@@ -90,7 +91,7 @@ test_embedded_newlines(void **state)
 }
 
 static void
-test_no_final_newline(void **state)
+test_no_final_newline(void **state VH_UNUSED)
 {
 	struct vh_csv *csv = mem("a,b\nc,");
 
@@ -126,7 +127,7 @@ expect_error(const char *text, size_t line, const char *reason)
 }
 
 static void
-test_errors(void **state)
+test_errors(void **state VH_UNUSED)
 {
 	expect_error("a,b\n\"open\nstill\n", 2, "opened on line 2");
 	expect_error("a,b\n\"x\"y,z\n", 2, "after the closing quote");
@@ -134,7 +135,7 @@ test_errors(void **state)
 }
 
 static void
-test_limits(void **state)
+test_limits(void **state VH_UNUSED)
 {
 	size_t	 n = VH_CSV_MAX_FIELD + 10;
 	char	*big = malloc(n + 16);
@@ -188,7 +189,7 @@ test_limits(void **state)
 
 /* A file larger than the reader's window, records straddling refills. */
 static void
-test_file_streaming(void **state)
+test_file_streaming(void **state VH_UNUSED)
 {
 	FILE		*f = tmpfile();
 	struct vh_csv	*csv;
@@ -216,7 +217,7 @@ test_file_streaming(void **state)
 }
 
 static void
-test_explicit_delimiter(void **state)
+test_explicit_delimiter(void **state VH_UNUSED)
 {
 	struct vh_csv *csv = vh_csv_new_mem("a;b,c\n", 6, ',');
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "vh_log.h"
+#include "vh_unused.h"
 
 /* What the sink writes for line, without the time member. */
 static char *
@@ -43,14 +44,14 @@ sink_output(enum vh_log_level l, const char *line)
 }
 
 static void
-test_plain(void **state)
+test_plain(void **state VH_UNUSED)
 {
 	assert_string_equal(sink_output(VH_LOG_INFO, "listening on http://127.0.0.1:8080/"),
 	    "\"level\":\"info\",\"message\":\"listening on http://127.0.0.1:8080/\"}\n");
 }
 
 static void
-test_request_id(void **state)
+test_request_id(void **state VH_UNUSED)
 {
 	assert_string_equal(sink_output(VH_LOG_WARN,
 	    "req=ab12.x-9 127.0.0.1 \"GET /\" 200"),
@@ -64,7 +65,7 @@ test_request_id(void **state)
 }
 
 static void
-test_escapes(void **state)
+test_escapes(void **state VH_UNUSED)
 {
 	/* Control bytes, backslash, DEL; é and € are valid UTF-8 and kept;
 	 * a lone continuation byte, an overlong "/", a surrogate and a cut
@@ -77,7 +78,7 @@ test_escapes(void **state)
 }
 
 static void
-test_format_names(void **state)
+test_format_names(void **state VH_UNUSED)
 {
 	enum vh_log_format f;
 

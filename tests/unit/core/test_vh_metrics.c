@@ -10,10 +10,11 @@
 #include <cmocka.h>
 
 #include "vh_api_metrics.h"
+#include "vh_unused.h"
 #include "vh_metrics.h"
 
 static void
-test_render(void **state)
+test_render(void **state VH_UNUSED)
 {
 	struct vh_metrics_gauges g = { .open_connections = 3, .db_ok = true,
 	    .jobs_queued = 2, .blob_files = 5, .blob_bytes = 1000 };
@@ -57,7 +58,7 @@ test_render(void **state)
 }
 
 static void
-test_listen(void **state)
+test_listen(void **state VH_UNUSED)
 {
 	char	host[64];
 	int	port;

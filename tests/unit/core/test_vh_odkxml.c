@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_odkxml.h"
 
 static struct vh_odkxml_instance in;
@@ -23,7 +24,7 @@ parse(const char *s)
 }
 
 static void
-test_plain(void **state)
+test_plain(void **state VH_UNUSED)
 {
 	assert_int_equal(parse("<?xml version='1.0' ?><data id=\"werkbezoek\" "
 	    "version=\"v12\"><titel>T</titel><notitie>a\nb &amp; c</notitie>"
@@ -46,7 +47,7 @@ test_plain(void **state)
 }
 
 static void
-test_orx(void **state)
+test_orx(void **state VH_UNUSED)
 {
 	assert_int_equal(parse("<data xmlns:orx=\"http://openrosa.org/xforms\" "
 	    "id=\"werkbezoek\" orx:version=\"v3\"><orx:meta><orx:instanceID>"
@@ -58,7 +59,7 @@ test_orx(void **state)
 }
 
 static void
-test_refusals(void **state)
+test_refusals(void **state VH_UNUSED)
 {
 	char *big;
 

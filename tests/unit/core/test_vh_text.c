@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_text.h"
 
 static char	path[] = "/tmp/vh_text_XXXXXX";
@@ -59,7 +60,7 @@ expect_bad(const char *data, size_t len, const char *reason)
 #define BAD(s, r)	expect_bad(s, sizeof(s) - 1, r)
 
 static void
-test_valid(void **state)
+test_valid(void **state VH_UNUSED)
 {
 	OK("", "");
 	OK("Hallo buurt\n", "Hallo buurt\n");
@@ -74,7 +75,7 @@ test_valid(void **state)
 }
 
 static void
-test_normalise(void **state)
+test_normalise(void **state VH_UNUSED)
 {
 	OK("\xef\xbb\xbfMet BOM", "Met BOM");
 	OK("a\r\nb\r\n", "a\nb\n");
@@ -85,7 +86,7 @@ test_normalise(void **state)
 }
 
 static void
-test_invalid(void **state)
+test_invalid(void **state VH_UNUSED)
 {
 	BAD("ab\xc0\xaf", "byte 2");		/* overlong '/' */
 	BAD("\xc1\xbf", "byte 0");		/* overlong */
@@ -109,7 +110,7 @@ test_invalid(void **state)
 }
 
 static void
-test_limits(void **state)
+test_limits(void **state VH_UNUSED)
 {
 	char	*out = NULL, *err = NULL;
 

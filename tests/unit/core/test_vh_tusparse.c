@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "vh_base64.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 #include "vh_tusparse.h"
 
@@ -26,7 +27,7 @@ parse_ok(const char *s)
 }
 
 static void
-test_metadata_good(void **state)
+test_metadata_good(void **state VH_UNUSED)
 {
 	struct vh_tus_metadata *md;
 	size_t		 len;
@@ -80,7 +81,7 @@ expect_bad(const char *s, size_t len, const char *why_part)
 }
 
 static void
-test_metadata_bad(void **state)
+test_metadata_bad(void **state VH_UNUSED)
 {
 	char	 big[20000], key[80];
 	size_t	 n = 0;
@@ -109,7 +110,7 @@ test_metadata_bad(void **state)
 }
 
 static void
-test_metadata_limits_ok(void **state)
+test_metadata_limits_ok(void **state VH_UNUSED)
 {
 	struct vh_tus_metadata *md;
 	char	 buf[1024];
@@ -127,7 +128,7 @@ test_metadata_limits_ok(void **state)
 }
 
 static void
-test_checksum(void **state)
+test_checksum(void **state VH_UNUSED)
 {
 	enum vh_tus_algo algo;
 	uint8_t	 d[32], want[32];
@@ -176,7 +177,7 @@ test_checksum(void **state)
 }
 
 static void
-test_int64_strict(void **state)
+test_int64_strict(void **state VH_UNUSED)
 {
 	int64_t	 v = -1;
 

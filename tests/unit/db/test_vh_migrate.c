@@ -8,9 +8,10 @@
 #include <cmocka.h>
 
 #include "vh_migrate.h"
+#include "vh_unused.h"
 
 static void
-test_orders_by_number(void **state)
+test_orders_by_number(void **state VH_UNUSED)
 {
 	const struct vh_migration ms[] = {
 		{ "0010_ten", "" }, { "0002_two", "" }, { "0001_one", "" },
@@ -43,7 +44,7 @@ expect_reject(const char *a, const char *b, const char *want)
 }
 
 static void
-test_rejects(void **state)
+test_rejects(void **state VH_UNUSED)
 {
 	expect_reject("0001_a", "0001_b", "share number 0001");
 	expect_reject("0001_a", "1_b", "'1_b': name must be");
@@ -55,7 +56,7 @@ test_rejects(void **state)
 
 /* The migrations compiled into this build form a valid plan. */
 static void
-test_built_in_plan(void **state)
+test_built_in_plan(void **state VH_UNUSED)
 {
 	char *err = NULL;
 	struct vh_migrate_plan *p = vh_migrate_plan_new(vh_schema_migrations,

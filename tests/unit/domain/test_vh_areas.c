@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vh_areas.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 #include "vh_import.h"
 
@@ -42,7 +43,7 @@ collect(const struct vh_area_rec *rec, void *arg)
 }
 
 static void
-test_codes(void **state)
+test_codes(void **state VH_UNUSED)
 {
 	enum vh_area_level	l;
 	char			p[16];
@@ -77,7 +78,7 @@ text_file(const char *s)
 }
 
 static void
-test_region_csv(void **state)
+test_region_csv(void **state VH_UNUSED)
 {
 	FILE		*f = text_file(
 	    "\"Key\",\"Title\",\"Description\",\"Municipality\"\r\n"
@@ -122,7 +123,7 @@ expect_csv_error(const char *text, const char *want)
 }
 
 static void
-test_region_csv_errors(void **state)
+test_region_csv_errors(void **state VH_UNUSED)
 {
 	expect_csv_error("\"Key\",\"Title\"\n\"GM0344\",\"Utrecht\"\n"
 	    "\"BU0344011X\",\"Kapot\"\n", "r.csv:3: malformed area code "
@@ -141,7 +142,7 @@ parse_json(const char *json, struct seen *s, char **err)
 }
 
 static void
-test_geojson(void **state)
+test_geojson(void **state VH_UNUSED)
 {
 	struct seen	 s = { 0 };
 	char		*err = NULL;
@@ -178,7 +179,7 @@ expect_json_error(const char *json, const char *want)
 }
 
 static void
-test_geojson_errors(void **state)
+test_geojson_errors(void **state VH_UNUSED)
 {
 	/* RD New metres are no degrees. */
 	expect_json_error("{\"features\":[{\"properties\":{\"KODE\":\"01\"},"
@@ -197,7 +198,7 @@ test_geojson_errors(void **state)
 }
 
 static void
-test_real_files(void **state)
+test_real_files(void **state VH_UNUSED)
 {
 	const char	*gj[] = { DATA "utrecht_buurten_gemeente2013_wgs84.geojson",
 	    DATA "utrecht_wijken_gemeente2013_wgs84.geojson",

@@ -9,11 +9,12 @@
 #include <cmocka.h>
 
 #include "vh_audit.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 #include "vh_routes.h"
 
 static void
-test_parse_time(void **state)
+test_parse_time(void **state VH_UNUSED)
 {
 	char	out[40];
 	time_t	now = 1700000000;	/* 2023-11-14T22:13:20Z */
@@ -37,7 +38,7 @@ test_parse_time(void **state)
 }
 
 static void
-test_words(void **state)
+test_words(void **state VH_UNUSED)
 {
 	assert_true(vh_audit_word_ok("read", 0));
 	assert_true(vh_audit_word_ok("login_failed", 0));
@@ -59,7 +60,7 @@ expect_access(unsigned access, const char *want)
 }
 
 static void
-test_access_names(void **state)
+test_access_names(void **state VH_UNUSED)
 {
 	expect_access(VH_ACCESS_PUBLIC, "public");
 	expect_access(VH_ACCESS_OPTIONAL, "optional");
@@ -98,7 +99,7 @@ check_route(enum vh_http_method m, const char *pattern, unsigned access,
 }
 
 static void
-test_route_table(void **state)
+test_route_table(void **state VH_UNUSED)
 {
 	struct seen s = { .n = 0 };
 

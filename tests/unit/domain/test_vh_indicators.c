@@ -13,6 +13,7 @@
 #include <zip.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_indicators.h"
 
 #define DATA	"../shared/data/indicators/"
@@ -74,7 +75,7 @@ parse(const char *name, const char *text, struct vh_ind_meta *meta,
 }
 
 static void
-test_periods(void **state)
+test_periods(void **state VH_UNUSED)
 {
 	char	t[8], p[16], s[16];
 
@@ -97,7 +98,7 @@ test_periods(void **state)
 }
 
 static void
-test_name_fold(void **state)
+test_name_fold(void **state VH_UNUSED)
 {
 	char	*a = vh_ind_name_fold("Buurt Julianapark e.o.");
 	char	*b = vh_ind_name_fold("Julianapark en omgeving");
@@ -154,7 +155,7 @@ static const char odata[] = "\"ID\",\"SoortMisdrijf\",\"WijkenEnBuurten\","
     "3,\"1.1.1 \",\"BU03440112\",\"2023MM02\",,\"Utrecht   \"\n";
 
 static void
-test_odata(void **state)
+test_odata(void **state VH_UNUSED)
 {
 	struct vh_ind_meta	*m = odata_meta();
 	struct vh_ind_counts	 n;
@@ -183,7 +184,7 @@ test_odata(void **state)
 }
 
 static void
-test_odata_needs_meta(void **state)
+test_odata_needs_meta(void **state VH_UNUSED)
 {
 	struct vh_ind_counts	 n;
 	struct got		 g = { 0 };
@@ -195,7 +196,7 @@ test_odata_needs_meta(void **state)
 }
 
 static void
-test_statline(void **state)
+test_statline(void **state VH_UNUSED)
 {
 	struct vh_ind_counts	 n;
 	struct got		 g = { 0 };
@@ -222,7 +223,7 @@ test_statline(void **state)
 }
 
 static void
-test_kwb(void **state)
+test_kwb(void **state VH_UNUSED)
 {
 	struct vh_ind_counts	 n;
 	struct got		 g = { 0 };
@@ -244,7 +245,7 @@ test_kwb(void **state)
 }
 
 static void
-test_incijfers(void **state)
+test_incijfers(void **state VH_UNUSED)
 {
 	struct vh_ind_counts	 n;
 	struct got		 g = { 0 };
@@ -279,7 +280,7 @@ expect_error(const char *name, const char *text, const char *want)
 }
 
 static void
-test_bad_rows(void **state)
+test_bad_rows(void **state VH_UNUSED)
 {
 	expect_error("k_2023.csv", "gwb_code_10;a_inw\nGM0344;1\n"
 	    "BU03440111;12a\n", "k_2023.csv:3: column 'a_inw': '12a' is not "
@@ -300,7 +301,7 @@ test_bad_rows(void **state)
 }
 
 static void
-test_not_indicators(void **state)
+test_not_indicators(void **state VH_UNUSED)
 {
 	struct vh_ind_counts	 n;
 	struct got		 g = { 0 };
@@ -318,7 +319,7 @@ test_not_indicators(void **state)
 
 /* The whole 2023 crime file through the parser: 111 buurten, 25,395. */
 static void
-test_real_odata(void **state)
+test_real_odata(void **state VH_UNUSED)
 {
 	struct vh_ind_meta	*m = vh_ind_meta_new();
 	struct vh_ind_opts	 o = { "misdrijven", NULL, m };
@@ -379,7 +380,7 @@ write_xlsx(const char *path, const char *sheet, const char *strings)
 }
 
 static void
-test_xlsx(void **state)
+test_xlsx(void **state VH_UNUSED)
 {
 	char		 path[] = "/tmp/test_vh_xlsx_XXXXXX";
 	char		*csv, *err = NULL;
@@ -431,7 +432,7 @@ test_xlsx(void **state)
 
 /* The real workbooks read as their CSV exports do, value for value. */
 static void
-test_real_xlsx(void **state)
+test_real_xlsx(void **state VH_UNUSED)
 {
 	static const char *years[] = { "2023", "2024" };
 
@@ -482,7 +483,7 @@ no_bare_title(const struct vh_ind_value *v, void *arg)
 }
 
 static void
-test_kwb_codebook(void **state)
+test_kwb_codebook(void **state VH_UNUSED)
 {
 	struct vh_ind_opts	 o = { DATA "cbs_kwb-2023_utrecht.derived.csv",
 	    NULL, NULL };
@@ -508,7 +509,7 @@ test_kwb_codebook(void **state)
 }
 
 static void
-test_real_statline(void **state)
+test_real_statline(void **state VH_UNUSED)
 {
 	struct vh_ind_opts	 o = { "cbs_nabijheid_voorzieningen_buurt_2023_"
 	    "utrecht_statline.csv", NULL, NULL };

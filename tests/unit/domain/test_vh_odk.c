@@ -13,10 +13,11 @@
 #include <zlib.h>
 
 #include "vh_base64.h"
+#include "vh_unused.h"
 #include "vh_odk.h"
 
 static void
-test_server_url(void **state)
+test_server_url(void **state VH_UNUSED)
 {
 	char *u = vh_odk_server_url("https://verhaal.example.nl//", "vh_abc");
 
@@ -25,7 +26,7 @@ test_server_url(void **state)
 }
 
 static void
-test_settings(void **state)
+test_settings(void **state VH_UNUSED)
 {
 	char		*b64 = vh_odk_settings("https://v.example/odk/key/vh_x",
 			    "verhaal");

@@ -11,10 +11,11 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_password.h"
 
 static void
-test_policy(void **state)
+test_policy(void **state VH_UNUSED)
 {
 	const char	*why = NULL;
 	char		 big[VH_PASSWORD_MAX + 2];
@@ -32,7 +33,7 @@ test_policy(void **state)
 }
 
 static void
-test_hash_verify(void **state)
+test_hash_verify(void **state VH_UNUSED)
 {
 	char		*h = vh_password_hash("correct horse battery");
 	char		*h2 = vh_password_hash("correct horse battery");
@@ -60,7 +61,7 @@ test_hash_verify(void **state)
 }
 
 static void
-test_malformed_and_old(void **state)
+test_malformed_and_old(void **state VH_UNUSED)
 {
 	/* A hash of another scheme or none at all is not a match. */
 	assert_int_equal(vh_password_verify(NULL, "x"), VH_EINVAL);

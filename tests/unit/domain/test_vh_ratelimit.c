@@ -11,9 +11,10 @@
 #include <cmocka.h>
 
 #include "vh_ratelimit.h"
+#include "vh_unused.h"
 
 static void
-test_ipv4(void **state)
+test_ipv4(void **state VH_UNUSED)
 {
 	char a[VH_RATELIMIT_KEY_LEN], b[VH_RATELIMIT_KEY_LEN];
 
@@ -27,7 +28,7 @@ test_ipv4(void **state)
 }
 
 static void
-test_ipv6_by_64(void **state)
+test_ipv6_by_64(void **state VH_UNUSED)
 {
 	char a[VH_RATELIMIT_KEY_LEN], b[VH_RATELIMIT_KEY_LEN];
 
@@ -42,7 +43,7 @@ test_ipv6_by_64(void **state)
 }
 
 static void
-test_not_an_address(void **state)
+test_not_an_address(void **state VH_UNUSED)
 {
 	char a[VH_RATELIMIT_KEY_LEN];
 
@@ -53,7 +54,7 @@ test_not_an_address(void **state)
 }
 
 static void
-test_window_length_kept(void **state)
+test_window_length_kept(void **state VH_UNUSED)
 {
 	struct vh_ratelimit *rl = vh_ratelimit_new(1000);
 

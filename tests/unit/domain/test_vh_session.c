@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "vh_session.h"
+#include "vh_unused.h"
 
 static void
 expect_cookie(const char *header, const char *name, const char *want)
@@ -25,7 +26,7 @@ expect_cookie(const char *header, const char *name, const char *want)
 }
 
 static void
-test_cookie_get(void **state)
+test_cookie_get(void **state VH_UNUSED)
 {
 	expect_cookie(NULL, "vh_session", NULL);
 	expect_cookie("", "vh_session", NULL);
@@ -46,7 +47,7 @@ test_cookie_get(void **state)
 }
 
 static void
-test_cookie_set(void **state)
+test_cookie_set(void **state VH_UNUSED)
 {
 	char *c = vh_cookie_session("vh_abc", 3600, false);
 
@@ -69,7 +70,7 @@ expect_key(const char *addr, const char *want)
 }
 
 static void
-test_addr_key(void **state)
+test_addr_key(void **state VH_UNUSED)
 {
 	expect_key("127.0.0.1", "127.0.0.1");
 	expect_key("::ffff:192.0.2.7", "192.0.2.7");

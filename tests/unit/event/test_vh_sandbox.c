@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_sandbox.h"
 
 /* What probe-echo answers. */
@@ -42,7 +43,7 @@ limits(struct vh_sandbox_limits *l, int64_t timeout_ms)
 }
 
 static int
-setup(void **state)
+setup(void **state VH_UNUSED)
 {
 	if (mkdtemp(dir) == NULL)
 		return (-1);
@@ -50,7 +51,7 @@ setup(void **state)
 }
 
 static int
-teardown(void **state)
+teardown(void **state VH_UNUSED)
 {
 	char	cmd[64];
 
@@ -59,7 +60,7 @@ teardown(void **state)
 }
 
 static void
-test_success(void **state)
+test_success(void **state VH_UNUSED)
 {
 	struct vh_sandbox_limits l;
 	struct echo	 a;
@@ -87,7 +88,7 @@ test_success(void **state)
 }
 
 static void
-test_crash(void **state)
+test_crash(void **state VH_UNUSED)
 {
 	struct vh_sandbox_limits l;
 	char		 a[16];
@@ -106,7 +107,7 @@ test_crash(void **state)
 }
 
 static void
-test_timeout(void **state)
+test_timeout(void **state VH_UNUSED)
 {
 	struct vh_sandbox_limits l;
 	struct timespec	 t0, t1;
@@ -127,7 +128,7 @@ test_timeout(void **state)
 }
 
 static void
-test_cpu_limit(void **state)
+test_cpu_limit(void **state VH_UNUSED)
 {
 	struct vh_sandbox_limits l;
 	char		 a[16];
@@ -142,7 +143,7 @@ test_cpu_limit(void **state)
 }
 
 static void
-test_child_error(void **state)
+test_child_error(void **state VH_UNUSED)
 {
 	char	 a[16];
 	char	*err = NULL;
@@ -154,7 +155,7 @@ test_child_error(void **state)
 }
 
 static void
-test_fds_closed(void **state)
+test_fds_closed(void **state VH_UNUSED)
 {
 	struct echo	 a;
 	char		*err = NULL;
@@ -175,7 +176,7 @@ test_fds_closed(void **state)
 
 /* Neither a system file nor one in the blob store can be opened. */
 static void
-test_cannot_open(void **state)
+test_cannot_open(void **state VH_UNUSED)
 {
 	const char	*paths[3];
 	char		 blob[128], *err = NULL;
@@ -202,7 +203,7 @@ test_cannot_open(void **state)
 /* A Unix socket (as PostgreSQL's) listening in the parent is out of reach:
  * the child is stopped at socket(2), and nothing connects. */
 static void
-test_cannot_connect(void **state)
+test_cannot_connect(void **state VH_UNUSED)
 {
 	struct sockaddr_un sun;
 	char		 a[16], *err = NULL;
@@ -229,7 +230,7 @@ test_cannot_connect(void **state)
 
 /* Many runs in a row leave no zombie and no descriptor behind. */
 static void
-test_no_leaks(void **state)
+test_no_leaks(void **state VH_UNUSED)
 {
 	struct echo	 a;
 	char		*err = NULL;
@@ -264,7 +265,7 @@ alive(pid_t pid)
 
 /* A parent killed with SIGKILL mid-run takes its child along. */
 static void
-test_dies_with_parent(void **state)
+test_dies_with_parent(void **state VH_UNUSED)
 {
 	char	 path[96], buf[64] = "";
 	pid_t	 mid, child = 0;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_httpparse.h"
 
 struct sink {
@@ -61,7 +62,7 @@ decode(const char *in, size_t len, size_t split, struct sink *s, bool *done)
 }
 
 static void
-test_good_every_split(void **state)
+test_good_every_split(void **state VH_UNUSED)
 {
 	const char	*in = "4\r\nWiki\r\n"
 	    "5;name=value;q=\"quoted ; x\"\r\npedia\r\n"
@@ -85,7 +86,7 @@ test_good_every_split(void **state)
 }
 
 static void
-test_byte_at_a_time(void **state)
+test_byte_at_a_time(void **state VH_UNUSED)
 {
 	const char	*in = "a\r\n0123456789\r\n1\r\nX\r\n0\r\n\r\nrest";
 	struct vh_chunked *c = vh_chunked_new();
@@ -108,7 +109,7 @@ test_byte_at_a_time(void **state)
 }
 
 static void
-test_large_chunk(void **state)
+test_large_chunk(void **state VH_UNUSED)
 {
 	static char	 in[70000];
 	struct sink	 s;
@@ -142,7 +143,7 @@ expect_bad(const char *in, size_t len)
 #define BAD(s)	expect_bad(s, sizeof(s) - 1)
 
 static void
-test_malformed(void **state)
+test_malformed(void **state VH_UNUSED)
 {
 	static char	 big[20000];
 	size_t		 n;
@@ -206,7 +207,7 @@ test_malformed(void **state)
 }
 
 static void
-test_total_overflow(void **state)
+test_total_overflow(void **state VH_UNUSED)
 {
 	/* Each size is fine alone; with the byte before, they pass INT64_MAX. */
 	struct sink	 s;
@@ -220,7 +221,7 @@ test_total_overflow(void **state)
 }
 
 static void
-test_callback_error(void **state)
+test_callback_error(void **state VH_UNUSED)
 {
 	const char	*in = "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
 	struct vh_chunked *c = vh_chunked_new();

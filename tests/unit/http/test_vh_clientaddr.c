@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vh_clientaddr.h"
+#include "vh_unused.h"
 #include "vh_httpparse.h"
 
 /* Resolves peer with the given X-Forwarded-For fields (NULL-ended). */
@@ -38,7 +39,7 @@ resolve(const struct vh_clientaddr *t, const char *peer, ...)
 }
 
 static void
-test_list(void **state)
+test_list(void **state VH_UNUSED)
 {
 	struct vh_clientaddr	*t;
 	char			*err = NULL;
@@ -71,7 +72,7 @@ test_list(void **state)
 }
 
 static void
-test_forwarded(void **state)
+test_forwarded(void **state VH_UNUSED)
 {
 	char			*err = NULL;
 	struct vh_clientaddr	*t = vh_clientaddr_new("127.0.0.1, 10.0.0.0/8",

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "vh_http.h"
+#include "vh_unused.h"
 #include "vh_log.h"
 
 static struct event_base	*base;
@@ -47,7 +48,8 @@ data_free(void *p)
 }
 
 static int
-on_body(struct vh_http_req *req, const char *d, size_t len, void *arg)
+on_body(struct vh_http_req *req, const char *d VH_UNUSED, size_t len VH_UNUSED,
+    void *arg VH_UNUSED)
 {
 	char *mine = vh_http_req_data(req);
 
@@ -60,14 +62,14 @@ on_body(struct vh_http_req *req, const char *d, size_t len, void *arg)
 }
 
 static void
-on_end(struct vh_http_req *req, void *arg)
+on_end(struct vh_http_req *req, void *arg VH_UNUSED)
 {
 	ncalls_end++;
 	vh_http_respond(req, 200, "text/plain", "end", 3);
 }
 
 static void
-dispatch(struct vh_http_req *req, void *arg)
+dispatch(struct vh_http_req *req, void *arg VH_UNUSED)
 {
 	char long_detail[3001];
 
@@ -186,7 +188,7 @@ body_json(const char *resp)
 }
 
 static void
-test_problem_escapes_bytes(void **state)
+test_problem_escapes_bytes(void **state VH_UNUSED)
 {
 	struct sockaddr_in	 sin = v4("192.0.2.1");
 	const char		 req[] = "GET /a%ff%0d%0ab%c3%a9 HTTP/1.1\r\n"
@@ -209,7 +211,7 @@ test_problem_escapes_bytes(void **state)
 }
 
 static void
-test_problem_cut_between_characters(void **state)
+test_problem_cut_between_characters(void **state VH_UNUSED)
 {
 	struct sockaddr_in	 sin = v4("192.0.2.1");
 	const char		 req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -233,7 +235,7 @@ test_problem_cut_between_characters(void **state)
 }
 
 static void
-test_unbuildable_reply_is_500(void **state)
+test_unbuildable_reply_is_500(void **state VH_UNUSED)
 {
 	struct sockaddr_in	 sin = v4("192.0.2.1");
 	const char		 req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -272,7 +274,7 @@ answer_in_body(int m, const char *req)
 }
 
 static void
-test_answer_inside_on_body(void **state)
+test_answer_inside_on_body(void **state VH_UNUSED)
 {
 	const char *chunked = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked"
 	    "\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
@@ -286,7 +288,7 @@ test_answer_inside_on_body(void **state)
 }
 
 static void
-test_per_address_cap(void **state)
+test_per_address_cap(void **state VH_UNUSED)
 {
 	struct sockaddr_in	 a = v4("192.0.2.1"), b = v4("192.0.2.2");
 	struct sockaddr_in6	 s6 = { .sin6_family = AF_INET6 };
@@ -332,7 +334,7 @@ test_per_address_cap(void **state)
 }
 
 static void
-test_silent_connection_dropped_at_head_deadline(void **state)
+test_silent_connection_dropped_at_head_deadline(void **state VH_UNUSED)
 {
 	struct sockaddr_in	 sin = v4("192.0.2.1");
 	int			 fd;
@@ -353,7 +355,7 @@ test_silent_connection_dropped_at_head_deadline(void **state)
 }
 
 static void
-test_upload_id_redacted(void **state)
+test_upload_id_redacted(void **state VH_UNUSED)
 {
 	struct sockaddr_in	 sin = v4("192.0.2.1");
 	const char		 req[] = "GET /api/v1/uploads/sEcReTuPlOaDiD "
@@ -369,7 +371,7 @@ test_upload_id_redacted(void **state)
 }
 
 static void
-test_log_sink_escapes(void **state)
+test_log_sink_escapes(void **state VH_UNUSED)
 {
 	logbuf[0] = '\0';
 	vh_log_set_sink(sink, NULL);

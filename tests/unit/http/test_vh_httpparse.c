@@ -12,12 +12,13 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_httpparse.h"
 
 static struct vh_http_head head;
 
 static void
-test_head_end(void **state)
+test_head_end(void **state VH_UNUSED)
 {
 	const char *crlf = "GET / HTTP/1.1\r\nHost: a\r\n\r\nNEXT";
 	const char *lf = "GET / HTTP/1.1\nHost: a\n\nNEXT";
@@ -50,7 +51,7 @@ parse(const char *s, const char **why)
 }
 
 static void
-test_parse_good(void **state)
+test_parse_good(void **state VH_UNUSED)
 {
 	const char	*why;
 	const char	*s = "\r\nPATCH /files/abc?x=1 HTTP/1.1\r\n"
@@ -116,7 +117,7 @@ expect(const char *s, int want, const char *why_part)
 }
 
 static void
-test_parse_bad_request_line(void **state)
+test_parse_bad_request_line(void **state VH_UNUSED)
 {
 	expect("GET /\r\n\r\n", VH_EINVAL, "malformed request line");
 	expect("GET\r\n\r\n", VH_EINVAL, "malformed request line");
@@ -144,7 +145,7 @@ test_parse_bad_request_line(void **state)
 }
 
 static void
-test_parse_bad_fields(void **state)
+test_parse_bad_fields(void **state VH_UNUSED)
 {
 	expect("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", VH_EINVAL,
 	    "folding");
@@ -166,7 +167,7 @@ test_parse_bad_fields(void **state)
 }
 
 static void
-test_too_many_headers(void **state)
+test_too_many_headers(void **state VH_UNUSED)
 {
 	char		 buf[4096];
 	const char	*why;
@@ -183,7 +184,7 @@ test_too_many_headers(void **state)
 }
 
 static void
-test_find(void **state)
+test_find(void **state VH_UNUSED)
 {
 	const char	*why;
 	const struct vh_http_header *f;
@@ -242,7 +243,7 @@ expect_body_err(const char *s, int want, const char *why_part)
 #define H11	"POST / HTTP/1.1\r\nHost: a\r\n"
 
 static void
-test_body_framing(void **state)
+test_body_framing(void **state VH_UNUSED)
 {
 	expect_body(H11 "\r\n", VH_BODY_NONE, 0);
 	expect_body("POST / HTTP/1.0\r\n\r\n", VH_BODY_NONE, 0);
@@ -262,7 +263,7 @@ test_body_framing(void **state)
 }
 
 static void
-test_body_framing_bad(void **state)
+test_body_framing_bad(void **state VH_UNUSED)
 {
 	expect_body_err(H11 "Content-Length: 5\r\nContent-Length: 6\r\n\r\n",
 	    VH_EINVAL, "Content-Length");
@@ -304,7 +305,7 @@ test_body_framing_bad(void **state)
 }
 
 static void
-test_has_token(void **state)
+test_has_token(void **state VH_UNUSED)
 {
 	const char	*why;
 
@@ -325,7 +326,7 @@ test_has_token(void **state)
 }
 
 static void
-test_unsafe(void **state)
+test_unsafe(void **state VH_UNUSED)
 {
 	assert_false(vh_http_method_unsafe(VH_HTTP_GET));
 	assert_false(vh_http_method_unsafe(VH_HTTP_HEAD));

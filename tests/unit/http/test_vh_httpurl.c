@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_httpparse.h"
 
 static void
@@ -38,7 +39,7 @@ split_bad(const char *target, size_t len)
 #define SPLIT_BAD(s)	split_bad(s, sizeof(s) - 1)
 
 static void
-test_split_good(void **state)
+test_split_good(void **state VH_UNUSED)
 {
 	split_ok("/", "/", "");
 	split_ok("/files/abc", "/files/abc", "");
@@ -64,7 +65,7 @@ test_split_good(void **state)
 }
 
 static void
-test_split_bad(void **state)
+test_split_bad(void **state VH_UNUSED)
 {
 	SPLIT_BAD("");
 	SPLIT_BAD("files");
@@ -107,7 +108,7 @@ query_is(const char *query, const char *name, const char *want)
 }
 
 static void
-test_query_get(void **state)
+test_query_get(void **state VH_UNUSED)
 {
 	const char	*q = "a=1&b=two+words&c=%3D%26%2B&d&e=&a=2&f%5Bx%5D=y&"
 	    "g+h=i&bad=%zz&nul=%00";

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_multipart.h"
 
 /* Callbacks write a transcript: B(name|filename|type) data... E */
@@ -126,7 +127,7 @@ static const char good_log[] =
     "B(f|\xe2\x82\xac rates.txt|-)xE";
 
 static void
-test_every_split(void **state)
+test_every_split(void **state VH_UNUSED)
 {
 	struct log	 l;
 	size_t		 len = sizeof good_body - 1, cuts[2];
@@ -151,7 +152,7 @@ test_every_split(void **state)
 }
 
 static void
-test_byte_at_a_time(void **state)
+test_byte_at_a_time(void **state VH_UNUSED)
 {
 	static size_t	 cuts[sizeof good_body];
 	struct log	 l;
@@ -166,7 +167,7 @@ test_byte_at_a_time(void **state)
 }
 
 static void
-test_boundary(void **state)
+test_boundary(void **state VH_UNUSED)
 {
 	char	*b;
 	char	 ct[200];
@@ -244,7 +245,7 @@ expect_log(const char *body, const char *want)
 }
 
 static void
-test_filenames(void **state)
+test_filenames(void **state VH_UNUSED)
 {
 	expect_log(PART("Content-Disposition: form-data; name=a; "
 	    "filename=\"../../etc/passwd\"", "") "--b--",
@@ -286,7 +287,7 @@ expect_invalid(const char *body, size_t len)
 #define INVALID(s)	expect_invalid(s, sizeof(s) - 1)
 
 static void
-test_malformed(void **state)
+test_malformed(void **state VH_UNUSED)
 {
 	static char	 big[20000];
 	size_t		 n;
@@ -339,7 +340,7 @@ test_malformed(void **state)
 }
 
 static void
-test_callback_errors(void **state)
+test_callback_errors(void **state VH_UNUSED)
 {
 	const char	*body = PART("Content-Disposition: form-data; name=a",
 	    "data") "--b--";

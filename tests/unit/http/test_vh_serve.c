@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_serve.h"
 
 static void
@@ -21,7 +22,7 @@ expect(const char *v, int64_t size, int rc, int64_t first, int64_t last)
 }
 
 static void
-test_ranges(void **state)
+test_ranges(void **state VH_UNUSED)
 {
 	expect("bytes=0-99", 1000, 0, 0, 99);
 	expect("bytes=100-", 1000, 0, 100, 999);

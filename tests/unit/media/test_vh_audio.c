@@ -24,6 +24,7 @@
 
 #include "fixture.h"
 #include "vh_audio.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 
 #define SHARED "../shared/data/media/audio"
@@ -79,7 +80,7 @@ loudness_of(const char *path, double *lufs, double *tp_db)
 }
 
 static int
-setup(void **state)
+setup(void **state VH_UNUSED)
 {
 	if (fx_mkdir("vh_audio") != 0)
 		return (-1);
@@ -147,7 +148,7 @@ transcode_ok(const char *in, struct vh_audio_result *r)
 
 /* Every form: outputs exist, play, and last as long as the input. */
 static void
-test_formats(void **state)
+test_formats(void **state VH_UNUSED)
 {
 	const char *names[] = {
 		"speech.wav", "stereo_f32.wav", "mono.m4a", "stereo.m4a",
@@ -192,7 +193,7 @@ test_formats(void **state)
 /* The renditions are what they claim: Opus in Ogg, AAC-LC mono in MP4
  * with the moov before the mdat, and about 24 kbps for speech. */
 static void
-test_renditions(void **state)
+test_renditions(void **state VH_UNUSED)
 {
 	struct vh_audio_result r;
 	char	 line[256] = "";
@@ -291,7 +292,7 @@ test_mute(void **state)
 }
 
 static void
-test_loudness(void **state)
+test_loudness(void **state VH_UNUSED)
 {
 	const char *names[] = { "quiet.wav", "loud.wav", "speech.wav" };
 	struct vh_audio_result r;
@@ -328,7 +329,7 @@ test_loudness(void **state)
 
 /* Full-scale identical channels mix to full scale, not +3 dB over it. */
 static void
-test_downmix(void **state)
+test_downmix(void **state VH_UNUSED)
 {
 	struct vh_audio_result r;
 
@@ -342,7 +343,7 @@ test_downmix(void **state)
 }
 
 static void
-test_peaks(void **state)
+test_peaks(void **state VH_UNUSED)
 {
 	struct vh_audio_limits l;
 	struct vh_audio_result r;
@@ -403,7 +404,7 @@ expect_reject(const char *name, int want, const char *reason)
 }
 
 static void
-test_hostile(void **state)
+test_hostile(void **state VH_UNUSED)
 {
 	struct vh_audio_limits l;
 	struct vh_audio_result r;
@@ -431,7 +432,7 @@ test_hostile(void **state)
 /* In the sandbox the result crosses the pipe intact; a child that runs
  * out of time is killed and reported. */
 static void
-test_sandboxed(void **state)
+test_sandboxed(void **state VH_UNUSED)
 {
 	struct vh_sandbox_limits sl;
 	struct vh_audio_result a, b;
@@ -477,7 +478,7 @@ near(double got, double want)
  * FFmpeg 5.1 decodes only the first frame of each packet.
  */
 static void
-test_shared(void **state)
+test_shared(void **state VH_UNUSED)
 {
 	struct vh_audio_result r;
 	struct dirent	*de;

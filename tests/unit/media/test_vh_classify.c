@@ -14,12 +14,13 @@
 
 #include "fixture.h"
 #include "vh_classify.h"
+#include "vh_unused.h"
 #include "vh_error.h"
 
 static magic_t	magic;
 
 static int
-setup(void **state)
+setup(void **state VH_UNUSED)
 {
 	char	*err = NULL;
 
@@ -57,7 +58,7 @@ setup(void **state)
 }
 
 static int
-teardown(void **state)
+teardown(void **state VH_UNUSED)
 {
 	magic_close(magic);
 	return (fx_teardown(state));
@@ -88,7 +89,7 @@ expect(const char *name, enum vh_media_family want, const char *reason)
 }
 
 static void
-test_audio(void **state)
+test_audio(void **state VH_UNUSED)
 {
 	const char *names[] = { "s.wav", "a.m4a", "a.mp3", "a.flac", "a.ogg",
 	    "a.amr" };
@@ -99,7 +100,7 @@ test_audio(void **state)
 
 /* libmagic says video; the header has an audio stream. */
 static void
-test_video_labelled_audio(void **state)
+test_video_labelled_audio(void **state VH_UNUSED)
 {
 	const char *names[] = { "a.mp4", "a.mov", "a.webm", "a.3gp",
 	    "both.mp4" };
@@ -110,7 +111,7 @@ test_video_labelled_audio(void **state)
 }
 
 static void
-test_other_families(void **state)
+test_other_families(void **state VH_UNUSED)
 {
 	expect("p.jpg", VH_MEDIA_IMAGE, NULL);
 	expect("p.png", VH_MEDIA_IMAGE, NULL);
@@ -130,7 +131,7 @@ test_other_families(void **state)
 }
 
 static void
-test_rejects(void **state)
+test_rejects(void **state VH_UNUSED)
 {
 	struct vh_classify_result r;
 	char	*err = NULL;

@@ -19,6 +19,7 @@
 
 #include "fixture.h"
 #include "vh_error.h"
+#include "vh_unused.h"
 #include "vh_photo.h"
 
 #define SHARED "../shared/data/media/photos"
@@ -83,7 +84,7 @@ flipped_difference(const char *a, const char *b)
 }
 
 static int
-setup(void **state)
+setup(void **state VH_UNUSED)
 {
 	char	*err = NULL;
 
@@ -152,7 +153,7 @@ process_ok(const char *name, struct vh_photo_result *r)
 }
 
 static void
-test_rotated_gps(void **state)
+test_rotated_gps(void **state VH_UNUSED)
 {
 	struct vh_photo_result r;
 	char	*err = NULL;
@@ -182,7 +183,7 @@ test_rotated_gps(void **state)
 }
 
 static void
-test_south_west(void **state)
+test_south_west(void **state VH_UNUSED)
 {
 	struct vh_photo_result r;
 
@@ -194,7 +195,7 @@ test_south_west(void **state)
 }
 
 static void
-test_formats(void **state)
+test_formats(void **state VH_UNUSED)
 {
 	struct vh_photo_result r;
 
@@ -234,7 +235,7 @@ expect_reject(const char *name, int want, const char *reason)
 }
 
 static void
-test_hostile(void **state)
+test_hostile(void **state VH_UNUSED)
 {
 	struct vh_photo_limits l;
 	struct vh_photo_result r;
@@ -256,7 +257,7 @@ test_hostile(void **state)
 
 /* The real photos: JPEG and HEIC with GPS and orientation tags. */
 static void
-test_shared(void **state)
+test_shared(void **state VH_UNUSED)
 {
 	struct vh_photo_result r;
 	struct dirent	*de;

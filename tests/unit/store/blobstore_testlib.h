@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vh_blobstore.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 struct bt {
@@ -48,7 +49,8 @@ bt_setup(void **state)
 }
 
 static inline int
-bt_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+bt_rm(const char *path, const struct stat *st VH_UNUSED, int flag VH_UNUSED,
+    struct FTW *ftw VH_UNUSED)
 {
 	return (remove(path) == -1 ? -1 : 0);
 }
@@ -122,8 +124,8 @@ bt_store_bytes(struct bt *t, const void *buf, size_t len, char *hex)
 static int bt_nfiles;
 
 static inline int
-bt_count_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+bt_count_one(const char *path VH_UNUSED, const struct stat *st, int flag,
+    struct FTW *ftw VH_UNUSED)
 {
 	if (flag == FTW_F && S_ISREG(st->st_mode))
 		bt_nfiles++;
@@ -226,7 +228,7 @@ static time_t bt_age_secs;
 
 static inline int
 bt_age_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+    struct FTW *ftw VH_UNUSED)
 {
 	if (flag == FTW_F && S_ISREG(st->st_mode))
 		bt_age(path, bt_age_secs);

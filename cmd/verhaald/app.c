@@ -1,60 +1,104 @@
 /*
- * The application object ties the daemon together: it owns a copy of the
- * configuration, the worker pool, the migration plan and the HTTP server,
- * and routes each request through the table in vh_routes.c.
+ * The composition root: builds everything the daemon runs (worker pool,
+ * blob store, HTTP servers, tus state, media runners, retention and the
+ * other periodic tasks) and the handler context (struct vh_ctx) that the
+ * route table hands to every handler. Nothing in lib/ includes this file;
+ * lib/ gets what it needs from here, explicitly.
+ *
+ * The configuration is a chain of immutable snapshots: app->cfg is the
+ * current one, and a reload (SIGHUP) builds the next from it, validated,
+ * and swaps it in on the loop thread; the requests and jobs that started
+ * with the old one hold a reference and keep it to their end.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "app.h"
 #include "vh_api_metrics.h"
-#include "vh_app.h"
 #include "vh_audit.h"
-#include "vh_clientaddr.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
+#include "vh_clientaddr.h"
+#include "vh_ctx.h"
 #include "vh_dbworker.h"
-#include "vh_ratelimit.h"
-#include "vh_retention.h"
-#include "vh_tus.h"
 #include "vh_error.h"
 #include "vh_jobs.h"
 #include "vh_log.h"
 #include "vh_migrate.h"
+#include "vh_periodic.h"
 #include "vh_pool.h"
+#include "vh_ratelimit.h"
+#include "vh_retention.h"
 #include "vh_routes.h"
+#include "vh_tus.h"
+#include "vh_upload.h"
 #include "vh_xmalloc.h"
 
 struct vh_app {
 	struct event_base	*base;
-	struct vh_config	*cfg;
+	struct vh_config	*cfg;		/* the current snapshot (a ref) */
 	struct vh_pool		*pool;
 	struct vh_dbworker	*dbw;
 	struct vh_migrate_plan	*plan;
 	struct vh_http_server	*http;
-	struct event		*migrate_timer;
 	struct vh_blobstore	*blobs;
 	struct vh_ratelimit	*ratelimit;
 	struct vh_tus		*tus;
 	struct vh_jobs		*jobs;
-	struct event		*gc_timer;
 	struct vh_retention	*retention;
 	struct vh_clientaddr	*trust;
 	struct vh_api_metrics	*metrics;
 	struct vh_http_server	*metrics_http;
 	bool			 metrics_tried;
+	struct vh_ctx		 ctx;		/* what handlers get */
+
+	/* periodic tasks (vh_periodic): the schema when the database was
+	 * down at start, blob collection, the tus reaper */
+	struct vh_periodic	*migrate;
+	bool			 migrate_done;
+	struct vh_periodic	*gc;
+	bool			 gc_ran;
+	struct vh_periodic	*reaper;
+	int64_t			 started_ms;	/* monotonic, for the first sweep */
+	bool			 reaper_ran;
 };
 
 #define MIGRATE_RETRY_MS 3000
-#define GC_INTERVAL_S	3600
+#define GC_FIRST_MS	(60 * 1000)
+#define GC_INTERVAL_MS	(3600 * 1000)
 #define GC_GRACE_S	(24 * 3600)	/* far longer than any store takes */
+#define REAP_FIRST_MS	1000
+#define REAP_MS		(60 * 1000)	/* at most; and the litter sweep */
+
+/* Blob collection: an hour apart, the first a minute after the start. */
 
 struct gc_job {
-	struct vh_app	*app;
-	int		 n;
-	char		*err;
+	struct vh_blobstore	*blobs;
+	int			 n;
+	char			*err;
 };
+
+static int64_t
+gc_interval(void *arg)
+{
+	struct vh_app *app = arg;
+
+	return (app->gc_ran ? GC_INTERVAL_MS : GC_FIRST_MS);
+}
+
+static void *
+gc_start(void *arg)
+{
+	struct vh_app	*app = arg;
+	struct gc_job	*j = vh_xcalloc(1, sizeof *j);
+
+	app->gc_ran = true;
+	j->blobs = app->blobs;
+	return (j);
+}
 
 static void
 gc_work(struct vh_worker *w, void *arg)
@@ -63,37 +107,138 @@ gc_work(struct vh_worker *w, void *arg)
 	PGconn		*db;
 
 	if ((db = vh_worker_db(w, &j->err)) != NULL &&
-	    vh_blobgc_collect(db, j->app->blobs, GC_GRACE_S, &j->n, &j->err) != 0)
+	    vh_blobgc_collect(db, j->blobs, GC_GRACE_S, &j->n, &j->err) != 0)
 		vh_log_warnx("blob gc: %s", j->err);
 }
 
 static void
 gc_done(void *arg)
 {
-	struct gc_job	*j = arg;
-	struct timeval	 tv = { GC_INTERVAL_S, 0 };
+	struct gc_job *j = arg;
 
 	if (j->n > 0)
 		vh_log_info("blob gc: removed %d unreferenced blob(s)", j->n);
-	evtimer_add(j->app->gc_timer, &tv);
 	free(j->err);
 	free(j);
 }
 
-static void
-gc_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct gc_job *j = vh_xcalloc(1, sizeof *j);
+static const struct vh_periodic_ops gc_ops = {
+	"blob gc", gc_interval, gc_start, gc_work, gc_done
+};
 
-	j->app = arg;
-	vh_pool_submit(j->app->pool, gc_work, gc_done, j);
+/* The reaper of expired tus uploads, and of the files a crash left. */
+
+struct reap_job {
+	struct vh_blobstore	*blobs;
+	int64_t			 litter_age_s;	/* 0: no sweep this run */
+	int			 n;
+	char			*err;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
+
+/* Once a minute, or as often as litter may be removed when that is
+ * sooner: a bound on how long a crash's files stay. */
+static int64_t
+sweep_interval(const struct vh_app *app)
+{
+	int64_t ms = app->cfg->litter_age;
+
+	return (ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms);
+}
+
+static int64_t
+reap_interval(void *arg)
+{
+	struct vh_app *app = arg;
+
+	return (app->reaper_ran ? sweep_interval(app) : REAP_FIRST_MS);
+}
+
+static void *
+reap_start(void *arg)
+{
+	struct vh_app	*app = arg;
+	struct reap_job	*j = vh_xcalloc(1, sizeof *j);
+
+	app->reaper_ran = true;
+	vh_tus_trim(app->tus);
+	j->blobs = app->blobs;
+	/* Expired uploads go at once after a start; the first litter sweep
+	 * waits one interval, so a restarted daemon sees its files settle. */
+	if (now_ms() - app->started_ms >= sweep_interval(app) - 50)
+		j->litter_age_s = app->cfg->litter_age / 1000;
+	return (j);
+}
+
+static void
+reap_work(struct vh_worker *w, void *arg)
+{
+	struct reap_job	*j = arg;
+	PGconn		*db;
+	int		 swept = 0;
+
+	if ((db = vh_worker_db(w, &j->err)) == NULL)
+		return;
+	if (vh_upload_reap(db, j->blobs, &j->n, &j->err) != 0) {
+		vh_log_warnx("reaping uploads: %s", j->err);
+		return;
+	}
+	/* Crash litter too, so that a restart is clean within minutes. */
+	if (j->litter_age_s > 0 && vh_blobgc_sweep(db, j->blobs,
+	    j->litter_age_s, &swept, &j->err) != 0)
+		vh_log_warnx("sweeping crash litter: %s", j->err);
+	else if (swept > 0)
+		vh_log_info("removed %d file(s) a crash left behind", swept);
+}
+
+static void
+reap_done(void *arg)
+{
+	struct reap_job *j = arg;
+
+	if (j->n > 0)
+		vh_log_info("removed %d expired upload(s)", j->n);
+	free(j->err);
+	free(j);
+}
+
+static const struct vh_periodic_ops reap_ops = {
+	"tus reaper", reap_interval, reap_start, reap_work, reap_done
+};
+
+/* Migrations when the database did not answer at start: every few
+ * seconds until it does (or says the schema is newer than this build). */
 
 struct migrate_job {
 	struct vh_app	*app;
 	int		 rc;
 	char		*err;
 };
+
+static int64_t
+migrate_interval(void *arg)
+{
+	struct vh_app *app = arg;
+
+	return (app->migrate_done ? 0 : MIGRATE_RETRY_MS);
+}
+
+static void *
+migrate_start(void *arg)
+{
+	struct migrate_job *j = vh_xcalloc(1, sizeof *j);
+
+	j->app = arg;
+	return (j);
+}
 
 static void
 migrate_work(struct vh_worker *w, void *arg)
@@ -105,41 +250,34 @@ migrate_work(struct vh_worker *w, void *arg)
 		j->rc = VH_EDB;
 		return;
 	}
+	/* The plan is made once and never changes: workers may read it. */
 	j->rc = vh_migrate_apply(db, j->app->plan, NULL, NULL, &j->err);
 }
 
 static void
 migrate_done(void *arg)
 {
-	struct migrate_job	*j = arg;
-	struct timeval		 tv = { MIGRATE_RETRY_MS / 1000, 0 };
+	struct migrate_job *j = arg;
 
 	if (j->rc == 0)
 		vh_log_info("database answers; schema is current");
 	else if (j->rc == VH_ECONFLICT)
 		vh_log_error("%s", j->err);
-	else
-		evtimer_add(j->app->migrate_timer, &tv);
+	if (j->rc == 0 || j->rc == VH_ECONFLICT)
+		j->app->migrate_done = true;
 	free(j->err);
 	free(j);
 }
 
-static void
-migrate_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct migrate_job *j;
-
-	j = vh_xcalloc(1, sizeof *j);
-	j->app = arg;
-	vh_pool_submit(j->app->pool, migrate_work, migrate_done, j);
-}
+static const struct vh_periodic_ops migrate_ops = {
+	"migrations", migrate_interval, migrate_start, migrate_work,
+	migrate_done
+};
 
 void
 vh_app_migrate_later(struct vh_app *app)
 {
-	struct timeval tv = { MIGRATE_RETRY_MS / 1000, 0 };
-
-	evtimer_add(app->migrate_timer, &tv);
+	vh_periodic_start(app->migrate);
 }
 
 static void
@@ -163,7 +301,7 @@ dispatch(struct vh_http_req *req, void *arg)
 	struct vh_app *app = arg;
 
 	vh_api_metrics_begin(app->metrics, req);
-	vh_routes_dispatch(app, req);
+	vh_routes_dispatch(&app->ctx, req);
 }
 
 /* The metrics listener serves one resource, to anyone who can reach it:
@@ -171,7 +309,8 @@ dispatch(struct vh_http_req *req, void *arg)
 static void
 metrics_dispatch(struct vh_http_req *req, void *arg)
 {
-	enum vh_http_method m = vh_http_req_method(req);
+	struct vh_app		*app = arg;
+	enum vh_http_method	 m = vh_http_req_method(req);
 
 	if (strcmp(vh_http_req_path(req), "/metrics") != 0)
 		vh_http_respond_problem(req, 404, "not-found",
@@ -181,7 +320,7 @@ metrics_dispatch(struct vh_http_req *req, void *arg)
 		vh_http_respond_problem(req, 405, "method-not-allowed",
 		    "/metrics accepts GET and HEAD");
 	} else
-		vh_api_metrics_get(arg, req, NULL, NULL);
+		vh_api_metrics_get(&app->ctx, req, NULL, NULL);
 }
 
 /* mkdir -p */
@@ -217,6 +356,9 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 
 	app = vh_xcalloc(1, sizeof *app);
 	app->base = base;
+	app->started_ms = now_ms();
+	/* Our own snapshot, finished here (an absolute data_dir) before
+	 * anyone else sees it. */
 	app->cfg = vh_config_dup(cfg);
 	if ((app->plan = vh_migrate_plan_new(vh_schema_migrations,
 	    vh_schema_nmigrations, err)) == NULL)
@@ -233,7 +375,7 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	if ((app->trust = vh_clientaddr_new(app->cfg->trusted_proxies,
 	    err)) == NULL)
 		goto fail;
-	app->metrics = vh_api_metrics_new();
+	app->metrics = vh_api_metrics_new(vh_routes_each);
 	app->ratelimit = vh_ratelimit_new(3600 * 1000);
 	app->dbw = vh_dbworker_new(app->cfg->database_url,
 	    app->cfg->db_timeout);
@@ -246,17 +388,25 @@ vh_app_new(struct event_base *base, const struct vh_config *cfg, char **err)
 	if (app->cfg->metrics_listen[0] != '\0')
 		app->metrics_http = vh_http_server_new(base, &lim,
 		    metrics_dispatch, app);
-	app->migrate_timer = evtimer_new(base, migrate_timer_cb, app);
-	app->tus = vh_tus_new(app);
+	app->tus = vh_tus_new();
 	app->jobs = vh_jobs_new(app->cfg, app->blobs);
-	app->retention = vh_retention_new(base, app->pool, app->blobs,
-	    app->cfg);
-	app->gc_timer = evtimer_new(base, gc_timer_cb, app);
-	{
-		struct timeval tv = { 60, 0 };
+	app->ctx.base = base;
+	app->ctx.pool = app->pool;
+	app->ctx.blobs = app->blobs;
+	app->ctx.ratelimit = app->ratelimit;
+	app->ctx.tus = app->tus;
+	app->ctx.metrics = app->metrics;
+	app->ctx.plan = app->plan;
+	app->ctx.http = app->http;
+	app->ctx.cfg = app->cfg;
 
-		evtimer_add(app->gc_timer, &tv);
-	}
+	app->retention = vh_retention_new(base, app->pool, app->blobs,
+	    &app->ctx.cfg);
+	app->migrate = vh_periodic_new(base, app->pool, &migrate_ops, app);
+	app->gc = vh_periodic_new(base, app->pool, &gc_ops, app);
+	vh_periodic_start(app->gc);
+	app->reaper = vh_periodic_new(base, app->pool, &reap_ops, app);
+	vh_periodic_start(app->reaper);
 	return (app);
 fail:
 	vh_app_free(app);
@@ -272,18 +422,19 @@ vh_app_free(struct vh_app *app)
 	vh_http_server_free(app->metrics_http);
 	/* A scrape the pool still finishes below asks for these. */
 	app->http = app->metrics_http = NULL;
+	app->ctx.http = NULL;
 	/* Runners use the blob store: they go before it. */
 	vh_jobs_free(app->jobs);
-	/* The pool runs the completions still pending; they may re-arm
-	 * timers and use tus, so those go after it. */
+	/* A run in flight frees its task when the pool finishes it. */
+	vh_periodic_free(app->migrate);
+	vh_periodic_free(app->gc);
+	vh_periodic_free(app->reaper);
+	vh_retention_free(app->retention);
+	/* The pool runs the completions still pending; they may use tus,
+	 * so it goes after it. */
 	vh_pool_free(app->pool);
 	vh_dbworker_free(app->dbw);
-	if (app->migrate_timer != NULL)
-		event_free(app->migrate_timer);
-	if (app->gc_timer != NULL)
-		event_free(app->gc_timer);
 	vh_tus_free(app->tus);
-	vh_retention_free(app->retention);
 	vh_ratelimit_free(app->ratelimit);
 	vh_blobstore_free(app->blobs);
 	vh_migrate_plan_free(app->plan);
@@ -344,12 +495,19 @@ vh_app_start_jobs(struct vh_app *app, char **err)
 	return (vh_jobs_start(app->jobs, err));
 }
 
+/*
+ * A new snapshot from the running one and next (already validated by
+ * vh_config_load), swapped in here on the loop thread; requests and jobs
+ * that hold the old one keep it until they end, and it is freed with the
+ * last of them.
+ */
 void
 vh_app_reload(struct vh_app *app, const struct vh_config *next)
 {
 	struct vh_http_limits	 lim;
 	struct vh_audit_actor	 a;
-	char			*changed = vh_config_diff(app->cfg, next);
+	struct vh_config	*old = app->cfg;
+	char			*changed = vh_config_diff(old, next);
 
 	if (changed != NULL) {
 		vh_audit_actor_local(&a, "system");
@@ -357,7 +515,9 @@ vh_app_reload(struct vh_app *app, const struct vh_config *next)
 		    changed);
 		free(changed);
 	}
-	vh_config_reload(app->cfg, next);
+	app->cfg = vh_config_reloaded(old, next);
+	app->ctx.cfg = app->cfg;
+	vh_config_free(old);
 	vh_log_set_level(app->cfg->log_level);
 	limits_from(app->cfg, &lim);
 	vh_http_server_set_limits(app->http, &lim);
@@ -366,63 +526,17 @@ vh_app_reload(struct vh_app *app, const struct vh_config *next)
 void
 vh_app_shutdown(struct vh_app *app, void (*done)(void *), void *arg)
 {
-	evtimer_del(app->migrate_timer);
+	app->migrate_done = true;	/* no further try */
+	vh_periodic_free(app->migrate);
+	app->migrate = NULL;
 	vh_jobs_stop(app->jobs);
 	vh_http_server_free(app->metrics_http);
 	app->metrics_http = NULL;
 	vh_http_server_drain(app->http, done, arg);
 }
 
-const struct vh_config *
-vh_app_config(const struct vh_app *app)
+struct vh_ctx *
+vh_app_ctx(struct vh_app *app)
 {
-	return (app->cfg);
-}
-
-struct vh_pool *
-vh_app_pool(const struct vh_app *app)
-{
-	return (app->pool);
-}
-
-const struct vh_migrate_plan *
-vh_app_plan(const struct vh_app *app)
-{
-	return (app->plan);
-}
-
-struct vh_blobstore *
-vh_app_blobstore(const struct vh_app *app)
-{
-	return (app->blobs);
-}
-
-struct vh_ratelimit *
-vh_app_ratelimit(const struct vh_app *app)
-{
-	return (app->ratelimit);
-}
-
-struct vh_tus *
-vh_app_tus(const struct vh_app *app)
-{
-	return (app->tus);
-}
-
-struct vh_api_metrics *
-vh_app_metrics(const struct vh_app *app)
-{
-	return (app->metrics);
-}
-
-int
-vh_app_connections(const struct vh_app *app)
-{
-	return (app->http != NULL ? vh_http_server_nconns(app->http) : 0);
-}
-
-struct event_base *
-vh_app_base(const struct vh_app *app)
-{
-	return (app->base);
+	return (&app->ctx);
 }
