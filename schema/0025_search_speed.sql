@@ -83,3 +83,12 @@ BEGIN
 	END IF;
 	EXECUTE replace(replace(src, p_from, p_to), a_from, a_to);
 END $$;
+
+-- What a new session of verhaald's pool loads before its first search
+-- (lib/db/vh_dbworker.c calls it on connecting): the Dutch dictionary,
+-- which a backend otherwise reads on first use, in a request's time.
+CREATE FUNCTION vh_session_warm() RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	PERFORM to_tsvector('verhaal_dutch', 'verhaal');
+END $$;
