@@ -148,9 +148,9 @@ pct() {	# file p -> value
 # One psql session runs, for each request, the baseline's SQL (B), today's
 # SQL (C) and today's API request (A, through curl from the same script),
 # in the order B C A, then A C B for the next, and so on: whatever load
-# the machine carries falls on all three alike. Each kind first runs every
-# variant once on all three (the session's dictionary, the pool's
-# connections and the caches are warm, as in a daemon that has run a
+# the machine carries falls on all three alike. Each kind first runs its
+# first five variants once on all three, untimed (the session's
+# dictionary and the caches are warm, as in a daemon that has run a
 # while). psql's \timing measures the SQL from sending to the last row,
 # curl the request from connecting to the last byte.
 one() {	# side path function filter -> psql lines
@@ -164,9 +164,9 @@ one() {	# side path function filter -> psql lines
 script() {	# kind -> psql script on stdout
 	nv=$(wc -l <"$dir/$1.tsv")
 	printf '\\o /dev/null\n\\timing on\n'
-	while IFS='	' read -r path fn filter; do
+	head -n 5 "$dir/$1.tsv" | while IFS='	' read -r path fn filter; do
 		for s in $(sides "$fn"); do one "$s" "$path" "$fn" "$filter"; done
-	done <"$dir/$1.tsv"
+	done
 	printf '\\echo measured\n'
 	i=0
 	while [ "$i" -lt "$iter" ]; do
