@@ -15,6 +15,9 @@
 SET synchronous_commit = off;
 SET jit = off;
 SET maintenance_work_mem = '512MB';
+-- A plain sequential scan returns the rows in heap order (not joined to
+-- another scan midway).
+SET synchronize_seqscans = off;
 DROP SCHEMA IF EXISTS search_base CASCADE;
 CREATE SCHEMA search_base;
 SET search_path = search_base, public;
@@ -28,7 +31,7 @@ SELECT id, kind, status, title, body, area_code, collection_id, occurred_at,
        setweight(to_tsvector('dutch'::regconfig, vh_themes_text(themes)), 'B') ||
        setweight(to_tsvector('dutch'::regconfig, body), 'C') ||
        setweight(to_tsvector('dutch'::regconfig, transcript), 'D') AS search
-  FROM public.entry ORDER BY ctid;
+  FROM public.entry;
 ALTER TABLE search_base.entry ADD PRIMARY KEY (id);
 CREATE INDEX ON search_base.entry USING gin (search);
 CREATE INDEX ON search_base.entry USING gin (themes);
