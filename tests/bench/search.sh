@@ -11,7 +11,9 @@
 #
 #   sh tests/bench/search.sh [BUILD]
 #
-# BENCH_SEARCH_ITER requests per query kind (default 30). BENCH_SEARCH_DIR
+# BENCH_SEARCH_ITER requests per query kind (default 30); BENCH_SEARCH_KINDS
+# the kinds to time (default all: text text_wijk_theme dossier all_entries
+# common_word facets_all facets_common). BENCH_SEARCH_DIR
 # keeps the cluster there between runs (the data is generated once);
 # otherwise a temporary directory is used and removed.
 set -u
@@ -202,7 +204,7 @@ done
 
 results=$dir/results.txt
 : >"$results"
-for kind in text text_wijk_theme dossier all_entries common_word facets_all facets_common; do
+for kind in ${BENCH_SEARCH_KINDS:-text text_wijk_theme dossier all_entries common_word facets_all facets_common}; do
 	variants $kind >"$dir/$kind.tsv"
 	script $kind >"$dir/$kind.psql"
 	rm -f "$dir/$kind.A" "$dir/$kind.B" "$dir/$kind.C"
