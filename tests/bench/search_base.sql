@@ -16,8 +16,9 @@ SET synchronous_commit = off;
 SET jit = off;
 SET maintenance_work_mem = '512MB';
 -- A plain sequential scan returns the rows in heap order (not joined to
--- another scan midway).
+-- another scan midway, nor split among parallel workers).
 SET synchronize_seqscans = off;
+SET max_parallel_workers_per_gather = 0;
 DROP SCHEMA IF EXISTS search_base CASCADE;
 CREATE SCHEMA search_base;
 SET search_path = search_base, public;
