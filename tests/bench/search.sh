@@ -98,8 +98,10 @@ done
 words=$(q "SELECT w FROM bench_word ORDER BY i")
 wijken=$(q "SELECT code FROM area WHERE level = 'wijk' ORDER BY code")
 themes="woninginbraak overlast-en-leefbaarheid veiligheidsgevoel geweld fietsendiefstal"
-# The most frequent indexed word: a query matching most entries.
-common=$(q "SELECT word FROM ts_stat('SELECT search FROM entry TABLESAMPLE SYSTEM (1)')
+# The most frequent word of the texts (weight C: not a theme tag's word,
+# which is indexed as it is, stop words and all): a query matching most
+# entries.
+common=$(q "SELECT word FROM ts_stat('SELECT ts_filter(search, ''{c}'') FROM entry TABLESAMPLE SYSTEM (1)')
     ORDER BY ndoc DESC LIMIT 1")
 f0="\"role\":\"analyst\",\"account\":$account,\"k\":5"
 
