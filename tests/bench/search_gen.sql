@@ -77,7 +77,7 @@ SELECT greatest(count(*), 1) AS nwijk FROM wijk \gset
 -- Bulk load: no trigger and no indexes while rows go in; both are
 -- rebuilt afterwards, as a bulk import would.
 ALTER TABLE entry DISABLE TRIGGER entry_count_sync;
-DROP INDEX entry_search_idx, entry_themes_idx, entry_sort_idx,
+DROP INDEX entry_search_idx, entry_search_head_idx, entry_themes_idx, entry_sort_idx,
     entry_wijk_sort_idx, entry_account_idx, entry_area_idx,
     entry_collection_idx;
 INSERT INTO entry (kind, status, title, body, area_code, occurred_at, themes, created_at)
@@ -104,6 +104,7 @@ SELECT CASE WHEN r1 < 0.7 THEN 'story' ELSE 'visit' END,
 ALTER TABLE entry ENABLE TRIGGER entry_count_sync;
 SET maintenance_work_mem = '512MB';
 CREATE INDEX entry_search_idx ON entry USING gin (search);
+CREATE INDEX entry_search_head_idx ON entry USING gin (ts_filter(search, '{a,b}'));
 CREATE INDEX entry_themes_idx ON entry USING gin (themes);
 CREATE INDEX entry_sort_idx ON entry (sort_at DESC, id DESC);
 CREATE INDEX entry_wijk_sort_idx ON entry (wijk_code, sort_at DESC, id DESC);
