@@ -65,6 +65,11 @@ VH_HANDLER(vh_api_resident_settings);
 /* The Dutch page for an upload link that does not work (410 when its
  * collection exists, else 404). */
 void	vh_api_resident_dead_link(struct vh_http_req *, bool collection_exists);
+/* An address refused for too many wrong upload links (429, Retry-After):
+ * for a browser opening the link (page, and Accept prefers HTML) the
+ * resident page saying how long to wait, else problem+json. */
+void	vh_api_resident_refused(struct vh_app *, struct vh_http_req *,
+	    bool page, int64_t retry_after_s);
 /* Receipt codes: whether addr (a rate-limit key) or code tried too many
  * wrong codes (VH_ETOOBIG, *retry_after_s), and counting a wrong one.
  * Worker threads. */
