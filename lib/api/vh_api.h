@@ -61,6 +61,7 @@ VH_HANDLER(vh_api_resident_page);
 VH_HANDLER(vh_api_upload_receipt);
 VH_HANDLER(vh_api_receipt_status);
 VH_HANDLER(vh_api_resident_buurten);
+VH_HANDLER(vh_api_resident_buurten_geojson);
 VH_HANDLER(vh_api_resident_settings);
 /* The Dutch page for an upload link that does not work (410 when its
  * collection exists, else 404). */

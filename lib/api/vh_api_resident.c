@@ -185,7 +185,7 @@ refused_work(struct vh_worker *w, void *arg)
 
 	(void)w;
 	dutch_wait(j->retry_after_s, wait, sizeof wait);
-	if ((f = fopen(j->path, "re")) != NULL) {
+	if (j->path != NULL && (f = fopen(j->path, "re")) != NULL) {
 		page = vh_xmalloc(REFUSED_PAGE_MAX + 1);
 		n = fread(page, 1, REFUSED_PAGE_MAX, f);
 		page[n] = '\0';
@@ -256,8 +256,9 @@ vh_api_resident_refused(struct vh_app *app, struct vh_http_req *req,
 	j = vh_xcalloc(1, sizeof *j);
 	j->req = req;
 	j->retry_after_s = retry_after_s;
-	j->path = vh_xasprintf("%s/resident.html",
-	    root[0] != '\0' ? root : ".");
+	/* No web app configured: the Dutch page alone. */
+	if (root[0] != '\0')
+		j->path = vh_xasprintf("%s/resident.html", root);
 	/* Reading the file is the pool's, as every file system call is. */
 	vh_pool_submit(vh_app_pool(app), refused_work, refused_done, j);
 }
@@ -692,6 +693,37 @@ vh_api_resident_buurten(struct vh_app *app, struct vh_http_req *req,
 	q.params[0] = lat;
 	q.params[1] = lon;
 	q.not_found = "no buurt of this city holds that position";
+	vh_apiq_run(app, req, &q);
+}
+
+/*
+ * GET /api/v1/buurten.geojson: the buurten's boundaries for the map on
+ * the resident page (public: CBS's boundaries, names and codes; nothing
+ * about any story). Simplified to about 2 m and written with 5 decimals
+ * (about 1 m), so a phone gets a fraction of the full export; the page
+ * draws them without tiles. Cached for an hour: boundaries change only
+ * with an import.
+ */
+static const char buurten_geojson_sql[] =
+    "SELECT jsonb_build_object('type', 'FeatureCollection', 'features',"
+    " coalesce(jsonb_agg(jsonb_build_object('type', 'Feature',"
+    " 'properties', jsonb_build_object('code', b.code, 'name', b.name,"
+    " 'wijk', w.name), 'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology("
+    " b.boundary, 0.00002), 5)::jsonb) ORDER BY b.code), '[]'))::text"
+    " FROM area b LEFT JOIN area w ON w.code = b.parent"
+    " WHERE b.level = 'buurt' AND b.boundary IS NOT NULL";
+
+void
+vh_api_resident_buurten_geojson(struct vh_app *app, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq q = { .mode = VH_APIQ_JSON };
+
+	(void)params;
+	(void)who;
+	vh_http_add_header(req, "Cache-Control", "public, max-age=3600");
+	q.sql = buurten_geojson_sql;
+	q.content_type = "application/geo+json";
 	vh_apiq_run(app, req, &q);
 }
 

@@ -65,6 +65,8 @@ static const struct route routes[] = {
 	  vh_api_receipt_status },
 	{ VH_HTTP_GET, "/api/v1/buurten", VH_ACCESS_PUBLIC,
 	  vh_api_resident_buurten },
+	{ VH_HTTP_GET, "/api/v1/buurten.geojson", VH_ACCESS_PUBLIC,
+	  vh_api_resident_buurten_geojson },
 	{ VH_HTTP_GET, "/api/v1/resident/settings", VH_ACCESS_PUBLIC,
 	  vh_api_resident_settings },
 
