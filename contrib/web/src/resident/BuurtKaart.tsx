@@ -6,7 +6,7 @@
 // to choose by keyboard or screen reader: the map is an alternative for
 // the eye and the finger, and the choice made on it shows in the list.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { GeoJSON as LGeoJSON, Map as LMap, PathOptions } from 'leaflet';
+import type { GeoJSON as LGeoJSON, Map as LMap, Path, PathOptions } from 'leaflet';
 import { api } from './api';
 import { t } from './i18n';
 
@@ -55,10 +55,20 @@ export function BuurtKaart({ selected, onSelect }: {
           }),
           onEachFeature: (f, l) => {
             const p = f.properties as { code: string; name: string };
-            l.bindTooltip(p.name, { sticky: true });
             l.on('click', () => pick.current(p.code, p.name));
           },
         }).addTo(m);
+        // The name on hover as the SVG's own <title>, not a Leaflet
+        // tooltip: that listens for focus, which makes Chromium put
+        // every buurt, nameless, in the Tab order.
+        layer.current.eachLayer((l) => {
+          const el = (l as Path).getElement();
+          const p = (l as Path & { feature?: GeoJSON.Feature }).feature?.properties as { name: string } | undefined;
+          if (!el || !p) return;
+          const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+          title.textContent = p.name;
+          el.appendChild(title);
+        });
         const b = layer.current.getBounds();
         if (b.isValid()) m.fitBounds(b, { padding: [4, 4] });
         setState('ready');
