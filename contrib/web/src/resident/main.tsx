@@ -123,7 +123,12 @@ function App() {
           <div class="vh-lang">
             <label class="utrecht-form-label" for="vh-lang">{t('page.language')}</label>
             <select id="vh-lang" class="utrecht-select utrecht-select--html-select" value={lang}
-              onChange={(e) => setL((e.target as HTMLSelectElement).value as Lang)}>
+              onChange={(e) => {
+                // Before the render, so that every text of it is in the new language.
+                const l = (e.target as HTMLSelectElement).value as Lang;
+                setLang(l);
+                setL(l);
+              }}>
               {LANGS.map((l) => <option value={l.code} lang={l.code}>{l.name}</option>)}
             </select>
           </div>
