@@ -57,10 +57,16 @@ VH_HANDLER(vh_api_resident_page);
 VH_HANDLER(vh_api_upload_receipt);
 VH_HANDLER(vh_api_receipt_status);
 VH_HANDLER(vh_api_resident_buurten);
+VH_HANDLER(vh_api_resident_buurten_geojson);
 VH_HANDLER(vh_api_resident_settings);
 /* The Dutch page for an upload link that does not work (410 when its
  * collection exists, else 404). */
 void	vh_api_resident_dead_link(struct vh_http_req *, bool collection_exists);
+/* An address refused for too many wrong upload links (429, Retry-After):
+ * for a browser opening the link (page, and Accept prefers HTML) the
+ * resident page saying how long to wait, else problem+json. */
+void	vh_api_resident_refused(struct vh_ctx *, struct vh_http_req *,
+	    bool page, int64_t retry_after_s);
 /*
  * Receipt codes, the one check behind POST /api/v1/receipt and
  * /api/v1/withdraw. Worker: the entry stored under code, unless addr (a

@@ -6,7 +6,9 @@
  * - GET on the upload link (key included) is the page; a link whose key
  *   is not (or no longer) right gets a Dutch page that says so, 410 when
  *   the collection exists and 404 when it does not (vh_routes.c calls
- *   vh_api_resident_dead_link from its credentials check).
+ *   vh_api_resident_dead_link from its credentials check). An address
+ *   refused for guessing links gets the page with 429 that says how
+ *   long to wait (vh_api_resident_refused), API clients problem+json.
  * - GET /api/v1/uploads/{id}/receipt with the browser's device secret in
  *   Upload-Device: the receipt code sealed for it (schema/0019).
  * - POST /api/v1/receipt {"receipt"}: the story's state in plain words
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vh_api.h"
 #include "vh_apiq.h"
@@ -77,6 +80,187 @@ vh_api_resident_dead_link(struct vh_http_req *req, bool collection_exists)
 	vh_http_add_header(req, "Cache-Control", "no-store");
 	vh_http_respond(req, collection_exists ? 410 : 404,
 	    "text/html; charset=utf-8", page, sizeof page - 1);
+}
+
+/*
+ * An address that tried too many wrong upload links. Its next request
+ * waits (429, Retry-After) even with the right key. A person who opened
+ * the link gets the resident page itself, which says in their language
+ * (its message files) how long to wait: the page reads the refusal and
+ * the wait from a <meta> put in here, and a <noscript> says it in Dutch.
+ * Without the built page, a Dutch page alone. An API client, one that
+ * prefers JSON or does not name HTML, keeps the problem+json.
+ */
+
+/* The q of one media range in an Accept value, or -1 if it is absent. */
+static double
+accept_q(const char *accept, const char *type)
+{
+	size_t		 n = strlen(type), len;
+	const char	*p = accept, *q, *end;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t;,");
+		end = p + strcspn(p, ",");
+		if (len == n && strncasecmp(p, type, n) == 0) {
+			for (q = p + len; q < end; q++)
+				if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+					return (strtod(q + 2, NULL));
+			return (1.0);
+		}
+		p = strchr(p, ',');
+	}
+	return (-1.0);
+}
+
+/* Whether the client asks for HTML before any JSON: a browser's
+ * navigation names text/html; curl's * / * and fetch()'s JSON do not. */
+static bool
+wants_html(struct vh_http_req *req)
+{
+	const char	*a = vh_http_req_header(req, "Accept");
+	double		 html, json, problem;
+
+	if (a == NULL)
+		return (false);
+	html = accept_q(a, "text/html");
+	json = accept_q(a, "application/json");
+	problem = accept_q(a, "application/problem+json");
+	return (html > 0 && html > json && html > problem);
+}
+
+/* The wait in plain Dutch: "45 seconden", "1 minuut", "12 minuten". */
+static void
+dutch_wait(int64_t s, char *buf, size_t len)
+{
+	int64_t m = (s + 59) / 60;
+
+	if (s < 60)
+		snprintf(buf, len, "%lld seconden", (long long)(s < 1 ? 1 : s));
+	else if (m == 1)
+		snprintf(buf, len, "1 minuut");
+	else
+		snprintf(buf, len, "%lld minuten", (long long)m);
+}
+
+#define REFUSED_TEXT \
+	"<h1>Even wachten</h1>\n" \
+	"<p>Vanaf dit internetadres is te vaak een verkeerde link of code " \
+	"geprobeerd. Om raden te voorkomen, wachten we even.</p>\n" \
+	"<p>Probeer het over %s opnieuw. Uw verhaal en uw ontvangstcode " \
+	"blijven gewoon geldig.</p>\n"
+
+#define REFUSED_PAGE_MAX (512 * 1024)
+
+struct refused_job {
+	struct vh_http_req	*req;
+	char			*path;		/* the built resident.html */
+	int64_t			 retry_after_s;
+	char			*html;		/* the page to send */
+	size_t			 len;
+};
+
+/* Inserts at the first `at` in page (after it if after), or not at all. */
+static char *
+insert_at(const char *page, const char *at, bool after, const char *what)
+{
+	const char *p = strstr(page, at);
+
+	if (p == NULL)
+		return (NULL);
+	if (after)
+		p += strlen(at);
+	return (vh_xasprintf("%.*s%s%s", (int)(p - page), page, what, p));
+}
+
+static void
+refused_work(struct vh_worker *w, void *arg)
+{
+	struct refused_job	*j = arg;
+	char			 wait[32], *page = NULL, *meta = NULL;
+	char			*noscript = NULL, *a = NULL, *b = NULL;
+	FILE			*f;
+	size_t			 n;
+
+	(void)w;
+	dutch_wait(j->retry_after_s, wait, sizeof wait);
+	if (j->path != NULL && (f = fopen(j->path, "re")) != NULL) {
+		page = vh_xmalloc(REFUSED_PAGE_MAX + 1);
+		n = fread(page, 1, REFUSED_PAGE_MAX, f);
+		page[n] = '\0';
+		if (ferror(f) || n == REFUSED_PAGE_MAX || memchr(page, '\0', n)) {
+			free(page);
+			page = NULL;
+		}
+		fclose(f);
+	}
+	if (page != NULL) {
+		meta = vh_xasprintf("\n    <meta name=\"verhaal-refused\" "
+		    "content=\"%lld\">", (long long)j->retry_after_s);
+		noscript = vh_xasprintf("<noscript>" REFUSED_TEXT "</noscript>\n",
+		    wait);
+		if ((a = insert_at(page, "<head>", true, meta)) != NULL)
+			b = insert_at(a, "</body>", false, noscript);
+	}
+	if (b != NULL)
+		j->html = b;
+	else
+		j->html = vh_xasprintf("<!doctype html>\n<html lang=\"nl\">\n"
+		    "<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+		    "content=\"width=device-width, initial-scale=1\">\n"
+		    "<title>Even wachten</title>\n</head>\n<body>\n<main>\n"
+		    REFUSED_TEXT "</main>\n</body>\n</html>\n", wait);
+	j->len = strlen(j->html);
+	free(page);
+	free(meta);
+	free(noscript);
+	free(a);
+}
+
+static void
+refused_done(void *arg)
+{
+	struct refused_job *j = arg;
+
+	vh_api_web_headers(j->req);
+	vh_http_add_header(j->req, "Retry-After", "%lld",
+	    (long long)j->retry_after_s);
+	vh_http_add_header(j->req, "Cache-Control", "no-store");
+	vh_http_add_header(j->req, "Vary", "Accept");
+	vh_http_respond(j->req, 429, "text/html; charset=utf-8", j->html,
+	    j->len);
+	free(j->html);
+	free(j->path);
+	free(j);
+}
+
+void
+vh_api_resident_refused(struct vh_ctx *ctx, struct vh_http_req *req,
+    bool page, int64_t retry_after_s)
+{
+	const char		*root = vh_ctx_config(ctx)->web_root;
+	struct refused_job	*j;
+
+	vh_metrics_refusal(VH_LIMIT_UPLOAD_LINK);
+	if (!page || !wants_html(req)) {
+		vh_http_add_header(req, "Retry-After", "%lld",
+		    (long long)retry_after_s);
+		if (page)
+			vh_http_add_header(req, "Vary", "Accept");
+		vh_http_respond_problem(req, 429, "rate-limited",
+		    "too many failed upload links from this address; try "
+		    "again in %lld s", (long long)retry_after_s);
+		return;
+	}
+	j = vh_xcalloc(1, sizeof *j);
+	j->req = req;
+	j->retry_after_s = retry_after_s;
+	/* No web app configured: the Dutch page alone. */
+	if (root[0] != '\0')
+		j->path = vh_xasprintf("%s/resident.html", root);
+	/* Reading the file is the pool's, as every file system call is. */
+	vh_pool_submit(ctx->pool, refused_work, refused_done, j);
 }
 
 /* Guessing receipt codes */
@@ -538,6 +722,37 @@ vh_api_resident_buurten(struct vh_ctx *ctx, struct vh_http_req *req,
 	q.params[0] = lat;
 	q.params[1] = lon;
 	q.not_found = "no buurt of this city holds that position";
+	vh_apiq_run(ctx, req, &q);
+}
+
+/*
+ * GET /api/v1/buurten.geojson: the buurten's boundaries for the map on
+ * the resident page (public: CBS's boundaries, names and codes; nothing
+ * about any story). Simplified to about 2 m and written with 5 decimals
+ * (about 1 m), so a phone gets a fraction of the full export; the page
+ * draws them without tiles. Cached for an hour: boundaries change only
+ * with an import.
+ */
+static const char buurten_geojson_sql[] =
+    "SELECT jsonb_build_object('type', 'FeatureCollection', 'features',"
+    " coalesce(jsonb_agg(jsonb_build_object('type', 'Feature',"
+    " 'properties', jsonb_build_object('code', b.code, 'name', b.name,"
+    " 'wijk', w.name), 'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology("
+    " b.boundary, 0.00002), 5)::jsonb) ORDER BY b.code), '[]'))::text"
+    " FROM area b LEFT JOIN area w ON w.code = b.parent"
+    " WHERE b.level = 'buurt' AND b.boundary IS NOT NULL";
+
+void
+vh_api_resident_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
+    const struct vh_route_params *params, const struct vh_principal *who)
+{
+	struct vh_apiq q = { .mode = VH_APIQ_JSON };
+
+	(void)params;
+	(void)who;
+	vh_http_add_header(req, "Cache-Control", "public, max-age=3600");
+	q.sql = buurten_geojson_sql;
+	q.content_type = "application/geo+json";
 	vh_apiq_run(ctx, req, &q);
 }
 

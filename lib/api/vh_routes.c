@@ -67,6 +67,8 @@ static const struct route routes[] = {
 	  vh_api_receipt_status },
 	{ VH_HTTP_GET, "/api/v1/buurten", VH_ACCESS_PUBLIC,
 	  vh_api_resident_buurten },
+	{ VH_HTTP_GET, "/api/v1/buurten.geojson", VH_ACCESS_PUBLIC,
+	  vh_api_resident_buurten_geojson },
 	{ VH_HTTP_GET, "/api/v1/resident/settings", VH_ACCESS_PUBLIC,
 	  vh_api_resident_settings },
 
@@ -393,14 +395,10 @@ auth_done(void *arg)
 {
 	struct auth_job *j = arg;
 
-	if (j->rc == VH_ETOOBIG) {
-		vh_metrics_refusal(VH_LIMIT_UPLOAD_LINK);
-		vh_http_add_header(j->req, "Retry-After", "%lld",
-		    (long long)j->retry_after_s);
-		vh_http_respond_problem(j->req, 429, "rate-limited",
-		    "too many failed upload links from this address; try "
-		    "again in %lld s", (long long)j->retry_after_s);
-	} else if ((j->rc == VH_EINVAL || j->rc == VH_ENOENT) &&
+	if (j->rc == VH_ETOOBIG)
+		vh_api_resident_refused(j->ctx, j->req,
+		    j->route->fn == vh_api_resident_page, j->retry_after_s);
+	else if ((j->rc == VH_EINVAL || j->rc == VH_ENOENT) &&
 	    j->route->fn == vh_api_resident_page)
 		/* A person opened the link: a page they can read. */
 		vh_api_resident_dead_link(j->req, j->collection_exists);

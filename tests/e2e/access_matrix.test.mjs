@@ -54,6 +54,7 @@ test('every route answers every role as its access mask says', async (t) => {
     'GET /api/v1/exports/fields',
     // The resident's page (issue 13): the link itself, the receipt again, a story's state.
     'GET /api/v1/collections/{slug}/uploads', 'GET /api/v1/uploads/{id}/receipt', 'POST /api/v1/receipt',
+    'GET /api/v1/buurten.geojson',
     'GET /odk/key/{token}/formList', 'GET /odk/key/{token}/forms/{file}', 'HEAD /odk/key/{token}/submission',
     'POST /odk/key/{token}/submission', 'GET /odk/formList', 'GET /odk/forms/{file}', 'HEAD /odk/submission',
     'POST /odk/submission', 'GET /api/v1/odk/tokens', 'POST /api/v1/odk/tokens', 'DELETE /api/v1/odk/tokens/{id}',

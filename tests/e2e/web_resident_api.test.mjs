@@ -186,3 +186,42 @@ test('30 residents behind one address are not locked out; wrong codes are, per a
     await ctx.d.stop('SIGKILL');
   }
 });
+
+test('an address refused for wrong upload links: a browser gets a Dutch page with the wait in words (429), an API client problem+json', async () => {
+  const ctx = await setup({ VERHAAL_RESIDENT_UPLOAD_RATE: '3' });
+  try {
+    const tusPost = { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1' } };
+    for (let i = 0; i < 3; i++) assert.equal((await from('127.0.0.9', `${ctx.d.url}/api/v1/collections/buurt/uploads?key=vh_fout${i}`, tusPost)).status, 401);
+    const link = `${ctx.d.url}/api/v1/collections/buurt/uploads?key=${encodeURIComponent(ctx.key)}`;
+    // A browser opening the link, with the right key, from that address.
+    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+    let r = await from('127.0.0.9', link, { headers: { Accept: browserAccept } });
+    assert.equal(r.status, 429);
+    assert.match(r.headers['content-type'], /^text\/html/);
+    const wait = Number(r.headers['retry-after']);
+    assert.ok(wait > 60 && wait <= 3600, `Retry-After ${wait}`);
+    assert.match(r.headers['cache-control'], /no-store/);
+    assert.match(r.headers['content-security-policy'], /default-src/);
+    assert.match(r.text, /<html lang="nl">/);
+    assert.match(r.text, /Even wachten/);
+    assert.match(r.text, new RegExp(`Probeer het over ${Math.ceil(wait / 60)} minuten opnieuw`));
+    assert.ok(!r.text.includes(ctx.key), 'the key is not in the page');
+    // API clients keep problem+json: JSON asked for, or HTML not named.
+    for (const accept of ['application/json', 'application/problem+json', '*/*', null, 'text/html;q=0.5, application/json']) {
+      r = await from('127.0.0.9', link, { headers: accept ? { Accept: accept } : {} });
+      assert.equal(r.status, 429, `Accept: ${accept}`);
+      assert.match(r.headers['content-type'], /^application\/problem\+json/, `Accept: ${accept}`);
+      assert.equal(JSON.parse(r.text).type, '/problems/rate-limited');
+      assert.ok(Number(r.headers['retry-after']) > 0);
+    }
+    // tus requests on the link are the API's, whatever they accept.
+    r = await from('127.0.0.9', link, { ...tusPost, headers: { ...tusPost.headers, Accept: browserAccept } });
+    assert.equal(r.status, 429);
+    assert.match(r.headers['content-type'], /^application\/problem\+json/);
+    // Another address opens the page as before.
+    r = await fetch(link, { headers: { Accept: browserAccept } });
+    assert.notEqual(r.status, 429);
+  } finally {
+    await ctx.d.stop('SIGKILL');
+  }
+});

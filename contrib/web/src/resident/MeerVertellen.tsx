@@ -1,8 +1,10 @@
 // Meer vertellen (optional): a text, up to three photos, and the buurt,
-// from a list or from the phone's position. The position only finds the
+// from a list, from a map (BuurtKaart, opened on request) or from the
+// phone's position. The position only finds the
 // buurt code: it is sent once, for that, and kept nowhere.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Buurt } from './api';
+import { BuurtKaart } from './BuurtKaart';
 import { t } from './i18n';
 
 export interface More { text: string; area: string; photos: File[] }
@@ -11,6 +13,7 @@ export function MeerVertellen({ value, onChange }: { value: More; onChange: (m: 
   const [buurten, setBuurten] = useState<Buurt[]>([]);
   const [where, setWhere] = useState('');
   const [photoError, setPhotoError] = useState('');
+  const [map, setMap] = useState(false);
 
   useEffect(() => { api.buurten().then(setBuurten).catch(() => setBuurten([])); }, []);
 
@@ -56,8 +59,19 @@ export function MeerVertellen({ value, onChange }: { value: More; onChange: (m: 
           {buurten.map((b) => <option value={b.code}>{b.wijk ? `${b.name} (${b.wijk})` : b.name}</option>)}
         </select>
       </div>
-      <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={locate}>{t('more.locate')}</button>
-      <p class="utrecht-paragraph" aria-live="polite">{where}</p>
+      <div class="vh-buttons">
+        <button type="button" class="utrecht-button utrecht-button--secondary-action" aria-expanded={map}
+          aria-controls="vh-map-panel" onClick={() => setMap(!map)}>{map ? t('map.hide') : t('map.show')}</button>
+        <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={locate}>{t('more.locate')}</button>
+      </div>
+      <div id="vh-map-panel">
+        {map && <BuurtKaart selected={value.area} onSelect={(code, name) => {
+          if (!buurten.some((x) => x.code === code)) setBuurten([...buurten, { code, name }]);
+          onChange({ ...value, area: code });
+          setWhere(t('map.chosen', { name }));
+        }} />}
+      </div>
+      <p class="utrecht-paragraph" aria-live="polite" data-testid="buurt-chosen">{where}</p>
     </div>
   );
 }

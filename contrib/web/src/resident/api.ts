@@ -52,6 +52,8 @@ export const api = {
     `/api/v1/collections/${encodeURIComponent(link.slug)}?language=${encodeURIComponent(language)}`),
   settings: () => call<Settings>('/api/v1/resident/settings'),
   buurten: () => call<Buurt[]>('/api/v1/buurten'),
+  // The buurten's boundaries, for the map (BuurtKaart).
+  buurtenGeoJSON: () => call<GeoJSON.FeatureCollection>('/api/v1/buurten.geojson'),
   buurtAt: (lat: number, lon: number) => call<Buurt>(`/api/v1/buurten?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}`),
   storyState: (receipt: string) => call<StoryState>('/api/v1/receipt', json({ receipt })),
   withdraw: (receipt: string) => call<{ withdrawn: boolean }>('/api/v1/withdraw', json({ receipt })),

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import '../shared/theme';
 import './resident.css';
 import { api, link, type Collection, type Settings } from './api';
-import { LANGS, currentLang, setLang, t, type Lang } from './i18n';
+import { LANGS, currentLang, setLang, spoken, t, type Lang } from './i18n';
 import { deviceSecret, pending, type Pending } from './store';
 import { Waarom } from './Waarom';
 import { Toestemming, type Scope } from './Toestemming';
@@ -21,6 +21,12 @@ import type { MessageKey } from './messages.nl';
 
 const STEPS: MessageKey[] = ['step.why', 'step.consent', 'step.record', 'step.more', 'step.send', 'step.thanks'];
 type View = 'steps' | 'status' | 'withdraw';
+// An address refused for guessing links (429, vh_api_resident_refused):
+// the server put the wait, in seconds, in a meta element of this page.
+const refusedFor = (() => {
+  const v = document.querySelector('meta[name="verhaal-refused"]')?.getAttribute('content');
+  return v == null ? null : Math.max(1, Number(v) || 60);
+})();
 const viewOf = (): View => (location.hash === '#status' ? 'status' : location.hash === '#intrekken' ? 'withdraw' : 'steps');
 
 function App() {
@@ -41,8 +47,9 @@ function App() {
     const f = () => setView(viewOf());
     window.addEventListener('hashchange', f);
     api.settings().then(setSettings).catch(() => setSettings(null));
-    // A story that was not acknowledged yet: continue sending it.
-    pending.get(link.slug).then((p) => {
+    // A story that was not acknowledged yet: continue sending it
+    // (once this address may send again).
+    if (refusedFor === null) pending.get(link.slug).then((p) => {
       if (p) { setStory(p); setResumed(true); setStep(4); }
     }).catch(() => {});
     return () => window.removeEventListener('hashchange', f);
@@ -116,7 +123,12 @@ function App() {
           <div class="vh-lang">
             <label class="utrecht-form-label" for="vh-lang">{t('page.language')}</label>
             <select id="vh-lang" class="utrecht-select utrecht-select--html-select" value={lang}
-              onChange={(e) => setL((e.target as HTMLSelectElement).value as Lang)}>
+              onChange={(e) => {
+                // Before the render, so that every text of it is in the new language.
+                const l = (e.target as HTMLSelectElement).value as Lang;
+                setLang(l);
+                setL(l);
+              }}>
               {LANGS.map((l) => <option value={l.code} lang={l.code}>{l.name}</option>)}
             </select>
           </div>
@@ -126,7 +138,18 @@ function App() {
         {error && <p class="utrecht-paragraph vh-error" role="alert">{error}</p>}
         {view === 'status' && <StatusPagina />}
         {view === 'withdraw' && <IntrekkenPagina />}
-        {view === 'steps' && (
+        {view === 'steps' && refusedFor !== null && (
+          <>
+            <h1 class="utrecht-heading-1" id="vh-step-title" tabIndex={-1}>{t('refused.title')}</h1>
+            <p class="utrecht-paragraph">{t('refused.why')}</p>
+            <p class="utrecht-paragraph" data-testid="refused-wait">{t('refused.wait', { wait: spoken(refusedFor) })}</p>
+            <p class="utrecht-paragraph">{t('refused.safe')}</p>
+            <div class="vh-buttons">
+              <button type="button" class="utrecht-button utrecht-button--primary-action" onClick={() => location.reload()}>{t('refused.again')}</button>
+            </div>
+          </>
+        )}
+        {view === 'steps' && refusedFor === null && (
           <>
             <p class="vh-stepcount">{t('steps.of', { n: step + 1, total: STEPS.length })}</p>
             <ol class="vh-steps" aria-label={t('steps.label')}>

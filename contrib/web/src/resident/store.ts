@@ -9,9 +9,24 @@ export interface Pending {
   type: string;			// the recorder's own mimeType
   metadata: Record<string, string>;
   uploadUrl: string | null;
-  // Up to three photos, added to the story once it exists.
-  photos: { blob: Blob; name: string; type: string }[];
+  // Up to three photos, added to the story once it exists. Each keeps
+  // its own tus upload's address as soon as the server gave it, and is
+  // marked done when the server has it: a page closed and opened again
+  // continues that upload, never starts a second one.
+  photos: PendingPhoto[];
+  // The story's receipt and entry, once the server acknowledged it
+  // (photos may still be on their way).
+  receipt?: string;
+  entry?: number;
   createdAt: number;
+}
+
+export interface PendingPhoto {
+  blob: Blob;
+  name: string;
+  type: string;
+  uploadUrl?: string | null;
+  done?: boolean;
 }
 
 const DB = 'verhaal-resident';
