@@ -211,8 +211,7 @@ store_work(struct vh_worker *w, void *arg)
 			goto unpin;
 		}
 	}
-	rc = vh_entry_set_review(db, vh_app_config(s->app)->review_visits,
-	    &err);
+	rc = vh_entry_set_rules(db, vh_app_config(s->app), &err);
 	if (rc == 0)
 		rc = vh_entry_store(db, s->fields, &s->who, files, s->nfiles,
 		    NULL, &s->result, &err);

@@ -29,6 +29,7 @@
 #include "vh_config.h"
 #include "vh_db.h"
 #include "vh_dbworker.h"
+#include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_multipart.h"
@@ -524,7 +525,9 @@ store_work(struct vh_worker *w, void *arg)
 	sub.keep_location = s->keep_location;
 	sub.files = files;
 	sub.nfiles = nfiles;
-	rc = vh_odk_store(db, &s->who, &sub, &entry_id, &outcome, &why);
+	/* The same rules as every other path's visits (review_visits). */
+	if ((rc = vh_entry_set_rules(db, vh_app_config(s->app), &why)) == 0)
+		rc = vh_odk_store(db, &s->who, &sub, &entry_id, &outcome, &why);
 	switch (rc) {
 	case 0:
 		s->entry_id = entry_id;
@@ -647,7 +650,7 @@ vh_api_odk_submission_post(struct vh_app *app, struct vh_http_req *req,
 	s->req = req;
 	s->who = *who;
 	s->max = cfg->odk_max_submission_size;
-	s->keep_location = cfg->odk_keep_location;
+	s->keep_location = cfg->keep_location;
 	s->closed = cfg->odk_form_closed;
 	/* Stored as sent, at most 256 bytes; other parameters are ignored. */
 	if ((s->device_id = vh_http_query_get(vh_http_req_query(req),

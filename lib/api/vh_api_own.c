@@ -57,9 +57,10 @@ own_work(struct vh_worker *w, void *arg)
 		return;
 	}
 	if (!j->withdraw) {
-		/* An approved visit that changes goes back by this policy. */
-		if ((j->rc = vh_entry_set_review(db,
-		    vh_app_config(j->app)->review_visits, &j->err)) == 0)
+		/* An approved visit that changes goes back by this policy;
+		 * a new position is kept or not by keep_location. */
+		if ((j->rc = vh_entry_set_rules(db, vh_app_config(j->app),
+		    &j->err)) == 0)
 			j->rc = vh_entry_edit(db, j->id, &j->who, &j->actor,
 			    j->body, &j->result, &j->err);
 		return;

@@ -438,8 +438,7 @@ finish(struct op *op, PGconn *db)
 	char		*err = NULL;
 	int		 rc;
 
-	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
-	    &err)) == 0)
+	if ((rc = vh_entry_set_rules(db, vh_app_config(app), &err)) == 0)
 		rc = vh_upload_finish(db, vh_app_blobstore(app), &op->u,
 		    &op->entry, &err);
 	/* Said once: vh_upload_finish discarded the upload. */
@@ -870,6 +869,16 @@ create_work(struct vh_worker *w, void *arg)
 	/* A whole upload has nothing to create before its body. */
 	if (op->writer != NULL)
 		return;
+	/* The metadata waits in its row until the last byte: without
+	 * keep_location it names the buurt, not the position. */
+	if (!vh_app_config(app)->keep_location && (rc = vh_upload_place(db,
+	    &op->u, op->fields, &err)) != 0) {
+		if (rc == VH_EINVAL)
+			op_error(op, 422, "invalid-entry", err);
+		else
+			op_db_error(op, "placing the upload", err);
+		return;
+	}
 	if ((rc = vh_upload_create(db, vh_app_blobstore(app), &op->u, &op->who,
 	    vh_app_config(app)->upload_expiry, &op->fd, &err)) == VH_EDB)
 		op_db_error(op, "creating the upload", err);
@@ -949,8 +958,7 @@ whole_work(struct vh_worker *w, void *arg)
 			op_disk_error(op, 503, "keep the stored upload", err);
 		goto out;
 	}
-	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
-	    &err)) == 0)
+	if ((rc = vh_entry_set_rules(db, vh_app_config(app), &err)) == 0)
 		rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields,
 		    &f, &op->entry, &err);
 	vh_blobgc_unpin(db, f.sha256);

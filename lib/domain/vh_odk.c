@@ -338,7 +338,7 @@ entry_fields(PGconn *db, const struct vh_odk_submission *s, json_t **out,
 		const char	*p[2] = { a, b };
 
 		/* The point becomes its buurt; the point itself is not kept
-		 * unless odk_keep_location says so. */
+		 * unless keep_location says so. */
 		snprintf(a, sizeof a, "%.7f", lon);
 		snprintf(b, sizeof b, "%.7f", lat);
 		if ((r = vh_db_exec(db, "SELECT vh_area_at($1, $2)", 2, p,
