@@ -714,22 +714,28 @@ token_add_work(struct vh_worker *w, void *arg)
 	char			 secret[VH_SECRET_LEN], *url, *settings;
 	int64_t			 id;
 	PGconn			*db;
+	bool			 created;
 	int			 rc;
 
 	if ((db = vh_worker_db(w, &j->err)) == NULL) {
 		j->status = 503;
 		return;
 	}
-	if ((rc = vh_odk_token_add(db, j->name, secret, &id, &j->err)) != 0) {
+	if ((rc = vh_odk_token_add(db, j->name, &created, secret, &id,
+	    &j->err)) != 0) {
 		j->status = rc == VH_EINVAL ? 422 : 503;
 		return;
 	}
 	{
 		char idbuf[32], *aerr = NULL;
 
-		/* The same record verhaalctl odk token add leaves. */
+		/* The same records verhaalctl odk token add leaves: the
+		 * account it made, if any, and the token. */
 		snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
-		if (vh_audit_record(db, &j->actor, "token_create", "token",
+		if ((created && vh_audit_record(db, &j->actor, "user_add",
+		    "account", j->name, "role fieldworker, for an ODK token",
+		    &aerr) != 0) ||
+		    vh_audit_record(db, &j->actor, "token_create", "token",
 		    idbuf, "ODK token", &aerr) != 0) {
 			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
 			    aerr);
