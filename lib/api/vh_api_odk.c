@@ -698,9 +698,12 @@ token_done(void *arg)
 
 	if (j->status == 201 || j->status == 200)
 		vh_body_respond_json(j->req, j->status, json_incref(j->out));
-	else if (j->status == 503)
+	else if (j->status == 503) {
+		vh_log_warnx("req=%s odk tokens: %s", vh_http_req_id(j->req),
+		    j->err != NULL ? j->err : "no database connection");
 		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "ODK tokens cannot be reached right now");
+	}
 	else
 		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
 		    "not-found" : "invalid-odk-token", "%s", j->err);
@@ -721,25 +724,34 @@ token_add_work(struct vh_worker *w, void *arg)
 		j->status = 503;
 		return;
 	}
+	/* One transaction with its audit rows: a token the trail does not
+	 * name is never handed out. */
+	if (vh_db_begin(db, &j->err) != 0) {
+		j->status = 503;
+		return;
+	}
 	if ((rc = vh_odk_token_add(db, j->name, &created, secret, &id,
 	    &j->err)) != 0) {
+		vh_db_rollback(db);
 		j->status = rc == VH_EINVAL ? 422 : 503;
 		return;
 	}
 	{
-		char idbuf[32], *aerr = NULL;
+		char idbuf[32];
 
 		/* The same records verhaalctl odk token add leaves: the
 		 * account it made, if any, and the token. */
 		snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
 		if ((created && vh_audit_record(db, &j->actor, "user_add",
 		    "account", j->name, "role fieldworker, for an ODK token",
-		    &aerr) != 0) ||
+		    &j->err) != 0) ||
 		    vh_audit_record(db, &j->actor, "token_create", "token",
-		    idbuf, "ODK token", &aerr) != 0) {
-			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
-			    aerr);
-			free(aerr);
+		    idbuf, "ODK token", &j->err) != 0 ||
+		    vh_db_commit(db, &j->err) != 0) {
+			vh_db_rollback(db);
+			explicit_bzero(secret, sizeof secret);
+			j->status = 503;
+			return;
 		}
 	}
 	url = vh_odk_server_url(j->base, secret);
