@@ -33,10 +33,11 @@ class Bijlagen {
 
   get busy(): boolean { return this.pending.size > 0; }
 
-  // The question a file input belongs to: the control around its buttons
-  // (web-forms' upload control holds the inputs, then the preview).
-  static question(input: HTMLInputElement): Element {
-    return input.closest('.capture-buttons')?.parentElement ?? input.parentElement?.parentElement ?? input;
+  // The image question a file input belongs to: the control around its
+  // buttons (web-forms' image control holds the inputs, then the
+  // preview). Other uploads show no preview to wait for.
+  static question(input: HTMLInputElement): Element | null {
+    return input.closest('.capture-buttons')?.parentElement ?? null;
   }
 
   static preview(question: Element): string | null {
@@ -45,6 +46,7 @@ class Bijlagen {
 
   picked(input: HTMLInputElement) {
     const q = Bijlagen.question(input);
+    if (!q) return;
     const old = this.pending.get(q);
     if (old) window.clearTimeout(old.timer);
     if (!input.files?.length) {
