@@ -27,6 +27,7 @@ token_add(struct ctl *c, int argc, char **argv)
 	char		 secret[VH_SECRET_LEN], *err = NULL, *base, *server;
 	char		*settings, idbuf[32], d[200];
 	int64_t		 id;
+	bool		 created;
 	int		 ch;
 
 	optind = 0;	/* 0: GNU getopt starts afresh (permutes NAME last) */
@@ -47,8 +48,12 @@ token_add(struct ctl *c, int argc, char **argv)
 	else
 		base = vh_xasprintf("http://%s:%lld", c->cfg->listen_address,
 		    (long long)c->cfg->listen_port);
-	if (vh_odk_token_add(ctl_db(c), argv[optind], secret, &id, &err) != 0)
+	if (vh_odk_token_add(ctl_db(c), argv[optind], &created, secret, &id,
+	    &err) != 0)
 		ctl_die("%s", err);
+	if (created)
+		ctl_audit_row(c, "user_add", "account", argv[optind],
+		    "role fieldworker, for an ODK token");
 	snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
 	snprintf(d, sizeof d, "ODK token for %s", argv[optind]);
 	ctl_audit_row(c, "token_create", "token", idbuf, d);

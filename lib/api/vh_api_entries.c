@@ -190,8 +190,7 @@ store_work(struct vh_worker *w, void *arg)
 			goto unpin;
 		}
 	}
-	rc = vh_entry_set_review(db, s->cfg->review_visits,
-	    &err);
+	rc = vh_entry_set_rules(db, s->cfg, &err);
 	if (rc == 0)
 		rc = vh_entry_store(db, s->fields, &s->who, files, s->files.n,
 		    NULL, &s->result, &err);

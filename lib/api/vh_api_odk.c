@@ -31,6 +31,7 @@
 #include "vh_config.h"
 #include "vh_db.h"
 #include "vh_dbworker.h"
+#include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_multipart.h"
@@ -256,6 +257,7 @@ vh_api_odk_submission_head(struct vh_ctx *ctx, struct vh_http_req *req,
 
 struct submission {
 	struct vh_ctx		*ctx;
+	const struct vh_config	*cfg;		/* the snapshot it began with */
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
 	struct vh_multipart	*mp;
@@ -284,6 +286,7 @@ submission_free(struct submission *s)
 	free(s->device_id);
 	free(s->message);
 	free(s->reason);
+	vh_config_unref(s->cfg);
 	free(s);
 }
 
@@ -504,7 +507,9 @@ store_work(struct vh_worker *w, void *arg)
 	sub.keep_location = s->keep_location;
 	sub.files = files;
 	sub.nfiles = nfiles;
-	rc = vh_odk_store(db, &s->who, &sub, &entry_id, &outcome, &why);
+	/* The same rules as every other path's visits (review_visits). */
+	if ((rc = vh_entry_set_rules(db, s->cfg, &why)) == 0)
+		rc = vh_odk_store(db, &s->who, &sub, &entry_id, &outcome, &why);
 	switch (rc) {
 	case 0:
 		s->entry_id = entry_id;
@@ -626,10 +631,11 @@ vh_api_odk_submission_post(struct vh_ctx *ctx, struct vh_http_req *req,
 	}
 	s = vh_xcalloc(1, sizeof *s);
 	s->ctx = ctx;
+	s->cfg = vh_config_ref(cfg);
 	s->req = req;
 	s->who = *who;
 	s->max = cfg->odk_max_submission_size;
-	s->keep_location = cfg->odk_keep_location;
+	s->keep_location = cfg->keep_location;
 	s->closed = cfg->odk_form_closed;
 	/* Stored as sent, at most 256 bytes; other parameters are ignored. */
 	if ((s->device_id = vh_http_query_get(vh_http_req_query(req),
@@ -677,9 +683,12 @@ token_done(void *arg)
 
 	if (j->status == 201 || j->status == 200)
 		vh_body_respond_json(j->req, j->status, json_incref(j->out));
-	else if (j->status == 503)
+	else if (j->status == 503) {
+		vh_log_warnx("req=%s odk tokens: %s", vh_http_req_id(j->req),
+		    j->err != NULL ? j->err : "no database connection");
 		vh_http_respond_problem(j->req, 503, "database-unavailable",
 		    "ODK tokens cannot be reached right now");
+	}
 	else
 		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
 		    "not-found" : "invalid-odk-token", "%s", j->err);
@@ -693,26 +702,41 @@ token_add_work(struct vh_worker *w, void *arg)
 	char			 secret[VH_SECRET_LEN], *url, *settings;
 	int64_t			 id;
 	PGconn			*db;
+	bool			 created;
 	int			 rc;
 
 	if ((db = vh_worker_db(w, &j->err)) == NULL) {
 		j->status = 503;
 		return;
 	}
-	if ((rc = vh_odk_token_add(db, j->name, secret, &id, &j->err)) != 0) {
+	/* One transaction with its audit rows: a token the trail does not
+	 * name is never handed out. */
+	if (vh_db_begin(db, &j->err) != 0) {
+		j->status = 503;
+		return;
+	}
+	if ((rc = vh_odk_token_add(db, j->name, &created, secret, &id,
+	    &j->err)) != 0) {
+		vh_db_rollback(db);
 		j->status = rc == VH_EINVAL ? 422 : 503;
 		return;
 	}
 	{
-		char idbuf[32], *aerr = NULL;
+		char idbuf[32];
 
-		/* The same record verhaalctl odk token add leaves. */
+		/* The same records verhaalctl odk token add leaves: the
+		 * account it made, if any, and the token. */
 		snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
-		if (vh_audit_record(db, &j->actor, "token_create", "token",
-		    idbuf, "ODK token", &aerr) != 0) {
-			vh_log_warnx("req=%s audit: %s", vh_http_req_id(j->req),
-			    aerr);
-			free(aerr);
+		if ((created && vh_audit_record(db, &j->actor, "user_add",
+		    "account", j->name, "role fieldworker, for an ODK token",
+		    &j->err) != 0) ||
+		    vh_audit_record(db, &j->actor, "token_create", "token",
+		    idbuf, "ODK token", &j->err) != 0 ||
+		    vh_db_commit(db, &j->err) != 0) {
+			vh_db_rollback(db);
+			explicit_bzero(secret, sizeof secret);
+			j->status = 503;
+			return;
 		}
 	}
 	url = vh_odk_server_url(j->base, secret);

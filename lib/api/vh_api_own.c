@@ -59,9 +59,9 @@ own_work(struct vh_worker *w, void *arg)
 		return;
 	}
 	if (!j->withdraw) {
-		/* An approved visit that changes goes back by this policy. */
-		if ((j->rc = vh_entry_set_review(db,
-		    j->cfg->review_visits, &j->err)) == 0)
+		/* An approved visit that changes goes back by this policy;
+		 * a new position is kept or not by keep_location. */
+		if ((j->rc = vh_entry_set_rules(db, j->cfg, &j->err)) == 0)
 			j->rc = vh_entry_edit(db, j->id, &j->who, &j->actor,
 			    j->body, &j->result, &j->err);
 		return;

@@ -440,8 +440,7 @@ finish(struct op *op, PGconn *db)
 	char		*err = NULL;
 	int		 rc;
 
-	if ((rc = vh_entry_set_review(db, op->cfg->review_visits,
-	    &err)) == 0)
+	if ((rc = vh_entry_set_rules(db, op->cfg, &err)) == 0)
 		rc = vh_upload_finish(db, ctx->blobs, &op->u,
 		    &op->entry, &err);
 	/* Said once: vh_upload_finish discarded the upload. */
@@ -874,6 +873,16 @@ create_work(struct vh_worker *w, void *arg)
 	/* A whole upload has nothing to create before its body. */
 	if (op->writer != NULL)
 		return;
+	/* The metadata waits in its row until the last byte: without
+	 * keep_location it names the buurt, not the position. */
+	if (!op->cfg->keep_location && (rc = vh_upload_place(db, &op->u,
+	    op->fields, &err)) != 0) {
+		if (rc == VH_EINVAL)
+			op_error(op, 422, "invalid-entry", err);
+		else
+			op_db_error(op, "placing the upload", err);
+		return;
+	}
 	if ((rc = vh_upload_create(db, ctx->blobs, &op->u, &op->who,
 	    op->cfg->upload_expiry, &op->fd, &err)) == VH_EDB)
 		op_db_error(op, "creating the upload", err);
@@ -953,8 +962,7 @@ whole_work(struct vh_worker *w, void *arg)
 			op_disk_error(op, 503, "keep the stored upload", err);
 		goto out;
 	}
-	if ((rc = vh_entry_set_review(db, op->cfg->review_visits,
-	    &err)) == 0)
+	if ((rc = vh_entry_set_rules(db, op->cfg, &err)) == 0)
 		rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields,
 		    &f, &op->entry, &err);
 	vh_blobgc_unpin(db, f.sha256);

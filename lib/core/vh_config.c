@@ -149,12 +149,25 @@ static const struct key keys[] = {
 	  "the URL phones reach verhaal at (https://verhaal.example.nl); ODK Collect settings name it. Empty: taken from the request" },
 	{ "odk_form_closed", T_BOOL, OFF(odk_form_closed), "false", true, 0, 0,
 	  "the werkbezoek form takes no more submissions (409) and leaves the form list" },
-	{ "odk_keep_location", T_BOOL, OFF(odk_keep_location), "false", true, 0, 0,
-	  "keep a submission's GPS point; otherwise only the buurt it falls in is kept" },
+	{ "keep_location", T_BOOL, OFF(keep_location), "false", true, 0, 0,
+	  "keep the GPS point an entry was placed by (lat/lon, tus metadata, an ODK geopoint); otherwise only the buurt it falls in is kept" },
 	{ "odk_max_submission_size", T_SIZE, OFF(odk_max_submission_size), "100M", true, 1024, INT64_MAX,
 	  "largest OpenRosa submission request (X-OpenRosa-Accept-Content-Length); larger gets 413" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/*
+ * Old names still read, in files and as VERHAAL_<OLD> variables, with a
+ * warning each time: a deployment keeps working while its file is
+ * brought up to date. Nothing lists or prints them otherwise.
+ */
+static const struct {
+	const char	*old, *now;
+} aliases[] = {
+	/* Coordinates were first kept only for ODK submissions. */
+	{ "odk_keep_location", "keep_location" },
+};
+#define NALIASES (sizeof aliases / sizeof aliases[0])
 
 static const struct key *
 find_key(const char *name)
@@ -401,6 +414,15 @@ vh_config_set(struct vh_config *cfg, const char *name, const char *value,
 	const char		*why = NULL;
 
 	if ((k = find_key(name)) == NULL) {
+		for (size_t i = 0; i < NALIASES && k == NULL; i++) {
+			if (strcmp(aliases[i].old, name) != 0)
+				continue;
+			vh_log_warnx("config: %s is deprecated; it is read as "
+			    "%s, write that instead", name, aliases[i].now);
+			k = find_key(aliases[i].now);
+		}
+	}
+	if (k == NULL) {
 		if (err != NULL)
 			*err = vh_xasprintf("unknown key '%s'", name);
 		return (VH_EINVAL);
@@ -539,18 +561,22 @@ vh_config_load_file(struct vh_config *cfg, const char *path, char **err)
 int
 vh_config_apply_env(struct vh_config *cfg, char *const *envp, char **err)
 {
-	char	 var[128], *msg = NULL;
-	size_t	 n;
+	char		 var[128], *msg = NULL;
+	const char	*name;
+	size_t		 n;
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		snprintf(var, sizeof var, "VERHAAL_%s", keys[i].name);
+	/* Old names first, so that the current name wins when both are
+	 * set. */
+	for (size_t i = 0; i < NALIASES + NKEYS; i++) {
+		name = i < NALIASES ? aliases[i].old : keys[i - NALIASES].name;
+		snprintf(var, sizeof var, "VERHAAL_%s", name);
 		for (char *c = var; *c != '\0'; c++)
 			*c = (char)toupper((unsigned char)*c);
 		n = strlen(var);
 		for (char *const *e = envp; *e != NULL; e++) {
 			if (strncmp(*e, var, n) != 0 || (*e)[n] != '=')
 				continue;
-			if (vh_config_set(cfg, keys[i].name, *e + n + 1,
+			if (vh_config_set(cfg, name, *e + n + 1,
 			    &msg) != 0) {
 				if (err != NULL)
 					*err = vh_xasprintf("%s: %s", var, msg);

@@ -58,9 +58,9 @@ struct vh_config {
 	char		*web_root;		/* the built web app */
 	int64_t		 small_count_k;		/* smallest count shown exactly */
 	bool		 review_visits;		/* visits wait for a moderator */
+	bool		 keep_location;		/* store lat/lon, not only the buurt */
 	char		*odk_public_url;	/* "": from the request */
 	bool		 odk_form_closed;
-	bool		 odk_keep_location;
 	int64_t		 odk_max_submission_size;
 
 	/* Private: the references to this config (vh_config_ref). */

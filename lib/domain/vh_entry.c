@@ -13,6 +13,7 @@
 
 #include "vh_areas.h"
 #include "vh_audit.h"
+#include "vh_config.h"
 #include "vh_consent.h"
 #include "vh_db.h"
 #include "vh_entry.h"
@@ -36,7 +37,8 @@ static const struct {
 	{ "themes", F_ARRAY, 20 },
 	{ "consent", F_OBJECT, 0 },
 	{ "entry_id", F_INTEGER, 0 },
-	/* WGS84 degrees: they become the area and are not stored. */
+	/* WGS84 degrees: they become the area, and are stored only with
+	 * keep_location (vh_entry_set_rules). */
 	{ "lat", F_NUMBER, 0 },
 	{ "lon", F_NUMBER, 0 },
 	/* A resident's browser's own secret: it may fetch the receipt
@@ -316,23 +318,62 @@ slug_like(const char *s)
 }
 
 int
-vh_entry_set_review(PGconn *db, bool review_visits, char **err)
+vh_entry_set_rules(PGconn *db, const struct vh_config *cfg, char **err)
 {
-	const char	*p[1] = { review_visits ? "true" : "false" };
+	const char	*p[2] = { cfg->review_visits ? "true" : "false",
+			    cfg->keep_location ? "true" : "false" };
 	PGresult	*r;
 
 	/* Session level: the connection is the worker's, and every
-	 * submission sets it again, so a reload takes effect at once. */
+	 * submission sets them again, so a reload takes effect at once. */
 	if ((r = vh_db_exec(db, "SELECT set_config('verhaal.review_visits',"
-	    " $1, false)", 1, p, err)) == NULL)
+	    " $1, false), set_config('verhaal.keep_location', $2, false)", 2,
+	    p, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	return (0);
 }
 
+/* The buurt holding the entry's 'lat'/'lon'. */
+static int
+locate(PGconn *db, const json_t *obj, char area[16], char **err)
+{
+	int	rc;
+
+	rc = vh_areas_locate(db, json_number_value(json_object_get(obj, "lat")),
+	    json_number_value(json_object_get(obj, "lon")), area);
+	if (rc == VH_ENOENT || rc == VH_EINVAL) {
+		*err = vh_xstrdup("no area boundary known to verhaal holds the "
+		    "position 'lat'/'lon'; send 'area' (a CBS code) instead");
+		return (VH_EINVAL);
+	}
+	if (rc != 0) {
+		*err = vh_xstrdup("the position could not be looked up");
+		return (VH_EDB);
+	}
+	return (0);
+}
+
+int
+vh_entry_place(PGconn *db, json_t *obj, char **err)
+{
+	char	area[16];
+	int	rc;
+
+	if (json_object_get(obj, "lat") == NULL)
+		return (0);
+	if ((rc = locate(db, obj, area, err)) != 0)
+		return (rc);
+	json_object_del(obj, "lat");
+	json_object_del(obj, "lon");
+	json_object_set_new(obj, "area", json_string(area));
+	return (0);
+}
+
 /*
  * The area an entry names: 'area', or the buurt holding 'lat'/'lon'
- * (the position is used here and kept nowhere). Then every reference
+ * (the position itself is kept only with keep_location, by the
+ * statement that stores the entry). Then every reference
  * must name something that exists: the area and each theme. area gets
  * the code ("" for none). VH_EINVAL with *err naming the field, VH_EDB.
  */
@@ -347,18 +388,8 @@ resolve_refs(PGconn *db, const json_t *obj, char area[16], char **err)
 
 	area[0] = '\0';
 	if (lat != NULL) {
-		rc = vh_areas_locate(db, json_number_value(lat),
-		    json_number_value(json_object_get(obj, "lon")), area);
-		if (rc == VH_ENOENT || rc == VH_EINVAL) {
-			*err = vh_xstrdup("no area boundary known to verhaal "
-			    "holds the position 'lat'/'lon'; send 'area' (a "
-			    "CBS code) instead");
-			return (VH_EINVAL);
-		}
-		if (rc != 0) {
-			*err = vh_xstrdup("the position could not be looked up");
-			return (VH_EDB);
-		}
+		if ((rc = locate(db, obj, area, err)) != 0)
+			return (rc);
 	} else if (str(obj, "area") != NULL)
 		snprintf(area, 16, "%s", str(obj, "area"));
 	if (json_object_get(obj, "themes") != NULL)
@@ -389,14 +420,30 @@ resolve_refs(PGconn *db, const json_t *obj, char area[16], char **err)
 	return (rc);
 }
 
+/* The entry's 'lat'/'lon' as statement parameters, or NULL for none. */
+static void
+position(const json_t *obj, char lat[32], char lon[32], const char **plat,
+    const char **plon)
+{
+	*plat = *plon = NULL;
+	if (json_object_get(obj, "lat") == NULL)
+		return;
+	snprintf(lat, 32, "%.7f", json_number_value(json_object_get(obj,
+	    "lat")));
+	snprintf(lon, 32, "%.7f", json_number_value(json_object_get(obj,
+	    "lon")));
+	*plat = lat;
+	*plon = lon;
+}
+
 /* Inserts the entry; *id gets its id. */
 static int
 insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
 	char		 account[32], collection[32], *themes, *consent;
-	char		 area[16];
-	const char	*params[11];
+	char		 area[16], lat[32], lon[32];
+	const char	*params[13];
 	PGresult	*r;
 	int		 rc;
 
@@ -423,19 +470,22 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	params[8] = consent;
 	params[9] = who->account_id != 0 ? account : NULL;
 	/* Residents' stories and visits wait for a moderator before
-	 * analysts see them (schema/0017, vh_entry_set_review). */
+	 * analysts see them (schema/0017, vh_entry_set_rules). */
 	params[10] = who->role == VH_ROLE_RESIDENT ? "t" : "f";
+	position(obj, lat, lon, &params[11], &params[12]);
 	r = PQexecParams(db,
 	    "INSERT INTO entry (kind, title, body, area_code, collection_id,"
-	    " occurred_at, themes, consent, account_id, status)"
+	    " occurred_at, themes, consent, account_id, status, lat, lon)"
 	    " SELECT $1, coalesce($2, ''), coalesce($3, ''), $4,"
 	    " coalesce($5::bigint, (SELECT id FROM collection WHERE slug = $6)),"
 	    " $7::timestamptz,"
 	    " ARRAY(SELECT jsonb_array_elements_text($8::jsonb)), $9::jsonb, $10,"
-	    " vh_entry_initial_status($1, $11::boolean)"
+	    " vh_entry_initial_status($1, $11::boolean),"
+	    " CASE WHEN vh_keep_location() THEN $12::float8 END,"
+	    " CASE WHEN vh_keep_location() THEN $13::float8 END"
 	    " WHERE $6::text IS NULL OR $5::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $6)"
-	    " RETURNING id", 11, NULL, params, NULL, NULL, 0);
+	    " RETURNING id", 13, NULL, params, NULL, NULL, 0);
 	free(themes);
 	free(consent);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -821,8 +871,8 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
     char **err)
 {
 	char		 ids[32], account[32], area[16], *themes = NULL;
-	char		 changed[128] = "";
-	const char	*p[8], *key;
+	char		 changed[128] = "", lat[32], lon[32];
+	const char	*p[10], *key;
 	json_t		*v;
 	json_error_t	 jerr;
 	PGresult	*r = NULL;
@@ -869,9 +919,17 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	    json_object_get(obj, "lat") != NULL ? area : NULL;
 	p[5] = themes;
 	p[6] = str(obj, "occurred_at");
-	/* An approved entry that changes goes back to its reviewers. */
+	position(obj, lat, lon, &p[7], &p[8]);
+	/* An approved entry that changes goes back to its reviewers. A new
+	 * place replaces the kept point: a new position's (with
+	 * keep_location), or none, as a point that no longer lies in the
+	 * entry's buurt describes nothing. */
 	r = PQexecParams(db, "UPDATE entry SET title = coalesce($3, title),"
 	    " body = coalesce($4, body), area_code = coalesce($5, area_code),"
+	    " lat = CASE WHEN $5::text IS NULL THEN lat WHEN vh_keep_location()"
+	    " THEN $8::float8 END,"
+	    " lon = CASE WHEN $5::text IS NULL THEN lon WHEN vh_keep_location()"
+	    " THEN $9::float8 END,"
 	    " themes = CASE WHEN $6::jsonb IS NULL THEN themes ELSE"
 	    " ARRAY(SELECT jsonb_array_elements_text($6::jsonb)) END,"
 	    " occurred_at = coalesce($7::timestamptz, occurred_at),"
@@ -881,7 +939,7 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	    " RETURNING json_build_object('id', id, 'kind', kind, 'status',"
 	    " status, 'title', title, 'text', body, 'area', area_code,"
 	    " 'themes', themes, 'occurred_at', occurred_at, 'updated_at',"
-	    " updated_at)", 7, NULL, p, NULL, NULL, 0);
+	    " updated_at)", 9, NULL, p, NULL, NULL, 0);
 	free(themes);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL : VH_EDB;

@@ -63,11 +63,24 @@ int	vh_entry_check_refs(PGconn *, const json_t *fields,
 	    __attribute__((warn_unused_result));
 
 /*
- * Whether new visits on this connection wait for review (config
- * review_visits): set before vh_entry_store, which reads it in the
- * database (schema/0017 vh_entry_initial_status). Blocking. 0 or VH_EDB.
+ * The deployment's rules for entries stored on this connection, from cfg
+ * (borrowed): whether new visits wait for review (review_visits,
+ * schema/0017 vh_entry_initial_status) and whether a position is kept
+ * beside its buurt (keep_location, schema/0024 vh_keep_location). Set
+ * before vh_entry_store and vh_entry_edit, which read them in the
+ * database. Blocking. 0 or VH_EDB.
  */
-int	vh_entry_set_review(PGconn *, bool review_visits, char **err)
+struct vh_config;
+int	vh_entry_set_rules(PGconn *, const struct vh_config *, char **err)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Replaces fields' 'lat'/'lon' by the 'area' whose boundary holds them,
+ * for a caller that must not keep the position even for a while (a tus
+ * upload's metadata lives until its last byte). Nothing to do without
+ * lat/lon. 0, VH_EINVAL with *err for the client, VH_EDB. Blocking.
+ */
+int	vh_entry_place(PGconn *, json_t *fields, char **err)
 	    __attribute__((warn_unused_result));
 
 int	vh_entry_store(PGconn *, const json_t *fields,

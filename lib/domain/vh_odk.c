@@ -338,7 +338,7 @@ entry_fields(PGconn *db, const struct vh_odk_submission *s, json_t **out,
 		const char	*p[2] = { a, b };
 
 		/* The point becomes its buurt; the point itself is not kept
-		 * unless odk_keep_location says so. */
+		 * unless keep_location says so. */
 		snprintf(a, sizeof a, "%.7f", lon);
 		snprintf(b, sizeof b, "%.7f", lat);
 		if ((r = vh_db_exec(db, "SELECT vh_area_at($1, $2)", 2, p,
@@ -691,8 +691,8 @@ vh_odk_lookup_basic(PGconn *db, const char *name, const char *password,
 }
 
 int
-vh_odk_token_add(PGconn *db, const char *name, char secret[VH_SECRET_LEN],
-    int64_t *id, char **err)
+vh_odk_token_add(PGconn *db, const char *name, bool *created,
+    char secret[VH_SECRET_LEN], int64_t *id, char **err)
 {
 	uint8_t		 hash[32];
 	char		 h[67];
@@ -703,6 +703,7 @@ vh_odk_token_add(PGconn *db, const char *name, char secret[VH_SECRET_LEN],
 	    " 'fieldworker' WHERE $1 ~ '^[a-z0-9][a-z0-9._-]{0,63}$'"
 	    " ON CONFLICT (name) DO NOTHING", 1, p, err)) == NULL)
 		return (VH_EDB);
+	*created = strcmp(PQcmdTuples(r), "1") == 0;
 	PQclear(r);
 	vh_auth_secret_new(secret, hash);
 	vh_auth_hash_sql(hash, h);

@@ -96,9 +96,11 @@ int	vh_odk_lookup_basic(PGconn *, const char *name, const char *password,
 	    struct vh_principal *, char **err) __attribute__((warn_unused_result));
 
 /* A new ODK token for the field worker name (the account is made when
- * there is none; it must be a field worker). 0 with the secret and the
- * token's id; VH_EINVAL with *err (bad name, not a field worker); VH_EDB. */
-int	vh_odk_token_add(PGconn *, const char *name, char secret[VH_SECRET_LEN],
+ * there is none, and *created says so, for the caller's user_add audit
+ * row; it must be a field worker). 0 with the secret and the token's id;
+ * VH_EINVAL with *err (bad name, not a field worker); VH_EDB. */
+int	vh_odk_token_add(PGconn *, const char *name, bool *created,
+	    char secret[VH_SECRET_LEN],
 	    int64_t *id, char **err) __attribute__((warn_unused_result));
 
 /* The server URL Collect is given for a token: base + "/odk/key/" +

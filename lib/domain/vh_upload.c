@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vh_base64.h"
 #include "vh_blobgc.h"
 #include "vh_blobstore.h"
 #include "vh_db.h"
@@ -120,6 +121,51 @@ sync_dir_of(const char *path)
 		close(fd);
 	free(copy);
 	return (rc);
+}
+
+int
+vh_upload_place(PGconn *db, struct vh_upload *u, json_t *fields,
+    char **err)
+{
+	struct vh_tus_metadata	*md = NULL;
+	const char		*why, *key, *v;
+	char			*out = NULL, *b64, *tmp;
+	size_t			 len;
+	int			 rc;
+
+	if (json_object_get(fields, "lat") == NULL)
+		return (0);
+	if ((rc = vh_entry_place(db, fields, err)) != 0)
+		return (rc);
+	/* Checked at creation; parsed again to write it without them. */
+	if (vh_tus_metadata_parse(u->metadata, strlen(u->metadata), &md,
+	    &why) != 0) {
+		*err = vh_xasprintf("Upload-Metadata: %s", why);
+		return (VH_EINVAL);
+	}
+	for (size_t i = 0; (key = vh_tus_metadata_key(md, i)) != NULL; i++) {
+		if (strcmp(key, "lat") == 0 || strcmp(key, "lon") == 0 ||
+		    strcmp(key, "area") == 0)
+			continue;
+		v = vh_tus_metadata_get(md, key, &len);
+		b64 = len > 0 ? vh_base64_encode(v, len) : NULL;
+		tmp = vh_xasprintf("%s%s%s%s%s", out != NULL ? out : "",
+		    out != NULL ? "," : "", key, b64 != NULL ? " " : "",
+		    b64 != NULL ? b64 : "");
+		free(b64);
+		free(out);
+		out = tmp;
+	}
+	v = json_string_value(json_object_get(fields, "area"));
+	b64 = vh_base64_encode(v, strlen(v));
+	tmp = vh_xasprintf("%s%sarea %s", out != NULL ? out : "",
+	    out != NULL ? "," : "", b64);
+	free(b64);
+	free(out);
+	free(u->metadata);
+	u->metadata = tmp;
+	vh_tus_metadata_free(md);
+	return (0);
 }
 
 int

@@ -47,6 +47,17 @@ int	vh_upload_file_fields(const struct vh_tus_metadata *,
 	    __attribute__((warn_unused_result));
 
 /*
+ * Without keep_location: an upload's metadata and fields (both as sent,
+ * checked) name the buurt that holds their 'lat'/'lon' instead, before
+ * vh_upload_create stores the metadata, so that no row holds the
+ * position while the upload is under way (HEAD then returns 'area').
+ * Nothing to do without lat/lon. 0, VH_EINVAL with *err for the client,
+ * VH_EDB. Blocking.
+ */
+int	vh_upload_place(PGconn *, struct vh_upload *u, json_t *fields,
+	    char **err) __attribute__((warn_unused_result));
+
+/*
  * Creates an upload: an empty partial file (its directory synced) and its
  * row. u->length, u->metadata and who are inputs; the rest is filled in.
  * *fd gets the file opened for writing and locked (caller closes).

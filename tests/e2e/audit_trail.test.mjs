@@ -1,5 +1,6 @@
 // The audit trail is complete and tamper-evident: every listed action
-// leaves one row (repeated plays and views one per person, file and day),
+// (entry edits by a moderator and by the field worker who wrote it, role
+// changes, upload-link rotations and ODK tokens included) leaves one row (repeated plays and views one per person, file and day),
 // exports say their filters and how many rows went out, rows chain by
 // SHA-256 so that `verhaalctl audit --verify` proves the chain or names
 // the first bad row, the application's role can neither change nor delete
@@ -120,6 +121,59 @@ test('every audited action leaves its row; the chain verifies, resists the app r
     r = await fetch(`${d.url}/api/v1/session`, { method: 'DELETE', headers: sessionHeaders(s.session) });
     assert.equal(r.status, 204);
     assert.equal(rows(url, "action = 'logout' AND actor = 'nieuw'"), '1');
+
+    // Entry edits: the field worker's own change before publication,
+    // then a moderator's correction; each names its actor and the fields.
+    const send = async (method, p, token, body) => {
+      const res = await fetch(`${d.url}${p}`, { method, headers: auth(token, { 'Content-Type': 'application/json' }), body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, json: await res.json().catch(() => null) };
+    };
+    // (The set-up's field worker token was the one revoked above.)
+    const fw = ctl(url, 'token', 'create', '--user', 'fieldworker1', '--role', 'fieldworker').trim().split('\n').pop();
+    const fd = new FormData();
+    fd.append('entry', JSON.stringify({ kind: 'visit', text: 'Gesprek bij de school' }));
+    r = await fetch(`${d.url}/api/v1/entries`, { method: 'POST', headers: auth(fw), body: fd });
+    assert.equal(r.status, 201);
+    const visit = (await r.json()).id;
+    let e = await send('PATCH', `/api/v1/entries/${visit}`, fw, { text: 'Gesprek bij de basisschool' });
+    assert.equal(e.status, 200, JSON.stringify(e.json));
+    assert.equal(rows(url, `action = 'edit' AND object_type = 'entry' AND object_id = '${visit}' AND actor = 'fieldworker1' AND actor_role = 'fieldworker' AND reason = 'text'`), '1');
+    e = await send('PATCH', `/api/v1/entries/${visit}`, tokens.moderator, { title: 'Werkbezoek school' });
+    assert.equal(e.status, 200, JSON.stringify(e.json));
+    assert.equal(rows(url, `action = 'edit' AND object_type = 'entry' AND object_id = '${visit}' AND actor = 'moderator1' AND actor_role = 'moderator' AND reason LIKE '%title%'`), '1');
+    assert.equal(rows(url, `action = 'edit' AND reason LIKE '%basisschool%'`), '0', 'no words of the entry in the trail');
+
+    // An account's role, through the API.
+    e = await send('PATCH', '/api/v1/accounts/nieuw', tokens.admin, { role: 'moderator' });
+    assert.equal(e.status, 200, JSON.stringify(e.json));
+    assert.equal(rows(url, "action = 'user_role' AND object_type = 'account' AND object_id = 'nieuw' AND actor = 'admin1' AND reason LIKE '%analyst%moderator%'"), '1');
+
+    // A collection's upload link replaced: in the staff app and by verhaalctl.
+    e = await send('POST', '/api/v1/collections/wijk-oost/link', tokens.admin, {});
+    assert.equal(e.status, 200, JSON.stringify(e.json));
+    assert.equal(rows(url, "action = 'collection_rotate_link' AND object_type = 'collection' AND object_id = 'wijk-oost' AND actor = 'admin1'"), '1');
+    ctl(url, 'collection', 'rotate-link', 'wijk-oost');
+    assert.equal(rows(url, "action = 'collection_rotate_link' AND object_id = 'wijk-oost' AND actor = 'verhaalctl'"), '1');
+
+    // ODK tokens for phones: added (with the field worker's account it
+    // makes) and revoked, through the API and through verhaalctl.
+    e = await send('POST', '/api/v1/odk/tokens', tokens.admin, { name: 'telefoon1' });
+    assert.equal(e.status, 201, JSON.stringify(e.json));
+    const odkApi = String(e.json.id);
+    assert.equal(rows(url, "action = 'user_add' AND object_type = 'account' AND object_id = 'telefoon1' AND actor = 'admin1'"), '1');
+    assert.equal(rows(url, `action = 'token_create' AND object_type = 'token' AND object_id = '${odkApi}' AND actor = 'admin1' AND reason LIKE '%ODK%'`), '1');
+    e = await send('POST', '/api/v1/odk/tokens', tokens.admin, { name: 'telefoon1' });
+    assert.equal(e.status, 201);
+    assert.equal(rows(url, "action = 'user_add' AND object_id = 'telefoon1'"), '1', 'a second token makes no account');
+    assert.equal((await send('DELETE', `/api/v1/odk/tokens/${odkApi}`, tokens.admin)).status, 200);
+    assert.equal(rows(url, `action = 'token_revoke' AND object_type = 'token' AND object_id = '${odkApi}' AND actor = 'admin1'`), '1');
+    const added = ctl(url, 'odk', 'token', 'add', 'telefoon2', '--url', d.url);
+    assert.match(added, /^token /m);
+    const odkCtl = psql(url, "SELECT max(t.id) FROM api_token t JOIN account a ON a.id = t.account_id WHERE a.name = 'telefoon2' AND t.kind = 'odk'");
+    assert.equal(rows(url, "action = 'user_add' AND object_id = 'telefoon2' AND actor = 'verhaalctl'"), '1');
+    assert.equal(rows(url, `action = 'token_create' AND object_type = 'token' AND object_id = '${odkCtl}' AND actor = 'verhaalctl' AND reason LIKE '%ODK token for telefoon2%'`), '1');
+    ctl(url, 'odk', 'token', 'revoke', odkCtl);
+    assert.equal(rows(url, `action = 'token_revoke' AND object_type = 'token' AND object_id = '${odkCtl}' AND actor = 'verhaalctl'`), '1');
 
     // A SIGHUP reload that changed keys: their names, never values.
     const conf = path.join(tmpdir('auditconf'), 'v.conf');

@@ -14,7 +14,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { searchSetup } from './lib/search.mjs';
-import { build, ctl, freshDatabase, startDaemon, top, waitFor } from './lib/harness.mjs';
+import { randomUUID } from 'node:crypto';
+import { build, ctl, freshDatabase, psql, startDaemon, top, waitFor } from './lib/harness.mjs';
+import { collectPost, instanceXml, newToken } from './lib/odk.mjs';
 
 let s;
 before(async () => {
@@ -82,6 +84,11 @@ test('review_visits = false releases visits to analysts on arrival', async () =>
   try {
     const fw = ctl(url, 'token', 'create', '--user', 'fwoff', '--role', 'fieldworker').trim().split('\n').pop();
     const an = ctl(url, 'token', 'create', '--user', 'anoff', '--role', 'analyst').trim().split('\n').pop();
+    // From ODK Collect too, first, on connections no other path set up.
+    const odk = newToken(url, 'fwodk', d.url);
+    const id = `uuid:${randomUUID()}`;
+    assert.equal((await collectPost(`${odk.serverUrl}/submission`, instanceXml({ id }))).status, 201);
+    assert.equal(psql(url, `SELECT e.status FROM odk_submission o JOIN entry e ON e.id = o.entry_id WHERE o.instance_id = '${id}'`), 'approved');
     const fd = new FormData();
     fd.append('entry', JSON.stringify({ kind: 'visit', text: 'zonder review' }));
     const r = await fetch(`${d.url}/api/v1/entries`, { method: 'POST', headers: { Authorization: `Bearer ${fw}` }, body: fd });

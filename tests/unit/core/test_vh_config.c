@@ -102,6 +102,39 @@ test_syntax_errors(void **state VH_UNUSED)
 	expect_error("junk\nlisten_prot = 2\n", "bad.conf:1: syntax error");
 }
 
+/* A key's old name is read as the new one, in files and the
+ * environment; the new name wins when both are set. */
+static void
+test_deprecated_alias(void **state)
+{
+	struct vh_config *cfg = vh_config_new();
+	char	*err = NULL, *v;
+	char	 e0[] = "VERHAAL_ODK_KEEP_LOCATION=true";
+	char	 e1[] = "VERHAAL_KEEP_LOCATION=false";
+	char	*env[] = { e0, NULL }, *both[] = { e1, e0, NULL };
+
+	(void)state;
+	assert_false(cfg->keep_location);
+	assert_int_equal(vh_config_load_string(cfg, "f",
+	    "odk_keep_location = yes\n", &err), 0);
+	assert_true(cfg->keep_location);
+	/* Only the current name is a key of its own. */
+	assert_null(vh_config_get(cfg, "odk_keep_location"));
+	v = vh_config_get(cfg, "keep_location");
+	assert_string_equal(v, "true");
+	free(v);
+	cfg->keep_location = false;
+	assert_int_equal(vh_config_apply_env(cfg, env, &err), 0);
+	assert_true(cfg->keep_location);
+	assert_int_equal(vh_config_apply_env(cfg, both, &err), 0);
+	assert_false(cfg->keep_location);
+	assert_int_equal(vh_config_load_string(cfg, "f",
+	    "odk_keep_location = maybe\n", &err), VH_EINVAL);
+	assert_non_null(strstr(err, "odk_keep_location"));
+	free(err);
+	vh_config_free(cfg);
+}
+
 static void
 test_env_overrides(void **state VH_UNUSED)
 {
@@ -231,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_env_overrides),
+		cmocka_unit_test(test_deprecated_alias),
 		cmocka_unit_test(test_reload_only_reloadable),
 		cmocka_unit_test(test_reloaded_snapshot),
 		cmocka_unit_test(test_sizes_durations),

@@ -143,6 +143,7 @@ export const nl = {
   'werkbezoek.intro': 'Hetzelfde formulier als in ODK Collect: notitie, datum, thema\'s, buurt, foto\'s en een spraakmemo.',
   'werkbezoek.loading': 'Het formulier wordt geladen…',
   'werkbezoek.load-failed': 'Het formulier kon niet worden geladen. Meld u aan en probeer het opnieuw.',
+  'werkbezoek.waiting-attachments': 'De foto wordt nog verkleind; het werkbezoek wordt verstuurd zodra hij in het formulier staat.',
   'werkbezoek.sent': 'Verstuurd: {message}',
   'werkbezoek.failed': 'Niet verstuurd ({status}): {message}',
 } as const;

@@ -11,11 +11,14 @@ function WerkbezoekInvullen() {
   const host = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<'laden' | 'klaar' | 'fout'>('laden');
   const [answer, setAnswer] = useState<OpenRosaAnswer | null>(null);
+  // Send was pressed while a photo was still being scaled down: it goes
+  // as soon as the form holds the photo.
+  const [waiting, setWaiting] = useState(false);
 
   useEffect(() => {
     let mounted: { unmount(): void } | null = null;
     import('./OdkFormulier')
-      .then((m) => m.mountOdkFormulier(host.current!, setAnswer))
+      .then((m) => m.mountOdkFormulier(host.current!, setAnswer, setWaiting))
       .then((m) => { mounted = m; setState('klaar'); })
       .catch(() => setState('fout'));
     return () => mounted?.unmount();
@@ -29,6 +32,7 @@ function WerkbezoekInvullen() {
       {state === 'fout' && <p class="utrecht-paragraph" role="alert">{t('werkbezoek.load-failed')}</p>}
       <div ref={host} />
       <p class="utrecht-paragraph" role="status" aria-live="polite">
+        {waiting && !answer && t('werkbezoek.waiting-attachments')}
         {answer && (answer.status === 201 ?
           t('werkbezoek.sent', { message: answer.message }) :
           t('werkbezoek.failed', { status: String(answer.status), message: answer.message }))}
