@@ -10,7 +10,9 @@
 #   pgcluster.sh createdb DIR NAME   create another database in it
 #
 # PostgreSQL refuses to run as root, so as root the server runs as the
-# "postgres" system user that Debian's package creates.
+# "postgres" system user that Debian's package creates. PGCLUSTER_OPTS adds
+# server options at start (say "-c commit_delay=100"; make bench measures
+# such settings with it).
 set -eu
 
 cmd=${1:?usage: pgcluster.sh init|start|stop|url|createdb DIR}
@@ -72,7 +74,7 @@ start)
 	logf="$(dirname "$pgdir")/postgres.log"
 	[ "$(id -u)" -eq 0 ] && touch "$logf" && chown postgres: "$logf"
 	as_pg "$bindir/pg_ctl" -D "$pgdir" -l "$logf" -w -t 60 \
-	    -o "-k $sock -c listen_addresses=''" start >/dev/null ||
+	    -o "-k $sock -c listen_addresses='' ${PGCLUSTER_OPTS:-}" start >/dev/null ||
 	    { tail -n 20 "$logf" >&2; exit 1; }
 	"$0" createdb "$dir" verhaal
 	;;

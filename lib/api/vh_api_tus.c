@@ -941,27 +941,19 @@ whole_work(struct vh_worker *w, void *arg)
 		err = NULL;
 	}
 	f.filename = name;
-	if ((rc = vh_blobgc_pin(db, vh_app_blobstore(app), f.sha256, f.size,
-	    &err)) != 0) {
-		if (rc == VH_EDB)
-			op_db_error(op, "storing the upload", err);
-		else
-			op_disk_error(op, 503, "keep the stored upload", err);
-		goto out;
-	}
 	if ((rc = vh_entry_set_review(db, vh_app_config(app)->review_visits,
 	    &err)) == 0)
-		rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields,
-		    &f, &op->entry, &err);
-	vh_blobgc_unpin(db, f.sha256);
+		rc = vh_upload_store_whole(db, vh_app_blobstore(app), &op->u,
+		    &op->who, op->fields, &f, &op->entry, &err);
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
+	else if (rc == VH_ENOENT)
+		op_disk_error(op, 503, "keep the stored upload", err);
 	else if (rc != 0)
 		op_db_error(op, "storing the upload", err);
 	else
 		op->u.entry_id = json_integer_value(json_object_get(op->entry,
 		    "id"));
-out:
 	free(name);
 	vh_tus_metadata_free(md);
 }

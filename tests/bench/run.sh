@@ -46,6 +46,11 @@ min_rate=${BENCH_MIN_RATE:-$q_rate}
 dd_mib=${BENCH_DD_MIB:-$q_dd}
 # Seconds of idle HEAD probing before the load of a large-body cell.
 head_idle=${BENCH_HEAD_IDLE:-2}
+# Seconds of load with 64 KiB bodies before each cell's measured window:
+# verhaald's pool connections each load the Dutch dictionary on first use
+# (0.25 s of PostgreSQL CPU each, schema/0013), node compiles its hot
+# paths; the cells measure the steady state, not a server's first second.
+warm=${BENCH_WARM:-2}
 # One wrk thread: wrk builds each thread's request (body included) before
 # the clock starts but starts each thread as soon as it is built, so with
 # several threads the first would upload for seconds before the window
@@ -379,6 +384,13 @@ cell() {
 	esac
 	t=$threads
 	[ "$t" -gt "$conc" ] && t=$conc
+	if [ "$warm" -gt 0 ]; then
+		BENCH_MODE=$mode BENCH_SIZE=65536 BENCH_PATH=$path BENCH_OK=$okst \
+		BENCH_TOKEN=$token wrk -t1 -c"$conc" -d"${warm}s" --timeout 60s \
+		    -s tests/bench/upload.lua "$url" >"$tmp/warm.out" 2>&1
+		[ "$server" = verhaald ] && pg_sql "DELETE FROM job WHERE state =
+		    'queued'" >/dev/null
+	fi
 	hidle="-" hload="-" herr=0
 	if [ "$large" = 1 ]; then
 		h=$(probe "$mode" "$path" "$token" "$head_idle")
