@@ -73,8 +73,12 @@ start)
 	fi
 	logf="$(dirname "$pgdir")/postgres.log"
 	[ "$(id -u)" -eq 0 ] && touch "$logf" && chown postgres: "$logf"
+	# The tests run two files at a time, each with daemons of up to 16
+	# workers, 48 PATCH connections and its media runners, on this one
+	# cluster: PostgreSQL's default of 100 connections is too few.
 	as_pg "$bindir/pg_ctl" -D "$pgdir" -l "$logf" -w -t 60 \
-	    -o "-k $sock -c listen_addresses='' ${PGCLUSTER_OPTS:-}" start >/dev/null ||
+	    -o "-k $sock -c listen_addresses='' -c max_connections=300 ${PGCLUSTER_OPTS:-}" \
+	    start >/dev/null ||
 	    { tail -n 20 "$logf" >&2; exit 1; }
 	"$0" createdb "$dir" verhaal
 	;;

@@ -57,6 +57,10 @@
  * at once; more wait for one before their body is read. Kept well below
  * PostgreSQL's default max_connections (100) with the workers'. */
 #define LOCKDB_MAX	48
+/* Idle PATCH connections kept through a quiet reaper round; the rest go,
+ * so that a burst of uploads does not hold connections the database
+ * needs for other daemons and tools once it has passed. */
+#define LOCKDB_KEEP	4
 
 enum op_kind { OP_CREATE, OP_HEAD, OP_PATCH, OP_DELETE };
 
@@ -113,6 +117,7 @@ struct vh_tus {
 	 * PATCHes waiting for one (their queue entry is free meanwhile). */
 	PGconn			*lockdb_idle[LOCKDB_MAX];
 	int			 lockdb_nidle, lockdb_used;
+	int			 lockdb_low;	/* fewest idle since last round */
 	TAILQ_HEAD(, op)	 lockdb_wait;
 	struct event		*reaper;
 	int64_t			 started_ms;	/* monotonic, for the first sweep */
@@ -829,6 +834,8 @@ op_load(struct op *op)
 		}
 		if (tus->lockdb_nidle > 0)
 			op->lockdb = tus->lockdb_idle[--tus->lockdb_nidle];
+		if (tus->lockdb_low > tus->lockdb_nidle)
+			tus->lockdb_low = tus->lockdb_nidle;
 		op->has_lockdb = true;
 		tus->lockdb_used++;
 	}
@@ -1281,6 +1288,25 @@ sweep_interval(struct vh_tus *tus)
 	return (ms < 1000 ? 1000 : ms > REAP_MS ? REAP_MS : ms);
 }
 
+/* Closes the idle PATCH connections that no PATCH took since the last
+ * round, beyond LOCKDB_KEEP; loop thread. The idle ones are a stack, so
+ * those at the bottom are the ones that stayed unused. */
+static void
+lockdb_trim(struct vh_tus *tus)
+{
+	int close_n = tus->lockdb_low - LOCKDB_KEEP, i;
+
+	if (close_n > 0) {
+		for (i = 0; i < close_n; i++)
+			PQfinish(tus->lockdb_idle[i]);
+		memmove(tus->lockdb_idle, tus->lockdb_idle + close_n,
+		    (size_t)(tus->lockdb_nidle - close_n) *
+		    sizeof tus->lockdb_idle[0]);
+		tus->lockdb_nidle -= close_n;
+	}
+	tus->lockdb_low = tus->lockdb_nidle;
+}
+
 static void
 reap_done(void *arg)
 {
@@ -1294,6 +1320,7 @@ reap_done(void *arg)
 	if (j->n > 0)
 		vh_log_info("removed %d expired upload(s)", j->n);
 	free(j->err);
+	lockdb_trim(j->tus);
 	evtimer_add(j->tus->reaper, &tv);
 	free(j);
 }

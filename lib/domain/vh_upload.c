@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vh_blobgc.h"
@@ -256,6 +257,29 @@ vh_upload_unlock(PGconn *db, const char *id)
 	    1, NULL, params, NULL, NULL, 0));
 }
 
+/*
+ * The caller holds the upload's database lock, so whoever else holds the
+ * file's lock is about to let go: the previous request closed its
+ * descriptor, but a sandbox child forked meanwhile has a copy of it (and
+ * so of the lock) until its exec. Waits up to a second for that copy;
+ * VH_ECONFLICT after it (a writer elsewhere that lost its session).
+ */
+static int
+lock_partial(int fd)
+{
+	struct timespec	ts = { 0, 1000 * 1000 };
+	int		rc;
+
+	for (int waited_ms = 0;; waited_ms += (int)(ts.tv_nsec / 1000000)) {
+		if ((rc = vh_blobstore_lock_fd(fd, false)) != VH_ECONFLICT ||
+		    waited_ms >= 1000)
+			return (rc);
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 64 * 1000 * 1000)
+			ts.tv_nsec *= 2;
+	}
+}
+
 int
 vh_upload_open(const struct vh_upload *u, int *fd, char **err)
 {
@@ -266,7 +290,7 @@ vh_upload_open(const struct vh_upload *u, int *fd, char **err)
 	 * has it open (a stalled request, another daemon) loses nothing. */
 	if ((*fd = open(u->spool_path, O_WRONLY | O_CLOEXEC)) == -1)
 		goto fail;
-	if ((rc = vh_blobstore_lock_fd(*fd, false)) != 0)
+	if ((rc = lock_partial(*fd)) != 0)
 		goto fail;
 	if (ftruncate(*fd, u->offset) == -1) {
 		rc = VH_EIO;

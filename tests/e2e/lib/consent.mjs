@@ -54,6 +54,7 @@ export async function tus(ctx, meta, data, { pieces = 2 } = {}) {
   if (pieces !== 1 && half === 0) throw new Error('two PATCHes need at least 2 bytes');
   const hdr = (off) => ({ 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(off), 'Content-Type': 'application/offset+octet-stream', 'X-Upload-Key': ctx.key });
   const first = half === 0 ? null : await fetch(loc, { method: 'PATCH', headers: hdr(0), body: data.subarray(0, half) });
+  if (first && first.status !== 204) throw new Error(`the first PATCH: ${first.status} ${await first.text()}`);
   const last = await fetch(loc, { method: 'PATCH', headers: hdr(half), body: data.subarray(half) });
   return { created, first, last };
 }
