@@ -42,6 +42,7 @@
 #include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_error.h"
+#include "vh_fsutil.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_routes.h"
@@ -93,6 +94,7 @@ struct op {
 	bool			 reading;	/* body in progress */
 	bool			 complete;	/* the whole body arrived */
 	int64_t			 written;
+	int64_t			 flushed;	/* writeback started up to */
 
 	/* creation with the whole upload in its body: no partial file */
 	struct vh_blob_writer	*writer;
@@ -561,6 +563,8 @@ on_body(struct vh_http_req *req, const char *data, size_t len, void *arg)
 		data += n;
 		len -= (size_t)n;
 	}
+	/* So that the fdatasync of save_work finds little left to write. */
+	vh_fsutil_writeback(op->fd, &op->flushed, op->u.offset + op->written);
 	return (0);
 }
 
@@ -593,6 +597,7 @@ read_body(struct op *op)
 		    EVP_sha1() : EVP_sha256(), NULL);
 	}
 	op->reading = true;
+	op->flushed = op->u.offset;
 	vh_http_req_read_body(op->req, limit - op->u.offset, on_body, on_end,
 	    on_abort, op);
 }
