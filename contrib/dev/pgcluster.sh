@@ -10,7 +10,9 @@
 #   pgcluster.sh createdb DIR NAME   create another database in it
 #
 # PostgreSQL refuses to run as root, so as root the server runs as the
-# "postgres" system user that Debian's package creates.
+# "postgres" system user that Debian's package creates. PGCLUSTER_OPTS adds
+# server options at start (say "-c commit_delay=100"; make bench measures
+# such settings with it).
 set -eu
 
 cmd=${1:?usage: pgcluster.sh init|start|stop|url|createdb DIR}
@@ -75,7 +77,7 @@ start)
 	# workers, 48 PATCH connections and its media runners, on this one
 	# cluster: PostgreSQL's default of 100 connections is too few.
 	as_pg "$bindir/pg_ctl" -D "$pgdir" -l "$logf" -w -t 60 \
-	    -o "-k $sock -c listen_addresses='' -c max_connections=300" \
+	    -o "-k $sock -c listen_addresses='' -c max_connections=300 ${PGCLUSTER_OPTS:-}" \
 	    start >/dev/null ||
 	    { tail -n 20 "$logf" >&2; exit 1; }
 	"$0" createdb "$dir" verhaal

@@ -44,6 +44,7 @@
 #include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_error.h"
+#include "vh_fsutil.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_route.h"
@@ -98,6 +99,7 @@ struct op {
 	bool			 reading;	/* body in progress */
 	bool			 complete;	/* the whole body arrived */
 	int64_t			 written;
+	int64_t			 flushed;	/* writeback started up to */
 
 	/* creation with the whole upload in its body: no partial file */
 	struct vh_blob_writer	*writer;
@@ -557,6 +559,8 @@ on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
 		data += n;
 		len -= (size_t)n;
 	}
+	/* So that the fdatasync of save_work finds little left to write. */
+	vh_fsutil_writeback(op->fd, &op->flushed, op->u.offset + op->written);
 	return (0);
 }
 
@@ -589,6 +593,7 @@ read_body(struct op *op)
 		    EVP_sha1() : EVP_sha256(), NULL);
 	}
 	op->reading = true;
+	op->flushed = op->u.offset;
 	vh_http_req_read_body(op->req, limit - op->u.offset, on_body, on_end,
 	    on_abort, op);
 }
@@ -954,26 +959,18 @@ whole_work(struct vh_worker *w, void *arg)
 		err = NULL;
 	}
 	f.filename = name;
-	if ((rc = vh_blobgc_pin(db, ctx->blobs, f.sha256, f.size,
-	    &err)) != 0) {
-		if (rc == VH_EDB)
-			op_db_error(op, "storing the upload", err);
-		else
-			op_disk_error(op, 503, "keep the stored upload", err);
-		goto out;
-	}
 	if ((rc = vh_entry_set_rules(db, op->cfg, &err)) == 0)
-		rc = vh_upload_store_whole(db, &op->u, &op->who, op->fields,
-		    &f, &op->entry, &err);
-	vh_blobgc_unpin(db, f.sha256);
+		rc = vh_upload_store_whole(db, ctx->blobs, &op->u, &op->who,
+		    op->fields, &f, &op->entry, &err);
 	if (rc == VH_EINVAL)
 		op_error(op, 422, "invalid-entry", err);
+	else if (rc == VH_ENOENT)
+		op_disk_error(op, 503, "keep the stored upload", err);
 	else if (rc != 0)
 		op_db_error(op, "storing the upload", err);
 	else
 		op->u.entry_id = json_integer_value(json_object_get(op->entry,
 		    "id"));
-out:
 	free(name);
 	vh_tus_metadata_free(md);
 }

@@ -27,17 +27,16 @@ vh_jobq_enqueue(PGconn *db, const char *kind, int64_t media_id,
 	vh_db_params_str(&p, kind);
 	vh_db_params_int(&p, media_id);
 	vh_db_params_str(&p, payload);
-	if ((r = vh_db_exec(db, "INSERT INTO job (kind, media_id, payload)"
-	    " VALUES ($1, nullif($2::bigint, 0), $3::jsonb) RETURNING id",
+	/* The notification rides on the insert (one round trip, not two);
+	 * it is delivered at commit, so no runner looks before the row is
+	 * there. */
+	if ((r = vh_db_exec(db, "WITH j AS (INSERT INTO job (kind, media_id,"
+	    " payload) VALUES ($1, nullif($2::bigint, 0), $3::jsonb) RETURNING"
+	    " id) SELECT id, pg_notify('" VH_JOBQ_CHANNEL "', '') FROM j",
 	    p.n, p.v, err)) == NULL)
 		return (VH_EDB);
 	if (job_id != NULL)
 		*job_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	/* Delivered at commit, so no runner looks before the row is there. */
-	if ((r = vh_db_exec(db, "NOTIFY " VH_JOBQ_CHANNEL, 0, NULL,
-	    err)) == NULL)
-		return (VH_EDB);
 	PQclear(r);
 	return (0);
 }

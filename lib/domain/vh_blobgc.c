@@ -30,6 +30,31 @@
 	" AND NOT EXISTS (SELECT 1 FROM odk_submission o WHERE" \
 	" o.xml_sha256 = " x ")"
 
+/*
+ * Under a pin: the file must be in the store. The same content may have
+ * been quarantined after this writer's file was found to be a duplicate
+ * and before the pin: the upload still stands (the media job decides about
+ * content), so the bytes come back. Quarantine waits for pins
+ * (vh_blobgc_quarantine).
+ */
+static int
+pinned_file(struct vh_blobstore *bs, const char *hex, char **err)
+{
+	int64_t		 have;
+
+	if (vh_blobstore_exists(bs, hex, &have) != 0 &&
+	    vh_blobstore_quarantined(bs, hex) &&
+	    vh_blobstore_release(bs, hex) != 0)
+		vh_log_warnx("blob %s: could not take it back from quarantine",
+		    hex);
+	if (vh_blobstore_exists(bs, hex, &have) != 0) {
+		*err = vh_xasprintf("blob %s was collected while being stored",
+		    hex);
+		return (VH_ENOENT);
+	}
+	return (0);
+}
+
 int
 vh_blobgc_pin(PGconn *db, struct vh_blobstore *bs, const char *hex,
     int64_t size, char **err)
@@ -37,27 +62,16 @@ vh_blobgc_pin(PGconn *db, struct vh_blobstore *bs, const char *hex,
 	char		 sz[32];
 	const char	*params[2] = { hex, sz };
 	PGresult	*r;
-	int64_t		 have;
+	int		 rc;
 
 	snprintf(sz, sizeof sz, "%lld", (long long)size);
 	if ((r = vh_db_exec(db, "SELECT pg_advisory_lock_shared(" LOCK_KEY ")",
 	    1, params, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
-	/* The same content may have been quarantined after this writer's
-	 * file was found to be a duplicate and before the pin: the upload
-	 * still stands (the media job decides about content), so the bytes
-	 * come back. Quarantine waits for pins (vh_blobgc_quarantine). */
-	if (vh_blobstore_exists(bs, hex, &have) != 0 &&
-	    vh_blobstore_quarantined(bs, hex) &&
-	    vh_blobstore_release(bs, hex) != 0)
-		vh_log_warnx("blob %s: could not take it back from quarantine",
-		    hex);
-	if (vh_blobstore_exists(bs, hex, &have) != 0) {
+	if ((rc = pinned_file(bs, hex, err)) != 0) {
 		vh_blobgc_unpin(db, hex);
-		*err = vh_xasprintf("blob %s was collected while being stored",
-		    hex);
-		return (VH_ENOENT);
+		return (rc);
 	}
 	if ((r = vh_db_exec(db, "INSERT INTO blob (sha256, size) VALUES ($1, $2)"
 	    " ON CONFLICT (sha256) DO NOTHING", 2, params, err)) == NULL) {
@@ -66,6 +80,22 @@ vh_blobgc_pin(PGconn *db, struct vh_blobstore *bs, const char *hex,
 	}
 	PQclear(r);
 	return (0);
+}
+
+int
+vh_blobgc_pin_tx(PGconn *db, struct vh_blobstore *bs, const char *hex,
+    char **err)
+{
+	const char	*params[1] = { hex };
+	PGresult	*r;
+
+	/* Released by the transaction's end, so no unlock round trip; the
+	 * collector's exclusive try-lock fails until then. */
+	if ((r = vh_db_exec(db, "SELECT pg_advisory_xact_lock_shared("
+	    LOCK_KEY ")", 1, params, err)) == NULL)
+		return (VH_EDB);
+	PQclear(r);
+	return (pinned_file(bs, hex, err));
 }
 
 void

@@ -24,6 +24,16 @@ int	vh_blobgc_pin(PGconn *, struct vh_blobstore *, const char *hex,
 void	vh_blobgc_unpin(PGconn *, const char *hex);
 
 /*
+ * The same pin inside the caller's open transaction, held until it ends
+ * (a transaction-scoped lock: nothing to unpin). It records no blob row:
+ * the transaction must insert one with the row that names the blob (the
+ * media row's insertion in vh_entry_store_tx does); should it roll back,
+ * the file is named by no row and the litter sweep takes it.
+ */
+int	vh_blobgc_pin_tx(PGconn *, struct vh_blobstore *, const char *hex,
+	    char **err) __attribute__((warn_unused_result));
+
+/*
  * Moves a rejected blob to quarantine, unless a writer has it pinned
  * (VH_ECONFLICT: that upload stands, and its own media job decides about
  * the content again). VH_ENOENT when the file is not in the store.

@@ -11,9 +11,10 @@
  * holds an OFD lock on it (vh_blobstore_lock_fd). The offset is read under
  * those locks, so nothing is cut or overwritten that another writer still
  * relies on, and the file is moved into the store only by the holder.
- * Finishing is one transaction: the entry, its media row and the upload's
- * completion commit together (the trigger of schema/0015), so a retry
- * after any failure finds either nothing done or everything.
+ * Finishing is one transaction: the blob's pin and row, the entry, its
+ * media row and job and the upload's completion commit together (the
+ * trigger of schema/0015), so a retry after any failure finds either
+ * nothing done or everything, and each upload costs one WAL flush.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -473,43 +474,68 @@ discard(PGconn *db, const struct vh_upload *u)
 }
 
 /*
- * Creates the entry of upload id in one transaction with the upload's
- * completion: the trigger on media (schema/0015) marks the upload named
- * by the session setting complete, with this media row, or fails the
- * whole transaction when it was finished already. VH_EEXIST then: the
- * entry exists, made by an earlier attempt or another process.
+ * Opens the transaction that finishes upload id with the blob hex: the
+ * blob pinned (vh_blobgc_pin_tx) and the upload named in the setting that
+ * the trigger on media reads (schema/0015). Both last until the
+ * transaction ends, so nothing is left to undo on the connection after
+ * it, whatever happens.
  */
 static int
-store_entry(PGconn *db, const char *id, const json_t *fields,
-    const struct vh_principal *who, const struct vh_entry_file *f,
-    int64_t *media_id, json_t **entry, char **err)
+begin_finish(PGconn *db, struct vh_blobstore *bs, const char *id,
+    const char *hex, char **err)
 {
 	const char	*params[1] = { id };
 	PGresult	*r;
 	int		 rc;
 
-	if ((r = vh_db_exec(db, "SELECT set_config('" FINISHING "', $1, false)",
-	    1, params, err)) == NULL)
+	if (vh_db_begin(db, err) != 0)
 		return (VH_EDB);
-	PQclear(r);
-	/* vh_entry_store's transaction is its own: committed, or rolled
-	 * back by it on failure. */
-	rc = vh_entry_store(db, fields, who, f, 1, media_id, entry, err);
-	r = PQexec(db, "SELECT set_config('" FINISHING "', '', false)");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		/* A session that may still name the upload would mark it with
-		 * some later media row: a new session has no setting. */
-		vh_log_warnx("upload %.8s…: resetting the connection", id);
-		PQreset(db);
+	if ((rc = vh_blobgc_pin_tx(db, bs, hex, err)) != 0)
+		goto fail;
+	if ((r = vh_db_exec(db, "SELECT set_config('" FINISHING "', $1, true)",
+	    1, params, err)) == NULL) {
+		rc = VH_EDB;
+		goto fail;
 	}
 	PQclear(r);
-	if (rc != 0 && *err != NULL &&
-	    strstr(*err, "upload already finished") != NULL) {
-		free(*err);
-		*err = NULL;
-		return (VH_EEXIST);
-	}
+	return (0);
+fail:
+	vh_db_rollback(db);
 	return (rc);
+}
+
+/*
+ * Creates the entry of the upload begin_finish named and commits: the
+ * trigger on media marks that upload complete, with this media row, or
+ * fails the whole transaction when it was finished already. VH_EEXIST
+ * then: the entry exists, made by an earlier attempt or another process.
+ * On any failure the transaction is rolled back.
+ */
+static int
+end_finish(PGconn *db, const json_t *fields, const struct vh_principal *who,
+    const struct vh_entry_file *f, int64_t *media_id, json_t **entry,
+    char **err)
+{
+	int	 rc;
+
+	if ((rc = vh_entry_store_tx(db, fields, who, f, 1, media_id, entry,
+	    err)) != 0) {
+		vh_db_rollback(db);
+		if (*err != NULL &&
+		    strstr(*err, "upload already finished") != NULL) {
+			free(*err);
+			*err = NULL;
+			return (VH_EEXIST);
+		}
+		return (rc);
+	}
+	if (vh_db_commit(db, err) != 0) {
+		/* A failed COMMIT has rolled back. */
+		json_decref(*entry);
+		*entry = NULL;
+		return (VH_EDB);
+	}
+	return (0);
 }
 
 /* Another attempt finished the upload first: answers as it would have. */
@@ -567,12 +593,13 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		rc = rc == VH_EINVAL ? VH_EIO : rc;
 		goto out;
 	}
-	if ((rc = vh_blobgc_pin(db, bs, f.sha256, f.size, err)) != 0) {
+	/* One transaction: the pin, the blob row, the entry, its media row
+	 * and job, and the upload's completion, committed together. */
+	if ((rc = begin_finish(db, bs, u->id, f.sha256, err)) != 0) {
 		rc = rc == VH_EINVAL ? VH_EIO : rc;
 		goto out;
 	}
-	rc = store_entry(db, u->id, fields, who, &f, &media_id, entry, err);
-	vh_blobgc_unpin(db, f.sha256);
+	rc = end_finish(db, fields, who, &f, &media_id, entry, err);
 	if (rc == VH_EEXIST) {
 		rc = already_finished(db, bs, u, err);
 		goto out;
@@ -594,7 +621,7 @@ out:
 }
 
 int
-vh_upload_store_whole(PGconn *db, struct vh_upload *u,
+vh_upload_store_whole(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
     const struct vh_principal *who, const json_t *fields,
     const struct vh_entry_file *f, json_t **entry, char **err)
 {
@@ -614,23 +641,27 @@ vh_upload_store_whole(PGconn *db, struct vh_upload *u,
 	params[1] = length;
 	params[2] = who->account_id != 0 ? account : NULL;
 	params[3] = who->collection_id != 0 ? collection : NULL;
-	/* The row first, unfinished and with no file; the entry's
-	 * transaction finishes it (store_entry). Should that fail, the row
-	 * names no file and nobody knows its id: it is removed now or, if
-	 * the database is gone, reaped when it expires. The entry holds the
-	 * metadata, as in vh_upload_finish. */
+	/*
+	 * One transaction, so one WAL flush per upload: the pin, the upload
+	 * row (unfinished, with no file; the media row's trigger finishes
+	 * it), the blob row, the entry, its media row and job. Nothing of it
+	 * is seen before the commit, and a failure anywhere leaves nothing:
+	 * the stored file is then named by no row and swept. The entry holds
+	 * the metadata, as in vh_upload_finish.
+	 */
+	if ((rc = begin_finish(db, bs, u->id, f->sha256, err)) != 0)
+		return (rc);
 	r = vh_db_exec(db, "INSERT INTO upload (id, length, \"offset\", metadata,"
 	    " spool_name, account_id, collection_id, expires_at) VALUES ($1, $2,"
 	    " $2, '', '', $3, $4, now() + interval '1 hour')", 4, params, err);
-	if (r == NULL)
+	if (r == NULL) {
+		vh_db_rollback(db);
 		return (VH_EDB);
-	PQclear(r);
-	rc = store_entry(db, u->id, fields, who, f, &media_id, entry, err);
-	if (rc != 0) {
-		PQclear(PQexecParams(db, "DELETE FROM upload WHERE id = $1 AND"
-		    " completed_at IS NULL", 1, NULL, params, NULL, NULL, 0));
-		return (rc == VH_EEXIST ? VH_EDB : rc);
 	}
+	PQclear(r);
+	/* A new id: nobody else can have finished it. */
+	if ((rc = end_finish(db, fields, who, f, &media_id, entry, err)) != 0)
+		return (rc == VH_EEXIST ? VH_EDB : rc);
 	u->offset = u->length;
 	u->completed = true;
 	u->media_id = media_id;

@@ -115,13 +115,14 @@ int	vh_upload_finish(PGconn *, struct vh_blobstore *, struct vh_upload *,
 
 /*
  * Records an upload that arrived whole in its creation request, whose
- * file f is already in the store (and pinned): in one transaction its
- * entry, media row and a finished upload row, so HEAD answers for it.
- * u->length is an input; u->id is made here. *entry as in
- * vh_upload_finish.
+ * file f is already in the store: in one transaction its pin
+ * (vh_blobgc_pin_tx), blob row, entry, media row and job, and a finished
+ * upload row, so HEAD answers for it. u->length is an input; u->id is
+ * made here. *entry as in vh_upload_finish. VH_ENOENT when the file was
+ * collected before the pin, VH_EINVAL for an entry that cannot be.
  */
 struct vh_entry_file;
-int	vh_upload_store_whole(PGconn *, struct vh_upload *u,
+int	vh_upload_store_whole(PGconn *, struct vh_blobstore *, struct vh_upload *u,
 	    const struct vh_principal *who, const json_t *fields,
 	    const struct vh_entry_file *f, json_t **entry, char **err)
 	    __attribute__((warn_unused_result));

@@ -48,6 +48,7 @@ struct vh_blob_writer {
 	char			*name;		/* under spool/ */
 	EVP_MD_CTX		*md;
 	int64_t			 size;
+	int64_t			 flushed;	/* writeback started up to */
 	int			 broken;	/* a write failed */
 };
 
@@ -351,6 +352,7 @@ vh_blob_writer_write(struct vh_blob_writer *w, const void *buf, size_t len)
 		return (VH_EIO);
 	}
 	w->size += (int64_t)len;
+	vh_fsutil_writeback(w->fd, &w->flushed, w->size);
 	return (0);
 }
 

@@ -14,6 +14,18 @@
 #include "vh_fsutil.h"
 #include "vh_log.h"
 
+void
+vh_fsutil_writeback(int fd, int64_t *started, int64_t end)
+{
+	if (end - *started < VH_FSUTIL_WRITEBACK_STEP)
+		return;
+	/* Only the new range: pages of an older one are under writeback
+	 * already and would be skipped anyway. */
+	(void)sync_file_range(fd, *started, end - *started,
+	    SYNC_FILE_RANGE_WRITE);
+	*started = end;
+}
+
 bool
 vh_fsutil_valid_hex(const char *hex)
 {

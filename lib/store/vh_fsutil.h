@@ -4,8 +4,12 @@
  * alike (directory fds, fsync, readdir, the check of a blob's name), in a
  * module of their own so that neither calls back into the other. */
 #include <stdbool.h>
+#include <stdint.h>
 
 struct stat;
+
+/* How far ahead of the final fdatasync writeback is started. */
+#define VH_FSUTIL_WRITEBACK_STEP	(4 * 1024 * 1024)
 
 /* True for 64 lowercase hex digits and nothing else: the only names a
  * path is ever built from. */
@@ -16,6 +20,16 @@ int	vh_fsutil_mkdir(int dirfd, const char *name, int *created);
 int	vh_fsutil_opendir(int dirfd, const char *name);
 /* fsync that retries EINTR; VH_EIO on failure, errno kept. */
 int	vh_fsutil_fsync(int fd, const char *what);
+/*
+ * Starts writeback of what was written to fd since *started, once that is
+ * a whole VH_FSUTIL_WRITEBACK_STEP, and moves *started on; end is the file
+ * offset written up to. It waits for nothing (sync_file_range with only
+ * SYNC_FILE_RANGE_WRITE: no data made durable, no metadata), so a large
+ * body is mostly on its way to the disk by the time its fdatasync comes,
+ * instead of all of it then. Durability still rests on that fdatasync
+ * alone; a failure here is ignored for the same reason.
+ */
+void	vh_fsutil_writeback(int fd, int64_t *started, int64_t end);
 /*
  * Calls fn(fd of the directory, entry name, its lstat, arg) for each entry
  * of the directory dirfd/name but "." and "..". Returns the first non-zero

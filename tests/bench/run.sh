@@ -8,11 +8,17 @@
 #
 #   sh tests/bench/run.sh [BUILD]
 #
-# Each cell (server x body size x concurrency) starts its server afresh on
-# loopback, so the peak RSS (VmHWM, summed over nginx's master and workers)
-# belongs to that cell alone. verhaald runs against a private PostgreSQL in
-# the bench directory. Results go to stdout and to BUILD/bench-results.txt.
-# docs/bench.md explains the knobs (BENCH_* variables) and the columns.
+# Each cell (body set x server x body size x concurrency) starts its server
+# afresh on loopback, so the peak RSS (VmHWM, summed over nginx's master and
+# workers) and the CPU time (/proc/PID/stat before and after the load, for
+# PostgreSQL summed over all its processes) belong to that cell alone.
+# verhaald runs against a private PostgreSQL in the bench directory, with
+# its default configuration (media runners on). The disk's own durable
+# write rate (dd conv=fdatasync in the bench directory) is measured before
+# and after the cells, and a HEAD prober (head-probe.mjs) times one HEAD
+# every 20 ms, idle and under load, in the large-body cells. Results go to
+# stdout and to BUILD/bench-results.txt. docs/bench.md explains the knobs
+# (BENCH_* variables) and the columns.
 set -u
 
 build=${1:-build}
@@ -20,15 +26,31 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
 
+# BENCH_QUICK=1: the same cells, shorter, so that a whole run takes a few
+# minutes on a busy machine; each knob below still overrides it.
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	q_small=5 q_large=8 q_rate=100 q_dd=1000
+else
+	q_small=8 q_large=12 q_rate=100 q_dd=2000
+fi
 servers=${BENCH_SERVERS:-"verhaald nginx tus-node"}
 sizes=${BENCH_SIZES:-"1048576 50000000"}
 concs=${BENCH_CONCURRENCY:-"16 64"}
-secs_small=${BENCH_SECONDS:-8}
-secs_large=${BENCH_SECONDS_LARGE:-12}
+sets=${BENCH_SETS:-"unique identical"}
+secs_small=${BENCH_SECONDS:-$q_small}
+secs_large=${BENCH_SECONDS_LARGE:-$q_large}
 # A large-body cell lasts at least long enough for every client to finish
 # one upload at this aggregate rate (MB/s): 64 clients x 50 MB at 100 MB/s
 # is 32 s. Otherwise a slow disk shows nothing but "no upload finished".
-min_rate=${BENCH_MIN_RATE:-100}
+min_rate=${BENCH_MIN_RATE:-$q_rate}
+dd_mib=${BENCH_DD_MIB:-$q_dd}
+# Seconds of idle HEAD probing before the load of a large-body cell.
+head_idle=${BENCH_HEAD_IDLE:-2}
+# Seconds of load with 64 KiB bodies before each cell's measured window:
+# verhaald's pool connections each load the Dutch dictionary on first use
+# (0.25 s of PostgreSQL CPU each, schema/0013), node compiles its hot
+# paths; the cells measure the steady state, not a server's first second.
+warm=${BENCH_WARM:-2}
 # One wrk thread: wrk builds each thread's request (body included) before
 # the clock starts but starts each thread as soon as it is built, so with
 # several threads the first would upload for seconds before the window
@@ -58,7 +80,9 @@ chmod 0755 "$tmp"
 results=$tmp/results
 : >"$results"
 pids=""
+probe_pid=""
 have_pg=0
+hz=$(getconf CLK_TCK)
 
 # alive PID: the process runs (a zombie, exited but not yet reaped by
 # wait, does not count).
@@ -85,7 +109,14 @@ stop_server() {
 	done
 	pids=""
 }
+stop_probe() {
+	[ -n "$probe_pid" ] || return 0
+	kill -TERM "$probe_pid" 2>/dev/null
+	wait "$probe_pid" 2>/dev/null
+	probe_pid=""
+}
 cleanup() {
+	stop_probe
 	stop_server
 	[ "$have_pg" = 1 ] && sh contrib/dev/pgcluster.sh stop "$tmp/pg" >/dev/null 2>&1
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -125,6 +156,67 @@ peak_rss() {
 		kb=$((kb + ${v:-0}))
 	done
 	echo "$kb"
+}
+
+# ticks PID...: CPU time (user + system) of the processes and their live
+# children, in clock ticks. kid_ticks PID...: that of their children that
+# exited and were reaped (verhaald's media sandboxes).
+ticks() {
+	all=""
+	for p in "$@"; do
+		all="$all $p $(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')"
+	done
+	t=0
+	for p in $all; do
+		# Fields after the command name, which is in parentheses.
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+		    awk '{ print $12 + $13 }')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+kid_ticks() {
+	t=0
+	for p in "$@"; do
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+		    awk '{ print $14 + $15 }')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# pg_ticks: all of the private PostgreSQL's CPU time so far (postmaster,
+# backends, background processes); exited backends are in the
+# postmaster's reaped-children figures.
+pg_ticks() {
+	[ "$have_pg" = 1 ] || { echo 0; return; }
+	pm=$(head -n 1 "$tmp/pg/pgdata/postmaster.pid" 2>/dev/null)
+	[ -n "$pm" ] || { echo 0; return; }
+	echo $(( $(ticks "$pm") + $(kid_ticks "$pm") ))
+}
+
+# pg_sql SQL: one statement against verhaald's database.
+pg_sql() {
+	psql "$(sh contrib/dev/pgcluster.sh url "$tmp/pg")" -qAtc "$1" \
+	    2>>"$tmp/psql.err"
+}
+
+# durable_write: MB/s of dd writing dd_mib MiB with one fdatasync at the end
+# into the bench directory, the disk's own durable sequential rate.
+durable_write() {
+	sync
+	dd if=/dev/zero of="$tmp/dd.bin" bs=1M count="$dd_mib" conv=fdatasync \
+	    2>"$tmp/dd.out" || { echo "-"; return; }
+	rm -f "$tmp/dd.bin"
+	# "N bytes (...) copied, S s, R MB/s"
+	awk '/copied/ { s = $0; sub(/.*copied, /, "", s); sub(/ s,.*/, "", s);
+	    if (s > 0) printf "%.0f\n", $1 / s / 1e6 }' "$tmp/dd.out"
+}
+
+# probe MODE PATH TOKEN SECONDS: the HEAD prober's line, in the foreground.
+probe() {
+	node tests/bench/head-probe.mjs "$1" "$url" "$2" "$3" "$4" 20 2>>"$tmp/probe.err" |
+	    grep '^HEAD ' | tail -n 1
 }
 
 # --- the servers: start_X sets pids and url, or returns non-zero -------
@@ -174,15 +266,24 @@ start_verhaald() {
 	return 0
 }
 
-# probe_verhaald: one small creation-with-upload; prints its status.
+# probe_verhaald: one small creation-with-upload; prints its status. A
+# busy machine may take seconds for the first one: no answer (000) or a
+# 503 is asked again, up to three times.
 probe_verhaald() {
 	auth="X-Bench: no-token"
 	[ -n "$vh_token" ] && auth="Authorization: Bearer $vh_token"
-	curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
-	    -H "$auth" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 5' \
-	    -H 'Content-Type: application/offset+octet-stream' \
-	    -H 'Upload-Metadata: filename YmVuY2guYmlu,kind c3Rvcnk=,title YmVuY2g=' \
-	    --data-binary hello "$url/api/v1/uploads"
+	n=0
+	while :; do
+		st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -X POST \
+		    -H "$auth" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 5' \
+		    -H 'Content-Type: application/offset+octet-stream' \
+		    -H 'Upload-Metadata: filename YmVuY2guYmlu,kind c3Rvcnk=,title YmVuY2g=' \
+		    --data-binary hello "$url/api/v1/uploads")
+		n=$((n + 1))
+		case $st in 000|503) [ $n -lt 3 ] && continue ;; esac
+		echo "$st"
+		return
+	done
 }
 
 start_nginx() {
@@ -247,65 +348,108 @@ start_tus_node() {
 
 # --- one cell ---------------------------------------------------------
 
-# cell SERVER SIZE CONC: appends "server size conc ok secs p50 p99 rss bad
-# note" to $results.
+# cell SET SERVER SIZE CONC: appends "set server size conc ok secs p50 p99
+# rss bad server_cpu_us pg_cpu_us head_idle_p99 head_load_p99 head_errors
+# media_cpu_us note" to $results.
 cell() {
-	server=$1 size=$2 conc=$3
+	set=$1 server=$2 size=$3 conc=$4
 	secs=$secs_small
+	large=0
 	if [ "$size" -gt 8388608 ]; then
+		large=1
 		secs=$((conc * size / (min_rate * 1000000)))
 		[ "$secs" -lt "$secs_large" ] && secs=$secs_large
 	fi
 	note=""
+	none="- - - - - - - - - - - -"
 	case $server in
 	verhaald)
 		if [ -n "$vh_status" ]; then
-			echo "$server $size $conc - - - - - - $vh_status" >>"$results"
+			echo "$set $server $size $conc $none $vh_status" >>"$results"
 			return
 		fi
 		start_verhaald || {
 			vh_status="not-started"
-			echo "$server $size $conc - - - - - - $vh_status" >>"$results"
+			echo "$set $server $size $conc $none $vh_status" >>"$results"
 			return
 		}
 		st=$(probe_verhaald)
 		if [ "$st" != 201 ]; then
-			vh_status="status-$st"
+			# A missing endpoint or token stays so; a slow answer
+			# is this cell's alone.
+			case $st in 4*) vh_status="status-$st" ;; esac
 			stop_server
-			echo "$server $size $conc - - - - - - $vh_status" >>"$results"
+			echo "$set $server $size $conc $none status-$st" >>"$results"
 			return
 		fi
 		mode=tus path=/api/v1/uploads okst=201 token=$vh_token
 		;;
 	nginx)
-		start_nginx || { echo "$server $size $conc - - - - - - not-started" >>"$results"; return; }
+		start_nginx || { echo "$set $server $size $conc $none not-started" >>"$results"; return; }
 		mode=put path=/dav/bench okst="201 204" token=""
 		;;
 	tus-node)
-		start_tus_node || { echo "$server $size $conc - - - - - - not-started" >>"$results"; return; }
+		start_tus_node || { echo "$set $server $size $conc $none not-started" >>"$results"; return; }
 		mode=tus path=/api/v1/uploads okst=201 token=""
 		;;
 	esac
 	t=$threads
 	[ "$t" -gt "$conc" ] && t=$conc
+	if [ "$warm" -gt 0 ]; then
+		BENCH_MODE=$mode BENCH_SIZE=65536 BENCH_PATH=$path BENCH_OK=$okst \
+		BENCH_TOKEN=$token wrk -t1 -c"$conc" -d"${warm}s" --timeout 60s \
+		    -s tests/bench/upload.lua "$url" >"$tmp/warm.out" 2>&1
+		[ "$server" = verhaald ] && pg_sql "DELETE FROM job WHERE state =
+		    'queued'" >/dev/null
+	fi
+	hidle="-" hload="-" herr=0
+	if [ "$large" = 1 ]; then
+		h=$(probe "$mode" "$path" "$token" "$head_idle")
+		hidle=$(printf '%s\n' "$h" | sed -n 's/.* p99_us=\([0-9]*\).*/\1/p')
+		herr=$(printf '%s\n' "$h" | sed -n 's/.* errors=\([0-9]*\).*/\1/p')
+		node tests/bench/head-probe.mjs "$mode" "$url" "$path" "$token" \
+		    $((secs + 120)) 20 >"$tmp/probe.out" 2>>"$tmp/probe.err" &
+		probe_pid=$!
+	fi
+	cpu0=$(ticks $pids)
+	kid0=$(kid_ticks $pids)
+	pg0=$(pg_ticks)
 	BENCH_MODE=$mode BENCH_SIZE=$size BENCH_PATH=$path BENCH_OK=$okst \
-	BENCH_TOKEN=$token wrk -t"$t" -c"$conc" -d"${secs}s" --timeout 120s \
-	    -s tests/bench/upload.lua "$url" >"$tmp/wrk.out" 2>&1
+	BENCH_TOKEN=$token BENCH_BODIES=$set wrk -t"$t" -c"$conc" -d"${secs}s" \
+	    --timeout 120s -s tests/bench/upload.lua "$url" >"$tmp/wrk.out" 2>&1
+	cpu1=$(ticks $pids)
+	kid1=$(kid_ticks $pids)
+	pg1=$(pg_ticks)
+	if [ "$large" = 1 ]; then
+		stop_probe
+		h=$(grep '^HEAD ' "$tmp/probe.out" | tail -n 1)
+		hload=$(printf '%s\n' "$h" | sed -n 's/.* p99_us=\([0-9]*\).*/\1/p')
+		herr=$((${herr:-0} + $(printf '%s\n' "$h" | sed -n 's/.* errors=\([0-9]*\).*/\1/p')))
+	fi
 	rss=$(peak_rss $pids)
+	[ "$server" = verhaald ] && cp "$tmp/verhaald/log" "$tmp/verhaald/log.$set.$size.$conc"
 	stop_server
+	# The media jobs this cell queued and its runners did not get to
+	# would load the next cell: each cell's runners work only on its own.
+	[ "$server" = verhaald ] && pg_sql "DELETE FROM job WHERE state IN
+	    ('queued', 'running')" >/dev/null
 	r=$(grep '^RESULT ' "$tmp/wrk.out" | tail -n 1)
 	if [ -z "$r" ]; then
 		echo "bench: wrk gave no result for $server $size $conc:" >&2
 		tail -n 5 "$tmp/wrk.out" >&2
-		echo "$server $size $conc - - - - - - wrk-failed" >>"$results"
+		echo "$set $server $size $conc $none wrk-failed" >>"$results"
 		return
 	fi
 	get() { printf '%s\n' "$r" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 	bad=$(( $(get bad) + $(get connect) + $(get read) + $(get write) + $(get timeout) ))
 	[ "$(get bad)" -gt 0 ] && note="last-bad-status-$(get badstatus)"
 	[ "$(get ok)" -eq 0 ] && note="no upload finished within $secs s"
-	echo "$server $size $conc $(get ok) $(get duration_us) $(get p50_us)" \
-	    "$(get p99_us) $rss $bad ${note:--}" >>"$results"
+	pgcpu="-" kidcpu="-"
+	[ "$server" = verhaald ] && pgcpu=$(( (pg1 - pg0) * 1000000 / hz )) &&
+	    kidcpu=$(( (kid1 - kid0) * 1000000 / hz ))
+	echo "$set $server $size $conc $(get ok) $(get duration_us) $(get p50_us)" \
+	    "$(get p99_us) $rss $bad $(( (cpu1 - cpu0) * 1000000 / hz )) $pgcpu" \
+	    "${hidle:--} ${hload:--} ${herr:-0} $kidcpu ${note:--}" >>"$results"
 	# @tus/server keeps every upload; do not let 50 MB cells fill the disk.
 	# Then write back what is still dirty, so that the next cell does not
 	# pay for this one's page cache.
@@ -328,19 +472,43 @@ case " $servers " in
 	;;
 esac
 
-ncells=$(( $(echo $servers | wc -w) * $(echo $sizes | wc -w) * $(echo $concs | wc -w) ))
+# A first start applies the migrations and makes the token, so that no
+# cell pays for them; PostgreSQL then writes that work out.
+if [ -z "$vh_status" ]; then
+	printf 'bench: verhaald warm-up ... ' >&2
+	if start_verhaald; then
+		st=$(probe_verhaald)
+		[ "$st" = 201 ] || vh_status="status-$st"
+		stop_server
+		pg_sql "DELETE FROM job; CHECKPOINT" >/dev/null
+	else
+		vh_status="not-started"
+	fi
+	echo "${vh_status:-ok}" >&2
+fi
+ncells=$(( $(echo $sets | wc -w) * $(echo $servers | wc -w) * $(echo $sizes | wc -w) * $(echo $concs | wc -w) ))
 echo "bench: $ncells cells, ${secs_small} s per cell up to 8 MiB, at least ${secs_large} s per larger one; wrk -t$threads" >&2
-for size in $sizes; do
-	for conc in $concs; do
-		for server in $servers; do
-			t0=$(date +%s)
-			printf 'bench: %-9s %9s bytes x %3s clients ... ' "$server" "$size" "$conc" >&2
-			cell "$server" "$size" "$conc"
-			echo "$(( $(date +%s) - t0 )) s" >&2
+printf 'bench: dd %s MiB conv=fdatasync ... ' "$dd_mib" >&2
+dd_before=$(durable_write)
+echo "$dd_before MB/s" >&2
+for set in $sets; do
+	for size in $sizes; do
+		for conc in $concs; do
+			for server in $servers; do
+				t0=$(date +%s)
+				printf 'bench: %-9s %-9s %9s bytes x %3s clients ... ' \
+				    "$set" "$server" "$size" "$conc" >&2
+				cell "$set" "$server" "$size" "$conc"
+				echo "$(( $(date +%s) - t0 )) s" >&2
+			done
 		done
 	done
 done
+printf 'bench: dd %s MiB conv=fdatasync ... ' "$dd_mib" >&2
+dd_after=$(durable_write)
+echo "$dd_after MB/s" >&2
 
 mkdir -p "$(dirname "$out")"
-sh tests/bench/report.sh "$results" "$tmp" | tee "$out"
+BENCH_DD="$dd_before $dd_after" BENCH_DD_MIB=$dd_mib \
+    sh tests/bench/report.sh "$results" "$tmp" | tee "$out"
 echo "(also in $out)"

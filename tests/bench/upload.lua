@@ -5,13 +5,20 @@
 --   BENCH_PATH   request path (for put, each wrk thread gets its own file)
 --   BENCH_TOKEN  bearer token, if any
 --   BENCH_OK     the status that counts as a stored upload (201 or 201/204)
+--   BENCH_BODIES identical (the default: every request the same bytes) or
+--                unique (the first 16 bytes are the thread and a counter,
+--                so no two bodies share a hash and nothing deduplicates)
 -- The body is built once per thread from a fixed pseudo-random 1 MiB block,
--- so it neither compresses nor costs the load generator per request.
+-- so it neither compresses nor costs the load generator per request (a
+-- unique body costs one concatenation per request, the same for every
+-- server).
 -- done() prints one "RESULT key=value ..." line that tests/bench/run.sh
 -- reads.
 
 local threads = {}
 local counter = 0
+local unique = os.getenv("BENCH_BODIES") == "unique"
+local head, rest, sent = nil, nil, 0
 
 function setup(thread)
 	counter = counter + 1
@@ -67,6 +74,22 @@ function init(args)
 		wrk.method = "PUT"
 		wrk.path = path .. "-" .. id
 		wrk.headers["Content-Type"] = "application/octet-stream"
+	end
+	if unique then
+		-- wrk.format puts the body last: what comes before it is the
+		-- request head, the same for every request of this thread.
+		local whole = wrk.format()
+		head = string.sub(whole, 1, #whole - #body)
+		rest = string.sub(body, 17)
+	end
+end
+
+-- Only for unique bodies: without a request function wrk sends one
+-- prepared request over and over, at no cost per request.
+if unique then
+	function request()
+		sent = sent + 1
+		return head .. string.format("%08x%08x", id, sent) .. rest
 	end
 end
 
