@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { mediaUrl } from '../shared/api';
 import { formatDuration } from '../shared/i18n';
+import { audioSource } from './audioSource';
 import { st } from './staffI18n';
 import './staff.css';
 
@@ -102,16 +103,14 @@ export function Golfvorm(props: { media: number; ranges: Range[]; onChange: (r: 
     requestAnimationFrame(tick);
   };
 
+  const source = audioSource(mediaUrl.opus(props.media), mediaUrl.m4a(props.media));
   if (failed) return <p class="utrecht-paragraph vh-error" role="alert">{st('wave.failed')}</p>;
   return (
     <div class="vh-wave">
       <div ref={zoom} class="vh-wave__zoom" data-testid="waveform" aria-hidden="true" />
       <div ref={over} class="vh-wave__overview" aria-hidden="true" />
       <audio ref={audio} controls preload="metadata" class="vh-wave__audio" aria-label={st('wave.audio')}
-        onTimeUpdate={() => setNow(at())}>
-        <source src={mediaUrl.opus(props.media)} type="audio/ogg; codecs=opus" />
-        <source src={mediaUrl.m4a(props.media)} type="audio/mp4" />
-      </audio>
+        onTimeUpdate={() => setNow(at())} src={source?.src} data-type={source?.type} />
       <p class="utrecht-paragraph vh-muted">{st('wave.help')}</p>
       <div class="vh-buttons">
         <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={begin}>

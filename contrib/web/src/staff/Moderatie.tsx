@@ -8,6 +8,7 @@ import { entry as getEntry, media as getMedia, search, themes as getThemes, area
   type Area, type Entry, type SearchItem, type Theme } from '../shared/api';
 import { formatDate, formatDateTime } from '../shared/i18n';
 import { Dialog } from './Dialog';
+import { Geschiedenis } from './Geschiedenis';
 import { lazy } from './lazy';
 import type { PageProps } from './routes';
 import { approve, editEntry, history as getHistory, publish, redact, reject, type HistoryItem, type Span } from './staffApi';
@@ -237,13 +238,7 @@ function Review(props: { id: number; onDecided: () => void }) {
 
       <section aria-labelledby="review-history">
         <h3 id="review-history" class="utrecht-heading-3">{st('mod.history')}</h3>
-        <ol class="vh-history">
-          {hist.map((h, i) => (
-            <li key={i}><time dateTime={h.at}>{formatDateTime(h.at)}</time>{' '}
-              {st(`hist.${h.event}` as StaffKey)}{h.actor ? ` ${st('hist.by', { actor: h.actor })}` : ''}
-              {h.detail && h.event !== 'received' ? ` — ${h.detail}` : ''}</li>
-          ))}
-        </ol>
+        <Geschiedenis items={hist} />
       </section>
     </article>
   );

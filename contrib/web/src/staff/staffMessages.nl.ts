@@ -103,6 +103,10 @@ export const staffNl = {
   'hist.received': 'Ontvangen', 'hist.processed': 'Bestand verwerkt', 'hist.file_rejected': 'Bestand geweigerd',
   'hist.approved': 'Vrijgegeven', 'hist.published': 'Gepubliceerd', 'hist.rejected': 'Afgewezen',
   'hist.redacted': 'Weggelakt', 'hist.edited': 'Gecorrigeerd', 'hist.by': 'door {actor}',
+  'hist.family.audio': 'opname', 'hist.family.image': 'foto', 'hist.family.video': 'video',
+  'hist.redacted.counts': '{spans} stuk(ken) tekst, {recordings} opname(s)', 'hist.none': 'geen',
+  'hist.empty': 'Nog geen geschiedenis.', 'hist.title': 'Geschiedenis',
+  'hist.failed': 'De geschiedenis kon niet worden geladen.',
 
   'wave.segment': 'stil',
   'wave.failed': 'De golfvorm van deze opname kon niet worden geladen.',
