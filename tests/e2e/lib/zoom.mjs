@@ -19,7 +19,18 @@ export function launchZoomed() {
 // purpose and have text alternatives.
 function overflow() {
   const vw = document.documentElement.clientWidth;
-  const skip = (el) => el.closest('.vh-visually-hidden, .vh-skip, .leaflet-pane, .leaflet-control-container, .konvajs-content');
+  // Visually hidden by the clip technique (for screen readers only), or
+  // inside such an element.
+  const memo = new Map();
+  const srOnly = (el) => {
+    if (!el || el === document.body) return false;
+    if (!memo.has(el)) {
+      const cs = getComputedStyle(el);
+      memo.set(el, (cs.position === 'absolute' && cs.clip !== 'auto' && cs.clip !== '') || srOnly(el.parentElement));
+    }
+    return memo.get(el);
+  };
+  const skip = (el) => el.closest('.vh-visually-hidden, .vh-skip, .leaflet-pane, .leaflet-control-container, .konvajs-content') || srOnly(el);
   const name = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`;
   const shown = (el) => {
     const cs = getComputedStyle(el);

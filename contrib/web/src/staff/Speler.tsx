@@ -1,10 +1,9 @@
-// The audio player: Opus, or AAC for browsers without Ogg Opus
-// (audioSource.ts chooses), with the
-// waveform from the stored peaks.json drawn by peaks.js (overview and
-// zoom), both loaded with this module only when an entry has a
-// recording. Play, pause, 5 s back and forward and the position slider
-// are real controls, so the keyboard does everything; the waveform is a
-// picture of the same thing.
+// The audio player: Opus, or AAC for browsers without Ogg Opus (chosen
+// by audioSource.ts), with the waveform from the stored peaks.json drawn
+// by peaks.js (overview and zoom), both loaded with this module only
+// when an entry has a recording. Play, pause, 5 s back and forward and
+// the position slider are real controls, so the keyboard does
+// everything; the waveform is a picture of the same thing.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import Peaks, { type PeaksInstance } from 'peaks.js';
 import * as api from '../shared/api';
