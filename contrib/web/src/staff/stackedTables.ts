@@ -7,13 +7,27 @@
 // visually hidden, so screen readers still hear a table.
 import { useEffect, type MutableRef } from 'preact/hooks';
 
+// Sets attribute a to v unless it is already (attribute changes do not
+// wake the observer below, but this keeps them few).
+function set(el: Element, a: string, v: string) { if (el.getAttribute(a) !== v) el.setAttribute(a, v); }
+
 function label(table: HTMLTableElement) {
+  // Drawn as blocks, table elements lose their table roles in some
+  // browsers; the roles are said explicitly so the table stays one.
+  set(table, 'role', 'table');
   const heads = Array.from(table.tHead?.rows[0]?.cells ?? [], (c) => c.textContent?.trim() ?? '');
-  for (const body of Array.from(table.tBodies))
-    for (const row of Array.from(body.rows))
+  for (const group of [table.tHead, ...Array.from(table.tBodies)]) {
+    if (!group) continue;
+    set(group, 'role', 'rowgroup');
+    for (const row of Array.from(group.rows)) {
+      set(row, 'role', 'row');
       Array.from(row.cells).forEach((c, i) => {
-        if (heads[i] && c.getAttribute('data-label') !== heads[i]) c.setAttribute('data-label', heads[i]);
+        const scope = c.getAttribute('scope');
+        set(c, 'role', c.tagName === 'TH' ? (scope === 'row' ? 'rowheader' : 'columnheader') : 'cell');
+        if (group !== table.tHead && heads[i]) set(c, 'data-label', heads[i]);
       });
+    }
+  }
 }
 
 // Labels every table.vh-stack under root, now and whenever rows change.
