@@ -169,8 +169,10 @@ e2e: deps all
 check-faults: all
 	@VERHAAL_BUILD=$(abspath $(BUILD)) node tests/faults/run.mjs
 
-# BENCH=uploads|transcode|search|redact runs one part; the first three by
-# default (redact: session p99 while two 10-minute audio redactions run).
+# BENCH=uploads|transcode|search|redact|websearch runs one part; the first
+# three by default (redact: session p99 while two 10-minute audio
+# redactions run; websearch: Enter to drawn results in chromium, 100,000
+# entries).
 BENCH ?= uploads transcode search
 bench: deps all
 	@for b in $(BENCH); do \
@@ -179,6 +181,7 @@ bench: deps all
 		transcode) sh tests/bench/transcode.sh $(BUILD) ;; \
 		search) sh tests/bench/search.sh $(BUILD) ;; \
 		redact) sh tests/bench/redact.sh $(BUILD) ;; \
+		websearch) sh tests/bench/websearch.sh $(BUILD) ;; \
 		*) echo "bench: unknown part $$b" >&2; exit 2 ;; \
 		esac || exit 1; \
 	done

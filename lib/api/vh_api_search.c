@@ -377,7 +377,9 @@ vh_api_search_entries(struct vh_ctx *ctx, struct vh_http_req *req,
 		free(v);
 		json_object_set_new(f, "limit", json_integer(lim));
 	}
-	q.sql = "SELECT vh_search($1::jsonb)::text";
+	/* Each item's thumbnail, asked of the media routes' rule (0023). */
+	q.sql = "SELECT vh_search_thumbs(vh_search($1::jsonb),"
+	    " $1::jsonb)::text";
 	vh_search_run(ctx, req, who, &q, f, "search", "entries");
 }
 

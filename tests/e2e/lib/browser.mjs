@@ -35,8 +35,10 @@ after(async () => { for (const b of launched) await b.close().catch(() => {}); }
 // Launches chromium headless with a new profile directory (removed on
 // close). args adds command-line switches, e.g. fake media devices:
 // ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-//  '--use-file-for-fake-audio-capture=/path/to.wav'].
-export async function launch({ args = [], locale = 'nl-NL' } = {}) {
+//  '--use-file-for-fake-audio-capture=/path/to.wav']. viewport and
+// deviceScaleFactor emulate a window: 640×400 at 2 is a 1280×800 window
+// at 200% browser zoom (what WCAG 1.4.4 asks pages to survive).
+export async function launch({ args = [], locale = 'nl-NL', viewport = { width: 1280, height: 800 }, deviceScaleFactor } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(path.join(process.env.VERHAAL_TEST_TMP ?? os.tmpdir(), 'chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -44,7 +46,8 @@ export async function launch({ args = [], locale = 'nl-NL' } = {}) {
     headless: true,
     locale,
     timezoneId: 'Europe/Amsterdam',
-    viewport: { width: 1280, height: 800 },
+    viewport,
+    ...(deviceScaleFactor ? { deviceScaleFactor } : {}),
     args: [
       '--no-sandbox',			// root in a container: no user namespaces
       '--disable-background-networking',

@@ -68,5 +68,5 @@ export async function webSetup(env = {}) {
     if (done.status !== 'ready') throw new Error(`media ${m.id}: ${done.reason}`);
   }
   for (const e of [west, overvecht, other, ...filler]) await approve(e.id);
-  return { url, d, west, overvecht, other };
+  return { url, d, west, overvecht, other, key, mod };
 }

@@ -83,6 +83,7 @@ export const nl = {
   'search.busy': 'Bezig met zoeken…',
   'search.audio': 'Met audio',
   'search.photo': 'Met foto',
+  'search.thumb': 'Foto bij “{title}”',
   'search.notext': 'De tekst is alleen voor analyse; u ziet dat het verhaal bestaat en de thema’s.',
   'search.untitled': 'Zonder titel',
   'search.count': '({n})',

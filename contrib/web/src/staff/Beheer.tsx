@@ -1,6 +1,6 @@
 // Beheer (admins): accounts (add, role, disable), API tokens (create,
 // shown once; revoke) and the audit trail with its filters.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime } from '../shared/i18n';
 import type { PageProps } from './routes';
 import { accounts as getAccounts, addAccount, audit, changeAccount, createOdkToken, createToken, odkTokens, revokeOdkToken,
@@ -8,6 +8,7 @@ import { accounts as getAccounts, addAccount, audit, changeAccount, createOdkTok
 import { Qr } from './Qr';
 import { problem } from './staffErrors';
 import './staff.css';
+import { useStackedTables } from './stackedTables';
 import { st, type StaffKey } from './staffI18n';
 
 const ROLES = ['admin', 'moderator', 'analyst', 'fieldworker'];
@@ -16,8 +17,10 @@ const ACTIONS = ['read', 'dossier', 'search', 'play', 'view', 'export', 'approve
   'user_disable', 'user_enable', 'token_create', 'token_revoke', 'collection_create', 'consent_text_add', 'config_reload', 'audit_trim'];
 
 export function Beheer(props: PageProps) {
+  const root = useRef<HTMLElement>(null);
+  useStackedTables(root);
   return (
-    <section aria-labelledby="adm-title">
+    <section aria-labelledby="adm-title" ref={root}>
       <h1 id="adm-title" class="utrecht-heading-1">{st('adm.title')}</h1>
       <Accounts me={props.session.name} />
       <Tokens />
@@ -56,7 +59,7 @@ function Accounts({ me }: { me: string }) {
       <h2 id="adm-acc" class="utrecht-heading-2">{st('adm.acc')}</h2>
       <Msg m={msg} />
       <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table">
+        <table class="utrecht-table vh-stack">
           <caption class="utrecht-table__caption">{st('adm.acc.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
             {(['field.name', 'field.role', 'adm.acc.state', 'adm.acc.lastlogin', 'adm.acc.tokens', 'adm.actions'] as StaffKey[]).map((k) =>
@@ -129,7 +132,7 @@ function Tokens() {
       <h2 id="adm-tok" class="utrecht-heading-2">{st('adm.tok')}</h2>
       <Msg m={msg} />
       <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table">
+        <table class="utrecht-table vh-stack">
           <caption class="utrecht-table__caption">{st('adm.tok.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
             {(['adm.tok.id', 'field.account', 'field.label', 'adm.acc.state', 'adm.tok.expires', 'adm.tok.used', 'adm.actions'] as StaffKey[]).map((k) =>
@@ -206,7 +209,7 @@ function OdkPhones() {
       <p class="utrecht-paragraph">{st('adm.odk.intro')}</p>
       <Msg m={msg} />
       <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table">
+        <table class="utrecht-table vh-stack">
           <caption class="utrecht-table__caption">{st('adm.odk.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
             {(['adm.tok.id', 'adm.odk.name', 'adm.odk.created', 'adm.tok.used', 'adm.acc.state', 'adm.actions'] as StaffKey[]).map((k) =>
@@ -283,7 +286,7 @@ function AuditTrail() {
       </form>
       {err && <p class="utrecht-paragraph vh-error" role="alert">{err}</p>}
       <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table" data-testid="audit-table">
+        <table class="utrecht-table vh-stack" data-testid="audit-table">
           <caption class="utrecht-table__caption">{st('adm.audit.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
             {(['adm.audit.at', 'adm.audit.actor', 'adm.audit.action', 'adm.audit.object', 'adm.audit.reason'] as StaffKey[]).map((k) =>

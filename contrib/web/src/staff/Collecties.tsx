@@ -2,7 +2,7 @@
 // new one with its title and consent text (version); its resident link
 // as a URL and a QR code to print for a wijkgesprek. The link's secret is
 // stored only hashed, so it is shown when made and can only be renewed.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatCount, formatDate } from '../shared/i18n';
 import { Dialog } from './Dialog';
 import { Qr } from './Qr';
@@ -10,6 +10,7 @@ import type { PageProps } from './routes';
 import { addConsentText, collectionList, createCollection, renewLink, type CollectionRow, type NewLink } from './staffApi';
 import { problem } from './staffErrors';
 import './staff.css';
+import { useStackedTables } from './stackedTables';
 import { st } from './staffI18n';
 
 function slugOf(title: string): string {
@@ -25,13 +26,15 @@ export function Collecties(_props: PageProps) {
   const load = () => collectionList().then(setRows, (e) => setError(problem(e)));
   useEffect(() => { load(); }, []);
 
+  const root = useRef<HTMLElement>(null);
+  useStackedTables(root);
   return (
-    <section aria-labelledby="coll-title">
+    <section aria-labelledby="coll-title" ref={root}>
       <h1 id="coll-title" class="utrecht-heading-1">{st('coll.title')}</h1>
       {error && <p class="utrecht-paragraph vh-error" role="alert">{error}</p>}
       {link && <LinkCard link={link} />}
       <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table">
+        <table class="utrecht-table vh-stack">
           <caption class="utrecht-table__caption">{st('coll.list')}</caption>
           <thead class="utrecht-table__header"><tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">{st('field.title')}</th>

@@ -8,6 +8,7 @@ import { entry as getEntry, media as getMedia, search, themes as getThemes, area
   type Area, type Entry, type SearchItem, type Theme } from '../shared/api';
 import { formatDate, formatDateTime } from '../shared/i18n';
 import { Dialog } from './Dialog';
+import { Geschiedenis } from './Geschiedenis';
 import { lazy } from './lazy';
 import type { PageProps } from './routes';
 import { approve, editEntry, history as getHistory, publish, redact, reject, type HistoryItem, type Span } from './staffApi';
@@ -98,6 +99,8 @@ function Review(props: { id: number; onDecided: () => void }) {
   const [selNote, setSelNote] = useState<string | null>(null);
   const [rejecting, setRejecting] = useState(false);
   const textRef = useRef<HTMLParagraphElement>(null);
+  const [redraw, setRedraw] = useState(0);
+  const refuse = (ev: Event) => ev.preventDefault();
 
   const load = async () => {
     try {
@@ -184,7 +187,15 @@ function Review(props: { id: number; onDecided: () => void }) {
       <section aria-labelledby="review-text">
         <h3 id="review-text" class="utrecht-heading-3">{st('mod.text')}</h3>
         <p class="utrecht-paragraph vh-muted" id="review-text-help">{st('mod.text.help')}</p>
-        <p ref={textRef} class="utrecht-paragraph vh-redact-text" aria-describedby="review-text-help" data-testid="entry-text">{parts}</p>
+        {/* Editable only so that the keyboard has a caret to select
+            with (Shift and the arrow keys); every change is refused, and
+            should one slip through (an input method), the text is drawn
+            anew from the entry. */}
+        <p ref={textRef} key={`text-${redraw}`} class="utrecht-paragraph vh-redact-text" data-testid="entry-text"
+          contentEditable role="textbox" aria-readonly="true" aria-multiline="true" spellcheck={false}
+          aria-labelledby="review-text" aria-describedby="review-text-help"
+          onBeforeInput={refuse} onPaste={refuse} onDrop={refuse} onCut={refuse}
+          onInput={() => setRedraw((n) => n + 1)}>{parts}</p>
         <div class="vh-buttons">
           <div class="utrecht-form-field vh-inline">
             <label class="utrecht-form-label" for="mod-repl">{st('mod.replacement')}</label>
@@ -237,13 +248,7 @@ function Review(props: { id: number; onDecided: () => void }) {
 
       <section aria-labelledby="review-history">
         <h3 id="review-history" class="utrecht-heading-3">{st('mod.history')}</h3>
-        <ol class="vh-history">
-          {hist.map((h, i) => (
-            <li key={i}><time dateTime={h.at}>{formatDateTime(h.at)}</time>{' '}
-              {st(`hist.${h.event}` as StaffKey)}{h.actor ? ` ${st('hist.by', { actor: h.actor })}` : ''}
-              {h.detail && h.event !== 'received' ? ` — ${h.detail}` : ''}</li>
-          ))}
-        </ol>
+        <Geschiedenis items={hist} />
       </section>
     </article>
   );

@@ -1,13 +1,14 @@
-// The audio player: Opus, or AAC for browsers without Ogg Opus, with the
-// waveform from the stored peaks.json drawn by peaks.js (overview and
-// zoom), both loaded with this module only when an entry has a
-// recording. Play, pause, 5 s back and forward and the position slider
-// are real controls, so the keyboard does everything; the waveform is a
-// picture of the same thing.
+// The audio player: Opus, or AAC for browsers without Ogg Opus (chosen
+// by audioSource.ts), with the waveform from the stored peaks.json drawn
+// by peaks.js (overview and zoom), both loaded with this module only
+// when an entry has a recording. Play, pause, 5 s back and forward and
+// the position slider are real controls, so the keyboard does
+// everything; the waveform is a picture of the same thing.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import Peaks, { type PeaksInstance } from 'peaks.js';
 import * as api from '../shared/api';
 import { formatDuration, t } from '../shared/i18n';
+import { audioSource } from './audioSource';
 
 export interface SpelerProps { mediaId: number; label: string }
 
@@ -23,7 +24,7 @@ export function Speler({ mediaId, label }: SpelerProps) {
 
   useEffect(() => {
     api.media(mediaId).then((m) => {
-      if (m.status !== 'ready' || !m.links['audio.opus']) setProblem(m.status === 'rejected' ? t('entry.audio.unavailable') : t('entry.audio.processing'));
+      if (m.status !== 'ready' || !audioSource(m.links['audio.opus'], m.links['audio.m4a'])) setProblem(m.status === 'rejected' ? t('entry.audio.unavailable') : t('entry.audio.processing'));
       setInfo(m);
       if (m.duration_ms) setDuration(m.duration_ms / 1000);
     }, (e) => setProblem(e instanceof api.ApiError ? e.message : t('entry.audio.unavailable')));
@@ -54,16 +55,16 @@ export function Speler({ mediaId, label }: SpelerProps) {
   const toggle = () => { if (a().paused) a().play().catch(() => undefined); else a().pause(); };
   const skip = (s: number) => { a().currentTime = Math.max(0, Math.min(duration || a().duration || 0, a().currentTime + s)); };
   const id = `speler-${mediaId}`;
+  const source = audioSource(info.links['audio.opus'], info.links['audio.m4a']);
 
   return (
     <div class="vh-player" role="group" aria-label={label}>
       <audio ref={audio} preload="metadata" id={`${id}-audio`}
         onPlay={() => setPlaying(true)} onPause={() => setPlaying(false)} onEnded={() => setPlaying(false)}
         onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
-        onLoadedMetadata={(e) => { if (Number.isFinite(e.currentTarget.duration)) setDuration(e.currentTarget.duration); }}>
-        <source src={info.links['audio.opus']} type="audio/ogg; codecs=opus" />
-        {info.links['audio.m4a'] && <source src={info.links['audio.m4a']} type="audio/mp4" />}
-      </audio>
+        onLoadedMetadata={(e) => { if (Number.isFinite(e.currentTarget.duration)) setDuration(e.currentTarget.duration); }}
+        onError={() => setProblem(t('entry.audio.unavailable'))}
+        src={source?.src} data-type={source?.type} />
       <div class="vh-player__wave" role="img" aria-label={t('entry.audio.waveform')}>
         <div ref={zoom} class="vh-player__zoom" />
         <div ref={overview} class="vh-player__overview" />

@@ -1,7 +1,7 @@
 // One story or werkbezoek: text with its redactions marked, the facts,
 // the consent in plain words, the photos (a gallery for keyboard and
-// pointer) and the recording with its waveform (Speler, loaded when the
-// entry has one).
+// pointer), the recording with its waveform (Speler, loaded when the
+// entry has one) and its history from the audit trail.
 import type { ComponentType } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../shared/api';
@@ -9,10 +9,14 @@ import { formatDate, formatDateTime, t, type MessageKey } from '../shared/i18n';
 import { themes as loadThemes } from '../shared/lists';
 import { Redacted } from '../shared/snippet';
 import { FotoGalerij } from './FotoGalerij';
+import { Geschiedenis } from './Geschiedenis';
 import { Link } from './Link';
 import { previous } from './router';
 import type { PageProps } from './routes';
 import type { SpelerProps } from './Speler';
+import { history as loadHistory, type HistoryItem } from './staffApi';
+import { problem } from './staffErrors';
+import { st } from './staffI18n';
 
 const isAudio = (m: api.MediaRef) => /^audio\/|^video\/(mp4|webm|ogg|3gpp)/.test(m.declared_type ?? '') ||
   /\.(wav|flac|mp3|ogg|opus|oga|webm|m4a|mp4|3gp|amr|spx)$/i.test(m.filename ?? '');
@@ -30,13 +34,18 @@ export function VerhaalPagina({ params }: PageProps) {
   const [error, setError] = useState<api.ApiError | null>(null);
   const [themeList, setThemeList] = useState<api.Theme[]>([]);
   const [Speler, setSpeler] = useState<ComponentType<SpelerProps> | null>(null);
+  const [hist, setHist] = useState<HistoryItem[] | null>(null);
+  const [histError, setHistError] = useState<string | null>(null);
   const h1 = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     setE(null);
     setError(null);
+    setHist(null);
+    setHistError(null);
     api.entry(params.id).then((x) => {
       setE(x);
+      loadHistory(x.id).then((h) => setHist(h.items), (err) => setHistError(problem(err)));
       // The player and its waveform library load only for a recording.
       if (x.media.some(isAudio))
         import('./Speler').then((m) => setSpeler(() => m.Speler), () => undefined);
@@ -125,6 +134,12 @@ export function VerhaalPagina({ params }: PageProps) {
           </dl>
           <h3 class="utrecht-heading-3">{t('entry.consent')}</h3>
           <Consent consent={e.consent} />
+          <section aria-labelledby="verhaal-geschiedenis">
+            <h3 id="verhaal-geschiedenis" class="utrecht-heading-3">{st('hist.title')}</h3>
+            {histError ? <p class="utrecht-paragraph vh-error" role="alert">{st('hist.failed')} {histError}</p>
+              : hist ? <Geschiedenis items={hist} />
+              : <p class="utrecht-paragraph vh-loading" role="status">{t('app.loading')}</p>}
+          </section>
         </aside>
       </div>
     </article>
