@@ -54,15 +54,5 @@ vh_worker_db(struct vh_worker *w, char **err)
 	if (db != NULL)
 		PQfinish(db);
 	*slot = db = vh_db_connect(d->url, d->timeout_ms, err);
-	/*
-	 * A backend loads the Dutch dictionary on its first text search
-	 * (about 0.25 s, schema/0013), and a search's p95 would carry it:
-	 * the session loads it now, while its first job (a token check, as
-	 * often as not) runs anyway. A schema older than 0025 has nothing to
-	 * warm; that is no error.
-	 */
-	if (db != NULL)
-		PQclear(PQexec(db, "DO $$ BEGIN PERFORM vh_session_warm(); "
-		    "EXCEPTION WHEN undefined_function THEN NULL; END $$"));
 	return (db);
 }
