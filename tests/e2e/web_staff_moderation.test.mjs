@@ -64,7 +64,25 @@ test('a moderator redacts a name and a range of the recording, then publishes', 
     await page.getByRole('button', { name: 'Weglakken opslaan' }).click();
     await page.getByText('Er is niets gekozen om weg te lakken.').waitFor();
 
-    // Select "Zonnebloem" by double-clicking it, as a person would.
+    // Select "Zonnebloem" by double-clicking it, as a person would. The
+    // point is taken once the page has stopped moving: a smooth scroll
+    // (the Utrecht root style has one) or a late layout would otherwise
+    // put the double click beside the word.
+    await textBox.scrollIntoViewIfNeeded();
+    await page.evaluate(() => new Promise((resolve) => {
+      const el = document.querySelector('[data-testid="entry-text"]');
+      let last = '';
+      let same = 0;
+      const tick = () => {
+        const r = el.getBoundingClientRect();
+        const now = `${r.x},${r.y},${r.width},${r.height},${window.scrollY}`;
+        same = now === last ? same + 1 : 0;
+        last = now;
+        if (same >= 5) resolve();
+        else requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    }));
     const box = await page.evaluate(() => {
       const el = document.querySelector('[data-testid="entry-text"]');
       const w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
