@@ -56,12 +56,13 @@
 /* The nice value a confined child runs its work at. */
 #define CHILD_NICE	10
 
-/* ASan reserves terabytes of shadow memory: an address-space limit would
- * make every allocation fail, so sanitizer builds go without it. */
-#if defined(__SANITIZE_ADDRESS__)
+/* ASan and TSan reserve terabytes of shadow memory: an address-space
+ * limit would make every allocation fail (TSan's runtime then dies with
+ * SIGSEGV before main), so sanitizer builds go without it. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define NO_RLIMIT_AS 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define NO_RLIMIT_AS 1
 #endif
 #endif
@@ -292,6 +293,7 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 		    /* A crash stays a signal in sanitizer builds too (ASan
 		     * would report to the child's stderr: /dev/null). */
 		    (char *)"ASAN_OPTIONS=handle_segv=0:handle_abort=0",
+		    (char *)"TSAN_OPTIONS=handle_segv=0:handle_abort=0",
 #endif
 		    NULL };
 
