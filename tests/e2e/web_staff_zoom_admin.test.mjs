@@ -1,15 +1,18 @@
 // The staff pages at 200% zoom, part 2 (part 1 and the method:
 // web_staff_zoom): Moderatie with an entry and its waveform, the reject
 // dialog, Collecties with a new link and its QR code, Exporteren and
-// Beheer, signed in as an admin. Screenshots under
-// $BUILD/screenshots/zoom200-*.png.
+// Beheer, signed in as an admin. On each, also no cell of a stacked table
+// drawn over another (lib/overlap.mjs); Collecties and Beheer again at
+// 320 px. Screenshots under $BUILD/screenshots/zoom200-*.png and
+// w320-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { psql, tmpdir, waitFor } from './lib/harness.mjs';
 import { toneWav } from './lib/consent.mjs';
 import { skipWithoutChromium } from './lib/browser.mjs';
 import { atZoom, launchZoomed } from './lib/zoom.mjs';
-import { PW, skipWithoutWeb, staffSetup } from './lib/staffweb.mjs';
+import { assertNoOverlap, at320 } from './lib/overlap.mjs';
+import { json, PW, skipWithoutWeb, staffSetup } from './lib/staffweb.mjs';
 
 test('moderation, collections, export and admin at 200% zoom', { skip: skipWithoutChromium() || skipWithoutWeb(), timeout: 240000 }, async (t) => {
   const ctx = await staffSetup();
@@ -24,12 +27,18 @@ test('moderation, collections, export and admin at 200% zoom', { skip: skipWitho
   assert.equal(r.status, 201);
   const pending = await r.json();
   await waitFor(() => psql(ctx.url, `SELECT status FROM media WHERE id = ${pending.media[0].id}`) === 'ready', { timeout: 90000 });
+  // A field worker with a phone, so Beheer's ODK table has a row (and
+  // its revoke button) too.
+  assert.equal((await json(base, ctx.tokens.admin, 'POST', '/api/v1/accounts',
+    { name: 'veldwerker-noordoost', role: 'fieldworker', password: 'een lang genoeg wachtwoord' })).status, 201);
+  assert.equal((await json(base, ctx.tokens.admin, 'POST', '/api/v1/odk/tokens', { name: 'veldwerker-noordoost' })).status, 201);
 
   const browser = await launchZoomed();
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const h1 = (name) => page.getByRole('heading', { level: 1, name }).waitFor({ timeout: 20000 });
+  const check = async (name) => { await atZoom(page, name); return assertNoOverlap(page, name); };
   try {
     await page.goto(`${base}/inloggen?terug=%2Fmoderatie`);
     await page.getByLabel('Accountnaam').fill('admin1');
@@ -41,15 +50,15 @@ test('moderation, collections, export and admin at 200% zoom', { skip: skipWitho
       await page.goto(`${base}/moderatie`);
       await h1('Moderatie');
       await page.locator('.vh-queue__item').first().waitFor();
-      await atZoom(page, 'moderatie');
+      await check('moderatie');
       await page.locator('.vh-queue__item').first().click();
       await page.getByTestId('entry-text').waitFor();
       await page.waitForFunction(() => document.querySelector('[data-testid="waveform"] canvas'), null, { timeout: 20000 });
       await page.waitForFunction(() => !document.querySelector('.vh-wave__pick input[type="range"]')?.disabled, null, { timeout: 15000 });
-      await atZoom(page, 'moderatie-verhaal');
+      await check('moderatie-verhaal');
       await page.getByRole('button', { name: 'Afwijzen…' }).click();
       await page.getByRole('dialog', { name: 'Inzending afwijzen' }).waitFor();
-      await atZoom(page, 'moderatie-afwijzen');
+      await check('moderatie-afwijzen');
       await page.getByRole('button', { name: 'Annuleren' }).click();
     });
 
@@ -58,27 +67,31 @@ test('moderation, collections, export and admin at 200% zoom', { skip: skipWitho
       await h1('Collecties');
       // (Below 48em each cell's name begins with its column's.)
       await page.getByRole('cell', { name: /^(Korte naam: )?buurt$/ }).waitFor();
-      await atZoom(page, 'collecties');
+      assert.ok((await check('collecties')).some((x) => x.stacked), 'the collections table is stacked at 200%');
+      await at320(page, 'collecties');
       await page.getByLabel('Titel', { exact: true }).fill('Wijkgesprek Zuid, juni');
       await page.getByLabel('Versie').fill('2026-12');
       await page.getByLabel('Toestemmingstekst (Nederlands)').fill('Ik geef de gemeente toestemming mijn verhaal te gebruiken voor analyse.');
       await page.getByRole('button', { name: 'Collectie aanmaken' }).click();
       await page.getByRole('img', { name: /QR-code van de uploadlink/ }).waitFor();
-      await atZoom(page, 'collecties-link');
+      await check('collecties-link');
     });
 
     await t.test('Exporteren', async () => {
       await page.goto(`${base}/exporteren?q=inbraak`);
       await h1('Exporteren');
       await page.getByRole('link', { name: 'CSV downloaden' }).waitFor();
-      await atZoom(page, 'exporteren');
+      await check('exporteren');
     });
 
     await t.test('Beheer: accounts, tokens, ODK, audit trail', async () => {
       await page.goto(`${base}/beheer`);
       await h1('Beheer');
       await page.getByRole('rowheader', { name: /^(Naam: )?moderator1$/ }).waitFor();
-      await atZoom(page, 'beheer');
+      await page.getByRole('cell', { name: /^(Veldwerker: )?veldwerker-noordoost$/ }).waitFor();
+      const tables = await check('beheer');
+      assert.deepEqual(tables.map((x) => x.stacked), [true, true, true, true], 'the four tables of Beheer are stacked at 200%');
+      assert.equal((await at320(page, 'beheer')).length, 4);
     });
     assert.deepEqual(errors, []);
   } finally {

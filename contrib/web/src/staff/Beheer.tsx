@@ -1,5 +1,6 @@
 // Beheer (admins): accounts (add, role, disable), API tokens (create,
 // shown once; revoke) and the audit trail with its filters.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime } from '../shared/i18n';
 import type { PageProps } from './routes';
@@ -35,6 +36,23 @@ function Msg({ m }: { m: { ok: boolean; text: string } | null }) {
   return <p class={`utrecht-paragraph ${m.ok ? 'vh-ok' : 'vh-error'}`} role={m.ok ? 'status' : 'alert'}>{m.text}</p>;
 }
 
+// One of the page's four tables: its caption, its column heads and the
+// rows it is given, in a region that scrolls sideways where it must, and
+// drawn as cards below 48em (table.vh-stack, stackedTables.ts).
+function StackTable(p: { caption: string; heads: StaffKey[]; testid?: string; children: ComponentChildren }) {
+  return (
+    <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
+      <table class="utrecht-table vh-stack" data-testid={p.testid}>
+        <caption class="utrecht-table__caption">{p.caption}</caption>
+        <thead class="utrecht-table__header"><tr class="utrecht-table__row">
+          {p.heads.map((k) => <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
+        </tr></thead>
+        <tbody class="utrecht-table__body">{p.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 function Accounts({ me }: { me: string }) {
   const [rows, setRows] = useState<Account[]>([]);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
@@ -58,37 +76,28 @@ function Accounts({ me }: { me: string }) {
     <section aria-labelledby="adm-acc">
       <h2 id="adm-acc" class="utrecht-heading-2">{st('adm.acc')}</h2>
       <Msg m={msg} />
-      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table vh-stack">
-          <caption class="utrecht-table__caption">{st('adm.acc.list')}</caption>
-          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
-            {(['field.name', 'field.role', 'adm.acc.state', 'adm.acc.lastlogin', 'adm.acc.tokens', 'adm.actions'] as StaffKey[]).map((k) =>
-              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
-          </tr></thead>
-          <tbody class="utrecht-table__body">
-            {rows.map((a) => (
-              <tr key={a.name} class="utrecht-table__row">
-                <th scope="row" class="utrecht-table__header-cell">{a.name}</th>
-                <td class="utrecht-table__cell">
-                  <label class="vh-visually-hidden" for={`role-${a.name}`}>{st('adm.acc.rolefor', { name: a.name })}</label>
-                  <select id={`role-${a.name}`} class="utrecht-select utrecht-select--html-select" value={a.role} disabled={a.name === me}
-                    onChange={(e) => change(a, { role: (e.target as HTMLSelectElement).value })}>
-                    {ROLES.map((r) => <option key={r} value={r}>{st(`role.${r}` as StaffKey)}</option>)}
-                  </select>
-                </td>
-                <td class="utrecht-table__cell">{a.disabled ? st('adm.acc.disabled') : st('adm.acc.active')}</td>
-                <td class="utrecht-table__cell">{a.last_login_at ? formatDateTime(a.last_login_at) : '–'}</td>
-                <td class="utrecht-table__cell utrecht-table__cell--numeric">{a.tokens}</td>
-                <td class="utrecht-table__cell">
-                  {a.name !== me && (
-                    <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => change(a, { disabled: !a.disabled })}>
-                      {a.disabled ? st('adm.acc.enable', { name: a.name }) : st('adm.acc.disable', { name: a.name })}</button>)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <StackTable caption={st('adm.acc.list')} heads={['field.name', 'field.role', 'adm.acc.state', 'adm.acc.lastlogin', 'adm.acc.tokens', 'adm.actions']}>
+        {rows.map((a) => (
+          <tr key={a.name} class="utrecht-table__row">
+            <th scope="row" class="utrecht-table__header-cell">{a.name}</th>
+            <td class="utrecht-table__cell">
+              <label class="vh-visually-hidden" for={`role-${a.name}`}>{st('adm.acc.rolefor', { name: a.name })}</label>
+              <select id={`role-${a.name}`} class="utrecht-select utrecht-select--html-select" value={a.role} disabled={a.name === me}
+                onChange={(e) => change(a, { role: (e.target as HTMLSelectElement).value })}>
+                {ROLES.map((r) => <option key={r} value={r}>{st(`role.${r}` as StaffKey)}</option>)}
+              </select>
+            </td>
+            <td class="utrecht-table__cell">{a.disabled ? st('adm.acc.disabled') : st('adm.acc.active')}</td>
+            <td class="utrecht-table__cell">{a.last_login_at ? formatDateTime(a.last_login_at) : '–'}</td>
+            <td class="utrecht-table__cell utrecht-table__cell--numeric">{a.tokens}</td>
+            <td class="utrecht-table__cell">
+              {a.name !== me && (
+                <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => change(a, { disabled: !a.disabled })}>
+                  {a.disabled ? st('adm.acc.enable', { name: a.name }) : st('adm.acc.disable', { name: a.name })}</button>)}
+            </td>
+          </tr>
+        ))}
+      </StackTable>
       <h3 class="utrecht-heading-3">{st('adm.acc.new')}</h3>
       <form onSubmit={add} class="vh-form vh-form--row" noValidate>
         <div class="utrecht-form-field"><label class="utrecht-form-label" for="acc-name">{st('field.name')}</label>
@@ -131,29 +140,20 @@ function Tokens() {
     <section aria-labelledby="adm-tok">
       <h2 id="adm-tok" class="utrecht-heading-2">{st('adm.tok')}</h2>
       <Msg m={msg} />
-      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table vh-stack">
-          <caption class="utrecht-table__caption">{st('adm.tok.list')}</caption>
-          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
-            {(['adm.tok.id', 'field.account', 'field.label', 'adm.acc.state', 'adm.tok.expires', 'adm.tok.used', 'adm.actions'] as StaffKey[]).map((k) =>
-              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
-          </tr></thead>
-          <tbody class="utrecht-table__body">
-            {rows.map((t) => (
-              <tr key={t.id} class="utrecht-table__row">
-                <td class="utrecht-table__cell">{t.id}</td>
-                <td class="utrecht-table__cell">{t.account} ({st(`role.${t.role}` as StaffKey)})</td>
-                <td class="utrecht-table__cell">{t.label || '–'}</td>
-                <td class="utrecht-table__cell">{st(`adm.tok.state.${t.state}` as StaffKey)}</td>
-                <td class="utrecht-table__cell">{t.expires_at ? formatDateTime(t.expires_at) : st('adm.tok.never')}</td>
-                <td class="utrecht-table__cell">{t.last_used_at ? formatDateTime(t.last_used_at) : '–'}</td>
-                <td class="utrecht-table__cell">{t.state === 'active' && (
-                  <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => revoke(t)}>{st('adm.tok.revoke', { id: t.id })}</button>)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <StackTable caption={st('adm.tok.list')} heads={['adm.tok.id', 'field.account', 'field.label', 'adm.acc.state', 'adm.tok.expires', 'adm.tok.used', 'adm.actions']}>
+        {rows.map((t) => (
+          <tr key={t.id} class="utrecht-table__row">
+            <td class="utrecht-table__cell">{t.id}</td>
+            <td class="utrecht-table__cell">{t.account} ({st(`role.${t.role}` as StaffKey)})</td>
+            <td class="utrecht-table__cell">{t.label || '–'}</td>
+            <td class="utrecht-table__cell">{st(`adm.tok.state.${t.state}` as StaffKey)}</td>
+            <td class="utrecht-table__cell">{t.expires_at ? formatDateTime(t.expires_at) : st('adm.tok.never')}</td>
+            <td class="utrecht-table__cell">{t.last_used_at ? formatDateTime(t.last_used_at) : '–'}</td>
+            <td class="utrecht-table__cell">{t.state === 'active' && (
+              <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => revoke(t)}>{st('adm.tok.revoke', { id: t.id })}</button>)}</td>
+          </tr>
+        ))}
+      </StackTable>
       <h3 class="utrecht-heading-3">{st('adm.tok.new')}</h3>
       <form onSubmit={create} class="vh-form vh-form--row" noValidate>
         <div class="utrecht-form-field"><label class="utrecht-form-label" for="tok-acc">{st('field.account')}</label>
@@ -208,28 +208,19 @@ function OdkPhones() {
       <h2 id="adm-odk" class="utrecht-heading-2">{st('adm.odk')}</h2>
       <p class="utrecht-paragraph">{st('adm.odk.intro')}</p>
       <Msg m={msg} />
-      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table vh-stack">
-          <caption class="utrecht-table__caption">{st('adm.odk.list')}</caption>
-          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
-            {(['adm.tok.id', 'adm.odk.name', 'adm.odk.created', 'adm.tok.used', 'adm.acc.state', 'adm.actions'] as StaffKey[]).map((k) =>
-              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
-          </tr></thead>
-          <tbody class="utrecht-table__body">
-            {rows.map((t) => (
-              <tr key={t.id} class="utrecht-table__row">
-                <td class="utrecht-table__cell">{t.id}</td>
-                <td class="utrecht-table__cell">{t.name}</td>
-                <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
-                <td class="utrecht-table__cell">{t.last_used_at ? formatDateTime(t.last_used_at) : '–'}</td>
-                <td class="utrecht-table__cell">{t.revoked_at ? st('adm.odk.revokedstate') : st('adm.odk.active')}</td>
-                <td class="utrecht-table__cell">{!t.revoked_at && (
-                  <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => revoke(t)}>{st('adm.odk.revoke', { id: t.id })}</button>)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <StackTable caption={st('adm.odk.list')} heads={['adm.tok.id', 'adm.odk.name', 'adm.odk.created', 'adm.tok.used', 'adm.acc.state', 'adm.actions']}>
+        {rows.map((t) => (
+          <tr key={t.id} class="utrecht-table__row">
+            <td class="utrecht-table__cell">{t.id}</td>
+            <td class="utrecht-table__cell">{t.name}</td>
+            <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
+            <td class="utrecht-table__cell">{t.last_used_at ? formatDateTime(t.last_used_at) : '–'}</td>
+            <td class="utrecht-table__cell">{t.revoked_at ? st('adm.odk.revokedstate') : st('adm.odk.active')}</td>
+            <td class="utrecht-table__cell">{!t.revoked_at && (
+              <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => revoke(t)}>{st('adm.odk.revoke', { id: t.id })}</button>)}</td>
+          </tr>
+        ))}
+      </StackTable>
       {workers.length === 0 ? <p class="utrecht-paragraph">{st('adm.odk.none')}</p> : (
         <form onSubmit={create} class="vh-form vh-form--row" noValidate>
           <div class="utrecht-form-field"><label class="utrecht-form-label" for="odk-name">{st('adm.odk.name')}</label>
@@ -285,26 +276,17 @@ function AuditTrail() {
         <button type="submit" class="utrecht-button utrecht-button--primary-action">{st('adm.audit.apply')}</button>
       </form>
       {err && <p class="utrecht-paragraph vh-error" role="alert">{err}</p>}
-      <div class="vh-table-scroll" tabIndex={0} role="region" aria-label={st('table.scroll')}>
-        <table class="utrecht-table vh-stack" data-testid="audit-table">
-          <caption class="utrecht-table__caption">{st('adm.audit.list')}</caption>
-          <thead class="utrecht-table__header"><tr class="utrecht-table__row">
-            {(['adm.audit.at', 'adm.audit.actor', 'adm.audit.action', 'adm.audit.object', 'adm.audit.reason'] as StaffKey[]).map((k) =>
-              <th key={k} scope="col" class="utrecht-table__header-cell">{st(k)}</th>)}
-          </tr></thead>
-          <tbody class="utrecht-table__body">
-            {rows.map((r) => (
-              <tr key={r.id} class="utrecht-table__row">
-                <td class="utrecht-table__cell"><time dateTime={r.at}>{formatDateTime(r.at)}</time></td>
-                <td class="utrecht-table__cell">{r.actor}{r.role ? ` (${st(`role.${r.role}` as StaffKey)})` : ''}</td>
-                <td class="utrecht-table__cell">{r.action}</td>
-                <td class="utrecht-table__cell">{r.object_type ? `${r.object_type} ${r.object_id}` : '–'}</td>
-                <td class="utrecht-table__cell">{r.reason || '–'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <StackTable caption={st('adm.audit.list')} heads={['adm.audit.at', 'adm.audit.actor', 'adm.audit.action', 'adm.audit.object', 'adm.audit.reason']} testid="audit-table">
+        {rows.map((r) => (
+          <tr key={r.id} class="utrecht-table__row">
+            <td class="utrecht-table__cell"><time dateTime={r.at}>{formatDateTime(r.at)}</time></td>
+            <td class="utrecht-table__cell">{r.actor}{r.role ? ` (${st(`role.${r.role}` as StaffKey)})` : ''}</td>
+            <td class="utrecht-table__cell">{r.action}</td>
+            <td class="utrecht-table__cell">{r.object_type ? `${r.object_type} ${r.object_id}` : '–'}</td>
+            <td class="utrecht-table__cell">{r.reason || '–'}</td>
+          </tr>
+        ))}
+      </StackTable>
       {rows.length === 0 && <p class="utrecht-paragraph">{st('adm.audit.none')}</p>}
       {next && <button type="button" class="utrecht-button utrecht-button--secondary-action" onClick={() => run({ ...f, before: next }, true)}>{st('more')}</button>}
     </section>
