@@ -13,6 +13,7 @@
 #include "vh_body.h"
 #include "vh_apijob.h"
 #include "vh_blobstore.h"
+#include "vh_db.h"
 #include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -66,6 +67,27 @@ vh_api_db(struct vh_worker *w, struct vh_http_req *req, struct vh_api_err *e,
 	if ((db = vh_worker_db(w, &err)) == NULL)
 		vh_api_err_db(e, req, "database", err, detail);
 	return (db);
+}
+
+int
+vh_api_tx(struct vh_worker *w, struct vh_http_req *req, struct vh_api_err *e,
+    const char *what, const char *detail, vh_api_change_fn *change, void *arg)
+{
+	PGconn	*db;
+	char	*err = NULL;
+
+	if ((db = vh_api_db(w, req, e, detail)) == NULL)
+		return (VH_EDB);
+	if (vh_db_begin(db, &err) != 0) {
+		vh_api_err_db(e, req, what, err, detail);
+		return (VH_EDB);
+	}
+	change(req, db, e, arg);
+	if (e->status != 0)
+		vh_db_rollback(db);
+	else if (vh_db_commit(db, &err) != 0)
+		vh_api_err_db(e, req, what, err, detail);
+	return (e->status != 0 ? VH_EDB : 0);
 }
 
 int

@@ -41,6 +41,22 @@ void	vh_api_err_clear(struct vh_api_err *);
 PGconn	*vh_api_db(struct vh_worker *, struct vh_http_req *,
 	    struct vh_api_err *, const char *detail);
 
+/* The words of a 503 for a change that was rolled back. */
+#define VH_API_DB_UNCHANGED	"the database is unavailable; nothing was " \
+				"changed, try again shortly"
+
+/*
+ * Worker: runs change(req, db, e, arg) in one transaction on the worker's
+ * connection, which owns it: committed when change recorded no error in
+ * e, else rolled back (change only records). No connection, or a BEGIN
+ * or COMMIT that failed, is recorded as vh_api_err_db with what and
+ * detail. 0, or VH_EDB when e holds an error.
+ */
+typedef void	vh_api_change_fn(struct vh_http_req *, PGconn *,
+		    struct vh_api_err *, void *);
+int	vh_api_tx(struct vh_worker *, struct vh_http_req *, struct vh_api_err *,
+	    const char *what, const char *detail, vh_api_change_fn *, void *);
+
 /* The HTTP status that answers a VH_E* code (0 gives 200). */
 int	vh_api_status(int rc);
 /* Its problem slug ("not-found", "conflict", ...). */

@@ -596,27 +596,12 @@ int
 vh_odk_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
     char **err)
 {
-	uint8_t		 hash[32];
-	char		 h[67];
-	const char	*params[1] = { h };
-	PGresult	*r;
-	int		 rc = VH_ENOENT;
-
-	memset(p, 0, sizeof *p);
-	vh_auth_hash(token, hash);
-	vh_auth_hash_sql(hash, h);
 	/* Looked up on every request, so a revoked token stops at once. */
-	if ((r = vh_db_exec(db, "UPDATE api_token t SET last_used_at = now()"
-	    " FROM account a WHERE a.id = t.account_id AND t.token_hash = $1"
-	    " AND t.kind = 'odk' AND t.revoked_at IS NULL AND NOT a.disabled"
+	return (vh_auth_token_query(db, "UPDATE api_token t SET last_used_at ="
+	    " now() FROM account a WHERE a.id = t.account_id AND t.token_hash ="
+	    " $1 AND t.kind = 'odk' AND t.revoked_at IS NULL AND NOT a.disabled"
 	    " AND (t.expires_at IS NULL OR t.expires_at > now())"
-	    " RETURNING a.id, a.name, a.role", 1, params, err)) == NULL)
-		return (VH_EDB);
-	if (PQntuples(r) == 1)
-		rc = principal_row(r, p);
-	PQclear(r);
-	p->via = VH_VIA_TOKEN;
-	return (rc);
+	    " RETURNING a.id, a.name, a.role", token, p, NULL, err));
 }
 
 /*
