@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "vh_access.h"
 #include "vh_body.h"
 #include "vh_apijob.h"
 #include "vh_blobstore.h"
@@ -88,6 +89,40 @@ vh_api_tx(struct vh_worker *w, struct vh_http_req *req, struct vh_api_err *e,
 	else if (vh_db_commit(db, &err) != 0)
 		vh_api_err_db(e, req, what, err, detail);
 	return (e->status != 0 ? VH_EDB : 0);
+}
+
+PGresult *
+vh_api_media_row(struct vh_worker *w, struct vh_http_req *req,
+    struct vh_api_err *e, const struct vh_principal *who, const char *id,
+    const char *use, const char *sql, const char *norow, PGconn **dbp)
+{
+	const char	*params[1] = { id };
+	PGconn		*db;
+	PGresult	*r;
+	char		*err = NULL, what[48];
+	int		 rc;
+
+	if ((db = *dbp = vh_api_db(w, req, e, NULL)) == NULL)
+		return (NULL);
+	snprintf(what, sizeof what, "media %s", id);
+	if ((rc = vh_access_media(db, who, id, use, &err)) != 0) {
+		if (rc == VH_ENOENT)
+			vh_api_err_set(e, 404, "not-found",
+			    vh_xasprintf("no media %s that you may use", id));
+		else
+			vh_api_err_db(e, req, what, err, NULL);
+		return (NULL);
+	}
+	if ((r = vh_db_exec(db, sql, 1, params, &err)) == NULL) {
+		vh_api_err_db(e, req, what, err, NULL);
+		return (NULL);
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		vh_api_err_set(e, 404, "not-found", vh_xstrdup(norow));
+		return (NULL);
+	}
+	return (r);
 }
 
 int
