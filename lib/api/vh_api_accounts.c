@@ -9,7 +9,6 @@
  * shown once in the answer and stored only as their SHA-256; passwords
  * are Argon2id, hashed on the worker.
  */
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +24,7 @@
 #include "vh_auth.h"
 #include "vh_body.h"
 #include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_log.h"
 #include "vh_password.h"
 #include "vh_pool.h"
 #include "vh_unused.h"

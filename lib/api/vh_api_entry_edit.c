@@ -30,9 +30,7 @@
 #include "vh_audit.h"
 #include "vh_body.h"
 #include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_xmalloc.h"
 

@@ -10,18 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apijob.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
-#include "vh_blobstore.h"
-#include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
-#include "vh_serve.h"
 #include "vh_text.h"
 #include "vh_utf8.h"
 #include "vh_xmalloc.h"

@@ -15,19 +15,13 @@
 
 #include <jansson.h>
 
-#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apijob.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
-#include "vh_blobstore.h"
 #include "vh_body.h"
-#include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_log.h"
 #include "vh_pool.h"
-#include "vh_serve.h"
 #include "vh_xmalloc.h"
 
 /* The renditions; column names are fixed strings, never input. */
