@@ -9,7 +9,6 @@
  * shown once in the answer and stored only as their SHA-256; passwords
  * are Argon2id, hashed on the worker.
  */
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +17,17 @@
 #include <jansson.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_apiq.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_auth.h"
 #include "vh_body.h"
 #include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_log.h"
 #include "vh_password.h"
 #include "vh_pool.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 #define MAX_BODY	(16 * 1024)
@@ -45,8 +44,7 @@ struct acct_job {
 	enum op			 op;
 	char			*key;		/* account name or token id */
 	json_t			*body;
-	int			 status;	/* 0 until an error */
-	char			*ptype, *detail;
+	struct vh_api_err	 e;		/* the first error */
 	json_t			*result;
 };
 
@@ -78,30 +76,15 @@ job_free(void *arg)
 	free(j->key);
 	json_decref(j->body);
 	json_decref(j->result);
-	free(j->ptype);
-	free(j->detail);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 
-/* The first error wins; a database failure's text goes to the log only. */
+/* A database failure's text goes to the log only. */
 static void
-job_error(struct acct_job *j, int status, const char *type, char *detail)
+db_error(struct acct_job *j, char *err)
 {
-	if (j->status != 0) {
-		free(detail);
-		return;
-	}
-	if (status == 503) {
-		vh_log_warnx("req=%s accounts: %s", vh_http_req_id(j->req),
-		    detail);
-		free(detail);
-		type = "database-unavailable";
-		detail = vh_xstrdup("the database is unavailable; nothing was "
-		    "changed, try again shortly");
-	}
-	j->status = status;
-	j->ptype = vh_xstrdup(type);
-	j->detail = detail;
+	vh_api_err_db(&j->e, j->req, "accounts", err, VH_API_DB_UNCHANGED);
 }
 
 static bool
@@ -123,7 +106,7 @@ exec(struct acct_job *j, PGconn *db, const char *sql, int n,
 	char		*err = NULL;
 
 	if ((r = vh_db_exec(db, sql, n, params, &err)) == NULL)
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 	return (r);
 }
 
@@ -135,7 +118,7 @@ audit(struct acct_job *j, PGconn *db, const char *action, const char *type,
 
 	if (vh_audit_record(db, &j->actor, action, type, id, reason,
 	    &err) != 0)
-		job_error(j, 503, "unavailable", err);
+		db_error(j, err);
 }
 
 static void
@@ -150,8 +133,8 @@ account_add(struct acct_job *j, PGconn *db)
 	PGresult	*r;
 
 	if (vh_password_check(pw, &why) != 0) {
-		job_error(j, 422, "invalid-account", vh_xasprintf("'password': "
-		    "%s", why));
+		vh_api_err_set(&j->e, 422, "invalid-account",
+		    vh_xasprintf("'password': %s", why));
 		return;
 	}
 	hash = vh_password_hash(pw);
@@ -167,22 +150,21 @@ account_add(struct acct_job *j, PGconn *db)
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* 23514: the name check of the account table. */
 		if (strcmp(vh_db_sqlstate(r), "23514") == 0)
-			job_error(j, 422, "invalid-account", vh_xstrdup("'name' "
-			    "takes 1 to 64 of a-z 0-9 . _ - and starts with a "
-			    "letter or digit"));
+			vh_api_err_set(&j->e, 422, "invalid-account",
+			    vh_xstrdup("'name' takes 1 to 64 of a-z 0-9 . _ - "
+			    "and starts with a letter or digit"));
 		else
-			job_error(j, 503, "unavailable", vh_xstrdup(
-			    PQresultErrorMessage(r)));
+			db_error(j, vh_xstrdup(PQresultErrorMessage(r)));
 		PQclear(r);
 		return;
 	}
 	if (PQntuples(r) == 0)
-		job_error(j, 409, "conflict", vh_xasprintf("an account named '%s'"
-		    " exists already", name));
+		vh_api_err_set(&j->e, 409, "conflict",
+		    vh_xasprintf("an account named '%s' exists already", name));
 	else
 		j->result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	PQclear(r);
-	if (j->status == 0)
+	if (j->e.status == 0)
 		audit(j, db, "user_add", "account", name, role);
 }
 
@@ -200,8 +182,8 @@ account_patch(struct acct_job *j, PGconn *db)
 	    " $1 FOR UPDATE", 1, params)) == NULL)
 		return;
 	if (PQntuples(r) == 0) {
-		job_error(j, 404, "not-found", vh_xasprintf("no account '%s'",
-		    j->key));
+		vh_api_err_set(&j->e, 404, "not-found",
+		    vh_xasprintf("no account '%s'", j->key));
 		PQclear(r);
 		return;
 	}
@@ -246,35 +228,39 @@ token_create(struct acct_job *j, PGconn *db)
 	const char	*label = json_string_value(json_object_get(j->body,
 			    "label"));
 	json_t		*days = json_object_get(j->body, "expires_days");
-	char		 secret[VH_SECRET_LEN], h[67], d[24], *reason;
-	const char	*params[4];
+	char		 secret[VH_SECRET_LEN], h[67], *reason;
+	struct vh_db_params p;
 	uint8_t		 hash[32];
 	PGresult	*r;
 
-	params[0] = name;
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, name);
 	if ((r = exec(j, db, "SELECT id, role, disabled FROM account WHERE"
-	    " name = $1", 1, params)) == NULL)
+	    " name = $1", p.n, p.v)) == NULL)
 		return;
 	if (PQntuples(r) == 0) {
-		job_error(j, 422, "invalid-token", vh_xasprintf("'account': no "
-		    "account '%s'", name));
+		vh_api_err_set(&j->e, 422, "invalid-token",
+		    vh_xasprintf("'account': no account '%s'", name));
 		PQclear(r);
 		return;
 	}
 	reason = vh_xasprintf("for %s (%s)", name, PQgetvalue(r, 0, 1));
 	vh_auth_secret_new(secret, hash);
 	vh_auth_hash_sql(hash, h);
-	snprintf(d, sizeof d, "%" PRId64, (int64_t)json_integer_value(days));
-	params[0] = PQgetvalue(r, 0, 0);
-	params[1] = h;
-	params[2] = label != NULL ? label : "";
-	params[3] = days != NULL ? d : NULL;
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, PQgetvalue(r, 0, 0));
+	vh_db_params_str(&p, h);
+	vh_db_params_str(&p, label != NULL ? label : "");
+	if (days != NULL)
+		vh_db_params_int(&p, json_integer_value(days));
+	else
+		vh_db_params_str(&p, NULL);
 	{
 		PGresult *r2 = exec(j, db, "INSERT INTO api_token (account_id,"
 		    " token_hash, label, expires_at) VALUES ($1, $2, $3, now() +"
 		    " make_interval(days => $4::int)) RETURNING"
 		    " json_build_object('id', id, 'label', label, 'created_at',"
-		    " created_at, 'expires_at', expires_at)::text", 4, params);
+		    " created_at, 'expires_at', expires_at)::text, id", p.n, p.v);
 
 		if (r2 != NULL) {
 			j->result = json_loads(PQgetvalue(r2, 0, 0), 0, NULL);
@@ -284,9 +270,8 @@ token_create(struct acct_job *j, PGconn *db)
 			    json_string(PQgetvalue(r, 0, 1)));
 			json_object_set_new(j->result, "token",
 			    json_string(secret));
-			snprintf(d, sizeof d, "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(json_object_get(j->result, "id")));
-			audit(j, db, "token_create", "token", d, reason);
+			audit(j, db, "token_create", "token",
+			    PQgetvalue(r2, 0, 1), reason);
 		}
 		PQclear(r2);
 	}
@@ -306,38 +291,34 @@ token_revoke(struct acct_job *j, PGconn *db)
 	    params)) == NULL)
 		return;
 	if (PQntuples(r) == 0)
-		job_error(j, 404, "not-found", vh_xasprintf("no active token %s",
-		    j->key));
+		vh_api_err_set(&j->e, 404, "not-found",
+		    vh_xasprintf("no active token %s", j->key));
 	PQclear(r);
-	if (j->status == 0)
+	if (j->e.status == 0)
 		audit(j, db, "token_revoke", "token", j->key, NULL);
 }
 
 static void
-acct_work(struct vh_worker *w, void *arg)
+acct_change(struct vh_http_req *req VH_UNUSED, PGconn *db,
+    struct vh_api_err *e VH_UNUSED /* j->e */, void *arg)
 {
-	struct acct_job	*j = arg;
-	PGconn		*db;
-	PGresult	*r;
-	char		*err = NULL;
+	struct acct_job *j = arg;
 
-	if ((db = vh_worker_db(w, &err)) == NULL) {
-		job_error(j, 503, "unavailable", err);
-		return;
-	}
-	if ((r = exec(j, db, "BEGIN", 0, NULL)) == NULL)
-		return;
-	PQclear(r);
 	switch (j->op) {
 	case OP_ADD: account_add(j, db); break;
 	case OP_PATCH: account_patch(j, db); break;
 	case OP_TOKEN: token_create(j, db); break;
 	case OP_REVOKE: token_revoke(j, db); break;
 	}
-	if (j->status == 0 && (r = exec(j, db, "COMMIT", 0, NULL)) != NULL)
-		PQclear(r);
-	if (j->status != 0)
-		PQclear(PQexec(db, "ROLLBACK"));
+}
+
+static void
+acct_work(struct vh_worker *w, void *arg)
+{
+	struct acct_job *j = arg;
+
+	(void)vh_api_tx(w, j->req, &j->e, "accounts", VH_API_DB_UNCHANGED,
+	    acct_change, j);
 }
 
 static void
@@ -345,15 +326,13 @@ acct_done(void *arg)
 {
 	struct acct_job *j = arg;
 
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
-		    j->detail);
-	else if (j->op == OP_REVOKE)
+	if (j->e.status == 0 && j->op == OP_REVOKE)
 		vh_http_respond(j->req, 204, NULL, NULL, 0);
 	else {
-		vh_http_add_header(j->req, "Cache-Control", "no-store");
-		vh_body_respond_json(j->req, j->op == OP_PATCH ? 200 : 201,
-		    json_incref(j->result));
+		if (j->e.status == 0)
+			vh_http_add_header(j->req, "Cache-Control", "no-store");
+		vh_api_reply_json(j->req, &j->e, j->op == OP_PATCH ? 200 : 201,
+		    j->result);
 	}
 	job_free(j);
 }
@@ -514,12 +493,6 @@ void
 vh_api_token_revoke(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	const char *id = vh_route_param(params, "id");
-
-	if (id == NULL || *id == '\0' || strlen(id) > 18 ||
-	    strspn(id, "0123456789") != strlen(id)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such token");
-		return;
-	}
-	change(ctx, req, id, who, OP_REVOKE);
+	/* {id:int}: the router checked its form. */
+	change(ctx, req, vh_route_param(params, "id"), who, OP_REVOKE);
 }

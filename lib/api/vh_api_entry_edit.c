@@ -23,15 +23,14 @@
 
 #include "vh_access.h"
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_apiq.h"
 #include "vh_ctx.h"
 #include "vh_areas.h"
 #include "vh_audit.h"
 #include "vh_body.h"
 #include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_xmalloc.h"
 
@@ -69,17 +68,9 @@ struct edit_job {
 	struct vh_audit_actor	 actor;
 	char			 id[24];
 	json_t			*body;
-	int			 status;
-	char			*ptype, *detail;
+	struct vh_api_err	 e;	/* the first error */
 	json_t			*result;
 };
-
-static bool
-id_ok(const char *id)
-{
-	return (id != NULL && *id != '\0' && strlen(id) <= 18 &&
-	    strspn(id, "0123456789") == strlen(id));
-}
 
 void
 vh_api_entry_history(struct vh_ctx *ctx, struct vh_http_req *req,
@@ -89,10 +80,7 @@ vh_api_entry_history(struct vh_ctx *ctx, struct vh_http_req *req,
 	const char	*id = vh_route_param(params, "id");
 	json_t		*viewer;
 
-	if (!id_ok(id)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such entry");
-		return;
-	}
+	/* {id:int}: the router checked its form. */
 	viewer = vh_access_viewer(who);
 	q.sql = history_sql;
 	q.nparams = 2;
@@ -110,29 +98,8 @@ job_free(void *arg)
 
 	json_decref(j->body);
 	json_decref(j->result);
-	free(j->ptype);
-	free(j->detail);
+	vh_api_err_clear(&j->e);
 	free(j);
-}
-
-static void
-job_error(struct edit_job *j, int status, const char *type, char *detail)
-{
-	if (j->status != 0) {
-		free(detail);
-		return;
-	}
-	if (status == 503) {
-		vh_log_warnx("req=%s edit of entry %s: %s",
-		    vh_http_req_id(j->req), j->id, detail);
-		free(detail);
-		type = "database-unavailable";
-		detail = vh_xstrdup("the database is unavailable; nothing was "
-		    "changed, try again shortly");
-	}
-	j->status = status;
-	j->ptype = vh_xstrdup(type);
-	j->detail = detail;
 }
 
 /* What changed, for the audit row: field names, the new themes and area;
@@ -171,9 +138,11 @@ describe(json_t *b)
 	return (s);
 }
 
+/* In the transaction vh_api_tx began: records what went wrong in e. */
 static void
-edit(struct edit_job *j, PGconn *db)
+edit(struct vh_http_req *req, PGconn *db, struct vh_api_err *e, void *arg)
 {
+	struct edit_job	*j = arg;
 	json_t		*themes = json_object_get(j->body, "themes");
 	json_t		*area = json_object_get(j->body, "area");
 	const char	*params[5], *check[3];
@@ -186,9 +155,6 @@ edit(struct edit_job *j, PGconn *db)
 	params[2] = th;
 	params[3] = json_is_string(area) ? json_string_value(area) : NULL;
 	params[4] = area != NULL ? "t" : "f";
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, &err)) == NULL)
-		goto dberr;
-	PQclear(r);
 	/* Names the first theme or area that does not exist, or null. */
 	check[0] = params[0];
 	check[1] = params[2];
@@ -201,18 +167,19 @@ edit(struct edit_job *j, PGconn *db)
 	    &err)) == NULL)
 		goto dberr;
 	if (strcmp(PQgetvalue(r, 0, 2), "t") != 0)
-		job_error(j, 404, "not-found", vh_xasprintf("no entry %s", j->id));
+		vh_api_err_set(e, 404, "not-found",
+		    vh_xasprintf("no entry %s", j->id));
 	else if (!PQgetisnull(r, 0, 0))
-		job_error(j, 422, "invalid-entry", vh_xasprintf("'themes': there "
-		    "is no theme '%s' (GET /api/v1/themes lists them)",
+		vh_api_err_set(e, 422, "invalid-entry", vh_xasprintf("'themes': "
+		    "there is no theme '%s' (GET /api/v1/themes lists them)",
 		    PQgetvalue(r, 0, 0)));
 	else if (strcmp(PQgetvalue(r, 0, 1), "t") == 0)
-		job_error(j, 422, "invalid-entry", vh_xasprintf("'area': there "
-		    "is no area %s (GET /api/v1/areas lists them)", params[3]));
+		vh_api_err_set(e, 422, "invalid-entry", vh_xasprintf("'area': "
+		    "there is no area %s (GET /api/v1/areas lists them)",
+		    params[3]));
 	PQclear(r);
-	r = NULL;
-	if (j->status != 0)
-		goto rollback;
+	if (e->status != 0)
+		goto out;
 	if ((r = vh_db_exec(db, "UPDATE entry SET title = coalesce($2, title),"
 	    " themes = CASE WHEN $3::jsonb IS NULL THEN themes ELSE ARRAY("
 	    " SELECT DISTINCT jsonb_array_elements_text($3::jsonb)) END,"
@@ -228,14 +195,9 @@ edit(struct edit_job *j, PGconn *db)
 	if (vh_audit_record(db, &j->actor, "edit", "entry", j->id, why,
 	    &err) != 0)
 		goto dberr;
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, &err)) == NULL)
-		goto dberr;
-	PQclear(r);
 	goto out;
 dberr:
-	job_error(j, 503, "unavailable", err);
-rollback:
-	PQclear(PQexec(db, "ROLLBACK"));
+	vh_api_err_db(e, req, "entry edit", err, VH_API_DB_UNCHANGED);
 out:
 	free(th);
 	free(why);
@@ -245,13 +207,9 @@ static void
 edit_work(struct vh_worker *w, void *arg)
 {
 	struct edit_job	*j = arg;
-	PGconn		*db;
-	char		*err = NULL;
 
-	if ((db = vh_worker_db(w, &err)) == NULL)
-		job_error(j, 503, "unavailable", err);
-	else
-		edit(j, db);
+	(void)vh_api_tx(w, j->req, &j->e, "entry edit", VH_API_DB_UNCHANGED,
+	    edit, j);
 }
 
 static void
@@ -259,11 +217,7 @@ edit_done(void *arg)
 {
 	struct edit_job *j = arg;
 
-	if (j->status != 0)
-		vh_http_respond_problem(j->req, j->status, j->ptype, "%s",
-		    j->detail);
-	else
-		vh_body_respond_json(j->req, 200, json_incref(j->result));
+	vh_api_reply_json(j->req, &j->e, 200, j->result);
 	job_free(j);
 }
 
@@ -326,10 +280,7 @@ entry_correct(struct vh_ctx *ctx, struct vh_http_req *req,
 	struct edit_job	*j;
 	const char	*id = vh_route_param(params, "id");
 
-	if (!id_ok(id)) {
-		vh_http_respond_problem(req, 404, "not-found", "no such entry");
-		return;
-	}
+	/* {id:int}: the router checked its form. */
 	j = vh_xcalloc(1, sizeof *j);
 	j->ctx = ctx;
 	j->req = req;

@@ -10,18 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apijob.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
-#include "vh_blobstore.h"
-#include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
-#include "vh_serve.h"
 #include "vh_text.h"
 #include "vh_utf8.h"
 #include "vh_xmalloc.h"
@@ -36,51 +31,29 @@ struct file_job {
 	struct vh_api_file	 file;
 };
 
-#define DB_DETAIL "the database is unavailable; try again shortly"
-
 static void
 original_work(struct vh_worker *w, void *arg)
 {
 	struct file_job		*j = arg;
-	const char		*params[1] = { j->id };
 	PGconn			*db;
 	PGresult		*r;
-	char			*err = NULL, what[48];
-	int			 rc;
+	char			*err = NULL, *norow;
 
-	snprintf(what, sizeof what, "media %s", j->id);
-	if ((db = vh_api_db(w, j->req, &j->err, DB_DETAIL)) == NULL)
-		return;
-	if ((rc = vh_access_media(db, &j->who, j->id, NULL, &err)) != 0) {
-		if (rc == VH_ENOENT)
-			vh_api_err_set(&j->err, 404, "not-found",
-			    vh_xasprintf("no media %s", j->id));
-		else
-			vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
-		return;
-	}
-	r = vh_db_exec(db, "SELECT m.blob_sha256, m.declared_type, m.filename"
+	norow = vh_xasprintf("no media %s", j->id);
+	r = vh_api_media_row(w, j->req, &j->err, &j->who, j->id, NULL,
+	    "SELECT m.blob_sha256, m.declared_type, m.filename"
 	    " FROM media m WHERE m.id = $1::bigint"
 	    /* A rejected original is sealed for good. */
-	    " AND m.status <> 'rejected'", 1, params, &err);
-	if (r == NULL) {
-		vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
+	    " AND m.status <> 'rejected'", norow, &db);
+	free(norow);
+	if (r == NULL)
 		return;
-	}
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		vh_api_err_set(&j->err, 404, "not-found",
-		    vh_xasprintf("no media %s", j->id));
-		return;
-	}
 	if (vh_audit_record(db, &j->actor, "read", "media", j->id, j->reason,
-	    &err) != 0) {
-		PQclear(r);
-		vh_api_err_db(&j->err, j->req, what, err, DB_DETAIL);
-		return;
-	}
-	(void)vh_api_file_open(&j->file, j->ctx->blobs,
-	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2), &j->err);
+	    &err) != 0)
+		vh_api_err_db(&j->err, j->req, "audit", err, NULL);
+	else
+		(void)vh_api_file_open(&j->file, j->ctx->blobs,
+		    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2), &j->err);
 	PQclear(r);
 }
 

@@ -15,19 +15,13 @@
 
 #include <jansson.h>
 
-#include "vh_access.h"
 #include "vh_api.h"
 #include "vh_apijob.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
-#include "vh_blobstore.h"
 #include "vh_body.h"
-#include "vh_db.h"
-#include "vh_dbworker.h"
 #include "vh_error.h"
-#include "vh_log.h"
 #include "vh_pool.h"
-#include "vh_serve.h"
 #include "vh_xmalloc.h"
 
 /* The renditions; column names are fixed strings, never input. */
@@ -61,41 +55,15 @@ struct rend_job {
 
 /* Runs sql ($1 the media id) once the access rule allows the use. */
 static PGresult *
-query(struct vh_worker *w, struct rend_job *j, const char *sql)
+query(struct vh_worker *w, struct rend_job *j, const char *sql, PGconn **dbp)
 {
-	const char	*params[1] = { j->id };
-	PGconn		*db;
 	PGresult	*r;
-	char		*err = NULL, what[48];
-	int		 rc;
+	char		*norow;
 
-	if ((db = vh_api_db(w, j->req, &j->err, "the database is "
-	    "unavailable")) == NULL)
-		return (NULL);
-	rc = vh_access_media(db, &j->who, j->id, j->rend != NULL ?
-	    j->rend->name : NULL, &err);
-	snprintf(what, sizeof what, "media %s", j->id);
-	if (rc == VH_ENOENT) {
-		vh_api_err_set(&j->err, 404, "not-found",
-		    vh_xasprintf("no media %s that you may use", j->id));
-		return (NULL);
-	}
-	if (rc != 0) {
-		vh_api_err_db(&j->err, j->req, what, err, "the database is "
-		    "unavailable");
-		return (NULL);
-	}
-	if ((r = vh_db_exec(db, sql, 1, params, &err)) == NULL) {
-		vh_api_err_db(&j->err, j->req, what, err, "the database could "
-		    "not answer");
-		return (NULL);
-	}
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		vh_api_err_set(&j->err, 404, "not-found",
-		    vh_xasprintf("media %s has no such rendition", j->id));
-		return (NULL);
-	}
+	norow = vh_xasprintf("media %s has no such rendition", j->id);
+	r = vh_api_media_row(w, j->req, &j->err, &j->who, j->id,
+	    j->rend != NULL ? j->rend->name : NULL, sql, norow, dbp);
+	free(norow);
 	return (r);
 }
 
@@ -103,6 +71,7 @@ static void
 describe_work(struct vh_worker *w, void *arg)
 {
 	struct rend_job	*j = arg;
+	PGconn		*db;
 	PGresult	*r;
 	json_error_t	 jerr;
 
@@ -128,7 +97,7 @@ describe_work(struct vh_worker *w, void *arg)
 	    " '/api/v1/media/' || m.id || '/display.jpg' END,"
 	    " 'thumb.jpg', CASE WHEN m.thumb_sha256 IS NOT NULL THEN"
 	    " '/api/v1/media/' || m.id || '/thumb.jpg' END)))"
-	    " FROM media m WHERE m.id = $1::bigint");
+	    " FROM media m WHERE m.id = $1::bigint", &db);
 	if (r == NULL)
 		return;
 	if ((j->json = json_loads(PQgetvalue(r, 0, 0), 0, &jerr)) == NULL)
@@ -140,13 +109,11 @@ describe_work(struct vh_worker *w, void *arg)
 /* The play or view of a file, recorded before it is served (one row per
  * person, file and day: vh_audit_record). */
 static void
-record(struct vh_worker *w, struct rend_job *j)
+record(PGconn *db, struct rend_job *j)
 {
-	PGconn	*db;
 	char	*err = NULL;
 
-	if ((db = vh_worker_db(w, &err)) == NULL ||
-	    vh_audit_record(db, &j->actor, j->rend->audit, "media", j->id,
+	if (vh_audit_record(db, &j->actor, j->rend->audit, "media", j->id,
 	    j->rend->name, &err) != 0) {
 		vh_api_file_clear(&j->file);
 		vh_api_err_db(&j->err, j->req, "audit", err, "the access could "
@@ -158,6 +125,7 @@ static void
 file_work(struct vh_worker *w, void *arg)
 {
 	struct rend_job		*j = arg;
+	PGconn			*db;
 	PGresult		*r;
 	char			*sql, *base, *dot, *name;
 	int			 rc;
@@ -165,7 +133,7 @@ file_work(struct vh_worker *w, void *arg)
 	sql = vh_xasprintf("SELECT m.%s, m.filename FROM media m"
 	    " WHERE m.id = $1::bigint AND m.status = 'ready' AND m.%s IS NOT NULL",
 	    j->rend->column, j->rend->column);
-	r = query(w, j, sql);
+	r = query(w, j, sql, &db);
 	free(sql);
 	if (r == NULL)
 		return;
@@ -183,7 +151,7 @@ file_work(struct vh_worker *w, void *arg)
 	free(name);
 	PQclear(r);
 	if (rc == 0)
-		record(w, j);
+		record(db, j);
 }
 
 static void

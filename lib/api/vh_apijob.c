@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "vh_access.h"
 #include "vh_body.h"
 #include "vh_apijob.h"
 #include "vh_blobstore.h"
+#include "vh_db.h"
 #include "vh_dbworker.h"
 #include "vh_error.h"
 #include "vh_log.h"
@@ -66,6 +68,61 @@ vh_api_db(struct vh_worker *w, struct vh_http_req *req, struct vh_api_err *e,
 	if ((db = vh_worker_db(w, &err)) == NULL)
 		vh_api_err_db(e, req, "database", err, detail);
 	return (db);
+}
+
+int
+vh_api_tx(struct vh_worker *w, struct vh_http_req *req, struct vh_api_err *e,
+    const char *what, const char *detail, vh_api_change_fn *change, void *arg)
+{
+	PGconn	*db;
+	char	*err = NULL;
+
+	if ((db = vh_api_db(w, req, e, detail)) == NULL)
+		return (VH_EDB);
+	if (vh_db_begin(db, &err) != 0) {
+		vh_api_err_db(e, req, what, err, detail);
+		return (VH_EDB);
+	}
+	change(req, db, e, arg);
+	if (e->status != 0)
+		vh_db_rollback(db);
+	else if (vh_db_commit(db, &err) != 0)
+		vh_api_err_db(e, req, what, err, detail);
+	return (e->status != 0 ? VH_EDB : 0);
+}
+
+PGresult *
+vh_api_media_row(struct vh_worker *w, struct vh_http_req *req,
+    struct vh_api_err *e, const struct vh_principal *who, const char *id,
+    const char *use, const char *sql, const char *norow, PGconn **dbp)
+{
+	const char	*params[1] = { id };
+	PGconn		*db;
+	PGresult	*r;
+	char		*err = NULL, what[48];
+	int		 rc;
+
+	if ((db = *dbp = vh_api_db(w, req, e, NULL)) == NULL)
+		return (NULL);
+	snprintf(what, sizeof what, "media %s", id);
+	if ((rc = vh_access_media(db, who, id, use, &err)) != 0) {
+		if (rc == VH_ENOENT)
+			vh_api_err_set(e, 404, "not-found",
+			    vh_xasprintf("no media %s that you may use", id));
+		else
+			vh_api_err_db(e, req, what, err, NULL);
+		return (NULL);
+	}
+	if ((r = vh_db_exec(db, sql, 1, params, &err)) == NULL) {
+		vh_api_err_db(e, req, what, err, NULL);
+		return (NULL);
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		vh_api_err_set(e, 404, "not-found", vh_xstrdup(norow));
+		return (NULL);
+	}
+	return (r);
 }
 
 int

@@ -41,6 +41,36 @@ void	vh_api_err_clear(struct vh_api_err *);
 PGconn	*vh_api_db(struct vh_worker *, struct vh_http_req *,
 	    struct vh_api_err *, const char *detail);
 
+/* The words of a 503 for a change that was rolled back. */
+#define VH_API_DB_UNCHANGED	"the database is unavailable; nothing was " \
+				"changed, try again shortly"
+
+/*
+ * Worker: runs change(req, db, e, arg) in one transaction on the worker's
+ * connection, which owns it: committed when change recorded no error in
+ * e, else rolled back (change only records). No connection, or a BEGIN
+ * or COMMIT that failed, is recorded as vh_api_err_db with what and
+ * detail. 0, or VH_EDB when e holds an error.
+ */
+typedef void	vh_api_change_fn(struct vh_http_req *, PGconn *,
+		    struct vh_api_err *, void *);
+int	vh_api_tx(struct vh_worker *, struct vh_http_req *, struct vh_api_err *,
+	    const char *what, const char *detail, vh_api_change_fn *, void *);
+
+/*
+ * Worker: the one row sql ($1 the media id) gives for media id, once the
+ * access rule (vh_access_media) lets who make this use of it (a rendition
+ * name, NULL for the file itself); the read handlers of stored files ask
+ * it first. NULL with e set: 404 when there is no such media or who may
+ * not use it (the same answer), 404 norow (our words) when sql gives no
+ * row, 503 when the database failed. *dbp is the worker's connection for
+ * what follows. Caller PQclears.
+ */
+struct vh_principal;
+PGresult *vh_api_media_row(struct vh_worker *, struct vh_http_req *,
+	    struct vh_api_err *, const struct vh_principal *who, const char *id,
+	    const char *use, const char *sql, const char *norow, PGconn **dbp);
+
 /* The HTTP status that answers a VH_E* code (0 gives 200). */
 int	vh_api_status(int rc);
 /* Its problem slug ("not-found", "conflict", ...). */

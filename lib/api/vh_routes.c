@@ -95,7 +95,7 @@ static const struct route routes[] = {
 	  vh_api_account_patch },
 	{ VH_HTTP_GET, "/api/v1/tokens", VH_ROLE_ADMIN, vh_api_tokens_list },
 	{ VH_HTTP_POST, "/api/v1/tokens", VH_ROLE_ADMIN, vh_api_tokens_post },
-	{ VH_HTTP_DELETE, "/api/v1/tokens/{id}", VH_ROLE_ADMIN,
+	{ VH_HTTP_DELETE, "/api/v1/tokens/{id:int}", VH_ROLE_ADMIN,
 	  vh_api_token_revoke },
 
 	/* Media jobs' results: staff, and the field worker who uploaded. */

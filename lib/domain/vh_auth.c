@@ -113,8 +113,8 @@ vh_role_name(unsigned role)
 }
 
 int
-vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
-    char **err)
+vh_auth_token_query(PGconn *db, const char *sql, const char *token,
+    struct vh_principal *p, PGresult **rp, char **err)
 {
 	uint8_t		 hash[32];
 	char		 h[67];
@@ -123,17 +123,11 @@ vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
 	int		 rc = VH_ENOENT;
 
 	memset(p, 0, sizeof *p);
+	if (rp != NULL)
+		*rp = NULL;
 	vh_auth_hash(token, hash);
 	vh_auth_hash_sql(hash, h);
-	r = vh_db_exec(db,
-	    "SELECT a.id, a.name, a.role, t.id, coalesce(t.last_used_at <"
-	    " now() - interval '1 minute', true)"
-	    " FROM api_token t JOIN account a ON a.id = t.account_id"
-	    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT a.disabled"
-	    /* ODK tokens travel in paths: they open only OpenRosa routes. */
-	    " AND t.kind = 'api'"
-	    " AND (t.expires_at IS NULL OR t.expires_at > now())", 1, params, err);
-	if (r == NULL)
+	if ((r = vh_db_exec(db, sql, 1, params, err)) == NULL)
 		return (VH_EDB);
 	if (PQntuples(r) == 1) {
 		p->account_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -141,15 +135,38 @@ vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
 		p->via = VH_VIA_TOKEN;
 		if (vh_role_parse(PQgetvalue(r, 0, 2), &p->role) == 0)
 			rc = 0;
-		/* Last use to the minute: a write per request would cost a
-		 * commit, and so a WAL flush, on every upload. */
-		if (rc == 0 && strcmp(PQgetvalue(r, 0, 4), "t") == 0) {
-			const char *id[1] = { PQgetvalue(r, 0, 3) };
-			PGresult *u = vh_db_exec(db, "UPDATE api_token SET"
-			    " last_used_at = now() WHERE id = $1", 1, id, NULL);
+	}
+	if (rp != NULL)
+		*rp = r;
+	else
+		PQclear(r);
+	return (rc);
+}
 
-			PQclear(u);
-		}
+int
+vh_auth_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
+    char **err)
+{
+	PGresult	*r;
+	int		 rc;
+
+	rc = vh_auth_token_query(db,
+	    "SELECT a.id, a.name, a.role, t.id, coalesce(t.last_used_at <"
+	    " now() - interval '1 minute', true)"
+	    " FROM api_token t JOIN account a ON a.id = t.account_id"
+	    " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT a.disabled"
+	    /* ODK tokens travel in paths: they open only OpenRosa routes. */
+	    " AND t.kind = 'api'"
+	    " AND (t.expires_at IS NULL OR t.expires_at > now())", token, p, &r,
+	    err);
+	/* Last use to the minute: a write per request would cost a commit,
+	 * and so a WAL flush, on every upload. */
+	if (rc == 0 && strcmp(PQgetvalue(r, 0, 4), "t") == 0) {
+		const char *id[1] = { PQgetvalue(r, 0, 3) };
+		PGresult *u = vh_db_exec(db, "UPDATE api_token SET"
+		    " last_used_at = now() WHERE id = $1", 1, id, NULL);
+
+		PQclear(u);
 	}
 	PQclear(r);
 	return (rc);

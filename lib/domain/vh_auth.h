@@ -63,6 +63,17 @@ const char *vh_role_name(unsigned);
  */
 int	vh_auth_lookup_token(PGconn *, const char *token, struct vh_principal *,
 	    char **err) __attribute__((warn_unused_result));
+/*
+ * The lookup of a token of any kind: runs sql with the SHA-256 of token as
+ * $1 (bytea text) and, when one row comes back, fills p from its first
+ * three columns (account id, name, role) as a token principal. 0, VH_ENOENT
+ * (no row, or a role this build does not know), or VH_EDB with *err. With
+ * rp, *rp gets the result for its further columns (caller PQclears; NULL
+ * on VH_EDB).
+ */
+int	vh_auth_token_query(PGconn *, const char *sql, const char *token,
+	    struct vh_principal *, PGresult **rp, char **err)
+	    __attribute__((warn_unused_result));
 int	vh_auth_lookup_link(PGconn *, const char *slug, const char *secret,
 	    struct vh_principal *, char **err) __attribute__((warn_unused_result));
 

@@ -232,17 +232,6 @@ vh_odk_parse(const char *xml, size_t len, struct vh_odkxml_instance *out,
 	return (rc);
 }
 
-/* Runs sql; on failure rolls back, sets *err and returns NULL. */
-static PGresult *
-q(PGconn *db, const char *sql, int n, const char *const *p, char **err)
-{
-	PGresult *r = vh_db_exec(db, sql, n, p, err);
-
-	if (r == NULL)
-		PQclear(PQexec(db, "ROLLBACK"));
-	return (r);
-}
-
 /* The instance's files as a PostgreSQL text[] literal; caller frees. */
 static char *
 files_array(const struct vh_odkxml_instance *inst)
@@ -266,20 +255,20 @@ add_missing(PGconn *db, const struct vh_principal *who,
 	struct vh_entry_file	*files;
 	PGresult		*r;
 	json_t			*fields, *out = NULL;
-	char			 id[32];
-	const char		*p[2] = { id, NULL };
+	struct vh_db_params	 p;
 	size_t			 n = 0;
 	int			 rc = 0;
 
 	*added = 0;
 	if (s->nfiles == 0)
 		return (0);
-	snprintf(id, sizeof id, "%" PRId64, entry_id);
 	files = vh_xcalloc(s->nfiles, sizeof *files);
 	for (size_t i = 0; i < s->nfiles; i++) {
-		p[1] = s->files[i].filename;
-		if ((r = q(db, "SELECT 1 FROM media WHERE entry_id = $1 AND"
-		    " filename = $2", 2, p, err)) == NULL) {
+		vh_db_params_init(&p);
+		vh_db_params_int(&p, entry_id);
+		vh_db_params_str(&p, s->files[i].filename);
+		if ((r = vh_db_exec(db, "SELECT 1 FROM media WHERE entry_id = $1"
+		    " AND filename = $2", p.n, p.v, err)) == NULL) {
 			free(files);
 			return (VH_EDB);
 		}
@@ -359,30 +348,30 @@ static int
 insert_row(PGconn *db, const struct vh_principal *who,
     const struct vh_odk_submission *s, int64_t entry_id, char **err)
 {
-	char		 eid[32], acc[32], size[32];
-	const char	*p[9];
-	PGresult	*r;
+	struct vh_db_params	 p;
+	PGresult		*r;
 
-	snprintf(eid, sizeof eid, "%" PRId64, entry_id);
-	snprintf(acc, sizeof acc, "%" PRId64, who->account_id);
-	snprintf(size, sizeof size, "%" PRId64, s->xml_size);
-	p[0] = s->inst->instance_id;
-	p[1] = eid;
-	p[2] = s->xml_sha256;
-	p[3] = s->inst->form_id;
-	p[4] = s->inst->version;
-	p[5] = s->device_id;
-	p[6] = who->account_id != 0 ? acc : NULL;
-	p[7] = s->incomplete ? "f" : "t";
-	p[8] = s->keep_location && s->inst->location[0] != '\0' ?
-	    s->inst->location : NULL;
-	if ((r = q(db, "WITH b AS (INSERT INTO blob (sha256, size) VALUES"
-	    " ($3, $10) ON CONFLICT (sha256) DO NOTHING)"
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, s->inst->instance_id);
+	vh_db_params_int(&p, entry_id);
+	vh_db_params_str(&p, s->xml_sha256);
+	vh_db_params_str(&p, s->inst->form_id);
+	vh_db_params_str(&p, s->inst->version);
+	vh_db_params_str(&p, s->device_id);
+	if (who->account_id != 0)
+		vh_db_params_int(&p, who->account_id);
+	else
+		vh_db_params_str(&p, NULL);
+	vh_db_params_str(&p, s->incomplete ? "f" : "t");
+	vh_db_params_str(&p, s->keep_location &&
+	    s->inst->location[0] != '\0' ? s->inst->location : NULL);
+	vh_db_params_int(&p, s->xml_size);
+	if ((r = vh_db_exec(db, "WITH b AS (INSERT INTO blob (sha256, size)"
+	    " VALUES ($3, $10) ON CONFLICT (sha256) DO NOTHING)"
 	    " INSERT INTO odk_submission (instance_id, entry_id, xml_sha256,"
 	    " form_id, form_version, device_id, account_id, complete, location)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 10,
-	    (const char *const[]){ p[0], p[1], p[2], p[3], p[4], p[5], p[6],
-	    p[7], p[8], size }, err)) == NULL)
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", p.n, p.v,
+	    err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	return (0);
@@ -391,7 +380,7 @@ insert_row(PGconn *db, const struct vh_principal *who,
 static int
 lock_id(PGconn *db, const char *id, char **err)
 {
-	PGresult *r = q(db, "SELECT pg_advisory_xact_lock(hashtextextended("
+	PGresult *r = vh_db_exec(db, "SELECT pg_advisory_xact_lock(hashtextextended("
 	    "'odk:' || $1, 0))", 1, &id, err);
 
 	if (r == NULL)
@@ -406,60 +395,62 @@ static int
 edit(PGconn *db, const struct vh_principal *who,
     const struct vh_odk_submission *s, int64_t *entry_id, char **err)
 {
-	const char	*p[8];
-	PGresult	*r;
-	json_t		*f = NULL;
-	char		*files = NULL, *themes = NULL, eid[32], acc[32];
-	size_t		 added;
-	int		 rc;
+	struct vh_db_params	 p;
+	PGresult		*r;
+	json_t			*f = NULL;
+	char			*files = NULL, *themes = NULL;
+	size_t			 added;
+	int			 rc;
 
 	if ((rc = lock_id(db, s->inst->deprecated_id, err)) != 0)
 		return (rc);
-	p[0] = s->inst->deprecated_id;
-	if ((r = q(db, "SELECT o.entry_id, o.replaced_by, e.account_id"
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, s->inst->deprecated_id);
+	if ((r = vh_db_exec(db, "SELECT o.entry_id, o.replaced_by, e.account_id"
 	    " FROM odk_submission o JOIN entry e ON e.id = o.entry_id"
-	    " WHERE o.instance_id = $1 FOR UPDATE OF o", 1, p, err)) == NULL)
+	    " WHERE o.instance_id = $1 FOR UPDATE OF o", p.n, p.v,
+	    err)) == NULL)
 		return (VH_EDB);
-	snprintf(acc, sizeof acc, "%" PRId64, who->account_id);
 	if (PQntuples(r) == 0 || (who->role != VH_ROLE_ADMIN &&
-	    strcmp(PQgetvalue(r, 0, 2), acc) != 0)) {
+	    (PQgetisnull(r, 0, 2) || strtoll(PQgetvalue(r, 0, 2), NULL, 10) !=
+	    who->account_id))) {
 		*err = vh_xstrdup("no earlier submission with this deprecatedID");
 		rc = VH_ENOENT;
-		goto fail;
+		goto out;
 	}
 	if (!PQgetisnull(r, 0, 1)) {
 		*err = vh_xstrdup("the version this edit replaces was already "
 		    "replaced by another edit");
 		rc = VH_ECONFLICT;
-		goto fail;
+		goto out;
 	}
 	*entry_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	r = NULL;
 	if ((rc = entry_fields(db, s, &f, err)) != 0)
-		goto fail;
+		goto out;
 	if ((rc = vh_entry_validate(f, who, err)) != 0) {
 		rc = VH_EINVAL;
-		goto fail;
+		goto out;
 	}
-	snprintf(eid, sizeof eid, "%" PRId64, *entry_id);
 	themes = json_dumps(json_object_get(f, "themes"), JSON_COMPACT);
 	files = files_array(s->inst);
-	p[0] = eid;
-	p[1] = json_string_value(json_object_get(f, "title"));
-	p[2] = json_string_value(json_object_get(f, "text"));
-	p[3] = json_string_value(json_object_get(f, "area"));
-	p[4] = json_string_value(json_object_get(f, "occurred_at"));
-	p[5] = themes;
-	p[6] = files;
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, *entry_id);
+	vh_db_params_str(&p, json_string_value(json_object_get(f, "title")));
+	vh_db_params_str(&p, json_string_value(json_object_get(f, "text")));
+	vh_db_params_str(&p, json_string_value(json_object_get(f, "area")));
+	vh_db_params_str(&p, json_string_value(json_object_get(f,
+	    "occurred_at")));
+	vh_db_params_str(&p, themes);
+	vh_db_params_str(&p, files);
 	if ((r = vh_db_exec(db, "WITH u AS (UPDATE entry SET title = $2,"
 	    " body = $3, area_code = $4, occurred_at = $5::timestamptz,"
 	    " themes = ARRAY(SELECT jsonb_array_elements_text($6::jsonb)),"
 	    " updated_at = now() WHERE id = $1)"
 	    " DELETE FROM media WHERE entry_id = $1 AND filename <> ALL("
-	    " ARRAY(SELECT jsonb_array_elements_text($7::jsonb)))", 7, p,
+	    " ARRAY(SELECT jsonb_array_elements_text($7::jsonb)))", p.n, p.v,
 	    err)) == NULL) {
-		PQclear(PQexec(db, "ROLLBACK"));
 		rc = VH_EINVAL;
 		free(*err);
 		*err = vh_xstrdup("the edited values are not accepted (a date "
@@ -472,21 +463,18 @@ edit(PGconn *db, const struct vh_principal *who,
 		goto out;
 	if ((rc = insert_row(db, who, s, *entry_id, err)) != 0)
 		goto out;
-	p[0] = s->inst->deprecated_id;
-	p[1] = s->inst->instance_id;
-	if ((r = q(db, "UPDATE odk_submission SET replaced_by = $2,"
-	    " updated_at = now() WHERE instance_id = $1", 2, p, err)) == NULL) {
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, s->inst->deprecated_id);
+	vh_db_params_str(&p, s->inst->instance_id);
+	if ((r = vh_db_exec(db, "UPDATE odk_submission SET replaced_by = $2,"
+	    " updated_at = now() WHERE instance_id = $1", p.n, p.v,
+	    err)) == NULL) {
 		rc = VH_EDB;
 		goto out;
 	}
 	PQclear(r);
 	r = NULL;
 	rc = 0;
-	goto out;
-fail:
-	PQclear(r);
-	r = NULL;
-	PQclear(PQexec(db, "ROLLBACK"));
 out:
 	PQclear(r);
 	json_decref(f);
@@ -495,8 +483,9 @@ out:
 	return (rc);
 }
 
-int
-vh_odk_store(PGconn *db, const struct vh_principal *who,
+/* In vh_odk_store's transaction: reports failure, never rolls back. */
+static int
+store(PGconn *db, const struct vh_principal *who,
     const struct vh_odk_submission *s, int64_t *entry_id,
     enum vh_odk_outcome *outcome, char **err)
 {
@@ -506,13 +495,9 @@ vh_odk_store(PGconn *db, const struct vh_principal *who,
 	size_t		 added;
 	int		 rc;
 
-	*err = NULL;
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
-		return (VH_EDB);
-	PQclear(r);
 	if ((rc = lock_id(db, s->inst->instance_id, err)) != 0)
 		return (rc);
-	if ((r = q(db, "SELECT entry_id, xml_sha256 FROM odk_submission"
+	if ((r = vh_db_exec(db, "SELECT entry_id, xml_sha256 FROM odk_submission"
 	    " WHERE instance_id = $1 FOR UPDATE", 1, p, err)) == NULL)
 		return (VH_EDB);
 	if (PQntuples(r) == 1) {
@@ -520,7 +505,6 @@ vh_odk_store(PGconn *db, const struct vh_principal *who,
 		 * same one again after its answer was lost. */
 		if (strcmp(PQgetvalue(r, 0, 1), s->xml_sha256) != 0) {
 			PQclear(r);
-			PQclear(PQexec(db, "ROLLBACK"));
 			*err = vh_xstrdup("an instance with this instanceID and "
 			    "other content was already submitted");
 			return (VH_ECONFLICT);
@@ -531,7 +515,7 @@ vh_odk_store(PGconn *db, const struct vh_principal *who,
 			return (rc);
 		*outcome = added > 0 ? VH_ODK_MORE : VH_ODK_SAME;
 		if (!s->incomplete) {
-			if ((r = q(db, "UPDATE odk_submission SET complete = true,"
+			if ((r = vh_db_exec(db, "UPDATE odk_submission SET complete = true,"
 			    " updated_at = now() WHERE instance_id = $1", 1, p,
 			    err)) == NULL)
 				return (VH_EDB);
@@ -549,13 +533,11 @@ vh_odk_store(PGconn *db, const struct vh_principal *who,
 
 			if ((rc = entry_fields(db, s, &f, err)) != 0) {
 				free(files);
-				PQclear(PQexec(db, "ROLLBACK"));
 				return (rc);
 			}
 			if (vh_entry_validate(f, who, err) != 0) {
 				free(files);
 				json_decref(f);
-				PQclear(PQexec(db, "ROLLBACK"));
 				return (VH_EINVAL);
 			}
 			for (size_t i = 0; i < s->nfiles; i++) {
@@ -577,10 +559,25 @@ vh_odk_store(PGconn *db, const struct vh_principal *who,
 			*outcome = VH_ODK_NEW;
 		}
 	}
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL)
-		return (VH_EDB);
-	PQclear(r);
 	return (0);
+}
+
+int
+vh_odk_store(PGconn *db, const struct vh_principal *who,
+    const struct vh_odk_submission *s, int64_t *entry_id,
+    enum vh_odk_outcome *outcome, char **err)
+{
+	int rc;
+
+	*err = NULL;
+	if (vh_db_begin(db, err) != 0)
+		return (VH_EDB);
+	/* This function began the transaction: it alone ends it. */
+	if ((rc = store(db, who, s, entry_id, outcome, err)) != 0) {
+		vh_db_rollback(db);
+		return (rc);
+	}
+	return (vh_db_commit(db, err) != 0 ? VH_EDB : 0);
 }
 
 static int
@@ -596,27 +593,12 @@ int
 vh_odk_lookup_token(PGconn *db, const char *token, struct vh_principal *p,
     char **err)
 {
-	uint8_t		 hash[32];
-	char		 h[67];
-	const char	*params[1] = { h };
-	PGresult	*r;
-	int		 rc = VH_ENOENT;
-
-	memset(p, 0, sizeof *p);
-	vh_auth_hash(token, hash);
-	vh_auth_hash_sql(hash, h);
 	/* Looked up on every request, so a revoked token stops at once. */
-	if ((r = vh_db_exec(db, "UPDATE api_token t SET last_used_at = now()"
-	    " FROM account a WHERE a.id = t.account_id AND t.token_hash = $1"
-	    " AND t.kind = 'odk' AND t.revoked_at IS NULL AND NOT a.disabled"
+	return (vh_auth_token_query(db, "UPDATE api_token t SET last_used_at ="
+	    " now() FROM account a WHERE a.id = t.account_id AND t.token_hash ="
+	    " $1 AND t.kind = 'odk' AND t.revoked_at IS NULL AND NOT a.disabled"
 	    " AND (t.expires_at IS NULL OR t.expires_at > now())"
-	    " RETURNING a.id, a.name, a.role", 1, params, err)) == NULL)
-		return (VH_EDB);
-	if (PQntuples(r) == 1)
-		rc = principal_row(r, p);
-	PQclear(r);
-	p->via = VH_VIA_TOKEN;
-	return (rc);
+	    " RETURNING a.id, a.name, a.role", token, p, NULL, err));
 }
 
 /*
@@ -629,14 +611,18 @@ static int
 throttled(PGconn *db, const char *name, const char *addr,
     const struct vh_odk_basic_limits *lim, bool fail, char **err)
 {
-	char		 win[40], acc[32], adr[32];
-	const char	*p[7] = { name, addr, win, acc, adr };
-	PGresult	*r;
-	bool		 over;
+	struct vh_db_params	 p;
+	char			 win[40];
+	PGresult		*r;
+	bool			 over;
 
 	snprintf(win, sizeof win, "%" PRId64 " milliseconds", lim->window_ms);
-	snprintf(acc, sizeof acc, "%" PRId64, lim->max_account);
-	snprintf(adr, sizeof adr, "%" PRId64, lim->max_address);
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, name);
+	vh_db_params_str(&p, addr);
+	vh_db_params_str(&p, win);
+	vh_db_params_int(&p, lim->max_account);
+	vh_db_params_int(&p, lim->max_address);
 	if (fail) {
 		r = vh_db_exec(db, "INSERT INTO login_throttle AS t (scope, key,"
 		    " failures) VALUES ('account', lower($1), 1),"
@@ -644,7 +630,7 @@ throttled(PGconn *db, const char *name, const char *addr,
 		    " failures = CASE WHEN t.window_start <= now() - $3::interval"
 		    " THEN 1 ELSE t.failures + 1 END, window_start = CASE WHEN"
 		    " t.window_start <= now() - $3::interval THEN now() ELSE"
-		    " t.window_start END", 3, p, err);
+		    " t.window_start END", 3, p.v, err);
 		if (r == NULL)
 			return (VH_EDB);
 		PQclear(r);
@@ -653,8 +639,8 @@ throttled(PGconn *db, const char *name, const char *addr,
 	if ((r = vh_db_exec(db, "SELECT EXISTS (SELECT 1 FROM login_throttle"
 	    " WHERE window_start > now() - $3::interval AND ((scope ="
 	    " 'account' AND key = lower($1) AND failures >= $4::int) OR"
-	    " (scope = 'address' AND key = $2 AND failures >= $5::int)))", 5, p,
-	    err)) == NULL)
+	    " (scope = 'address' AND key = $2 AND failures >= $5::int)))", p.n,
+	    p.v, err)) == NULL)
 		return (VH_EDB);
 	over = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);

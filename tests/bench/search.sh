@@ -17,60 +17,16 @@
 # keeps the cluster there between runs (the data is generated once);
 # otherwise a temporary directory is used and removed.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-build=${1:-build}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-case "$build" in /*) ;; *) build="$top/$build" ;; esac
+bench_init "${1:-}"
 n=${BENCH_SEARCH_ENTRIES:-1000000}
 iter=${BENCH_SEARCH_ITER:-30}
-areas=../shared/data/areas
 
-if [ -n "${BENCH_SEARCH_DIR:-}" ]; then
-	dir=$BENCH_SEARCH_DIR
-	mkdir -p "$dir"
-	keep=1
-else
-	dir=$(mktemp -d /tmp/verhaal-bench-search.XXXXXX)
-	keep=0
-fi
-chmod 0755 "$dir"
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	sh contrib/dev/pgcluster.sh stop "$dir/pg" >/dev/null 2>&1
-	[ "$keep" = 0 ] && rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-
-for t in psql curl; do
-	command -v $t >/dev/null 2>&1 || { echo "bench: $t not found; run make deps" >&2; exit 1; }
-done
-sh contrib/dev/pgcluster.sh init "$dir/pg" >/dev/null &&
-    sh contrib/dev/pgcluster.sh start "$dir/pg" >/dev/null || exit 1
-db="host=$dir/pg/run dbname=verhaal user=verhaal"
-export VERHAAL_DATABASE_URL="$db"
-q() { psql "$db" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-
-"$build/verhaalctl" migrate >/dev/null || exit 1
-have=$(q "SELECT count(*) FROM entry")
-if [ "$have" -lt "$n" ]; then
-	if [ "$(q "SELECT count(*) FROM area")" -eq 0 ]; then
-		if [ -d "$areas" ]; then
-			"$build/verhaalctl" import-areas "$areas"/*.csv "$areas"/*.geojson >/dev/null 2>&1
-		else
-			echo "bench: $areas is absent; using made-up buurten without boundaries"
-			q "INSERT INTO area (code, level, name, parent) SELECT 'GM0344', 'gemeente', 'Utrecht', NULL
-			   UNION ALL SELECT 'WK0344' || lpad(w::text, 2, '0'), 'wijk', 'Wijk ' || w, 'GM0344' FROM generate_series(1, 10) w
-			   UNION ALL SELECT 'BU0344' || lpad(w::text, 2, '0') || lpad(b::text, 2, '0'), 'buurt', 'Buurt ' || w || '.' || b,
-			     'WK0344' || lpad(w::text, 2, '0') FROM generate_series(1, 10) w, generate_series(1, 11) b"
-		fi
-	fi
-	echo "generating $((n - have)) entries in PostgreSQL ..."
-	t0=$(date +%s)
-	psql "$db" -Xq -v n=$((n - have)) -f tests/bench/search_gen.sql >/dev/null || exit 1
-	echo "generated in $(( $(date +%s) - t0 )) s"
-fi
+bench_need psql curl
+bench_dir search "${BENCH_SEARCH_DIR:-}"
+bench_pg
+bench_entries "$n" ../shared/data/areas
 if [ "$(q "SELECT count(*) FROM pg_class WHERE oid = to_regclass('search_base.entry')")" = 0 ] ||
     [ "$(q "SELECT count(*) FROM search_base.entry")" != "$(q "SELECT count(*) FROM entry")" ]; then
 	echo "copying the entries for the baseline (49c4869's index) ..."
@@ -83,17 +39,7 @@ echo "entries: $(q "SELECT count(*) FROM entry"), summary rows: $(q "SELECT coun
 # An analyst: published entries only, the common case.
 token=$("$build/verhaalctl" token create --user bench-analyst --role analyst 2>/dev/null | tail -n 1)
 account=$(q "SELECT id FROM account WHERE name = 'bench-analyst'")
-: >"$dir/verhaald.log"	# a kept directory has the last run's
-VERHAAL_LISTEN_PORT=0 VERHAAL_DATA_DIR="$dir/data" VERHAAL_LOG_LEVEL=info \
-    "$build/verhaald" -c config/verhaald.conf 2>"$dir/verhaald.log" &
-pid=$!
-base=""
-for _ in $(seq 1 100); do
-	base=$(sed -n 's|.*listening on \(http://[^/ ]*\)/.*|\1|p' "$dir/verhaald.log" | head -n 1)
-	[ -n "$base" ] && break
-	sleep 0.1
-done
-[ -n "$base" ] || { echo "bench: verhaald did not start" >&2; cat "$dir/verhaald.log" >&2; exit 1; }
+bench_daemon
 
 words=$(q "SELECT w FROM bench_word ORDER BY i")
 wijken=$(q "SELECT code FROM area WHERE level = 'wijk' ORDER BY code")
@@ -145,9 +91,7 @@ variants() {
 	esac
 }
 
-pct() {	# file p -> value
-	sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { i = int((NR - 1) * p / 100 + 0.5) + 1; printf "%.1f", v[i] }'
-}
+pct() { bench_pct "$1" "$2" 1; }
 
 # One psql session runs, for each request, the baseline's SQL (B), today's
 # SQL (C) and today's API request (A, through curl from the same script),

@@ -10,19 +10,15 @@
 # usage: sh tests/bench/transcode.sh [build-dir]
 set -eu
 
-build=${1:-build}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-case "$build" in /*) ;; *) build="$top/$build" ;; esac
+. "$(dirname "$0")/lib.sh"
+
+bench_init "${1:-}"
 minutes=${VERHAAL_BENCH_MINUTES:-10}
 
-for t in espeak-ng ffmpeg opusenc sox; do
-	command -v "$t" >/dev/null 2>&1 || { echo "transcode bench: $t is missing (make deps)"; exit 1; }
-done
+bench_need espeak-ng ffmpeg opusenc sox bc
 [ -f "$build/lib/libverhaal.a" ] || { echo "transcode bench: build first (make)"; exit 1; }
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/vh-bench-XXXXXX")
-trap 'rm -rf "$dir"' EXIT INT TERM
+bench_dir transcode
 
 PKGS="libevent libevent_pthreads libpq opus libopusenc libmagic jansson inih
 libcrypto libavformat libavcodec libswresample libavutil vips libebur128 libargon2

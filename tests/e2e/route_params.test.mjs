@@ -10,7 +10,7 @@ test('a mistyped path parameter is a 400 that names it; a typed one reaches the 
   const url = freshDatabase();
   ctl(url, 'migrate');
   const tok = (role) => ctl(url, 'token', 'create', '--user', `${role}1`, '--role', role).trim().split('\n').pop();
-  const moderator = tok('moderator'), analyst = tok('analyst');
+  const moderator = tok('moderator'), analyst = tok('analyst'), admin = tok('admin');
   const d = await startDaemon({ databaseUrl: url });
   try {
     const get = (path, token, init = {}) => fetch(`${d.url}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
@@ -32,6 +32,14 @@ test('a mistyped path parameter is a 400 that names it; a typed one reaches the 
       assert.equal(p.type, '/problems/bad-parameter', path);
       assert.match(p.detail, new RegExp(`^'${name}' in the path must be `), path);
     }
+    // DELETE /api/v1/tokens/{id:int} as well (its handler once checked
+    // the id by hand); a well-formed unknown id is still the handler's 404.
+    for (const id of ['abc', '0', '1234567890123456789']) {
+      const r = await get(`/api/v1/tokens/${id}`, admin, { method: 'DELETE' });
+      assert.equal(r.status, 400, id);
+      assert.match((await r.json()).detail, /^'id' in the path must be /, id);
+    }
+    assert.equal((await get('/api/v1/tokens/999999999', admin, { method: 'DELETE' })).status, 404);
     // The body of a POST is not read for it.
     const r = await get('/api/v1/entries/abc/redact', moderator, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     assert.equal(r.status, 400);
