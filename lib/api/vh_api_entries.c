@@ -59,7 +59,7 @@ submission_free(struct submission *s)
 	free(s);
 }
 
-static void respond(struct submission *);
+static void respond(void *);
 
 /* What differs from the OpenRosa handler: which part holds the entry,
  * and the words of each failure. */
@@ -106,23 +106,23 @@ part_fail(void *arg, enum vh_apipart_why why, int status)
 		vh_api_err_set(&s->err, status, "storage",
 		    vh_xstrdup("the file could not be written to disk"));
 		break;
+	case VH_APIPART_MALFORMED:
+		vh_api_err_set(&s->err, status, "bad-multipart",
+		    vh_xstrdup("the multipart body is malformed"));
+		break;
 	}
 }
 
-static void
-part_respond(void *arg)
-{
-	respond(arg);
-}
-
 static const struct vh_apiparts_cbs part_cbs = {
-	part_kind, part_fail, part_respond
+	part_kind, part_fail, respond
 };
 
+/* Also the parts' respond callback, hence the void *. */
 static void
-respond(struct submission *s)
+respond(void *arg)
 {
-	struct vh_http_req *req = s->req;
+	struct submission	*s = arg;
+	struct vh_http_req	*req = s->req;
 
 	if (s->err.status == 0)
 		vh_http_add_header(req, "Location", "/api/v1/entries/%lld",
@@ -191,29 +191,6 @@ unpin:
 }
 
 static void
-store_done(void *arg)
-{
-	respond(arg);
-}
-
-static int
-on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
-    void *arg)
-{
-	struct submission *s = arg;
-
-	/* Answering from here is safe: the server frees the request (and
-	 * its chunked decoder) only once this callback has returned. */
-	if (vh_apipart_feed(&s->files, data, len) != 0) {
-		vh_api_err_set(&s->err, 400, "bad-multipart",
-		    vh_xstrdup("the multipart body is malformed"));
-		respond(s);
-		return (-1);
-	}
-	return (0);
-}
-
-static void
 on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission	*s = arg;
@@ -249,7 +226,7 @@ on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 		respond(s);
 		return;
 	}
-	vh_pool_submit(s->ctx->pool, store_work, store_done, s);
+	vh_pool_submit(s->ctx->pool, store_work, respond, s);
 }
 
 static void
@@ -305,8 +282,8 @@ submit(struct vh_ctx *ctx, struct vh_http_req *req,
 		return;
 	}
 	free(boundary);
-	vh_http_req_read_body(req, s->cfg->max_upload_size, on_body,
-	    on_end, on_abort, s);
+	vh_apipart_read_body(&s->files, s->cfg->max_upload_size, on_end,
+	    on_abort);
 }
 
 void

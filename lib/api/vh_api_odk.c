@@ -299,9 +299,12 @@ fail(struct submission *s, int status, const char *message, char *reason)
 	s->reason = reason;
 }
 
+/* Also the parts' respond callback, hence the void *. */
 static void
-respond(struct submission *s)
+respond(void *arg)
 {
+	struct submission *s = arg;
+
 	respond_message(s->req, s->status, s->max, s->message, s->reason);
 	submission_free(s);
 }
@@ -354,17 +357,15 @@ part_fail(void *arg, enum vh_apipart_why why, int status)
 		fail(s, status, "De server kan de bijlage nu niet opslaan; "
 		    "probeer het straks opnieuw.", NULL);
 		break;
+	case VH_APIPART_MALFORMED:
+		fail(s, status, "De inzending is geen geldige "
+		    "multipart/form-data.", NULL);
+		break;
 	}
 }
 
-static void
-part_respond(void *arg)
-{
-	respond(arg);
-}
-
 static const struct vh_apiparts_cbs part_cbs = {
-	part_kind, part_fail, part_respond
+	part_kind, part_fail, respond
 };
 
 static bool
@@ -537,21 +538,6 @@ store_done(void *arg)
 	respond(s);
 }
 
-static int
-on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
-    void *arg)
-{
-	struct submission *s = arg;
-
-	if (vh_apipart_feed(&s->files, data, len) != 0) {
-		fail(s, 400, "De inzending is geen geldige multipart/form-data.",
-		    NULL);
-		respond(s);
-		return (-1);
-	}
-	return (0);
-}
-
 static void
 on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
@@ -632,7 +618,7 @@ vh_api_odk_submission_post(struct vh_ctx *ctx, struct vh_http_req *req,
 		return;
 	}
 	free(boundary);
-	vh_http_req_read_body(req, s->max, on_body, on_end, on_abort, s);
+	vh_apipart_read_body(&s->files, s->max, on_end, on_abort);
 }
 
 /* Admin: ODK tokens and their Collect settings */

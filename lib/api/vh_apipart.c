@@ -361,10 +361,47 @@ vh_apipart_start(struct vh_apiparts *set, struct vh_pool *pool,
 	return (0);
 }
 
-int
-vh_apipart_feed(struct vh_apiparts *set, const char *data, size_t len)
+static int
+body_cb(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
+    void *arg)
 {
-	return (vh_multipart_feed(set->mp, data, len));
+	struct vh_apiparts *set = arg;
+
+	/* Answering from here is safe: the server frees the request (and
+	 * its chunked decoder) only once this callback has returned. The
+	 * first error recorded wins: a callback's own comes before this. */
+	if (vh_multipart_feed(set->mp, data, len) != 0) {
+		set->cbs->fail(set->arg, VH_APIPART_MALFORMED, 400);
+		set->cbs->respond(set->arg);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+end_cb(struct vh_http_req *req, void *arg)
+{
+	struct vh_apiparts *set = arg;
+
+	set->on_end(req, set->arg);
+}
+
+static void
+abort_cb(struct vh_http_req *req, void *arg)
+{
+	struct vh_apiparts *set = arg;
+
+	set->on_abort(req, set->arg);
+}
+
+void
+vh_apipart_read_body(struct vh_apiparts *set, int64_t max,
+    void (*on_end)(struct vh_http_req *, void *),
+    void (*on_abort)(struct vh_http_req *, void *))
+{
+	set->on_end = on_end;
+	set->on_abort = on_abort;
+	vh_http_req_read_body(set->req, max, body_cb, end_cb, abort_cb, set);
 }
 
 int

@@ -49,6 +49,7 @@ enum vh_apipart_why {
 	VH_APIPART_TOO_LARGE,	/* a text part past its max: 413 */
 	VH_APIPART_NO_FILE,	/* no spool file could be created */
 	VH_APIPART_WRITE,	/* a file part could not be written */
+	VH_APIPART_MALFORMED,	/* not valid multipart: 400 */
 };
 
 struct vh_apiparts_cbs {
@@ -90,6 +91,9 @@ struct vh_apiparts {
 	const struct vh_apiparts_cbs *cbs;
 	void			*arg;
 	size_t			 max_files;
+	/* the handler's end and abort callbacks (vh_apipart_read_body) */
+	void			(*on_end)(struct vh_http_req *, void *);
+	void			(*on_abort)(struct vh_http_req *, void *);
 	/* the parser and the part being read */
 	struct vh_multipart	*mp;
 	enum vh_apipart_kind	 kind;
@@ -105,10 +109,15 @@ int	vh_apipart_start(struct vh_apiparts *, struct vh_pool *,
 	    struct vh_blobstore *, struct vh_http_req *, const char *boundary,
 	    size_t max_files, const struct vh_apiparts_cbs *, void *arg)
 	    __attribute__((warn_unused_result));
-/* Loop: body bytes, in any split; 0, VH_EINVAL for a malformed body, or
- * a callback's error (recorded through fail or begin). */
-int	vh_apipart_feed(struct vh_apiparts *, const char *, size_t)
-	    __attribute__((warn_unused_result));
+/*
+ * Loop: reads the body (at most max bytes) into the parts; a body that
+ * fails (malformed: fail with VH_APIPART_MALFORMED, or any callback's
+ * error) is answered through the respond callback. on_end and on_abort
+ * are the handler's (vh_http_req_read_body's), called with its arg.
+ */
+void	vh_apipart_read_body(struct vh_apiparts *, int64_t max,
+	    void (*on_end)(struct vh_http_req *, void *),
+	    void (*on_abort)(struct vh_http_req *, void *));
 /* Loop: VH_EINVAL unless the closing delimiter came. */
 int	vh_apipart_finish(struct vh_apiparts *)
 	    __attribute__((warn_unused_result));
