@@ -2,7 +2,9 @@
  * One-request submissions: POST /api/v1/entries (field workers) and
  * POST /api/v1/collections/{slug}/uploads (residents) with a multipart
  * body holding an "entry" JSON part and any number of files. Each file
- * part streams into its own blob writer as it arrives; when the body is
+ * part streams into its own blob writer as it arrives (the part-state
+ * skeleton is vh_apipart.c's; this file says what each part is and how
+ * each failure reads); when the body is
  * complete a worker makes every file durable and then stores the entry and
  * its media in one transaction. Any failure removes what was written; a
  * file already in the store when the database failed is named by no row
@@ -38,11 +40,7 @@ struct submission {
 	const struct vh_config	*cfg;	/* from the head to the reply */
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
-	struct vh_multipart	*mp;
-	/* the part being read */
-	enum { P_NONE, P_ENTRY, P_FILE, P_SKIP } part;
-	char			*json;
-	size_t			 json_len;
+	struct vh_apipart_text	 entry;	/* the "entry" part's JSON */
 	struct vh_apiparts	 files;
 	/* set by parsing or by the worker */
 	struct vh_api_err	 err;
@@ -53,91 +51,78 @@ static void
 submission_free(struct submission *s)
 {
 	vh_apipart_clear(&s->files);
-	vh_multipart_free(s->mp);
 	json_decref(s->fields);
 	json_decref(s->result);
-	free(s->json);
+	free(s->entry.data);
 	vh_api_err_clear(&s->err);
 	vh_config_unref(s->cfg);
 	free(s);
 }
 
+static void respond(void *);
+
+/* What differs from the OpenRosa handler: which part holds the entry,
+ * and the words of each failure. */
 static int
-part_begin(void *arg, const struct vh_multipart_part *p)
+part_kind(void *arg, const struct vh_multipart_part *p,
+    struct vh_apipart_text **text)
 {
-	struct submission	*s = arg;
+	struct submission *s = arg;
 
 	if (strcmp(p->name, "entry") == 0 && p->filename == NULL) {
-		if (s->json != NULL) {
+		if (s->entry.data != NULL) {
 			vh_api_err_set(&s->err, 400, "bad-multipart",
 			    vh_xstrdup("more than one 'entry' part"));
 			return (VH_EINVAL);
 		}
-		s->part = P_ENTRY;
-		s->json = vh_xmalloc(1);
-		return (0);
+		*text = &s->entry;
+		return (VH_APIPART_TEXT);
 	}
-	if (p->filename == NULL) {
-		s->part = P_SKIP;	/* other form fields are not used */
-		return (0);
-	}
-	if (s->files.n == MAX_FILES) {
-		vh_api_err_set(&s->err, 413, "too-many-files",
-		    vh_xasprintf("at most %d files per submission", MAX_FILES));
-		return (VH_ETOOBIG);
-	}
-	if (vh_apipart_open(&s->files, s->ctx->blobs, s->req, p) != 0) {
-		vh_api_err_set(&s->err, s->files.status, "storage",
-		    vh_xstrdup("the server could not create a file for the "
-		    "upload"));
-		return (VH_EIO);
-	}
-	s->part = P_FILE;
-	return (0);
+	/* Other form fields are not used. */
+	return (p->filename == NULL ? VH_APIPART_SKIP : VH_APIPART_FILE);
 }
-
-static int
-part_data(void *arg, const char *data, size_t len)
-{
-	struct submission *s = arg;
-
-	switch (s->part) {
-	case P_ENTRY:
-		if (vh_apipart_append(&s->json, &s->json_len, MAX_ENTRY_JSON,
-		    data, len) != 0) {
-			vh_api_err_set(&s->err, 413, "entry-too-large",
-			    vh_xasprintf("the entry part is larger than %d bytes",
-			    MAX_ENTRY_JSON));
-			return (VH_ETOOBIG);
-		}
-		return (0);
-	case P_FILE:
-		if (vh_apipart_write(&s->files, data, len) != 0) {
-			vh_api_err_set(&s->err, s->files.status, "storage",
-			    vh_xstrdup("the file could not be written to disk"));
-			return (VH_EIO);
-		}
-		return (0);
-	default:
-		return (0);
-	}
-}
-
-static int
-part_end(void *arg)
-{
-	struct submission *s = arg;
-
-	s->part = P_NONE;
-	return (0);
-}
-
-static const struct vh_multipart_cbs cbs = { part_begin, part_data, part_end };
 
 static void
-respond(struct submission *s)
+part_fail(void *arg, enum vh_apipart_why why, int status)
 {
-	struct vh_http_req *req = s->req;
+	struct submission *s = arg;
+
+	switch (why) {
+	case VH_APIPART_TOO_MANY:
+		vh_api_err_set(&s->err, status, "too-many-files",
+		    vh_xasprintf("at most %d files per submission", MAX_FILES));
+		break;
+	case VH_APIPART_TOO_LARGE:
+		vh_api_err_set(&s->err, status, "entry-too-large",
+		    vh_xasprintf("the entry part is larger than %d bytes",
+		    MAX_ENTRY_JSON));
+		break;
+	case VH_APIPART_NO_FILE:
+		vh_api_err_set(&s->err, status, "storage",
+		    vh_xstrdup("the server could not create a file for the "
+		    "upload"));
+		break;
+	case VH_APIPART_WRITE:
+		vh_api_err_set(&s->err, status, "storage",
+		    vh_xstrdup("the file could not be written to disk"));
+		break;
+	case VH_APIPART_MALFORMED:
+		vh_api_err_set(&s->err, status, "bad-multipart",
+		    vh_xstrdup("the multipart body is malformed"));
+		break;
+	}
+}
+
+static const struct vh_apiparts_cbs part_cbs = {
+	part_kind, part_fail, respond
+};
+
+/* Also the parts' respond callback, hence the void *. */
+static void
+respond(void *arg)
+{
+	struct submission	*s = arg;
+	struct vh_http_req	*req = s->req;
 
 	if (s->err.status == 0)
 		vh_http_add_header(req, "Location", "/api/v1/entries/%lld",
@@ -206,49 +191,26 @@ unpin:
 }
 
 static void
-store_done(void *arg)
-{
-	respond(arg);
-}
-
-static int
-on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
-    void *arg)
-{
-	struct submission *s = arg;
-
-	/* Answering from here is safe: the server frees the request (and
-	 * its chunked decoder) only once this callback has returned. */
-	if (vh_multipart_feed(s->mp, data, len) != 0) {
-		vh_api_err_set(&s->err, 400, "bad-multipart",
-		    vh_xstrdup("the multipart body is malformed"));
-		respond(s);
-		return (-1);
-	}
-	return (0);
-}
-
-static void
 on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission	*s = arg;
 	json_error_t		 jerr;
 	char			*why = NULL;
 
-	if (vh_multipart_finish(s->mp) != 0) {
+	if (vh_apipart_finish(&s->files) != 0) {
 		vh_api_err_set(&s->err, 400, "bad-multipart",
 		    vh_xstrdup("the multipart body ends before its closing boundary"));
 		respond(s);
 		return;
 	}
-	if (s->json == NULL) {
+	if (s->entry.data == NULL) {
 		vh_api_err_set(&s->err, 422, "invalid-entry",
 		    vh_xstrdup("a part named 'entry' with the entry as JSON is "
 		    "required"));
 		respond(s);
 		return;
 	}
-	if ((s->fields = json_loadb(s->json, s->json_len, 0, &jerr)) == NULL) {
+	if ((s->fields = json_loadb(s->entry.data, s->entry.len, 0, &jerr)) == NULL) {
 		vh_api_err_set(&s->err, 400, "bad-json", vh_xasprintf("the entry part is not "
 		    "JSON: %s (line %d)", jerr.text, jerr.line));
 		respond(s);
@@ -264,7 +226,7 @@ on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 		respond(s);
 		return;
 	}
-	vh_pool_submit(s->ctx->pool, store_work, store_done, s);
+	vh_pool_submit(s->ctx->pool, store_work, respond, s);
 }
 
 static void
@@ -309,17 +271,19 @@ submit(struct vh_ctx *ctx, struct vh_http_req *req,
 	s->cfg = vh_config_ref(vh_ctx_config(ctx));
 	s->req = req;
 	s->who = *who;
-	s->mp = vh_multipart_new(boundary, &cbs, s);
-	free(boundary);
-	if (s->mp == NULL) {
+	s->entry.max = MAX_ENTRY_JSON;
+	if (vh_apipart_start(&s->files, ctx->pool, ctx->blobs, req, boundary,
+	    MAX_FILES, &part_cbs, s) != 0) {
+		free(boundary);
 		vh_config_unref(s->cfg);
 		free(s);
 		vh_http_respond_problem(req, 400, "bad-multipart",
 		    "the multipart boundary is not valid");
 		return;
 	}
-	vh_http_req_read_body(req, s->cfg->max_upload_size, on_body,
-	    on_end, on_abort, s);
+	free(boundary);
+	vh_apipart_read_body(&s->files, s->cfg->max_upload_size, on_end,
+	    on_abort);
 }
 
 void

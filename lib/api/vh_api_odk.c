@@ -5,9 +5,9 @@
  * in the path (/odk/key/<token>/...) or HTTP Basic (/odk/...); the route
  * table checks either before a handler runs.
  *
- * A submission body streams as in vh_api_entries.c: the
- * xml_submission_file part into memory (bounded), every file part into
- * its own blob writer. At the end a worker parses the XML in the
+ * A submission body streams as in vh_api_entries.c, through the same
+ * part-state skeleton (vh_apipart.c): the xml_submission_file part into
+ * memory (bounded), every file part into its own blob writer. At the end a worker parses the XML in the
  * confined child, keeps only the files the XML names (matched by file
  * name; the declared type is recorded, never believed), and stores the
  * visit with vh_odk_store. Every answer is text/xml with an
@@ -260,14 +260,10 @@ struct submission {
 	const struct vh_config	*cfg;		/* the snapshot it began with */
 	struct vh_http_req	*req;
 	struct vh_principal	 who;
-	struct vh_multipart	*mp;
 	int64_t			 max;
 	bool			 keep_location, closed;
-	enum { P_NONE, P_XML, P_INCOMPLETE, P_FILE, P_SKIP } part;
-	char			*xml;
-	size_t			 xml_len;
-	char			 incomplete[8];
-	size_t			 incomplete_len;
+	struct vh_apipart_text	 xml;		/* xml_submission_file */
+	struct vh_apipart_text	 incomplete;	/* *isIncomplete*, cut */
 	char			*device_id;
 	struct vh_apiparts	 files;
 	/* the answer */
@@ -281,8 +277,8 @@ static void
 submission_free(struct submission *s)
 {
 	vh_apipart_clear(&s->files);
-	vh_multipart_free(s->mp);
-	free(s->xml);
+	free(s->xml.data);
+	free(s->incomplete.data);
 	free(s->device_id);
 	free(s->message);
 	free(s->reason);
@@ -303,93 +299,74 @@ fail(struct submission *s, int status, const char *message, char *reason)
 	s->reason = reason;
 }
 
+/* Also the parts' respond callback, hence the void *. */
 static void
-respond(struct submission *s)
+respond(void *arg)
 {
+	struct submission *s = arg;
+
 	respond_message(s->req, s->status, s->max, s->message, s->reason);
 	submission_free(s);
 }
 
+/* What differs from vh_api_entries.c: the parts that describe the
+ * visit, and the words of each failure. */
 static int
-part_begin(void *arg, const struct vh_multipart_part *p)
+part_kind(void *arg, const struct vh_multipart_part *p,
+    struct vh_apipart_text **text)
 {
-	struct submission	*s = arg;
+	struct submission *s = arg;
 
 	/* Collect sends the XML with a file name, Enketo and Web Forms
 	 * sometimes without; the part's name decides. */
 	if (strcmp(p->name, "xml_submission_file") == 0) {
-		if (s->xml != NULL) {
+		if (s->xml.data != NULL) {
 			fail(s, 400, "De inzending bevat twee keer "
 			    "xml_submission_file.", NULL);
 			return (VH_EINVAL);
 		}
-		s->xml = vh_xmalloc(1);
-		s->part = P_XML;
-		return (0);
+		*text = &s->xml;
+		return (VH_APIPART_TEXT);
 	}
-	if (p->filename == NULL) {
-		/* Text fields: only *isIncomplete* means something; others
-		 * (Enketo's CSRF token, ...) are ignored. */
-		s->part = strcmp(p->name, "*isIncomplete*") == 0 ?
-		    P_INCOMPLETE : P_SKIP;
-		s->incomplete_len = 0;
-		return (0);
-	}
-	if (s->files.n == MAX_FILES) {
-		fail(s, 413, "Een inzending mag hoogstens 20 bijlagen hebben.",
-		    NULL);
-		return (VH_ETOOBIG);
-	}
-	if (vh_apipart_open(&s->files, s->ctx->blobs, s->req, p) != 0) {
-		fail(s, s->files.status, "De server kan de bijlage nu niet "
-		    "opslaan; probeer het straks opnieuw.", NULL);
-		return (VH_EIO);
-	}
-	s->part = P_FILE;
-	return (0);
+	if (p->filename != NULL)
+		return (VH_APIPART_FILE);
+	/* Text fields: only *isIncomplete* means something; others
+	 * (Enketo's CSRF token, ...) are ignored. */
+	if (strcmp(p->name, "*isIncomplete*") != 0)
+		return (VH_APIPART_SKIP);
+	*text = &s->incomplete;
+	return (VH_APIPART_TEXT);
 }
 
-static int
-part_data(void *arg, const char *data, size_t len)
+static void
+part_fail(void *arg, enum vh_apipart_why why, int status)
 {
 	struct submission *s = arg;
 
-	switch (s->part) {
-	case P_XML:
-		if (vh_apipart_append(&s->xml, &s->xml_len, VH_ODKXML_MAX_SIZE,
-		    data, len) != 0) {
-			fail(s, 413, "De XML van de inzending is groter dan "
-			    "1 MiB.", NULL);
-			return (VH_ETOOBIG);
-		}
-		return (0);
-	case P_INCOMPLETE:
-		for (size_t i = 0; i < len && s->incomplete_len + 1 <
-		    sizeof s->incomplete; i++)
-			s->incomplete[s->incomplete_len++] = data[i];
-		s->incomplete[s->incomplete_len] = '\0';
-		return (0);
-	case P_FILE:
-		if (vh_apipart_write(&s->files, data, len) != 0) {
-			fail(s, s->files.status, "De server kan de bijlage "
-			    "nu niet opslaan; probeer het straks opnieuw.",
-			    NULL);
-			return (VH_EIO);
-		}
-		return (0);
-	default:
-		return (0);
+	switch (why) {
+	case VH_APIPART_TOO_MANY:
+		fail(s, status, "Een inzending mag hoogstens 20 bijlagen "
+		    "hebben.", NULL);
+		break;
+	case VH_APIPART_TOO_LARGE:
+		fail(s, status, "De XML van de inzending is groter dan "
+		    "1 MiB.", NULL);
+		break;
+	case VH_APIPART_NO_FILE:
+	case VH_APIPART_WRITE:
+		fail(s, status, "De server kan de bijlage nu niet opslaan; "
+		    "probeer het straks opnieuw.", NULL);
+		break;
+	case VH_APIPART_MALFORMED:
+		fail(s, status, "De inzending is geen geldige "
+		    "multipart/form-data.", NULL);
+		break;
 	}
 }
 
-static int
-part_end(void *arg)
-{
-	((struct submission *)arg)->part = P_NONE;
-	return (0);
-}
-
-static const struct vh_multipart_cbs cbs = { part_begin, part_data, part_end };
+static const struct vh_apiparts_cbs part_cbs = {
+	part_kind, part_fail, respond
+};
 
 static bool
 named(const struct vh_odkxml_instance *in, const char *filename)
@@ -418,7 +395,7 @@ store_work(struct vh_worker *w, void *arg)
 	int				 rc;
 
 	memset(&sub, 0, sizeof sub);
-	rc = vh_odk_parse(s->xml, s->xml_len, in, &why);
+	rc = vh_odk_parse(s->xml.data, s->xml.len, in, &why);
 	if (rc == VH_EAGAIN) {
 		vh_log_warnx("req=%s odk parse: %s", vh_http_req_id(s->req), why);
 		free(why);
@@ -463,12 +440,12 @@ store_work(struct vh_worker *w, void *arg)
 		files[nfiles++].size = f->size;
 	}
 	/* The XML itself, sealed as the original. */
-	sub.xml_size = (int64_t)s->xml_len;
+	sub.xml_size = (int64_t)s->xml.len;
 	if ((xw = vh_blob_writer_new(s->ctx->blobs, &why)) == NULL) {
 		vh_log_warnx("req=%s %s", vh_http_req_id(s->req), why);
 		free(why);
 		rc = VH_EIO;
-	} else if (vh_blob_writer_write(xw, s->xml, s->xml_len) != 0) {
+	} else if (vh_blob_writer_write(xw, s->xml.data, s->xml.len) != 0) {
 		vh_blob_writer_abort(xw);
 		rc = VH_EIO;
 	} else
@@ -503,7 +480,8 @@ store_work(struct vh_worker *w, void *arg)
 	}
 	sub.inst = in;
 	sub.device_id = s->device_id != NULL ? s->device_id : "";
-	sub.incomplete = strcasecmp(s->incomplete, "yes") == 0;
+	sub.incomplete = s->incomplete.data != NULL &&
+	    strcasecmp(s->incomplete.data, "yes") == 0;
 	sub.keep_location = s->keep_location;
 	sub.files = files;
 	sub.nfiles = nfiles;
@@ -560,33 +538,18 @@ store_done(void *arg)
 	respond(s);
 }
 
-static int
-on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
-    void *arg)
-{
-	struct submission *s = arg;
-
-	if (vh_multipart_feed(s->mp, data, len) != 0) {
-		fail(s, 400, "De inzending is geen geldige multipart/form-data.",
-		    NULL);
-		respond(s);
-		return (-1);
-	}
-	return (0);
-}
-
 static void
 on_end(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct submission *s = arg;
 
-	if (vh_multipart_finish(s->mp) != 0) {
+	if (vh_apipart_finish(&s->files) != 0) {
 		fail(s, 400, "De inzending houdt op voor haar laatste grens.",
 		    NULL);
 		respond(s);
 		return;
 	}
-	if (s->xml == NULL) {
+	if (s->xml.data == NULL) {
 		fail(s, 400, "De inzending mist het deel xml_submission_file.",
 		    NULL);
 		respond(s);
@@ -641,16 +604,21 @@ vh_api_odk_submission_post(struct vh_ctx *ctx, struct vh_http_req *req,
 	if ((s->device_id = vh_http_query_get(vh_http_req_query(req),
 	    "deviceID")) != NULL && strlen(s->device_id) > 256)
 		s->device_id[256] = '\0';
-	s->mp = vh_multipart_new(boundary, &cbs, s);
-	free(boundary);
-	if (s->mp == NULL) {
+	s->xml.max = VH_ODKXML_MAX_SIZE;
+	s->incomplete.max = 7;
+	s->incomplete.cut = true;
+	if (vh_apipart_start(&s->files, ctx->pool, ctx->blobs, req, boundary,
+	    MAX_FILES, &part_cbs, s) != 0) {
+		free(boundary);
 		free(s->device_id);
+		vh_config_unref(s->cfg);
 		free(s);
 		respond_message(req, 400, cfg->odk_max_submission_size,
 		    "De multipart-grens van de inzending is ongeldig.", NULL);
 		return;
 	}
-	vh_http_req_read_body(req, s->max, on_body, on_end, on_abort, s);
+	free(boundary);
+	vh_apipart_read_body(&s->files, s->max, on_end, on_abort);
 }
 
 /* Admin: ODK tokens and their Collect settings */

@@ -12,8 +12,9 @@
  * server before it: credentials are checked on the pool, so a stale
  * PATCH can reach this file after its successor (supersedes()).
  * Body bytes go from the loop thread straight into the partial file with
- * pwrite; everything that waits (loading the row, syncing, finishing)
- * runs on the worker pool.
+ * pwrite; everything that waits (creating, opening and removing files,
+ * starting writeback, loading the row, syncing, finishing) runs on the
+ * worker pool.
  *
  * Across processes (several daemons on one database and data directory)
  * a PATCH holds the upload's advisory lock on a connection of its own,
@@ -36,6 +37,7 @@
 
 #include "vh_api.h"
 #include "vh_apijob.h"
+#include "vh_apipart.h"
 #include "vh_ctx.h"
 #include "vh_unused.h"
 #include "vh_blobgc.h"
@@ -44,7 +46,6 @@
 #include "vh_dbworker.h"
 #include "vh_entry.h"
 #include "vh_error.h"
-#include "vh_fsutil.h"
 #include "vh_log.h"
 #include "vh_pool.h"
 #include "vh_route.h"
@@ -99,9 +100,11 @@ struct op {
 	bool			 reading;	/* body in progress */
 	bool			 complete;	/* the whole body arrived */
 	int64_t			 written;
-	int64_t			 flushed;	/* writeback started up to */
+	struct vh_apipart_wb	*wb;		/* writeback, on the pool */
 
-	/* creation with the whole upload in its body: no partial file */
+	/* creation with the whole upload in its body: no partial file; the
+	 * writer is made on the pool (create_work) */
+	bool			 whole;
 	struct vh_blob_writer	*writer;
 	json_t			*fields;
 
@@ -215,7 +218,9 @@ op_free(struct op *op)
 	if (op->fd != -1)
 		close(op->fd);
 	EVP_MD_CTX_free(op->md);
-	vh_blob_writer_abort(op->writer);
+	vh_apipart_writeback_free(op->wb);
+	/* Its spool file goes on the pool: the loop removes no file. */
+	vh_apipart_discard(op->ctx->pool, op->writer);
 	json_decref(op->fields);
 	vh_upload_clear(&op->u);
 	json_decref(op->entry);
@@ -560,7 +565,7 @@ on_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
 		len -= (size_t)n;
 	}
 	/* So that the fdatasync of save_work finds little left to write. */
-	vh_fsutil_writeback(op->fd, &op->flushed, op->u.offset + op->written);
+	vh_apipart_writeback_note(op->wb, op->u.offset + op->written);
 	return (0);
 }
 
@@ -593,7 +598,9 @@ read_body(struct op *op)
 		    EVP_sha1() : EVP_sha256(), NULL);
 	}
 	op->reading = true;
-	op->flushed = op->u.offset;
+	vh_apipart_writeback_free(op->wb);
+	op->wb = vh_apipart_writeback_new(op->ctx->pool, op->ctx->blobs,
+	    strrchr(op->u.spool_path, '/') + 1, op->u.offset);
 	vh_http_req_read_body(op->req, limit - op->u.offset, on_body, on_end,
 	    on_abort, op);
 }
@@ -875,9 +882,14 @@ create_work(struct vh_worker *w, void *arg)
 		}
 		return;
 	}
-	/* A whole upload has nothing to create before its body. */
-	if (op->writer != NULL)
+	/* A whole upload has only its spool file to create, here and not
+	 * on the loop, last: a refused creation leaves none to remove. */
+	if (op->whole) {
+		if ((op->writer = vh_blob_writer_new(ctx->blobs, &err)) == NULL)
+			op_disk_error(op, errno == ENOSPC ? 507 : 503, "create a "
+			    "file for the upload", err);
 		return;
+	}
 	/* The metadata waits in its row until the last byte: without
 	 * keep_location it names the buurt, not the position. */
 	if (!op->cfg->keep_location && (rc = vh_upload_place(db, &op->u,
@@ -903,8 +915,7 @@ create_done(void *arg)
 {
 	struct op *op = arg;
 
-	if (op->err.status == 0 && op->writer != NULL &&
-	    !vh_http_req_gone(op->req)) {
+	if (op->err.status == 0 && op->whole && !vh_http_req_gone(op->req)) {
 		create_whole(op);
 		return;
 	}
@@ -989,6 +1000,7 @@ whole_body(struct vh_http_req *req VH_UNUSED, const char *data, size_t len,
 		op_respond(op);
 		return (-1);
 	}
+	vh_apipart_writeback_note(op->wb, vh_blob_writer_size(op->writer));
 	return (0);
 }
 
@@ -1005,10 +1017,12 @@ whole_abort(struct vh_http_req *req VH_UNUSED, void *arg)
 	op_respond(arg);	/* frees the writer, and so its spool file */
 }
 
-/* The writer is made before the checks on the pool (create_work). */
+/* The writer was made by create_work, after the checks. */
 static void
 create_whole(struct op *op)
 {
+	op->wb = vh_apipart_writeback_new(op->ctx->pool, op->ctx->blobs,
+	    vh_blob_writer_name(op->writer), 0);
 	vh_http_req_read_body(op->req, op->u.length, whole_body, whole_end,
 	    whole_abort, op);
 }
@@ -1115,7 +1129,7 @@ vh_api_tus_create(struct vh_ctx *ctx, struct vh_http_req *req,
 	struct vh_tus_metadata	*md = NULL;
 	json_t			*fields = NULL;
 	const char		*v, *why = NULL, *type;
-	char			*msg = NULL, *name = NULL, *err = NULL;
+	char			*msg = NULL, *name = NULL;
 
 	if (!check_version(req))
 		return;
@@ -1168,15 +1182,8 @@ vh_api_tus_create(struct vh_ctx *ctx, struct vh_http_req *req,
 	}
 	vh_tus_metadata_free(md);
 	op->fields = fields;
-	if (op->has_body && !op->has_checksum && op->req_length > 0 &&
-	    vh_http_req_content_length(req) == op->req_length &&
-	    (op->writer = vh_blob_writer_new(ctx->blobs,
-	    &err)) == NULL) {
-		op_disk_error(op, errno == ENOSPC ? 507 : 503, "create a file "
-		    "for the upload", err);
-		op_respond(op);
-		return;
-	}
+	op->whole = op->has_body && !op->has_checksum && op->req_length > 0 &&
+	    vh_http_req_content_length(req) == op->req_length;
 	vh_pool_submit(ctx->pool, create_work, create_done, op);
 	return;
 answer:

@@ -122,6 +122,11 @@ struct vh_http_req {
 	bool			 expect_continue, body_started, body_done;
 	bool			 body_stopped;	/* on_body said stop */
 	bool			 paused, keepalive;
+	/* Paused inside on_body: what the chunked decoder still handed
+	 * over from the same piece (at most READ_CHUNK bytes), and an end
+	 * reached meanwhile; delivered on resume. */
+	struct evbuffer		*held;
+	bool			 end_held;
 	bool			 answered;	/* responded; freed at last release */
 	int			 holds;
 	int			 error;
@@ -328,6 +333,8 @@ req_free(struct vh_http_req *r)
 	for (size_t i = 0; i < VH_HTTP_MAX_HEADERS; i++)
 		free(r->hcopy[i]);
 	vh_chunked_free(r->chunked);
+	if (r->held != NULL)
+		evbuffer_free(r->held);
 	evbuffer_free(r->headers);
 	free(r->headbuf);
 	free(r->path);
@@ -866,6 +873,14 @@ chunk_data(void *arg, const char *data, size_t len)
 	if (r->body_read + (int64_t)len > r->body_max)
 		return (VH_ETOOBIG);
 	r->body_read += (int64_t)len;
+	if (r->paused) {
+		/* No callback while paused: kept for the resume. */
+		if (r->held == NULL)
+			r->held = evbuffer_new();
+		if (r->held == NULL || evbuffer_add(r->held, data, len) != 0)
+			vh_fatal("http: out of memory for a paused body");
+		return (0);
+	}
 	/* Answered or closed inside on_body: the decoder stops here. */
 	if (call_body(r, data, len) < 0 || r->conn == NULL)
 		return (VH_ECONFLICT);
@@ -905,7 +920,10 @@ feed_body(struct conn *c, struct vh_http_req *r)
 				return;
 			}
 			if (r->body_read == r->content_length) {
-				body_complete(r);
+				if (r->paused)
+					r->end_held = true;	/* on resume */
+				else
+					body_complete(r);
 				return;
 			}
 			continue;
@@ -924,7 +942,10 @@ feed_body(struct conn *c, struct vh_http_req *r)
 		}
 		evbuffer_drain(in, (size_t)used);
 		if (done) {
-			body_complete(r);
+			if (r->paused)
+				r->end_held = true;	/* on resume */
+			else
+				body_complete(r);
 			return;
 		}
 	}
@@ -988,22 +1009,66 @@ vh_http_req_read_body(struct vh_http_req *r, int64_t max,
 	conn_feed_body(c);
 }
 
+/* On resume: the pieces held while paused, then an end reached
+ * meanwhile. False when the request stopped, was answered or paused
+ * again. */
+static bool
+feed_held(struct conn *c, struct vh_http_req *r)
+{
+	struct evbuffer_iovec	 v;
+	size_t			 n;
+	int			 rc;
+
+	while (!r->paused && r->held != NULL &&
+	    evbuffer_get_length(r->held) > 0) {
+		if (evbuffer_peek(r->held, READ_CHUNK, NULL, &v, 1) < 1)
+			break;
+		n = v.iov_len < READ_CHUNK ? v.iov_len : READ_CHUNK;
+		rc = call_body(r, v.iov_base, n);
+		if (c->req != r)
+			return (false);
+		evbuffer_drain(r->held, n);
+		if (rc < 0) {
+			body_stopped(c, r);
+			return (false);
+		}
+	}
+	if (r->paused)
+		return (false);
+	if (r->end_held) {
+		r->end_held = false;
+		body_complete(r);
+		return (false);
+	}
+	return (true);
+}
+
 void
 vh_http_req_pause(struct vh_http_req *r, bool pause)
 {
 	struct conn *c = r->conn;
 
+	VH_ASSERT_LOOP();
 	r->paused = pause;
 	if (c == NULL || c->state != C_BODY)
 		return;
-	if (pause)
+	if (pause) {
 		bufferevent_disable(c->bev, EV_READ);
-	else {
-		c->last_byte_ms = c->window_start_ms = vh_now_ms();
-		c->window_bytes = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		conn_feed_body(c);
+		return;
 	}
+	/* A pause is the server's wait, not the client's: the timeouts
+	 * start again (the timer stopped while paused). */
+	c->last_byte_ms = c->window_start_ms = vh_now_ms();
+	c->window_bytes = r->body_read;
+	timer_in(c, 1000);
+	conn_hold(c);
+	req_hold(r);
+	if (feed_held(c, r)) {
+		bufferevent_enable(c->bev, EV_READ);
+		feed_body(c, r);
+	}
+	req_release(r);
+	conn_release(c);
 }
 
 /* Heads */

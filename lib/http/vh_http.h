@@ -124,7 +124,16 @@ int	vh_http_req_error(const struct vh_http_req *);
 /* Responds with the problem for vh_http_req_error(), or just releases a
  * request whose client is gone. */
 void	vh_http_respond_error(struct vh_http_req *);
-/* Pauses or resumes delivery of body pieces (backpressure). */
+/*
+ * Pauses or resumes delivery of body pieces (backpressure), loop only.
+ * Paused (also from inside on_body), no body callback runs, on_end
+ * included: bytes the chunked decoder had already decoded from the
+ * current piece (at most 64 KiB) and an end reached meanwhile wait for
+ * the resume, which delivers them before reading on; the body timeouts
+ * stop while paused and start again at the resume. on_abort may still
+ * run (the client went away). The resume may call on_body and on_end
+ * before it returns.
+ */
 void	vh_http_req_pause(struct vh_http_req *, bool);
 /* Closes the client's connection now: on_abort runs and the handler
  * still owes its response call (used when a newer request takes over). */

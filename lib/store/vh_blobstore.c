@@ -29,6 +29,7 @@
 #include "vh_error.h"
 #include "vh_fsutil.h"
 #include "vh_log.h"
+#include "vh_thread.h"
 #include "vh_xmalloc.h"
 
 #define READ_CHUNK	(64 * 1024)
@@ -48,7 +49,6 @@ struct vh_blob_writer {
 	char			*name;		/* under spool/ */
 	EVP_MD_CTX		*md;
 	int64_t			 size;
-	int64_t			 flushed;	/* writeback started up to */
 	int			 broken;	/* a write failed */
 };
 
@@ -278,6 +278,7 @@ vh_blobstore_spool_claim(struct vh_blobstore *bs, const char *name, int *fd)
 int
 vh_blobstore_spool_remove(struct vh_blobstore *bs, const char *name)
 {
+	VH_ASSERT_OFF_LOOP();
 	if (name[0] == '.' || strchr(name, '/') != NULL)
 		return (VH_EINVAL);
 	if (unlinkat(bs->spool_fd, name, 0) == -1)
@@ -292,6 +293,9 @@ vh_blob_writer_new(struct vh_blobstore *bs, char **err)
 	struct vh_blob_writer	*w;
 	int			 tries = 0;
 
+	/* Creating a file waits on the directory (and the journal): a
+	 * worker's job, never the loop's (issue 9). */
+	VH_ASSERT_OFF_LOOP();
 	w = vh_xcalloc(1, sizeof *w);
 	w->bs = bs;
 	do {
@@ -352,7 +356,6 @@ vh_blob_writer_write(struct vh_blob_writer *w, const void *buf, size_t len)
 		return (VH_EIO);
 	}
 	w->size += (int64_t)len;
-	vh_fsutil_writeback(w->fd, &w->flushed, w->size);
 	return (0);
 }
 
@@ -362,9 +365,36 @@ vh_blob_writer_size(const struct vh_blob_writer *w)
 	return (w->size);
 }
 
+const char *
+vh_blob_writer_name(const struct vh_blob_writer *w)
+{
+	return (w->name);
+}
+
+void
+vh_blobstore_spool_writeback(struct vh_blobstore *bs, const char *name,
+    int64_t off, int64_t len)
+{
+	int	fd;
+
+	VH_ASSERT_OFF_LOOP();
+	if (name[0] == '.' || strchr(name, '/') != NULL)
+		return;
+	/* A description of its own, without the writer's lock: closing it
+	 * releases nothing, and the writer may close (or commit, rename,
+	 * remove) its file meanwhile; then there is nothing left to start. */
+	if ((fd = openat(bs->spool_fd, name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK)) == -1)
+		return;
+	vh_fsutil_writeback_range(fd, off, len);
+	close(fd);
+}
+
 static void
 writer_free(struct vh_blob_writer *w, int unlink_spool)
 {
+	if (unlink_spool)
+		VH_ASSERT_OFF_LOOP();
 	if (w->fd != -1)
 		close(w->fd);
 	if (unlink_spool && unlinkat(w->bs->spool_fd, w->name, 0) == -1 &&
@@ -737,6 +767,8 @@ vh_blobstore_sweep_spool(struct vh_blobstore *bs, const char *prefix,
 	struct sweep	 sw = { bs, prefix, 0, max_age_s, (int64_t)time(NULL), 0 };
 	int		 rc;
 
+	/* No role check: the media runners' sweep runs once at start, on
+	 * the thread that will run the loop, before it serves anything. */
 	if (prefix != NULL) {
 		if (!valid_prefix(prefix))
 			return (VH_EINVAL);

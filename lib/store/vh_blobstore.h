@@ -38,18 +38,31 @@ void	vh_blobstore_free(struct vh_blobstore *);
 const char *vh_blobstore_root(const struct vh_blobstore *);
 
 /*
- * Starts a blob: opens a new spool file (O_CLOEXEC, 0640, unique name).
- * NULL with *err set (caller frees) on failure.
+ * Blocking (worker only; asserted): starts a blob: creates a new spool
+ * file (O_CLOEXEC, 0640, unique name) and takes its lock. NULL with *err
+ * set (caller frees) and errno kept on failure; no file is left.
  */
 struct vh_blob_writer *vh_blob_writer_new(struct vh_blobstore *, char **err);
 /*
- * Appends bytes with plain write(2), no fsync, so the event loop may call
- * it; updates a running SHA-256. VH_EIO on failure with errno kept; the
+ * Appends bytes with plain write(2), no fsync and no writeback, so the
+ * event loop may call it; updates a running SHA-256. Starting writeback
+ * is the caller's (vh_blobstore_spool_writeback, on a worker). VH_EIO on failure with errno kept; the
  * writer is then broken and can only be aborted (commit fails too).
  */
 int	vh_blob_writer_write(struct vh_blob_writer *, const void *, size_t)
 	    __attribute__((warn_unused_result));
 int64_t	vh_blob_writer_size(const struct vh_blob_writer *);
+/* The spool file's name under spool/ (borrowed, the writer's life). */
+const char *vh_blob_writer_name(const struct vh_blob_writer *);
+/*
+ * Blocking (worker only; asserted; it may wait for a full device queue):
+ * starts writeback of [off, off + len) of spool/<name> on a descriptor
+ * of its own (vh_fsutil_writeback_range), so that a writer's final
+ * fdatasync finds little left. A file that is gone meanwhile (committed,
+ * removed) is no error: there is nothing left to start.
+ */
+void	vh_blobstore_spool_writeback(struct vh_blobstore *, const char *name,
+	    int64_t off, int64_t len);
 /*
  * Blocking: fdatasync, move into the backend (if the blob already exists
  * the spool file is removed instead), fsync the directories involved.
@@ -59,7 +72,8 @@ int64_t	vh_blob_writer_size(const struct vh_blob_writer *);
  */
 int	vh_blob_writer_commit(struct vh_blob_writer *, char hex[65])
 	    __attribute__((warn_unused_result));
-/* Removes the spool file and frees; NULL is a no-op. */
+/* Blocking (worker only; asserted): removes the spool file and frees;
+ * NULL is a no-op. */
 void	vh_blob_writer_abort(struct vh_blob_writer *);
 
 /*

@@ -15,15 +15,11 @@
 #include "vh_log.h"
 
 void
-vh_fsutil_writeback(int fd, int64_t *started, int64_t end)
+vh_fsutil_writeback_range(int fd, int64_t off, int64_t len)
 {
-	if (end - *started < VH_FSUTIL_WRITEBACK_STEP)
-		return;
 	/* Only the new range: pages of an older one are under writeback
 	 * already and would be skipped anyway. */
-	(void)sync_file_range(fd, *started, end - *started,
-	    SYNC_FILE_RANGE_WRITE);
-	*started = end;
+	(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
 }
 
 bool

@@ -21,15 +21,16 @@ int	vh_fsutil_opendir(int dirfd, const char *name);
 /* fsync that retries EINTR; VH_EIO on failure, errno kept. */
 int	vh_fsutil_fsync(int fd, const char *what);
 /*
- * Starts writeback of what was written to fd since *started, once that is
- * a whole VH_FSUTIL_WRITEBACK_STEP, and moves *started on; end is the file
- * offset written up to. It waits for nothing (sync_file_range with only
+ * Starts writeback of [off, off + len) of fd (sync_file_range with only
  * SYNC_FILE_RANGE_WRITE: no data made durable, no metadata), so a large
  * body is mostly on its way to the disk by the time its fdatasync comes,
  * instead of all of it then. Durability still rests on that fdatasync
- * alone; a failure here is ignored for the same reason.
+ * alone; a failure here is ignored for the same reason. It waits for no
+ * I/O to finish, but it does wait for room in the device's queue, and
+ * so belongs on a worker: callers start it every
+ * VH_FSUTIL_WRITEBACK_STEP bytes (vh_apipart_writeback_note).
  */
-void	vh_fsutil_writeback(int fd, int64_t *started, int64_t end);
+void	vh_fsutil_writeback_range(int fd, int64_t off, int64_t len);
 /*
  * Calls fn(fd of the directory, entry name, its lstat, arg) for each entry
  * of the directory dirfd/name but "." and "..". Returns the first non-zero

@@ -1,6 +1,6 @@
 /* The HTTP server over socketpairs: problem details that hold client
  * bytes, replies that cannot be built, answers from inside body
- * callbacks, the per-address cap and the first-head deadline, and the
+ * callbacks, a pause inside on_body, the per-address cap and the first-head deadline, and the
  * access log (escaped by the log sink, upload ids redacted). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +29,14 @@ static int			 mode;
 static int			 ncalls_body, ncalls_end, nfreed;
 
 enum { M_PROBLEM_BYTES, M_PROBLEM_LONG, M_JSON_NULL, M_BODY_ANSWER_STOP,
-	M_BODY_ANSWER_GO, M_OK };
+	M_BODY_ANSWER_GO, M_PAUSE, M_OK };
+
+/* M_PAUSE: the body so far, the paused request, callbacks while paused. */
+static char			 pbody[256];
+static size_t			 plen;
+static struct vh_http_req	*preq;
+static struct event		*resume_ev;
+static int			 ncalls_paused;
 
 static void
 sink(enum vh_log_level l, const char *line, void *arg)
@@ -68,6 +75,46 @@ on_end(struct vh_http_req *req, void *arg VH_UNUSED)
 	vh_http_respond(req, 200, "text/plain", "end", 3);
 }
 
+/* Pauses at the first piece, as a handler waiting for a worker does. */
+static int
+on_body_pause(struct vh_http_req *req, const char *d, size_t len,
+    void *arg VH_UNUSED)
+{
+	struct timeval tv = { 0, 50 * 1000 };
+
+	ncalls_body++;
+	if (preq != NULL)
+		ncalls_paused++;
+	assert_true(plen + len < sizeof pbody);
+	memcpy(pbody + plen, d, len);
+	plen += len;
+	if (ncalls_body == 1) {
+		vh_http_req_pause(req, true);
+		preq = req;
+		evtimer_add(resume_ev, &tv);
+	}
+	return (0);
+}
+
+static void
+on_end_pause(struct vh_http_req *req, void *arg VH_UNUSED)
+{
+	if (preq != NULL)
+		ncalls_paused++;
+	ncalls_end++;
+	vh_http_respond(req, 200, "text/plain", pbody, plen);
+}
+
+static void
+resume_cb(evutil_socket_t fd VH_UNUSED, short what VH_UNUSED,
+    void *arg VH_UNUSED)
+{
+	struct vh_http_req *r = preq;
+
+	preq = NULL;
+	vh_http_req_pause(r, false);
+}
+
 static void
 dispatch(struct vh_http_req *req, void *arg VH_UNUSED)
 {
@@ -94,6 +141,10 @@ dispatch(struct vh_http_req *req, void *arg VH_UNUSED)
 	case M_BODY_ANSWER_GO:
 		vh_http_req_set_data(req, strdup("handler state"), data_free);
 		vh_http_req_read_body(req, 1 << 20, on_body, on_end, NULL, NULL);
+		break;
+	case M_PAUSE:
+		vh_http_req_read_body(req, 1 << 20, on_body_pause,
+		    on_end_pause, NULL, NULL);
 		break;
 	default:
 		vh_http_respond(req, 200, "text/plain", "ok", 2);
@@ -287,6 +338,40 @@ test_answer_inside_on_body(void **state VH_UNUSED)
 	answer_in_body(M_BODY_ANSWER_GO, length);
 }
 
+/* Paused inside on_body, nothing more reaches the handler, not the next
+ * chunk of the same piece nor the end, until the resume delivers them. */
+static void
+pause_in_body(const char *req)
+{
+	struct sockaddr_in	 sin = v4("192.0.2.1");
+	char			*resp;
+
+	server(0, 5000);
+	mode = M_PAUSE;
+	plen = 0;
+	preq = NULL;
+	ncalls_paused = 0;
+	resume_ev = evtimer_new(base, resume_cb, NULL);
+	resp = exchange(connect_from((struct sockaddr *)&sin), req,
+	    strlen(req), 3000);
+	assert_int_equal(ncalls_paused, 0);
+	assert_null(preq);			/* resumed */
+	assert_int_equal(ncalls_end, 1);
+	assert_non_null(strstr(resp, "HTTP/1.1 200 "));
+	assert_non_null(strstr(resp, "\r\n\r\nhelloworld"));
+	event_free(resume_ev);
+	server_free();
+}
+
+static void
+test_pause_inside_on_body(void **state VH_UNUSED)
+{
+	pause_in_body("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n");
+	pause_in_body("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n"
+	    "\r\nhelloworld");
+}
+
 static void
 test_per_address_cap(void **state VH_UNUSED)
 {
@@ -390,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_problem_cut_between_characters),
 		cmocka_unit_test(test_unbuildable_reply_is_500),
 		cmocka_unit_test(test_answer_inside_on_body),
+		cmocka_unit_test(test_pause_inside_on_body),
 		cmocka_unit_test(test_per_address_cap),
 		cmocka_unit_test(test_silent_connection_dropped_at_head_deadline),
 		cmocka_unit_test(test_upload_id_redacted),

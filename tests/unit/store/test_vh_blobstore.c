@@ -2,10 +2,12 @@
  * put_file, ranged reads, delete/quarantine, hex validation and spool
  * sweeping. Memory use and crashes are in test_vh_blobstore_stress.c. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 
 #include "vh_blobstore.h"
 #include "vh_error.h"
+#include "vh_thread.h"
 #include "blobstore_testlib.h"
 
 #define ABC_HEX \
@@ -253,6 +256,50 @@ test_abort(void **state)
 	assert_int_equal(bt_count_files(t, "/blobs"), 0);
 }
 
+/* Runs step in a child that says it is the loop; how the child ended. */
+static int
+as_loop(struct bt *t, int step)
+{
+	struct vh_blob_writer	*w;
+	pid_t			 pid;
+	int			 st;
+
+	if ((pid = fork()) == 0) {
+		/* A writer made before the role is stated, for the removal. */
+		w = step == 0 ? NULL : vh_blob_writer_new(t->bs, NULL);
+		vh_thread_set_role(VH_THREAD_LOOP);
+		if (step == 0)
+			w = vh_blob_writer_new(t->bs, NULL);
+		else if (step == 1)
+			vh_blob_writer_abort(w);
+		else
+			vh_blobstore_spool_writeback(t->bs,
+			    vh_blob_writer_name(w), 0, 4096);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return (st);
+}
+
+/* Creating or removing a spool file and starting writeback wait on the
+ * disk: on the loop they abort a debug build (issue 9). */
+static void
+test_loop_does_no_file_work(void **state)
+{
+	struct bt	*t = *state;
+	int		 st;
+
+#ifdef NDEBUG
+	skip();
+#endif
+	for (int step = 0; step < 3; step++) {
+		st = as_loop(t, step);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGABRT);
+	}
+}
+
 static void
 test_put_file(void **state)
 {
@@ -421,6 +468,7 @@ main(void)
 		BT_TEST(test_stream_matches_sha256sum),
 		BT_TEST(test_dedup),
 		BT_TEST(test_dedup_concurrent),
+		BT_TEST(test_loop_does_no_file_work),
 		BT_TEST(test_abort),
 		BT_TEST(test_put_file),
 		BT_TEST(test_reader_ranges),
