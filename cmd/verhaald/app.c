@@ -480,9 +480,15 @@ vh_app_start(struct vh_app *app, int *port, char **err)
 {
 	int rc;
 
+	/* Other verhaald processes may share the port: the kernel hands
+	 * each new connection to one of them (docs/operations.md). */
+	vh_http_server_reuseport(app->http, app->cfg->listen_reuseport);
 	if ((rc = vh_http_server_listen(app->http, app->cfg->listen_address,
 	    (int)app->cfg->listen_port, port, err)) != 0)
 		return (rc);
+	if (app->cfg->listen_reuseport)
+		vh_log_info("listen_reuseport: port %d may be shared with other "
+		    "verhaald processes", *port);
 	start_metrics(app);
 	return (0);
 }

@@ -108,7 +108,7 @@ check_data_dir(const char *dir)
  * address to learn why, and says it in words an operator can act on.
  */
 static void
-explain_listen(const char *addr, int port, const char *err)
+explain_listen(const char *addr, int port, bool reuseport, const char *err)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
@@ -137,8 +137,9 @@ explain_listen(const char *addr, int port, const char *err)
 	}
 	if (e == EADDRINUSE)
 		vh_log_error("port %d on %s is already in use (another verhaald "
-		    "or make run?); stop that one or set listen_port", port,
-		    addr);
+		    "or make run?); stop that one or set listen_port%s", port,
+		    addr, reuseport ? " (processes share a port only if every "
+		    "one of them sets listen_reuseport)" : "");
 	else if (e == EACCES)
 		vh_log_error("not allowed to listen on port %d on %s: ports "
 		    "below 1024 need root or CAP_NET_BIND_SERVICE; set "
@@ -350,7 +351,8 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	if (!jobs_only && vh_app_start(d.app, &port, &err) != 0) {
-		explain_listen(cfg->listen_address, (int)cfg->listen_port, err);
+		explain_listen(cfg->listen_address, (int)cfg->listen_port,
+		    cfg->listen_reuseport, err);
 		rc = EX_UNAVAILABLE;
 		goto fail;
 	}

@@ -44,6 +44,8 @@ static const struct key keys[] = {
 	  "address the HTTP server binds to" },
 	{ "listen_port", T_INT, OFF(listen_port), "8080", false, 0, 65535,
 	  "TCP port of the HTTP server (0 picks a free one)" },
+	{ "listen_reuseport", T_BOOL, OFF(listen_reuseport), "false", false, 0, 0,
+	  "bind with SO_REUSEPORT, so that several verhaald processes on one database and data_dir share the port (one per core)" },
 	{ "database_url", T_STRING, OFF(database_url), "", false, 0, 0,
 	  "libpq connection string or URL; empty means the private cluster of make run" },
 	{ "data_dir", T_STRING, OFF(data_dir), "var/data", false, 0, 0,

@@ -11,6 +11,7 @@
 struct vh_config {
 	char		*listen_address;
 	int64_t		 listen_port;
+	bool		 listen_reuseport;	/* SO_REUSEPORT: processes share it */
 	char		*database_url;
 	char		*data_dir;
 	bool		 migrate_on_start;

@@ -164,6 +164,7 @@ struct vh_http_server {
 	TAILQ_HEAD(, conn)	 conns;
 	int			 nconns;
 	uint64_t		 id_prefix, id_counter;
+	bool			 reuseport;	/* SO_REUSEPORT on the listener */
 	bool			 draining;
 	void			(*drained)(void *);
 	void			*drained_arg;
@@ -1593,6 +1594,12 @@ vh_http_server_free(struct vh_http_server *srv)
 	free(srv);
 }
 
+void
+vh_http_server_reuseport(struct vh_http_server *srv, bool on)
+{
+	srv->reuseport = on;
+}
+
 int
 vh_http_server_listen(struct vh_http_server *srv, const char *addr, int port,
     int *bound, char **err)
@@ -1601,6 +1608,8 @@ vh_http_server_listen(struct vh_http_server *srv, const char *addr, int port,
 	socklen_t		 sslen = sizeof ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	unsigned		 flags = LEV_OPT_CLOSE_ON_FREE |
+				    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 
 	memset(&ss, 0, sizeof ss);
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
@@ -1617,9 +1626,13 @@ vh_http_server_listen(struct vh_http_server *srv, const char *addr, int port,
 			    "address", addr);
 		return (VH_EINVAL);
 	}
+	/* Linux lets a port be shared only by sockets that all set
+	 * SO_REUSEPORT under one user: a daemon without the option still
+	 * finds the port taken. */
+	if (srv->reuseport)
+		flags |= LEV_OPT_REUSEABLE_PORT;
 	srv->listener = evconnlistener_new_bind(srv->base, accept_cb, srv,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    512, (struct sockaddr *)&ss, (int)sslen);
+	    flags, 512, (struct sockaddr *)&ss, (int)sslen);
 	if (srv->listener == NULL) {
 		if (err != NULL)
 			*err = vh_xasprintf("cannot listen on %s port %d: %s",

@@ -60,6 +60,10 @@ void	vh_http_server_free(struct vh_http_server *);
 /* Binds and listens; *port gets the bound port (useful with port 0). */
 int	vh_http_server_listen(struct vh_http_server *, const char *addr,
 	    int port, int *bound, char **err) __attribute__((warn_unused_result));
+/* Before listen: bind with SO_REUSEPORT, so that several processes that
+ * all ask for it share one port and the kernel spreads new connections
+ * over them (one event loop per core, memcached's and nginx's model). */
+void	vh_http_server_reuseport(struct vh_http_server *, bool on);
 /* Serves a connected socket as if just accepted from sa (borrowed);
  * takes the fd. The listener uses it; tests and fuzzers feed socketpairs. */
 struct sockaddr;
