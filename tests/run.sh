@@ -19,6 +19,19 @@ pass=0
 fail=0
 failed=""
 
+# Sanitizer builds: every report of any process the tests start (unit
+# tests, verhaald, verhaalctl) goes to a file here, and each file fails the
+# run, since a daemon's stderr is shown only when its own test fails.
+# libvips' threads hand work over through GLib's futexes, which TSan cannot
+# see, so only accesses from instrumented code (ours) count as races.
+san=$(mktemp -d /tmp/verhaal-san.XXXXXX)
+case $build in
+*thread*) export TSAN_OPTIONS="log_path=$san/tsan:ignore_noninstrumented_modules=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ;;
+*address*|*undefined*)
+	export ASAN_OPTIONS="log_path=$san/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" ;;
+esac
+
 record() {	# name status
 	if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else
 		fail=$((fail + 1)); failed="$failed $1"; fi
@@ -75,7 +88,7 @@ tmp=$(mktemp -d /tmp/verhaal-test.XXXXXX)
 chmod 0755 "$tmp"
 cleanup() {
 	sh contrib/dev/pgcluster.sh stop "$tmp/pg" >/dev/null 2>&1
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$san"
 }
 trap cleanup EXIT INT TERM
 
@@ -127,6 +140,15 @@ else
 	fail=$((fail + 1))
 	failed="$failed postgres"
 fi
+
+for r in "$san"/*; do
+	[ -e "$r" ] || continue
+	echo "== sanitizer report ${r##*/}"
+	cat "$r"
+	fail=$((fail + 1))
+	failed="$failed ${r##*/}"
+done
+rm -rf "$san"
 
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"

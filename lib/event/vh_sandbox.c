@@ -293,7 +293,8 @@ child_exec(const struct vh_sandbox_limits *l, pid_t parent, int reply,
 		    /* A crash stays a signal in sanitizer builds too (ASan
 		     * would report to the child's stderr: /dev/null). */
 		    (char *)"ASAN_OPTIONS=handle_segv=0:handle_abort=0",
-		    (char *)"TSAN_OPTIONS=handle_segv=0:handle_abort=0",
+		    (char *)"TSAN_OPTIONS=handle_segv=0:handle_abort=0:"
+			"ignore_noninstrumented_modules=1",
 #endif
 		    NULL };
 
