@@ -334,6 +334,20 @@ vh_entry_set_rules(PGconn *db, const struct vh_config *cfg, char **err)
 	return (0);
 }
 
+int
+vh_entry_count_fold(PGconn *db, int64_t *n, char **err)
+{
+	PGresult	*r;
+
+	*n = 0;
+	if ((r = vh_db_exec(db, "SELECT vh_entry_count_fold()", 0, NULL,
+	    err)) == NULL)
+		return (VH_EDB);
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return (0);
+}
+
 /* The buurt holding the entry's 'lat'/'lon'. */
 static int
 locate(PGconn *db, const json_t *obj, char area[16], char **err)
