@@ -112,137 +112,36 @@ prepared_of(PGconn *db)
 	return (p);
 }
 
-/*
- * Makes sure sql is prepared on db: name gets its name, or "" when it
- * cannot be (run it unprepared then). NULL, or the failed Parse's result
- * (caller PQclears): that fails the statement (and an open transaction)
- * exactly as running it would have.
- */
-static PGresult *
-prepare(PGconn *db, const char *sql, int nparams, char name[16])
-{
-	struct prepared	*p;
-	PGresult	*r;
-	int		 i;
-
-	name[0] = '\0';
-	if ((p = prepared_of(db)) == NULL)
-		return (NULL);
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->sql[i], sql) == 0)
-			break;
-	if (i == p->n && p->n == VH_DB_MAXPREPARED)
-		return (NULL);
-	snprintf(name, 16, "vh_%d", i);
-	if (i < p->n)
-		return (NULL);
-	r = PQprepare(db, name, sql, nparams, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		return (r);
-	PQclear(r);
-	p->sql[p->n++] = vh_xstrdup(sql);
-	return (NULL);
-}
-
 PGresult *
 vh_db_prepared(PGconn *db, const char *sql, int nparams,
     const char *const *params)
 {
+	struct prepared	*p;
 	PGresult	*r;
 	char		 name[16];
+	int		 i;
 
-	if ((r = prepare(db, sql, nparams, name)) != NULL)
-		return (r);
-	if (name[0] == '\0')
-		return (PQexecParams(db, sql, nparams, NULL, params, NULL,
-		    NULL, 0));
+	if ((p = prepared_of(db)) == NULL)
+		goto unprepared;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->sql[i], sql) == 0)
+			break;
+	if (i == p->n) {
+		if (p->n == VH_DB_MAXPREPARED)
+			goto unprepared;
+		snprintf(name, sizeof name, "vh_%d", i);
+		/* A failed Parse fails the statement (and an open
+		 * transaction) exactly as the statement itself would. */
+		r = PQprepare(db, name, sql, nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return (r);
+		PQclear(r);
+		p->sql[p->n++] = vh_xstrdup(sql);
+	}
+	snprintf(name, sizeof name, "vh_%d", i);
 	return (PQexecPrepared(db, name, nparams, params, NULL, NULL, 0));
-}
-
-static char *
-message(const char *m)
-{
-	char	*s = vh_xstrdup(m != NULL && *m != '\0' ? m : "no result");
-	size_t	 n = strlen(s);
-
-	while (n > 0 && s[n - 1] == '\n')
-		s[--n] = '\0';
-	return (s);
-}
-
-int
-vh_db_pipeline(PGconn *db, const struct vh_db_stmt *st, int n, char **err)
-{
-	char		 name[VH_DB_MAXPREPARED][16];
-	PGresult	*r;
-	int		 i, rc = 0, sent = 0;
-
-	/* Prepared first, outside the pipeline (once per connection), so
-	 * that the pipeline holds only executions. */
-	for (i = 0; i < n; i++) {
-		if (i == VH_DB_MAXPREPARED)
-			vh_fatal("vh_db_pipeline: more than %d statements",
-			    VH_DB_MAXPREPARED);
-		if ((r = prepare(db, st[i].sql, st[i].nparams,
-		    name[i])) != NULL) {
-			*err = message(PQresultErrorMessage(r));
-			PQclear(r);
-			return (VH_EDB);
-		}
-	}
-	if (!PQenterPipelineMode(db)) {
-		*err = message(PQerrorMessage(db));
-		return (VH_EDB);
-	}
-	for (i = 0; i < n; i++, sent++) {
-		int ok = name[i][0] != '\0' ?
-		    PQsendQueryPrepared(db, name[i], st[i].nparams,
-		    st[i].params, NULL, NULL, 0) :
-		    PQsendQueryParams(db, st[i].sql, st[i].nparams, NULL,
-		    st[i].params, NULL, NULL, 0);
-
-		if (!ok)
-			break;
-	}
-	if (!PQpipelineSync(db)) {
-		*err = message(PQerrorMessage(db));
-		rc = VH_EDB;
-	}
-	/* Each statement's result, then its NULL; then the sync's. A broken
-	 * connection ends it early with NULLs. */
-	for (i = 0; i < sent; i++) {
-		if ((r = PQgetResult(db)) == NULL)
-			break;
-		switch (PQresultStatus(r)) {
-		case PGRES_COMMAND_OK:
-		case PGRES_TUPLES_OK:
-			break;
-		default:
-			if (rc == 0) {
-				*err = message(PQresultErrorMessage(r));
-				rc = VH_EDB;
-			}
-		}
-		PQclear(r);
-		while ((r = PQgetResult(db)) != NULL)
-			PQclear(r);
-	}
-	if (sent < n && rc == 0) {
-		*err = message(PQerrorMessage(db));
-		rc = VH_EDB;
-	}
-	while ((r = PQgetResult(db)) != NULL) {
-		ExecStatusType t = PQresultStatus(r);
-
-		PQclear(r);
-		if (t == PGRES_PIPELINE_SYNC)
-			break;
-	}
-	if (!PQexitPipelineMode(db) && rc == 0) {
-		*err = message(PQerrorMessage(db));
-		rc = VH_EDB;
-	}
-	return (rc);
+unprepared:
+	return (PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0));
 }
 
 static PGresult *

@@ -36,21 +36,6 @@ PGresult *vh_db_prepared(PGconn *, const char *sql, int nparams,
 PGresult *vh_db_exec_prepared(PGconn *, const char *sql, int nparams,
 	    const char *const *params, char **err);
 
-/*
- * Runs n statements whose results are not needed (only whether they
- * worked) in one round trip: libpq's pipeline mode, each statement
- * prepared as by vh_db_prepared. 0, or VH_EDB with *err from the first
- * that failed (the others after it did not run). A transaction one of
- * them began stays open for the caller to end.
- */
-struct vh_db_stmt {
-	const char		*sql;
-	int			 nparams;
-	const char *const	*params;
-};
-int	vh_db_pipeline(PGconn *, const struct vh_db_stmt *, int n, char **err)
-	    __attribute__((warn_unused_result));
-
 /* SQLSTATE of the last error of r, or "" */
 const char *vh_db_sqlstate(const PGresult *);
 

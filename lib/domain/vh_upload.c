@@ -474,30 +474,29 @@ discard(PGconn *db, const struct vh_upload *u)
 
 /*
  * Opens the transaction that finishes upload id with the blob hex: the
- * upload named in the setting that the trigger on media reads
- * (schema/0015), the statement also (may be NULL) run, and the blob
- * pinned (vh_blobgc_pin_tx). All of it lasts until the transaction ends,
- * so nothing is left to undo on the connection after it, whatever
- * happens. BEGIN, the setting and also go in one round trip (pipeline);
- * the pin follows, since its file check needs the lock taken first.
+ * blob pinned (vh_blobgc_pin_tx) and the upload named in the setting that
+ * the trigger on media reads (schema/0015). Both last until the
+ * transaction ends, so nothing is left to undo on the connection after
+ * it, whatever happens.
  */
 static int
 begin_finish(PGconn *db, struct vh_blobstore *bs, const char *id,
-    const char *hex, const struct vh_db_stmt *also, char **err)
+    const char *hex, char **err)
 {
-	const char		*params[1] = { id };
-	struct vh_db_stmt	 st[3] = {
-		{ "BEGIN", 0, NULL },
-		{ "SELECT set_config('" FINISHING "', $1, true)", 1, params },
-	};
-	int			 n = 2, rc;
+	const char	*params[1] = { id };
+	PGresult	*r;
+	int		 rc;
 
-	if (also != NULL)
-		st[n++] = *also;
-	if ((rc = vh_db_pipeline(db, st, n, err)) != 0)
-		goto fail;
+	if (vh_db_begin(db, err) != 0)
+		return (VH_EDB);
 	if ((rc = vh_blobgc_pin_tx(db, bs, hex, err)) != 0)
 		goto fail;
+	if ((r = vh_db_exec_prepared(db, "SELECT set_config('" FINISHING "', $1, true)",
+	    1, params, err)) == NULL) {
+		rc = VH_EDB;
+		goto fail;
+	}
+	PQclear(r);
 	return (0);
 fail:
 	vh_db_rollback(db);
@@ -595,7 +594,7 @@ vh_upload_finish(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	}
 	/* One transaction: the pin, the blob row, the entry, its media row
 	 * and job, and the upload's completion, committed together. */
-	if ((rc = begin_finish(db, bs, u->id, f.sha256, NULL, err)) != 0) {
+	if ((rc = begin_finish(db, bs, u->id, f.sha256, err)) != 0) {
 		rc = rc == VH_EINVAL ? VH_EIO : rc;
 		goto out;
 	}
@@ -627,11 +626,8 @@ vh_upload_store_whole(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 {
 	char		 length[32], account[32], collection[32];
 	const char	*params[5];
-	struct vh_db_stmt row = { "INSERT INTO upload (id, length, \"offset\","
-	    " metadata, spool_name, account_id, collection_id, expires_at)"
-	    " VALUES ($1, $2, $2, '', '', $3, $4, now() + interval '1 hour')",
-	    4, params };
 	int64_t		 media_id;
+	PGresult	*r;
 	int		 rc;
 
 	*entry = NULL;
@@ -652,8 +648,16 @@ vh_upload_store_whole(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	 * the stored file is then named by no row and swept. The entry holds
 	 * the metadata, as in vh_upload_finish.
 	 */
-	if ((rc = begin_finish(db, bs, u->id, f->sha256, &row, err)) != 0)
+	if ((rc = begin_finish(db, bs, u->id, f->sha256, err)) != 0)
 		return (rc);
+	r = vh_db_exec_prepared(db, "INSERT INTO upload (id, length, \"offset\", metadata,"
+	    " spool_name, account_id, collection_id, expires_at) VALUES ($1, $2,"
+	    " $2, '', '', $3, $4, now() + interval '1 hour')", 4, params, err);
+	if (r == NULL) {
+		vh_db_rollback(db);
+		return (VH_EDB);
+	}
+	PQclear(r);
 	/* A new id: nobody else can have finished it. */
 	if ((rc = end_finish(db, fields, who, f, &media_id, entry, err)) != 0)
 		return (rc == VH_EEXIST ? VH_EDB : rc);
