@@ -24,6 +24,7 @@
 #include "vh_clientaddr.h"
 #include "vh_ctx.h"
 #include "vh_dbworker.h"
+#include "vh_entry.h"
 #include "vh_error.h"
 #include "vh_jobs.h"
 #include "vh_log.h"
@@ -183,6 +184,7 @@ reap_work(struct vh_worker *w, void *arg)
 {
 	struct reap_job	*j = arg;
 	PGconn		*db;
+	int64_t		 folded;
 	int		 swept = 0;
 
 	if ((db = vh_worker_db(w, &j->err)) == NULL)
@@ -190,6 +192,13 @@ reap_work(struct vh_worker *w, void *arg)
 	if (vh_upload_reap(db, j->blobs, &j->n, &j->err) != 0) {
 		vh_log_warnx("reaping uploads: %s", j->err);
 		return;
+	}
+	/* The entry counts' deltas (schema/0026), so that the readers that
+	 * sum them have few rows to scan. */
+	if (vh_entry_count_fold(db, &folded, &j->err) != 0) {
+		vh_log_warnx("folding entry counts: %s", j->err);
+		free(j->err);
+		j->err = NULL;
 	}
 	/* Crash litter too, so that a restart is clean within minutes. */
 	if (j->litter_age_s > 0 && vh_blobgc_sweep(db, j->blobs,

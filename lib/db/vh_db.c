@@ -1,12 +1,18 @@
-/* Database helpers shared by worker threads and verhaalctl; all blocking. */
+/* Database helpers shared by worker threads and verhaalctl; all blocking.
+ * Prepared statements are remembered per connection in libpq's instance
+ * data (an event procedure frees them with the connection and forgets
+ * them when it is reset), so a worker's reconnect prepares them again. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-events.h>
+
 #include "vh_db.h"
 #include "vh_error.h"
 #include "vh_log.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 PGconn *
@@ -46,14 +52,103 @@ vh_db_connect(const char *url, int64_t timeout_ms, char **err)
 	return (db);
 }
 
-PGresult *
-vh_db_exec(PGconn *db, const char *sql, int nparams,
-    const char *const *params, char **err)
+/* The statements prepared on one connection, by SQL text; statement i
+ * is named "vh_i". */
+struct prepared {
+	int	 n;
+	char	*sql[VH_DB_MAXPREPARED];
+};
+
+static void
+prepared_forget(struct prepared *p)
 {
+	for (int i = 0; i < p->n; i++)
+		free(p->sql[i]);
+	p->n = 0;
+}
+
+static int
+prepared_event(PGEventId id, void *info, void *passthrough VH_UNUSED)
+{
+	PGconn		*db;
+	struct prepared	*p;
+
+	switch (id) {
+	case PGEVT_CONNRESET:
+		db = ((PGEventConnReset *)info)->conn;
+		break;
+	case PGEVT_CONNDESTROY:
+		db = ((PGEventConnDestroy *)info)->conn;
+		break;
+	default:
+		return (1);
+	}
+	if ((p = PQinstanceData(db, prepared_event)) == NULL)
+		return (1);
+	prepared_forget(p);
+	if (id == PGEVT_CONNDESTROY) {
+		free(p);
+		PQsetInstanceData(db, prepared_event, NULL);
+	}
+	return (1);
+}
+
+/* The connection's list, made on first use; NULL when libpq would not
+ * take the event procedure (the statement then runs unprepared). */
+static struct prepared *
+prepared_of(PGconn *db)
+{
+	struct prepared	*p;
+
+	if ((p = PQinstanceData(db, prepared_event)) != NULL)
+		return (p);
+	if (!PQregisterEventProc(db, prepared_event, "vh_prepared", NULL))
+		return (NULL);
+	p = vh_xcalloc(1, sizeof *p);
+	if (!PQsetInstanceData(db, prepared_event, p)) {
+		free(p);
+		return (NULL);
+	}
+	return (p);
+}
+
+PGresult *
+vh_db_prepared(PGconn *db, const char *sql, int nparams,
+    const char *const *params)
+{
+	struct prepared	*p;
 	PGresult	*r;
+	char		 name[16];
+	int		 i;
+
+	if ((p = prepared_of(db)) == NULL)
+		goto unprepared;
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->sql[i], sql) == 0)
+			break;
+	if (i == p->n) {
+		if (p->n == VH_DB_MAXPREPARED)
+			goto unprepared;
+		snprintf(name, sizeof name, "vh_%d", i);
+		/* A failed Parse fails the statement (and an open
+		 * transaction) exactly as the statement itself would. */
+		r = PQprepare(db, name, sql, nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return (r);
+		PQclear(r);
+		p->sql[p->n++] = vh_xstrdup(sql);
+	}
+	snprintf(name, sizeof name, "vh_%d", i);
+	return (PQexecPrepared(db, name, nparams, params, NULL, NULL, 0));
+unprepared:
+	return (PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0));
+}
+
+static PGresult *
+checked(PGconn *db, PGresult *r, char **err)
+{
 	size_t		 n;
 
-	r = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -71,6 +166,21 @@ vh_db_exec(PGconn *db, const char *sql, int nparams,
 	return (NULL);
 }
 
+PGresult *
+vh_db_exec(PGconn *db, const char *sql, int nparams,
+    const char *const *params, char **err)
+{
+	return (checked(db, PQexecParams(db, sql, nparams, NULL, params, NULL,
+	    NULL, 0), err));
+}
+
+PGresult *
+vh_db_exec_prepared(PGconn *db, const char *sql, int nparams,
+    const char *const *params, char **err)
+{
+	return (checked(db, vh_db_prepared(db, sql, nparams, params), err));
+}
+
 const char *
 vh_db_sqlstate(const PGresult *r)
 {
@@ -84,7 +194,7 @@ vh_db_begin(PGconn *db, char **err)
 {
 	PGresult	*r;
 
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+	if ((r = vh_db_exec_prepared(db, "BEGIN", 0, NULL, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	return (0);
@@ -95,7 +205,7 @@ vh_db_commit(PGconn *db, char **err)
 {
 	PGresult	*r;
 
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL)
+	if ((r = vh_db_exec_prepared(db, "COMMIT", 0, NULL, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	return (0);

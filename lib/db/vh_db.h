@@ -20,6 +20,22 @@ PGconn	*vh_db_connect(const char *url, int64_t timeout_ms, char **err);
 PGresult *vh_db_exec(PGconn *, const char *sql, int nparams,
 	    const char *const *params, char **err);
 
+/*
+ * As PQexecParams (the result is never NULL; caller PQclears and checks
+ * its status), but sql runs as a statement prepared on this connection:
+ * parsed and planned once per connection rather than per call, which is
+ * most of a short statement's server time. Prepared on first use, and
+ * again on a new or reset connection. For the few fixed statements of
+ * hot paths (at most VH_DB_MAXPREPARED per connection; more run
+ * unprepared), never for SQL built at run time.
+ */
+#define VH_DB_MAXPREPARED 32
+PGresult *vh_db_prepared(PGconn *, const char *sql, int nparams,
+	    const char *const *params);
+/* vh_db_exec, through vh_db_prepared. */
+PGresult *vh_db_exec_prepared(PGconn *, const char *sql, int nparams,
+	    const char *const *params, char **err);
+
 /* SQLSTATE of the last error of r, or "" */
 const char *vh_db_sqlstate(const PGresult *);
 

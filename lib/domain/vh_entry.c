@@ -326,10 +326,24 @@ vh_entry_set_rules(PGconn *db, const struct vh_config *cfg, char **err)
 
 	/* Session level: the connection is the worker's, and every
 	 * submission sets them again, so a reload takes effect at once. */
-	if ((r = vh_db_exec(db, "SELECT set_config('verhaal.review_visits',"
+	if ((r = vh_db_exec_prepared(db, "SELECT set_config('verhaal.review_visits',"
 	    " $1, false), set_config('verhaal.keep_location', $2, false)", 2,
 	    p, err)) == NULL)
 		return (VH_EDB);
+	PQclear(r);
+	return (0);
+}
+
+int
+vh_entry_count_fold(PGconn *db, int64_t *n, char **err)
+{
+	PGresult	*r;
+
+	*n = 0;
+	if ((r = vh_db_exec_prepared(db, "SELECT vh_entry_count_fold()", 0, NULL,
+	    err)) == NULL)
+		return (VH_EDB);
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	return (0);
 }
@@ -396,7 +410,7 @@ resolve_refs(PGconn *db, const json_t *obj, char area[16], char **err)
 		themes = json_dumps(json_object_get(obj, "themes"), JSON_COMPACT);
 	p[0] = area[0] != '\0' ? area : NULL;
 	p[1] = themes;
-	r = vh_db_exec(db, "SELECT field, pos, value FROM"
+	r = vh_db_exec_prepared(db, "SELECT field, pos, value FROM"
 	    " vh_entry_unknown_ref($1, $2::jsonb)", 2, p, &why);
 	free(themes);
 	if (r == NULL) {
@@ -473,7 +487,7 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	 * analysts see them (schema/0017, vh_entry_set_rules). */
 	params[10] = who->role == VH_ROLE_RESIDENT ? "t" : "f";
 	position(obj, lat, lon, &params[11], &params[12]);
-	r = PQexecParams(db,
+	r = vh_db_prepared(db,
 	    "INSERT INTO entry (kind, title, body, area_code, collection_id,"
 	    " occurred_at, themes, consent, account_id, status, lat, lon)"
 	    " SELECT $1, coalesce($2, ''), coalesce($3, ''), $4,"
@@ -485,7 +499,7 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	    " CASE WHEN vh_keep_location() THEN $13::float8 END"
 	    " WHERE $6::text IS NULL OR $5::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $6)"
-	    " RETURNING id", 13, NULL, params, NULL, NULL, 0);
+	    " RETURNING id", 13, params);
 	free(themes);
 	free(consent);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -563,9 +577,8 @@ device_receipt(PGconn *db, const char *device, const char *id,
 		sealed_sql[3 + 2 * i] = hex[sealed[i] & 15];
 	}
 	sealed_sql[2 + 2 * n] = '\0';
-	r = PQexecParams(db, "INSERT INTO receipt_device (entry_id, device_hash,"
-	    " sealed) VALUES ($1, $2::bytea, $3::bytea)", 3, NULL, params,
-	    NULL, NULL, 0);
+	r = vh_db_prepared(db, "INSERT INTO receipt_device (entry_id, device_hash,"
+	    " sealed) VALUES ($1, $2::bytea, $3::bytea)", 3, params);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		return (fail_stmt(r, err, "receipt"));
@@ -599,10 +612,10 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		params[2] = c.version;
 		params[3] = c.language;
 		params[4] = *text_id != '\0' ? text_id : NULL;
-		r = PQexecParams(db, "INSERT INTO consent (entry_id, scope,"
+		r = vh_db_prepared(db, "INSERT INTO consent (entry_id, scope,"
 		    " text_version, language, collection_id, text_id)"
 		    " SELECT id, $2, $3, $4, collection_id, $5::bigint FROM entry"
-		    " WHERE id = $1", 5, NULL, params, NULL, NULL, 0);
+		    " WHERE id = $1", 5, params);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
 			return (fail_stmt(r, err, "bad consent"));
@@ -615,8 +628,8 @@ store_consent(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	vh_auth_hash_sql(hash, hash_sql);
 	params[0] = hash_sql;
 	params[1] = id;
-	r = PQexecParams(db, "INSERT INTO receipt (code_hash, entry_id)"
-	    " VALUES ($1::bytea, $2)", 2, NULL, params, NULL, NULL, 0);
+	r = vh_db_prepared(db, "INSERT INTO receipt (code_hash, entry_id)"
+	    " VALUES ($1::bytea, $2)", 2, params);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		receipt[0] = '\0';
@@ -663,8 +676,8 @@ check_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	snprintf(id, idlen, "%lld",
 	    (long long)json_integer_value(json_object_get(obj, "entry_id")));
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	r = PQexecParams(db, "SELECT 1 FROM entry WHERE id = $1 AND "
-	    OWNS_ENTRY " FOR UPDATE", 3, NULL, params, NULL, NULL, 0);
+	r = vh_db_prepared(db, "SELECT 1 FROM entry WHERE id = $1 AND "
+	    OWNS_ENTRY " FOR UPDATE", 3, params);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		return (fail_stmt(r, err, "bad entry_id"));
@@ -700,14 +713,14 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	params[4] = params[0] == NULL ? str(obj, "occurred_at") : NULL;
 	params[5] = device_hash(obj, who, dev);
 	/* The same conditions as check_entry and insert_entry. */
-	r = PQexecParams(db, "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1"
+	r = vh_db_prepared(db, "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1"
 	    " FROM entry WHERE id = $1 AND (account_id = $2 OR (SELECT role"
 	    " FROM account WHERE id = $2) = 'admin' OR ($6::bytea IS NOT NULL"
 	    " AND EXISTS (SELECT 1 FROM receipt_device rd WHERE"
 	    " rd.entry_id = entry.id AND rd.device_hash = $6::bytea)))),"
 	    " $3::text IS NULL OR $4::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $3),"
-	    " $5::timestamptz", 6, NULL, params, NULL, NULL, 0);
+	    " $5::timestamptz", 6, params);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
 			*err = vh_xstrdup("'occurred_at' must be a date and "
@@ -767,13 +780,12 @@ store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 		    files[i].filename : "");
 		vh_db_params_str(&p, files[i].declared_type != NULL ?
 		    files[i].declared_type : "");
-		r = PQexecParams(db,
+		r = vh_db_prepared(db,
 		    "WITH b AS (INSERT INTO blob (sha256, size) VALUES ($1, $2)"
 		    " ON CONFLICT (sha256) DO NOTHING),"
 		    " m AS (INSERT INTO media (entry_id, blob_sha256, size,"
 		    " filename, declared_type) VALUES ($3, $1, $2, $4, $5)"
-		    " RETURNING id) SELECT id FROM m",
-		    p.n, NULL, p.v, NULL, NULL, 0);
+		    " RETURNING id) SELECT id FROM m", p.n, p.v);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			*err = vh_xstrdup(PQerrorMessage(db));
 			rc = fail_stmt(r, err, "bad file");
@@ -791,7 +803,7 @@ store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	}
 	vh_db_params_init(&p);
 	vh_db_params_str(&p, id);
-	r = PQexecParams(db,
+	r = vh_db_prepared(db,
 	    "SELECT json_build_object('id', e.id, 'kind', e.kind, 'status',"
 	    " e.status, 'title', e.title, 'text', e.body, 'area', e.area_code,"
 	    " 'collection', c.slug, 'occurred_at', e.occurred_at, 'themes',"
@@ -801,7 +813,7 @@ store(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	    " 'declared_type', m.declared_type, 'status', m.status) ORDER BY"
 	    " m.id) FROM media m WHERE m.entry_id = e.id), '[]'))"
 	    " FROM entry e LEFT JOIN collection c ON c.id = e.collection_id"
-	    " WHERE e.id = $1", p.n, NULL, p.v, NULL, NULL, 0);
+	    " WHERE e.id = $1", p.n, p.v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		rc = fail_stmt(r, err, "entry");
@@ -883,12 +895,12 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 		return (rc);
 	snprintf(ids, sizeof ids, "%lld", (long long)id);
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+	if ((r = vh_db_exec_prepared(db, "BEGIN", 0, NULL, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	p[0] = ids;
 	p[1] = account;
-	if ((r = vh_db_exec(db, "SELECT status FROM entry WHERE id = $1 AND"
+	if ((r = vh_db_exec_prepared(db, "SELECT status FROM entry WHERE id = $1 AND"
 	    " account_id = $2 FOR UPDATE", 2, p, err)) == NULL) {
 		rc = VH_EDB;
 		goto fail;
@@ -924,7 +936,7 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	 * place replaces the kept point: a new position's (with
 	 * keep_location), or none, as a point that no longer lies in the
 	 * entry's buurt describes nothing. */
-	r = PQexecParams(db, "UPDATE entry SET title = coalesce($3, title),"
+	r = vh_db_prepared(db, "UPDATE entry SET title = coalesce($3, title),"
 	    " body = coalesce($4, body), area_code = coalesce($5, area_code),"
 	    " lat = CASE WHEN $5::text IS NULL THEN lat WHEN vh_keep_location()"
 	    " THEN $8::float8 END,"
@@ -939,7 +951,7 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	    " RETURNING json_build_object('id', id, 'kind', kind, 'status',"
 	    " status, 'title', title, 'text', body, 'area', area_code,"
 	    " 'themes', themes, 'occurred_at', occurred_at, 'updated_at',"
-	    " updated_at)", 9, NULL, p, NULL, NULL, 0);
+	    " updated_at)", 9, p);
 	free(themes);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL : VH_EDB;
@@ -960,7 +972,7 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	if ((rc = vh_audit_record(db, actor, "edit", "entry", ids, changed,
 	    err)) != 0)
 		goto fail;
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL) {
+	if ((r = vh_db_exec_prepared(db, "COMMIT", 0, NULL, err)) == NULL) {
 		rc = VH_EDB;
 		goto fail;
 	}
@@ -987,7 +999,7 @@ vh_entry_claim_withdrawal(PGconn *db, int64_t id,
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
 	/* One statement decides, so a moderator publishing at the same
 	 * moment either wins (409 here) or finds it withdrawn. */
-	if ((r = vh_db_exec(db, "WITH u AS (UPDATE entry SET status ="
+	if ((r = vh_db_exec_prepared(db, "WITH u AS (UPDATE entry SET status ="
 	    " 'withdrawn', updated_at = now() WHERE id = $1 AND account_id ="
 	    " $2 AND status NOT IN ('published', 'rejected') RETURNING id)"
 	    " SELECT (SELECT count(*) FROM u), (SELECT status FROM entry"

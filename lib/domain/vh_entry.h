@@ -75,6 +75,15 @@ int	vh_entry_set_rules(PGconn *, const struct vh_config *, char **err)
 	    __attribute__((warn_unused_result));
 
 /*
+ * Folds the entry counts' delta rows into their totals (schema/0026):
+ * *n gets how many delta rows went, 0 when another fold runs. Counts
+ * read the same before and after; inserts are never blocked. Blocking,
+ * autocommit. 0 or VH_EDB with *err (caller frees).
+ */
+int	vh_entry_count_fold(PGconn *, int64_t *n, char **err)
+	    __attribute__((warn_unused_result));
+
+/*
  * Replaces fields' 'lat'/'lon' by the 'area' whose boundary holds them,
  * for a caller that must not keep the position even for a while (a tus
  * upload's metadata lives until its last byte). Nothing to do without

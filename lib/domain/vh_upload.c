@@ -203,7 +203,8 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	params[4] = who->account_id != 0 ? account : NULL;
 	params[5] = who->collection_id != 0 ? collection : NULL;
 	params[6] = expiry;
-	r = vh_db_exec(db, "INSERT INTO upload (id, length, metadata, spool_name,"
+	r = vh_db_exec_prepared(db,
+	    "INSERT INTO upload (id, length, metadata, spool_name,"
 	    " account_id, collection_id, expires_at) VALUES ($1, $2, $3, $4, $5,"
 	    " $6, now() + $7 * interval '1 ms')"
 	    " RETURNING extract(epoch FROM expires_at)::bigint", 7, params, err);
@@ -236,7 +237,8 @@ vh_upload_load(PGconn *db, struct vh_blobstore *bs, const char *id,
 	PGresult	*r;
 
 	memset(u, 0, sizeof *u);
-	r = vh_db_exec(db, "SELECT length, \"offset\", metadata, spool_name,"
+	r = vh_db_exec_prepared(db,
+	    "SELECT length, \"offset\", metadata, spool_name,"
 	    " coalesce(u.account_id, 0), coalesce(u.collection_id, 0),"
 	    " completed_at IS NOT NULL, extract(epoch FROM expires_at)::bigint,"
 	    " coalesce(u.media_id, 0), coalesce(m.entry_id, 0),"
@@ -286,7 +288,8 @@ vh_upload_lock(PGconn *db, const char *id, char **err)
 	PGresult	*r;
 	int		 rc;
 
-	if ((r = vh_db_exec(db, "SELECT pg_try_advisory_lock(" UPLOAD_LOCK ")",
+	if ((r = vh_db_exec_prepared(db,
+	    "SELECT pg_try_advisory_lock(" UPLOAD_LOCK ")",
 	    1, params, err)) == NULL)
 		return (VH_EDB);
 	rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 0 : VH_ECONFLICT;
@@ -299,8 +302,8 @@ vh_upload_unlock(PGconn *db, const char *id)
 {
 	const char *params[1] = { id };
 
-	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock(" UPLOAD_LOCK ")",
-	    1, NULL, params, NULL, NULL, 0));
+	PQclear(vh_db_prepared(db,
+	    "SELECT pg_advisory_unlock(" UPLOAD_LOCK ")", 1, params));
 }
 
 /*
@@ -375,7 +378,7 @@ vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
 	snprintf(expiry, sizeof expiry, "%lld", (long long)expiry_ms);
 	if (length >= 0)
 		params[3] = len;
-	r = vh_db_exec(db, "UPDATE upload SET \"offset\" = $3,"
+	r = vh_db_exec_prepared(db, "UPDATE upload SET \"offset\" = $3,"
 	    " length = coalesce(length, $4), updated_at = now(),"
 	    " expires_at = now() + $5 * interval '1 ms'"
 	    " WHERE id = $1 AND \"offset\" = $2 AND completed_at IS NULL",
@@ -401,7 +404,8 @@ note_hash(PGconn *db, struct vh_upload *u, const char *hex, char **err)
 	const char	*params[2] = { u->id, hex };
 	PGresult	*r;
 
-	if ((r = vh_db_exec(db, "UPDATE upload SET blob_sha256 = $2 WHERE id ="
+	if ((r = vh_db_exec_prepared(db,
+	    "UPDATE upload SET blob_sha256 = $2 WHERE id ="
 	    " $1", 2, params, err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
@@ -462,7 +466,7 @@ discard(PGconn *db, const struct vh_upload *u)
 	char		*err = NULL;
 	PGresult	*r;
 
-	if ((r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1 AND"
+	if ((r = vh_db_exec_prepared(db, "DELETE FROM upload WHERE id = $1 AND"
 	    " completed_at IS NULL", 1, params, &err)) == NULL) {
 		vh_log_warnx("upload %.8s…: discarding: %s", u->id, err);
 		free(err);
@@ -492,7 +496,8 @@ begin_finish(PGconn *db, struct vh_blobstore *bs, const char *id,
 		return (VH_EDB);
 	if ((rc = vh_blobgc_pin_tx(db, bs, hex, err)) != 0)
 		goto fail;
-	if ((r = vh_db_exec(db, "SELECT set_config('" FINISHING "', $1, true)",
+	if ((r = vh_db_exec_prepared(db,
+	    "SELECT set_config('" FINISHING "', $1, true)",
 	    1, params, err)) == NULL) {
 		rc = VH_EDB;
 		goto fail;
@@ -651,7 +656,8 @@ vh_upload_store_whole(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	 */
 	if ((rc = begin_finish(db, bs, u->id, f->sha256, err)) != 0)
 		return (rc);
-	r = vh_db_exec(db, "INSERT INTO upload (id, length, \"offset\", metadata,"
+	r = vh_db_exec_prepared(db,
+	    "INSERT INTO upload (id, length, \"offset\", metadata,"
 	    " spool_name, account_id, collection_id, expires_at) VALUES ($1, $2,"
 	    " $2, '', '', $3, $4, now() + interval '1 hour')", 4, params, err);
 	if (r == NULL) {
@@ -674,7 +680,8 @@ vh_upload_delete(PGconn *db, const struct vh_upload *u, char **err)
 	const char	*params[1] = { u->id };
 	PGresult	*r;
 
-	r = vh_db_exec(db, "DELETE FROM upload WHERE id = $1", 1, params, err);
+	r = vh_db_exec_prepared(db,
+	    "DELETE FROM upload WHERE id = $1", 1, params, err);
 	if (r == NULL)
 		return (VH_EDB);
 	if (strcmp(PQcmdTuples(r), "1") != 0) {
@@ -695,7 +702,8 @@ vh_upload_reap(PGconn *db, struct vh_blobstore *bs, int *n, char **err)
 	char		*path;
 
 	*n = 0;
-	r = vh_db_exec(db, "DELETE FROM upload WHERE completed_at IS NULL AND"
+	r = vh_db_exec_prepared(db,
+	    "DELETE FROM upload WHERE completed_at IS NULL AND"
 	    " expires_at < now() RETURNING spool_name", 0, NULL, err);
 	if (r == NULL)
 		return (VH_EDB);

@@ -274,11 +274,11 @@ probe_verhaald() {
 	[ -n "$vh_token" ] && auth="Authorization: Bearer $vh_token"
 	n=0
 	while :; do
-		st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -X POST \
+		st=$(curl -sS -o /dev/null -w "%{http_code}" --max-time 30 -X POST \
 		    -H "$auth" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 5' \
 		    -H 'Content-Type: application/offset+octet-stream' \
 		    -H 'Upload-Metadata: filename YmVuY2guYmlu,kind c3Rvcnk=,title YmVuY2g=' \
-		    --data-binary hello "$url/api/v1/uploads")
+		    --data-binary hello "$url/api/v1/uploads" 2>>"$tmp/verhaald/probe.err")
 		n=$((n + 1))
 		case $st in 000|503) [ $n -lt 3 ] && continue ;; esac
 		echo "$st"
@@ -378,6 +378,9 @@ cell() {
 			# A missing endpoint or token stays so; a slow answer
 			# is this cell's alone.
 			case $st in 4*) vh_status="status-$st" ;; esac
+			# Why curl got no answer, for a look afterwards.
+			[ -s "$tmp/verhaald/probe.err" ] && echo "bench: verhaald" \
+			    "probe: $(tail -n 1 "$tmp/verhaald/probe.err")" >&2
 			stop_server
 			echo "$set $server $size $conc $none status-$st" >>"$results"
 			return
