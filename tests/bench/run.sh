@@ -57,6 +57,9 @@ warm=${BENCH_WARM:-2}
 # opens. One thread writes far faster than any of the servers stores.
 threads=${BENCH_THREADS:-1}
 out=$build/bench-results.txt
+# Each cell's load average and the whole machine's busy CPU, since other
+# work on the machine changes every figure.
+loadout=$build/bench-load.txt
 
 need() {
 	command -v "$1" >/dev/null 2>&1 && return 0
@@ -224,27 +227,62 @@ probe() {
 vh_status=""		# why verhaald's rows are empty, once known
 vh_token=""
 
-start_verhaald() {
-	mkdir -p "$tmp/verhaald"
-	VERHAAL_DATABASE_URL=$(sh contrib/dev/pgcluster.sh url "$tmp/pg") \
-	VERHAAL_LISTEN_ADDRESS=127.0.0.1 VERHAAL_LISTEN_PORT=0 \
+# launch_verhaald LOG PORT [VAR=VALUE...]: one verhaald on PORT (0: the
+# kernel picks one) against the bench's PostgreSQL and data directory, its
+# log in LOG; adds its pid to pids and sets url once it listens.
+launch_verhaald() {
+	log=$1 lport=$2
+	shift 2
+	# Emptied first: the wait below must not read the "listening on" of
+	# the previous daemon in this file (a dead port: "status 000").
+	: >"$log"
+	env "$@" VERHAAL_DATABASE_URL="$(sh contrib/dev/pgcluster.sh url "$tmp/pg")" \
+	VERHAAL_LISTEN_ADDRESS=127.0.0.1 VERHAAL_LISTEN_PORT="$lport" \
 	VERHAAL_DATA_DIR="$tmp/verhaald/data" VERHAAL_LOG_LEVEL=info VERHAAL_MAX_CONNECTIONS_PER_ADDRESS=0 \
-	    "$build/verhaald" -c config/verhaald.conf >"$tmp/verhaald/log" 2>&1 &
-	pids=$!
+	    "$build/verhaald" -c config/verhaald.conf >"$log" 2>&1 &
+	p=$!
+	pids="${pids:+$pids }$p"
 	i=0
-	url=""
-	while [ $i -lt 200 ] && [ -z "$url" ]; do
-		url=$(sed -n 's|.*listening on \(http://[^/ ]*\)/.*|\1|p' "$tmp/verhaald/log" | head -n 1)
-		alive "$pids" || break
-		[ -n "$url" ] || sleep 0.1
+	u=""
+	while [ $i -lt 200 ] && [ -z "$u" ]; do
+		u=$(sed -n 's|.*listening on \(http://[^/ ]*\)/.*|\1|p' "$log" | head -n 1)
+		alive "$p" || break
+		[ -n "$u" ] || sleep 0.1
 		i=$((i + 1))
 	done
-	if [ -z "$url" ]; then
+	if [ -z "$u" ]; then
 		echo "bench: verhaald did not start:" >&2
-		tail -n 5 "$tmp/verhaald/log" >&2
+		tail -n 5 "$log" >&2
 		stop_server
 		return 1
 	fi
+	url=$u
+}
+
+start_verhaald() {
+	mkdir -p "$tmp/verhaald"
+	rm -f "$tmp/verhaald/log2"
+	launch_verhaald "$tmp/verhaald/log" 0 || return 1
+	ready_verhaald
+}
+
+# start_verhaald2: two processes on one port (listen_reuseport, issue 18's
+# "one event loop per core"), one database, one data directory, each with
+# BENCH_VH2_WORKERS pool threads (default: the config's); the first picks
+# the port, the second joins it. Metrics listeners off: they would collide.
+start_verhaald2() {
+	mkdir -p "$tmp/verhaald"
+	launch_verhaald "$tmp/verhaald/log" 0 VERHAAL_LISTEN_REUSEPORT=yes \
+	    VERHAAL_METRICS_LISTEN= ${BENCH_VH2_WORKERS:+VERHAAL_WORKERS=$BENCH_VH2_WORKERS} ||
+	    return 1
+	launch_verhaald "$tmp/verhaald/log2" "${url##*:}" VERHAAL_LISTEN_REUSEPORT=yes \
+	    VERHAAL_METRICS_LISTEN= ${BENCH_VH2_WORKERS:+VERHAAL_WORKERS=$BENCH_VH2_WORKERS} ||
+	    return 1
+	ready_verhaald
+}
+
+# ready_verhaald: readiness, and the bench's token on first use.
+ready_verhaald() {
 	# Readiness includes the migrations, which the token needs.
 	i=0
 	while [ $i -lt 100 ]; do
@@ -284,6 +322,15 @@ probe_verhaald() {
 		echo "$st"
 		return
 	done
+}
+
+
+# busy_ticks: the whole machine's non-idle CPU ticks so far (all sessions).
+busy_ticks() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+total_ticks() {
+	awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t }' /proc/stat
 }
 
 start_nginx() {
@@ -363,12 +410,12 @@ cell() {
 	note=""
 	none="- - - - - - - - - - - -"
 	case $server in
-	verhaald)
+	verhaald|verhaald2)
 		if [ -n "$vh_status" ]; then
 			echo "$set $server $size $conc $none $vh_status" >>"$results"
 			return
 		fi
-		start_verhaald || {
+		start_$server || {
 			vh_status="not-started"
 			echo "$set $server $size $conc $none $vh_status" >>"$results"
 			return
@@ -381,6 +428,8 @@ cell() {
 			# Why curl got no answer, for a look afterwards.
 			[ -s "$tmp/verhaald/probe.err" ] && echo "bench: verhaald" \
 			    "probe: $(tail -n 1 "$tmp/verhaald/probe.err")" >&2
+			cp "$tmp/verhaald/log" "$tmp/verhaald/log.$server.$set.$size.$conc.probe-$st"
+			[ -f "$tmp/verhaald/log2" ] && cp "$tmp/verhaald/log2" "$tmp/verhaald/log2.$server.$set.$size.$conc.probe-$st"
 			stop_server
 			echo "$set $server $size $conc $none status-$st" >>"$results"
 			return
@@ -402,8 +451,8 @@ cell() {
 		BENCH_MODE=$mode BENCH_SIZE=65536 BENCH_PATH=$path BENCH_OK=$okst \
 		BENCH_TOKEN=$token wrk -t1 -c"$conc" -d"${warm}s" --timeout 60s \
 		    -s tests/bench/upload.lua "$url" >"$tmp/warm.out" 2>&1
-		[ "$server" = verhaald ] && pg_sql "DELETE FROM job WHERE state =
-		    'queued'" >/dev/null
+		case $server in verhaald*) pg_sql "DELETE FROM job WHERE state =
+		    'queued'" >/dev/null ;; esac
 	fi
 	hidle="-" hload="-" herr=0
 	if [ "$large" = 1 ]; then
@@ -414,6 +463,8 @@ cell() {
 		    $((secs + 120)) 20 >"$tmp/probe.out" 2>>"$tmp/probe.err" &
 		probe_pid=$!
 	fi
+	la0=$(cut -d' ' -f1-3 /proc/loadavg)
+	mb0=$(busy_ticks) mt0=$(total_ticks)
 	cpu0=$(ticks $pids)
 	kid0=$(kid_ticks $pids)
 	pg0=$(pg_ticks)
@@ -423,6 +474,8 @@ cell() {
 	cpu1=$(ticks $pids)
 	kid1=$(kid_ticks $pids)
 	pg1=$(pg_ticks)
+	mb1=$(busy_ticks) mt1=$(total_ticks)
+	la1=$(cut -d' ' -f1-3 /proc/loadavg)
 	if [ "$large" = 1 ]; then
 		stop_probe
 		h=$(grep '^HEAD ' "$tmp/probe.out" | tail -n 1)
@@ -430,12 +483,21 @@ cell() {
 		herr=$((${herr:-0} + $(printf '%s\n' "$h" | sed -n 's/.* errors=\([0-9]*\).*/\1/p')))
 	fi
 	rss=$(peak_rss $pids)
-	[ "$server" = verhaald ] && cp "$tmp/verhaald/log" "$tmp/verhaald/log.$set.$size.$conc"
+	case $server in verhaald*)
+		cp "$tmp/verhaald/log" "$tmp/verhaald/log.$server.$set.$size.$conc"
+		[ -f "$tmp/verhaald/log2" ] && cp "$tmp/verhaald/log2" "$tmp/verhaald/log2.$server.$set.$size.$conc"
+		# How the kernel spread the connections: requests per process.
+		split="$(grep -c '"POST /api/v1/uploads" 201' "$tmp/verhaald/log")"
+		[ "$server" = verhaald2 ] && split="$split+$(grep -c '"POST /api/v1/uploads" 201' "$tmp/verhaald/log2")"
+		;;
+	*) split="-" ;;
+	esac
+	rm -f "$tmp/verhaald/log2"
 	stop_server
 	# The media jobs this cell queued and its runners did not get to
 	# would load the next cell: each cell's runners work only on its own.
-	[ "$server" = verhaald ] && pg_sql "DELETE FROM job WHERE state IN
-	    ('queued', 'running')" >/dev/null
+	case $server in verhaald*) pg_sql "DELETE FROM job WHERE state IN
+	    ('queued', 'running')" >/dev/null ;; esac
 	r=$(grep '^RESULT ' "$tmp/wrk.out" | tail -n 1)
 	if [ -z "$r" ]; then
 		echo "bench: wrk gave no result for $server $size $conc:" >&2
@@ -448,8 +510,15 @@ cell() {
 	[ "$(get bad)" -gt 0 ] && note="last-bad-status-$(get badstatus)"
 	[ "$(get ok)" -eq 0 ] && note="no upload finished within $secs s"
 	pgcpu="-" kidcpu="-"
-	[ "$server" = verhaald ] && pgcpu=$(( (pg1 - pg0) * 1000000 / hz )) &&
-	    kidcpu=$(( (kid1 - kid0) * 1000000 / hz ))
+	case $server in verhaald*) pgcpu=$(( (pg1 - pg0) * 1000000 / hz )) &&
+	    kidcpu=$(( (kid1 - kid0) * 1000000 / hz )) ;; esac
+	# The machine as a whole during the window: its busy share of both
+	# CPUs, and what of it was this cell (server + PostgreSQL).
+	mbusy=$(( (mb1 - mb0) * 100 / (mt1 - mt0 + 1) ))
+	ours=$(( (cpu1 - cpu0) + (pg1 - pg0) ))
+	printf '%s %s %s %s ok=%s loadavg_before=%s loadavg_after=%s machine_busy=%s%% cell_ticks=%s machine_busy_ticks=%s split=%s\n' \
+	    "$set" "$server" "$size" "$conc" "$(get ok)" "$(echo $la0 | tr ' ' /)" "$(echo $la1 | tr ' ' /)" \
+	    "$mbusy" "$ours" "$((mb1 - mb0))" "$split" | tee -a "$tmp/load" >&2
 	echo "$set $server $size $conc $(get ok) $(get duration_us) $(get p50_us)" \
 	    "$(get p99_us) $rss $bad $(( (cpu1 - cpu0) * 1000000 / hz )) $pgcpu" \
 	    "${hidle:--} ${hload:--} ${herr:-0} $kidcpu ${note:--}" >>"$results"
@@ -463,7 +532,7 @@ cell() {
 # --- the run ----------------------------------------------------------
 
 case " $servers " in
-*" verhaald "*)
+*" verhaald "*|*" verhaald2 "*)
 	if [ ! -x "$build/verhaald" ]; then
 		vh_status="not-built"
 	elif sh contrib/dev/pgcluster.sh init "$tmp/pg" >/dev/null &&
@@ -514,4 +583,5 @@ echo "$dd_after MB/s" >&2
 mkdir -p "$(dirname "$out")"
 BENCH_DD="$dd_before $dd_after" BENCH_DD_MIB=$dd_mib \
     sh tests/bench/report.sh "$results" "$tmp" | tee "$out"
-echo "(also in $out)"
+cp "$tmp/load" "$loadout" 2>/dev/null
+echo "(also in $out; load per cell in $loadout)"
