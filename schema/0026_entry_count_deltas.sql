@@ -10,7 +10,7 @@
 -- together, so every reader (they all sum n over a filter: facets,
 -- "<k" suppression, dossiers, collection sizes) sees the same sums as
 -- before, unchanged. vh_entry_count_fold(), run by the daemon's periodic
--- blob gc task, moves committed deltas into the totals in one statement:
+-- tus reaper task, moves committed deltas into the totals in one statement:
 -- a reader's snapshot sees a delta either still as a delta or already in
 -- its total, never both and never neither, and a delta that commits
 -- during a fold is simply left for the next one.
