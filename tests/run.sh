@@ -25,9 +25,13 @@ failed=""
 # libvips' threads hand work over through GLib's futexes, which TSan cannot
 # see, so only accesses from instrumented code (ours) count as races.
 san=$(mktemp -d /tmp/verhaal-san.XXXXXX)
+# The e2e files' timeout is a guard against a hang, not a speed test: the
+# sanitizers make every process slower (TSan five to fifteen times).
+timeout=180000
 case $build in
-*thread*) export TSAN_OPTIONS="log_path=$san/tsan:ignore_noninstrumented_modules=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ;;
-*address*|*undefined*)
+*thread*) timeout=900000
+	export TSAN_OPTIONS="log_path=$san/tsan:ignore_noninstrumented_modules=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ;;
+*address*|*undefined*) timeout=360000
 	export ASAN_OPTIONS="log_path=$san/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 	export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" ;;
 esac
@@ -104,7 +108,7 @@ if sh contrib/dev/pgcluster.sh init "$tmp/pg" && sh contrib/dev/pgcluster.sh sta
 		set -- tests/e2e/*.test.mjs
 	fi
 	if [ -e "$1" ]; then
-		node --test --test-concurrency=2 --test-timeout=180000 --test-reporter=spec \
+		node --test --test-concurrency=2 --test-timeout="$timeout" --test-reporter=spec \
 		    --test-reporter-destination=stdout --test-reporter=tap \
 		    --test-reporter-destination="$tmp/e2e.tap" "$@"
 		rc=$?
