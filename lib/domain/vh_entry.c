@@ -461,10 +461,9 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	PGresult	*r;
 	int		 rc;
 
-	if ((rc = resolve_refs(db, obj, area, err)) != 0) {
-		PQclear(PQexec(db, "ROLLBACK"));
+	/* Only reports: the transaction is its beginner's to roll back. */
+	if ((rc = resolve_refs(db, obj, area, err)) != 0)
 		return (rc);
-	}
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
 	snprintf(collection, sizeof collection, "%lld",
 	    (long long)who->collection_id);
@@ -895,9 +894,8 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 		return (rc);
 	snprintf(ids, sizeof ids, "%lld", (long long)id);
 	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	if ((r = vh_db_exec_prepared(db, "BEGIN", 0, NULL, err)) == NULL)
+	if (vh_db_begin(db, err) != 0)
 		return (VH_EDB);
-	PQclear(r);
 	p[0] = ids;
 	p[1] = account;
 	if ((r = vh_db_exec_prepared(db, "SELECT status FROM entry WHERE id = $1 AND"
@@ -972,15 +970,16 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	if ((rc = vh_audit_record(db, actor, "edit", "entry", ids, changed,
 	    err)) != 0)
 		goto fail;
-	if ((r = vh_db_exec_prepared(db, "COMMIT", 0, NULL, err)) == NULL) {
-		rc = VH_EDB;
-		goto fail;
+	if (vh_db_commit(db, err) != 0) {
+		/* A failed COMMIT has rolled back. */
+		json_decref(*out);
+		*out = NULL;
+		return (VH_EDB);
 	}
-	PQclear(r);
 	return (0);
 fail:
 	PQclear(r);
-	PQclear(PQexec(db, "ROLLBACK"));
+	vh_db_rollback(db);
 	json_decref(*out);
 	*out = NULL;
 	return (rc);
