@@ -107,17 +107,6 @@ vh_import_is_number(const char *s)
 	return (*s == '\0');
 }
 
-int
-vh_import_exec(PGconn *db, const char *sql, char **err)
-{
-	PGresult	*r;
-
-	if ((r = vh_db_exec(db, sql, 0, NULL, err)) == NULL)
-		return (VH_EDB);
-	PQclear(r);
-	return (0);
-}
-
 void
 vh_import_log_row(PGconn *db, const char *kind, const char *file,
     const char *format, bool ok, size_t rows, size_t values, size_t missing,
