@@ -246,3 +246,12 @@ vh_db_params_int(struct vh_db_params *p, int64_t i)
 	p->v[p->n] = p->buf[p->n];
 	p->n++;
 }
+
+void
+vh_db_params_id(struct vh_db_params *p, int64_t i)
+{
+	if (i != 0)
+		vh_db_params_int(p, i);
+	else
+		vh_db_params_str(p, NULL);
+}

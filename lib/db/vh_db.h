@@ -63,5 +63,7 @@ struct vh_db_params {
 void	vh_db_params_init(struct vh_db_params *);
 void	vh_db_params_str(struct vh_db_params *, const char *);
 void	vh_db_params_int(struct vh_db_params *, int64_t);
+/* An id or count where 0 means none: 0 is SQL NULL. */
+void	vh_db_params_id(struct vh_db_params *, int64_t);
 
 #endif

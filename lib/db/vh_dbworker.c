@@ -1,7 +1,8 @@
 /* A pool worker's database connection: the pool hands each worker a slot
  * of its own, this module keeps a PGconn there and reopens it after it
  * broke, so that a job asks vh_worker_db() and never shares a connection.
- * A new session is warmed as the schema says (vh_session_warm). */
+ * A new connection needs no set-up of its own: the statements of
+ * vh_db_prepared are prepared again on their first use on it. */
 #include <stdlib.h>
 
 #include "vh_db.h"

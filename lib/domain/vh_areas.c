@@ -390,13 +390,16 @@ vh_areas_import(PGconn *db, const char *const *paths, size_t n,
 	struct writer	 w;
 	size_t		 before;
 	int		 rc;
+	bool		 intx;
 
 	memset(st, 0, sizeof *st);
 	memset(&w, 0, sizeof w);
 	w.db = db;
 	w.st = st;
-	if ((rc = vh_import_exec(db, "BEGIN", err)) != 0)
+	/* This function began the transaction: it alone ends it. */
+	if ((rc = vh_db_begin(db, err)) != 0)
 		return (rc);
+	intx = true;
 	for (size_t i = 0; i < n; i++) {
 		w.file = paths[i];
 		before = st->areas + st->boundaries;
@@ -414,13 +417,16 @@ vh_areas_import(PGconn *db, const char *const *paths, size_t n,
 		    is_geojson(paths[i]) ? "geojson" : "cbs-regions", true,
 		    st->areas + st->boundaries - before, 0, 0, 0, "");
 	}
-	/* The deferred parent keys are checked here. */
-	if ((rc = vh_import_exec(db, "COMMIT", err)) != 0)
+	/* The deferred parent keys are checked here; a failed COMMIT has
+	 * rolled back. */
+	intx = false;
+	if ((rc = vh_db_commit(db, err)) != 0)
 		goto fail;
 	return (0);
 fail:
 	free(w.err);
-	PQclear(PQexec(db, "ROLLBACK"));
+	if (intx)
+		vh_db_rollback(db);
 	vh_import_log_row(db, "areas", vh_import_basename(w.file != NULL ?
 	    w.file : ""), NULL, false, 0, 0, 0, 0, *err);
 	return (rc == VH_EDB || rc == VH_EIO ? rc : VH_EINVAL);

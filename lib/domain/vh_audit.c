@@ -148,8 +148,7 @@ vh_audit_record(PGconn *db, const struct vh_audit_actor *a,
     const char *reason, char **err)
 {
 	const struct vh_audit_action	*act;
-	char				 acct[24];
-	const char			*params[10];
+	struct vh_db_params		 p;
 	PGresult			*r;
 
 	if (object_type == NULL)
@@ -160,21 +159,21 @@ vh_audit_record(PGconn *db, const struct vh_audit_actor *a,
 		    action, object_type);
 		return (VH_EINVAL);
 	}
-	snprintf(acct, sizeof acct, "%" PRId64, a->account_id);
-	params[0] = a->account_id != 0 ? acct : NULL;
-	params[1] = a->name;
-	params[2] = a->role;
-	params[3] = action;
-	params[4] = object_type;
-	params[5] = object_id != NULL ? object_id : "";
-	params[6] = reason != NULL ? reason : "";
-	params[7] = a->addr;
-	params[8] = a->request_id;
-	params[9] = act->daily ? "t" : "f";
+	vh_db_params_init(&p);
+	vh_db_params_id(&p, a->account_id);
+	vh_db_params_str(&p, a->name);
+	vh_db_params_str(&p, a->role);
+	vh_db_params_str(&p, action);
+	vh_db_params_str(&p, object_type);
+	vh_db_params_str(&p, object_id != NULL ? object_id : "");
+	vh_db_params_str(&p, reason != NULL ? reason : "");
+	vh_db_params_str(&p, a->addr);
+	vh_db_params_str(&p, a->request_id);
+	vh_db_params_str(&p, act->daily ? "t" : "f");
 	/* The chain (seq, hashes) is computed in the database, under its
 	 * lock: schema/0016_audit_chain_consent_texts.sql. */
 	r = vh_db_exec(db, "SELECT vh_audit_append($1, $2, $3, $4, $5, $6, $7,"
-	    " $8, $9, $10)", 10, params, err);
+	    " $8, $9, $10)", p.n, p.v, err);
 	if (r == NULL)
 		return (VH_EDB);
 	PQclear(r);
@@ -204,17 +203,18 @@ int
 vh_audit_trim(PGconn *db, int64_t retention_ms, int64_t *removed, char **err)
 {
 	struct vh_audit_actor	 a;
-	char			 ms[24], *why;
-	const char		*params[1] = { ms };
+	struct vh_db_params	 p;
+	char			*why;
 	PGresult		*r;
 	int			 rc;
 
 	*removed = 0;
 	if (retention_ms <= 0)
 		return (0);
-	snprintf(ms, sizeof ms, "%" PRId64, retention_ms);
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, retention_ms);
 	if ((r = vh_db_exec(db, "SELECT vh_audit_trim(now() - $1::bigint *"
-	    " interval '1 ms')", 1, params, err)) == NULL)
+	    " interval '1 ms')", p.n, p.v, err)) == NULL)
 		return (VH_EDB);
 	*removed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
@@ -232,26 +232,27 @@ int
 vh_audit_list(PGconn *db, const struct vh_audit_filter *f, json_t **rows,
     int64_t *next, char **err)
 {
-	char		 before[24], limit[16];
-	const char	*params[9];
-	PGresult	*r;
-	json_t		*a;
-	int		 n;
+	struct vh_db_params	 p;
+	PGresult		*r;
+	json_t			*a;
+	int			 n;
 
 	*rows = NULL;
 	*next = 0;
-	snprintf(before, sizeof before, "%" PRId64, f->before);
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, f->actor);
+	vh_db_params_str(&p, f->action);
+	vh_db_params_str(&p, f->object_type);
+	vh_db_params_str(&p, f->object_id);
+	vh_db_params_str(&p, f->since);
+	vh_db_params_str(&p, f->until);
+	if (f->before > 0)
+		vh_db_params_int(&p, f->before);
+	else
+		vh_db_params_str(&p, NULL);
 	/* One row more than asked says whether another page follows. */
-	snprintf(limit, sizeof limit, "%d", f->limit + 1);
-	params[0] = f->actor;
-	params[1] = f->action;
-	params[2] = f->object_type;
-	params[3] = f->object_id;
-	params[4] = f->since;
-	params[5] = f->until;
-	params[6] = f->before > 0 ? before : NULL;
-	params[7] = limit;
-	params[8] = f->entry;
+	vh_db_params_int(&p, f->limit + 1);
+	vh_db_params_str(&p, f->entry);
 	/* PQexecParams itself, not vh_db_exec: a date the database cannot
 	 * read (SQLSTATE class 22) is the caller's mistake, not an outage. */
 	r = PQexecParams(db, "SELECT id, to_char(at AT TIME ZONE 'UTC',"
@@ -268,7 +269,7 @@ vh_audit_list(PGconn *db, const struct vh_audit_filter *f, json_t **rows,
 	    " AND ($9::bigint IS NULL OR (object_type = 'entry' AND object_id ="
 	    " $9::bigint::text) OR (object_type = 'media' AND object_id IN"
 	    " (SELECT id::text FROM media WHERE entry_id = $9::bigint)))"
-	    " ORDER BY id DESC LIMIT $8::int", 9, NULL, params, NULL, NULL, 0);
+	    " ORDER BY id DESC LIMIT $8::int", p.n, NULL, p.v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL :
 		    VH_EDB;

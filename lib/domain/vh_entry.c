@@ -455,38 +455,39 @@ static int
 insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
-	char		 account[32], collection[32], *themes, *consent;
-	char		 area[16], lat[32], lon[32];
-	const char	*params[13];
-	PGresult	*r;
-	int		 rc;
+	struct vh_db_params	 p;
+	char			*themes, *consent;
+	char			 area[16], lat[32], lon[32];
+	const char		*plat, *plon;
+	PGresult		*r;
+	int			 rc;
 
-	if ((rc = resolve_refs(db, obj, area, err)) != 0) {
-		PQclear(PQexec(db, "ROLLBACK"));
+	/* Only reports: the transaction is its beginner's to roll back. */
+	if ((rc = resolve_refs(db, obj, area, err)) != 0)
 		return (rc);
-	}
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	snprintf(collection, sizeof collection, "%lld",
-	    (long long)who->collection_id);
 	themes = json_object_get(obj, "themes") != NULL ?
 	    json_dumps(json_object_get(obj, "themes"), JSON_COMPACT) :
 	    vh_xstrdup("[]");
 	consent = json_object_get(obj, "consent") != NULL ?
 	    json_dumps(json_object_get(obj, "consent"), JSON_COMPACT) : NULL;
-	params[0] = who->role == VH_ROLE_RESIDENT ? "story" : str(obj, "kind");
-	params[1] = str(obj, "title");
-	params[2] = str(obj, "text");
-	params[3] = area[0] != '\0' ? area : NULL;
-	params[4] = who->collection_id != 0 ? collection : NULL;
-	params[5] = str(obj, "collection");
-	params[6] = str(obj, "occurred_at");
-	params[7] = themes;
-	params[8] = consent;
-	params[9] = who->account_id != 0 ? account : NULL;
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, who->role == VH_ROLE_RESIDENT ? "story" :
+	    str(obj, "kind"));
+	vh_db_params_str(&p, str(obj, "title"));
+	vh_db_params_str(&p, str(obj, "text"));
+	vh_db_params_str(&p, area[0] != '\0' ? area : NULL);
+	vh_db_params_id(&p, who->collection_id);
+	vh_db_params_str(&p, str(obj, "collection"));
+	vh_db_params_str(&p, str(obj, "occurred_at"));
+	vh_db_params_str(&p, themes);
+	vh_db_params_str(&p, consent);
+	vh_db_params_id(&p, who->account_id);
 	/* Residents' stories and visits wait for a moderator before
 	 * analysts see them (schema/0017, vh_entry_set_rules). */
-	params[10] = who->role == VH_ROLE_RESIDENT ? "t" : "f";
-	position(obj, lat, lon, &params[11], &params[12]);
+	vh_db_params_str(&p, who->role == VH_ROLE_RESIDENT ? "t" : "f");
+	position(obj, lat, lon, &plat, &plon);
+	vh_db_params_str(&p, plat);
+	vh_db_params_str(&p, plon);
 	r = vh_db_prepared(db,
 	    "INSERT INTO entry (kind, title, body, area_code, collection_id,"
 	    " occurred_at, themes, consent, account_id, status, lat, lon)"
@@ -499,7 +500,7 @@ insert_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
 	    " CASE WHEN vh_keep_location() THEN $13::float8 END"
 	    " WHERE $6::text IS NULL OR $5::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $6)"
-	    " RETURNING id", 13, params);
+	    " RETURNING id", p.n, p.v);
 	free(themes);
 	free(consent);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -669,15 +670,19 @@ static int
 check_entry(PGconn *db, const json_t *obj, const struct vh_principal *who,
     char *id, size_t idlen, char **err)
 {
-	char		 account[32], dev[67];
-	const char	*params[3] = { id, account, device_hash(obj, who, dev) };
-	PGresult	*r;
+	struct vh_db_params	 p;
+	char			 dev[67];
+	PGresult		*r;
 
+	/* id is the caller's too: the entry the files join. */
 	snprintf(id, idlen, "%lld",
 	    (long long)json_integer_value(json_object_get(obj, "entry_id")));
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, id);
+	vh_db_params_int(&p, who->account_id);
+	vh_db_params_str(&p, device_hash(obj, who, dev));
 	r = vh_db_prepared(db, "SELECT 1 FROM entry WHERE id = $1 AND "
-	    OWNS_ENTRY " FOR UPDATE", 3, params);
+	    OWNS_ENTRY " FOR UPDATE", p.n, p.v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		*err = vh_xstrdup(PQerrorMessage(db));
 		return (fail_stmt(r, err, "bad entry_id"));
@@ -695,23 +700,24 @@ int
 vh_entry_check_refs(PGconn *db, const json_t *obj,
     const struct vh_principal *who, char **err)
 {
-	char		 id[32], account[32], collection[32], dev[67];
-	const char	*params[6];
-	PGresult	*r;
-	int		 rc = 0;
+	struct vh_db_params	 p;
+	char			 dev[67];
+	bool			 add = json_object_get(obj, "entry_id") != NULL;
+	PGresult		*r;
+	int			 rc = 0;
 
-	snprintf(id, sizeof id, "%lld",
-	    (long long)json_integer_value(json_object_get(obj, "entry_id")));
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	snprintf(collection, sizeof collection, "%lld",
-	    (long long)who->collection_id);
-	params[0] = json_object_get(obj, "entry_id") != NULL ? id : NULL;
-	params[1] = account;
+	vh_db_params_init(&p);
+	if (add)
+		vh_db_params_int(&p,
+		    json_integer_value(json_object_get(obj, "entry_id")));
+	else
+		vh_db_params_str(&p, NULL);
+	vh_db_params_int(&p, who->account_id);
 	/* Files added to an entry use none of its other fields. */
-	params[2] = params[0] == NULL ? str(obj, "collection") : NULL;
-	params[3] = who->collection_id != 0 ? collection : NULL;
-	params[4] = params[0] == NULL ? str(obj, "occurred_at") : NULL;
-	params[5] = device_hash(obj, who, dev);
+	vh_db_params_str(&p, !add ? str(obj, "collection") : NULL);
+	vh_db_params_id(&p, who->collection_id);
+	vh_db_params_str(&p, !add ? str(obj, "occurred_at") : NULL);
+	vh_db_params_str(&p, device_hash(obj, who, dev));
 	/* The same conditions as check_entry and insert_entry. */
 	r = vh_db_prepared(db, "SELECT $1::bigint IS NULL OR EXISTS (SELECT 1"
 	    " FROM entry WHERE id = $1 AND (account_id = $2 OR (SELECT role"
@@ -720,7 +726,7 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 	    " rd.entry_id = entry.id AND rd.device_hash = $6::bytea)))),"
 	    " $3::text IS NULL OR $4::bigint IS NOT NULL OR"
 	    " EXISTS (SELECT 1 FROM collection WHERE slug = $3),"
-	    " $5::timestamptz", 6, params);
+	    " $5::timestamptz", p.n, p.v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		if (strncmp(vh_db_sqlstate(r), "22", 2) == 0) {
 			*err = vh_xstrdup("'occurred_at' must be a date and "
@@ -731,19 +737,20 @@ vh_entry_check_refs(PGconn *db, const json_t *obj,
 			rc = VH_EDB;
 		}
 	} else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-		*err = vh_xasprintf("no entry %s of yours to add files to", id);
+		*err = vh_xasprintf("no entry %s of yours to add files to",
+		    p.v[0]);
 		rc = VH_EINVAL;
 	} else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
 		*err = vh_xasprintf("no collection '%s'", str(obj, "collection"));
 		rc = VH_EINVAL;
 	}
 	PQclear(r);
-	if (rc == 0 && params[0] == NULL) {
+	if (rc == 0 && !add) {
 		char area[16];
 
 		rc = resolve_refs(db, obj, area, err);
 	}
-	if (rc == 0 && params[0] == NULL)
+	if (rc == 0 && !add)
 		rc = consent_text(db, obj, who, NULL, err);
 	return (rc);
 }
@@ -882,26 +889,27 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
     const struct vh_audit_actor *actor, const json_t *obj, json_t **out,
     char **err)
 {
-	char		 ids[32], account[32], area[16], *themes = NULL;
-	char		 changed[128] = "", lat[32], lon[32];
-	const char	*p[10], *key;
-	json_t		*v;
-	json_error_t	 jerr;
-	PGresult	*r = NULL;
-	int		 rc;
+	struct vh_db_params	 p;
+	char			 area[16], *themes = NULL;
+	char			 changed[128] = "", lat[32], lon[32];
+	const char		*ids, *plat, *plon, *key;
+	json_t			*v;
+	json_error_t		 jerr;
+	PGresult		*r = NULL;
+	int			 rc;
 
 	*out = NULL;
 	if ((rc = edit_checks(obj, who, err)) != 0)
 		return (rc);
-	snprintf(ids, sizeof ids, "%lld", (long long)id);
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	if ((r = vh_db_exec_prepared(db, "BEGIN", 0, NULL, err)) == NULL)
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, id);
+	vh_db_params_int(&p, who->account_id);
+	/* The id as text, for the messages and the audit row. */
+	ids = p.v[0];
+	if (vh_db_begin(db, err) != 0)
 		return (VH_EDB);
-	PQclear(r);
-	p[0] = ids;
-	p[1] = account;
 	if ((r = vh_db_exec_prepared(db, "SELECT status FROM entry WHERE id = $1 AND"
-	    " account_id = $2 FOR UPDATE", 2, p, err)) == NULL) {
+	    " account_id = $2 FOR UPDATE", p.n, p.v, err)) == NULL) {
 		rc = VH_EDB;
 		goto fail;
 	}
@@ -925,13 +933,15 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 		goto fail;
 	if (json_object_get(obj, "themes") != NULL)
 		themes = json_dumps(json_object_get(obj, "themes"), JSON_COMPACT);
-	p[2] = str(obj, "title");
-	p[3] = str(obj, "text");
-	p[4] = json_object_get(obj, "area") != NULL ||
-	    json_object_get(obj, "lat") != NULL ? area : NULL;
-	p[5] = themes;
-	p[6] = str(obj, "occurred_at");
-	position(obj, lat, lon, &p[7], &p[8]);
+	vh_db_params_str(&p, str(obj, "title"));
+	vh_db_params_str(&p, str(obj, "text"));
+	vh_db_params_str(&p, json_object_get(obj, "area") != NULL ||
+	    json_object_get(obj, "lat") != NULL ? area : NULL);
+	vh_db_params_str(&p, themes);
+	vh_db_params_str(&p, str(obj, "occurred_at"));
+	position(obj, lat, lon, &plat, &plon);
+	vh_db_params_str(&p, plat);
+	vh_db_params_str(&p, plon);
 	/* An approved entry that changes goes back to its reviewers. A new
 	 * place replaces the kept point: a new position's (with
 	 * keep_location), or none, as a point that no longer lies in the
@@ -951,7 +961,7 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	    " RETURNING json_build_object('id', id, 'kind', kind, 'status',"
 	    " status, 'title', title, 'text', body, 'area', area_code,"
 	    " 'themes', themes, 'occurred_at', occurred_at, 'updated_at',"
-	    " updated_at)", 9, p);
+	    " updated_at)", p.n, p.v);
 	free(themes);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = strncmp(vh_db_sqlstate(r), "22", 2) == 0 ? VH_EINVAL : VH_EDB;
@@ -972,15 +982,16 @@ vh_entry_edit(PGconn *db, int64_t id, const struct vh_principal *who,
 	if ((rc = vh_audit_record(db, actor, "edit", "entry", ids, changed,
 	    err)) != 0)
 		goto fail;
-	if ((r = vh_db_exec_prepared(db, "COMMIT", 0, NULL, err)) == NULL) {
-		rc = VH_EDB;
-		goto fail;
+	if (vh_db_commit(db, err) != 0) {
+		/* A failed COMMIT has rolled back. */
+		json_decref(*out);
+		*out = NULL;
+		return (VH_EDB);
 	}
-	PQclear(r);
 	return (0);
 fail:
 	PQclear(r);
-	PQclear(PQexec(db, "ROLLBACK"));
+	vh_db_rollback(db);
 	json_decref(*out);
 	*out = NULL;
 	return (rc);
@@ -990,29 +1001,29 @@ int
 vh_entry_claim_withdrawal(PGconn *db, int64_t id,
     const struct vh_principal *who, char **err)
 {
-	char		 ids[32], account[32];
-	const char	*p[2] = { ids, account };
-	PGresult	*r;
-	int		 rc = 0;
+	struct vh_db_params	 p;
+	PGresult		*r;
+	int			 rc = 0;
 
-	snprintf(ids, sizeof ids, "%lld", (long long)id);
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, id);
+	vh_db_params_int(&p, who->account_id);
 	/* One statement decides, so a moderator publishing at the same
 	 * moment either wins (409 here) or finds it withdrawn. */
 	if ((r = vh_db_exec_prepared(db, "WITH u AS (UPDATE entry SET status ="
 	    " 'withdrawn', updated_at = now() WHERE id = $1 AND account_id ="
 	    " $2 AND status NOT IN ('published', 'rejected') RETURNING id)"
 	    " SELECT (SELECT count(*) FROM u), (SELECT status FROM entry"
-	    " WHERE id = $1 AND account_id = $2)", 2, p, err)) == NULL)
+	    " WHERE id = $1 AND account_id = $2)", p.n, p.v, err)) == NULL)
 		return (VH_EDB);
 	if (strcmp(PQgetvalue(r, 0, 0), "1") == 0)
 		rc = 0;
 	else if (PQgetisnull(r, 0, 1)) {
-		*err = vh_xasprintf("no entry %s of yours", ids);
+		*err = vh_xasprintf("no entry %s of yours", p.v[0]);
 		rc = VH_ENOENT;
 	} else {
 		*err = vh_xasprintf("entry %s is %s; it can be withdrawn only "
-		    "until it is published", ids, PQgetvalue(r, 0, 1));
+		    "until it is published", p.v[0], PQgetvalue(r, 0, 1));
 		rc = VH_ECONFLICT;
 	}
 	PQclear(r);

@@ -97,8 +97,8 @@ int	vh_entry_store(PGconn *, const json_t *fields,
 	    int64_t *media_ids, json_t **out, char **err)
 	    __attribute__((warn_unused_result));
 /* The same inside the caller's open transaction (OpenRosa submissions
- * record their own row with it): no BEGIN or COMMIT; on an error the
- * transaction has been rolled back. */
+ * record their own row with it): no BEGIN or COMMIT; on an error it
+ * only reports, and the caller, who began the transaction, rolls back. */
 int	vh_entry_store_tx(PGconn *, const json_t *fields,
 	    const struct vh_principal *, const struct vh_entry_file *, size_t n,
 	    int64_t *media_ids, json_t **out, char **err)

@@ -59,18 +59,6 @@ vh_erase_find_receipt(PGconn *db, const char *code, int64_t *id, char **err)
 	return (0);
 }
 
-/* Runs one statement of the transaction; on failure rolls back. */
-static PGresult *
-step(PGconn *db, const char *sql, int n, const char *const *params,
-    char **err)
-{
-	PGresult *r;
-
-	if ((r = vh_db_exec(db, sql, n, params, err)) == NULL)
-		PQclear(PQexec(db, "ROLLBACK"));
-	return (r);
-}
-
 static int
 count(PGresult *r)
 {
@@ -129,32 +117,34 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	char		*what_s;
 	int		 nblobs = 0, ngone = 0, media, uploads, consent, files = 0;
 	int		 rc = VH_EDB;
+	bool		 intx = false;
 
 	*report = NULL;
 	snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, err)) == NULL)
+	/* This function began the transaction: it alone ends it, at out. */
+	if (vh_db_begin(db, err) != 0)
 		return (VH_EDB);
-	PQclear(r);
-	if ((r = step(db, "SELECT kind FROM entry WHERE id = $1 FOR UPDATE",
+	intx = true;
+	if ((r = vh_db_exec(db, "SELECT kind FROM entry WHERE id = $1 FOR UPDATE",
 	    1, params, err)) == NULL)
-		return (VH_EDB);
+		goto out;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		PQclear(PQexec(db, "ROLLBACK"));
-		return (VH_ENOENT);
+		rc = VH_ENOENT;
+		goto out;
 	}
 	PQclear(r);
 	/* The tombstone first, while the row can still be read. */
 	params[1] = vh_erase_reason_name(why);
-	if ((r = step(db, "INSERT INTO tombstone (entry_id, kind, collection_id,"
+	if ((r = vh_db_exec(db, "INSERT INTO tombstone (entry_id, kind, collection_id,"
 	    " created_month, reason) SELECT id, kind, collection_id,"
 	    " date_trunc('month', created_at)::date, $2 FROM entry"
 	    " WHERE id = $1", 2, params, err)) == NULL)
-		return (VH_EDB);
+		goto out;
 	PQclear(r);
-	if ((r = step(db, "SELECT DISTINCT h FROM vh_entry_blobs($1) h",
+	if ((r = vh_db_exec(db, "SELECT DISTINCT h FROM vh_entry_blobs($1) h",
 	    1, params, err)) == NULL)
-		return (VH_EDB);
+		goto out;
 	nblobs = PQntuples(r);
 	hashes = vh_xcalloc((size_t)nblobs + 1, sizeof *hashes);
 	dropped = vh_xcalloc((size_t)nblobs + 1, sizeof *dropped);
@@ -163,19 +153,19 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 		hashes[i] = vh_xstrdup(PQgetvalue(r, i, 0));
 	PQclear(r);
 	/* A finished upload's row keeps its Upload-Metadata: the story. */
-	if ((r = step(db, "DELETE FROM upload WHERE media_id IN (SELECT id FROM"
+	if ((r = vh_db_exec(db, "DELETE FROM upload WHERE media_id IN (SELECT id FROM"
 	    " media WHERE entry_id = $1)", 1, params, err)) == NULL)
 		goto out;
 	uploads = count(r);
-	if ((r = step(db, "DELETE FROM consent WHERE entry_id = $1", 1, params,
+	if ((r = vh_db_exec(db, "DELETE FROM consent WHERE entry_id = $1", 1, params,
 	    err)) == NULL)
 		goto out;
 	consent = count(r);
-	if ((r = step(db, "DELETE FROM media WHERE entry_id = $1", 1, params,
+	if ((r = vh_db_exec(db, "DELETE FROM media WHERE entry_id = $1", 1, params,
 	    err)) == NULL)
 		goto out;
 	media = count(r);
-	if ((r = step(db, "DELETE FROM entry WHERE id = $1", 1, params,
+	if ((r = vh_db_exec(db, "DELETE FROM entry WHERE id = $1", 1, params,
 	    err)) == NULL)
 		goto out;
 	PQclear(r);
@@ -187,14 +177,14 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 		/* The lock writers pin a blob with (vh_blobgc.c): while an
 		 * upload of the same bytes relies on the file, it stays. Held
 		 * until the file is gone, past the commit. */
-		if ((r = step(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")",
+		if ((r = vh_db_exec(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")",
 		    1, p, err)) == NULL)
 			goto out;
 		locked[i] = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 		if (!locked[i])
 			continue;
-		if ((r = step(db, "DELETE FROM blob WHERE sha256 = $1 AND"
+		if ((r = vh_db_exec(db, "DELETE FROM blob WHERE sha256 = $1 AND"
 		    " NOT vh_blob_in_use($1)", 1, p, err)) == NULL)
 			goto out;
 		if ((dropped[i] = count(r) == 1))
@@ -208,20 +198,19 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	what_s = json_dumps(what, JSON_COMPACT | JSON_SORT_KEYS);
 	params[2] = actor;
 	params[3] = what_s;
-	r = step(db, "INSERT INTO deletion_log (entry_id, reason, actor, what)"
+	r = vh_db_exec(db, "INSERT INTO deletion_log (entry_id, reason, actor, what)"
 	    " VALUES ($1, $2, $3, $4::jsonb)", 4, params, err);
 	free(what_s);
 	if (r == NULL)
 		goto out;
 	PQclear(r);
 	/* The audit row in the same transaction: no erasure goes unrecorded. */
-	if (record(db, idbuf, why, actor, err) != 0) {
-		PQclear(PQexec(db, "ROLLBACK"));
+	if (record(db, idbuf, why, actor, err) != 0)
 		goto out;
-	}
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, err)) == NULL)
+	/* A failed COMMIT has rolled back: nothing left to end at out. */
+	intx = false;
+	if (vh_db_commit(db, err) != 0)
 		goto out;
-	PQclear(r);
 	for (int i = 0; i < nblobs; i++)
 		if (dropped[i])
 			files += remove_file(bs, hashes[i]);
@@ -235,6 +224,9 @@ vh_erase_entry(PGconn *db, struct vh_blobstore *bs, int64_t id,
 	what = NULL;
 	rc = 0;
 out:
+	/* Before the unlocks below, which an aborted transaction refuses. */
+	if (intx)
+		vh_db_rollback(db);
 	json_decref(what);
 	for (int i = 0; i < nblobs; i++) {
 		const char *p[1] = { hashes[i] };

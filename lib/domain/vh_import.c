@@ -107,43 +107,28 @@ vh_import_is_number(const char *s)
 	return (*s == '\0');
 }
 
-int
-vh_import_exec(PGconn *db, const char *sql, char **err)
-{
-	PGresult	*r;
-
-	if ((r = vh_db_exec(db, sql, 0, NULL, err)) == NULL)
-		return (VH_EDB);
-	PQclear(r);
-	return (0);
-}
-
 void
 vh_import_log_row(PGconn *db, const char *kind, const char *file,
     const char *format, bool ok, size_t rows, size_t values, size_t missing,
     size_t unmatched, const char *message)
 {
-	char		 n[4][32];
-	const char	*p[9];
-	PGresult	*r;
-	char		*err = NULL;
+	struct vh_db_params	 p;
+	PGresult		*r;
+	char			*err = NULL;
 
-	snprintf(n[0], sizeof n[0], "%zu", rows);
-	snprintf(n[1], sizeof n[1], "%zu", values);
-	snprintf(n[2], sizeof n[2], "%zu", missing);
-	snprintf(n[3], sizeof n[3], "%zu", unmatched);
-	p[0] = kind;
-	p[1] = file;
-	p[2] = format;
-	p[3] = ok ? "t" : "f";
-	p[4] = n[0];
-	p[5] = n[1];
-	p[6] = n[2];
-	p[7] = n[3];
-	p[8] = message != NULL ? message : "";
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, kind);
+	vh_db_params_str(&p, file);
+	vh_db_params_str(&p, format);
+	vh_db_params_str(&p, ok ? "t" : "f");
+	vh_db_params_int(&p, (int64_t)rows);
+	vh_db_params_int(&p, (int64_t)values);
+	vh_db_params_int(&p, (int64_t)missing);
+	vh_db_params_int(&p, (int64_t)unmatched);
+	vh_db_params_str(&p, message != NULL ? message : "");
 	r = vh_db_exec(db, "INSERT INTO import_log (kind, file, format, ok, "
 	    "rows, values_stored, missing, unmatched, message) VALUES "
-	    "($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, p, &err);
+	    "($1, $2, $3, $4, $5, $6, $7, $8, $9)", p.n, p.v, &err);
 	if (r == NULL) {
 		vh_log_warnx("import_log: %s", err);
 		free(err);

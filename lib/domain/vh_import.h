@@ -25,10 +25,6 @@ char	*vh_import_slurp(const char *path, size_t max, size_t *len, char **err);
  */
 bool	 vh_import_is_number(const char *s);
 
-/* Runs a parameterless statement; on failure sets *err (caller frees). */
-int	 vh_import_exec(PGconn *, const char *sql, char **err)
-	    __attribute__((warn_unused_result));
-
 /* Appends to import_log; failures are only logged, never fatal. */
 void	 vh_import_log_row(PGconn *, const char *kind, const char *file,
 	    const char *format, bool ok, size_t rows, size_t values,

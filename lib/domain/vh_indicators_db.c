@@ -485,6 +485,7 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 	char			*xlsx = NULL, magic[4];
 	size_t			 xlsxlen = 0;
 	int			 rc;
+	bool			 intx = false;
 
 	memset(sum, 0, sizeof *sum);
 	memset(&w, 0, sizeof w);
@@ -521,8 +522,10 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 		sum->workbook = true;
 	} else
 		rewind(f);
-	if ((rc = vh_import_exec(db, "BEGIN", err)) != 0)
+	/* This function began the transaction: it alone ends it. */
+	if ((rc = vh_db_begin(db, err)) != 0)
 		goto out;
+	intx = true;
 	if ((rc = load_areas(&w, err)) != 0)
 		goto fail;
 	rc = vh_indicators_parse(f, &opts, write_value, &w, &sum->counts, err);
@@ -546,11 +549,14 @@ vh_indicators_import(PGconn *db, const char *path, const char *period,
 	vh_import_log_row(db, "indicators", w.source_file,
 	    vh_ind_format_name(sum->counts.format), true, sum->counts.rows,
 	    w.stored, w.missing, w.unmatched, "");
-	if ((rc = vh_import_exec(db, "COMMIT", err)) != 0)
+	/* A failed COMMIT has rolled back. */
+	intx = false;
+	if ((rc = vh_db_commit(db, err)) != 0)
 		goto fail;
 	goto out;
 fail:
-	PQclear(PQexec(db, "ROLLBACK"));
+	if (intx)
+		vh_db_rollback(db);
 	if (rc != VH_ENOTSUP)
 		vh_import_log_row(db, "indicators", w.source_file,
 		    vh_ind_format_name(sum->counts.format), false, 0, 0, 0, 0,

@@ -57,10 +57,9 @@ static int
 succeeded(PGconn *db, int64_t account_id, const char *name,
     const char *addrkey, char **err)
 {
-	char		 acct[24];
-	const char	*params[2] = { name, addrkey };
-	const char	*p1[1] = { acct };
-	PGresult	*r;
+	struct vh_db_params	 p;
+	const char		*params[2] = { name, addrkey };
+	PGresult		*r;
 
 	r = vh_db_exec(db, "WITH a AS (DELETE FROM login_throttle WHERE"
 	    " scope = 'account' AND key = $1) UPDATE login_throttle SET"
@@ -69,9 +68,10 @@ succeeded(PGconn *db, int64_t account_id, const char *name,
 	if (r == NULL)
 		return (VH_EDB);
 	PQclear(r);
-	snprintf(acct, sizeof acct, "%" PRId64, account_id);
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, account_id);
 	r = vh_db_exec(db, "UPDATE account SET last_login_at = now()"
-	    " WHERE id = $1", 1, p1, err);
+	    " WHERE id = $1", p.n, p.v, err);
 	if (r == NULL)
 		return (VH_EDB);
 	PQclear(r);
@@ -83,17 +83,19 @@ succeeded(PGconn *db, int64_t account_id, const char *name,
 static void
 rehash(PGconn *db, int64_t account_id, const char *password)
 {
-	char		 acct[24], *h, *err = NULL;
-	const char	*params[2] = { acct, NULL };
-	PGresult	*r;
+	struct vh_db_params	 p;
+	char			*h, *err = NULL;
+	PGresult		*r;
 
 	if ((h = vh_password_hash(password)) == NULL)
 		return;
-	snprintf(acct, sizeof acct, "%" PRId64, account_id);
-	params[1] = h;
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, account_id);
+	vh_db_params_str(&p, h);
 	if ((r = vh_db_exec(db, "UPDATE account SET password_hash = $2"
-	    " WHERE id = $1", 2, params, &err)) == NULL) {
-		vh_log_warnx("rehash of account %s: %s", acct, err);
+	    " WHERE id = $1", p.n, p.v, &err)) == NULL) {
+		vh_log_warnx("rehash of account %" PRId64 ": %s", account_id,
+		    err);
 		free(err);
 	}
 	PQclear(r);

@@ -173,10 +173,9 @@ int
 vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
     const struct vh_principal *who, int64_t expiry_ms, int *fd, char **err)
 {
-	char		 length[32], account[32], collection[32], expiry[32];
-	const char	*params[7];
-	PGresult	*r;
-	int		 rc = VH_EIO, saved;
+	struct vh_db_params	 p;
+	PGresult		*r;
+	int			 rc = VH_EIO, saved;
 
 	*fd = -1;
 	new_id(u->id);
@@ -191,23 +190,23 @@ vh_upload_create(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 		    strerror(errno));
 		goto fail;
 	}
-	snprintf(length, sizeof length, "%lld", (long long)u->length);
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	snprintf(collection, sizeof collection, "%lld",
-	    (long long)who->collection_id);
-	snprintf(expiry, sizeof expiry, "%lld", (long long)expiry_ms);
-	params[0] = u->id;
-	params[1] = u->length >= 0 ? length : NULL;
-	params[2] = u->metadata != NULL ? u->metadata : "";
-	params[3] = strrchr(u->spool_path, '/') + 1;
-	params[4] = who->account_id != 0 ? account : NULL;
-	params[5] = who->collection_id != 0 ? collection : NULL;
-	params[6] = expiry;
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, u->id);
+	/* A deferred length (tus Upload-Defer-Length) is NULL. */
+	if (u->length >= 0)
+		vh_db_params_int(&p, u->length);
+	else
+		vh_db_params_str(&p, NULL);
+	vh_db_params_str(&p, u->metadata != NULL ? u->metadata : "");
+	vh_db_params_str(&p, strrchr(u->spool_path, '/') + 1);
+	vh_db_params_id(&p, who->account_id);
+	vh_db_params_id(&p, who->collection_id);
+	vh_db_params_int(&p, expiry_ms);
 	r = vh_db_exec_prepared(db,
 	    "INSERT INTO upload (id, length, metadata, spool_name,"
 	    " account_id, collection_id, expires_at) VALUES ($1, $2, $3, $4, $5,"
 	    " $6, now() + $7 * interval '1 ms')"
-	    " RETURNING extract(epoch FROM expires_at)::bigint", 7, params, err);
+	    " RETURNING extract(epoch FROM expires_at)::bigint", p.n, p.v, err);
 	if (r == NULL) {
 		rc = VH_EDB;
 		goto fail;
@@ -363,26 +362,28 @@ int
 vh_upload_advance(PGconn *db, struct vh_upload *u, int fd, int64_t new_offset,
     int64_t length, int64_t expiry_ms, char **err)
 {
-	char		 old[32], new[32], len[32], expiry[32];
-	const char	*params[5] = { u->id, old, new, NULL, expiry };
-	PGresult	*r;
+	struct vh_db_params	 p;
+	PGresult		*r;
 
 	if (fdatasync(fd) == -1) {
 		*err = vh_xasprintf("fdatasync of upload %.8s…: %s", u->id,
 		    strerror(errno));
 		return (VH_EIO);
 	}
-	snprintf(old, sizeof old, "%lld", (long long)u->offset);
-	snprintf(new, sizeof new, "%lld", (long long)new_offset);
-	snprintf(len, sizeof len, "%lld", (long long)length);
-	snprintf(expiry, sizeof expiry, "%lld", (long long)expiry_ms);
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, u->id);
+	vh_db_params_int(&p, u->offset);
+	vh_db_params_int(&p, new_offset);
 	if (length >= 0)
-		params[3] = len;
+		vh_db_params_int(&p, length);
+	else
+		vh_db_params_str(&p, NULL);
+	vh_db_params_int(&p, expiry_ms);
 	r = vh_db_exec_prepared(db, "UPDATE upload SET \"offset\" = $3,"
 	    " length = coalesce(length, $4), updated_at = now(),"
 	    " expires_at = now() + $5 * interval '1 ms'"
 	    " WHERE id = $1 AND \"offset\" = $2 AND completed_at IS NULL",
-	    5, params, err);
+	    p.n, p.v, err);
 	if (r == NULL)
 		return (VH_EDB);
 	if (strcmp(PQcmdTuples(r), "1") != 0) {
@@ -630,22 +631,18 @@ vh_upload_store_whole(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
     const struct vh_principal *who, const json_t *fields,
     const struct vh_entry_file *f, json_t **entry, char **err)
 {
-	char		 length[32], account[32], collection[32];
-	const char	*params[5];
-	int64_t		 media_id;
-	PGresult	*r;
-	int		 rc;
+	struct vh_db_params	 p;
+	int64_t			 media_id;
+	PGresult		*r;
+	int			 rc;
 
 	*entry = NULL;
 	new_id(u->id);
-	snprintf(length, sizeof length, "%lld", (long long)u->length);
-	snprintf(account, sizeof account, "%lld", (long long)who->account_id);
-	snprintf(collection, sizeof collection, "%lld",
-	    (long long)who->collection_id);
-	params[0] = u->id;
-	params[1] = length;
-	params[2] = who->account_id != 0 ? account : NULL;
-	params[3] = who->collection_id != 0 ? collection : NULL;
+	vh_db_params_init(&p);
+	vh_db_params_str(&p, u->id);
+	vh_db_params_int(&p, u->length);
+	vh_db_params_id(&p, who->account_id);
+	vh_db_params_id(&p, who->collection_id);
 	/*
 	 * One transaction, so one WAL flush per upload: the pin, the upload
 	 * row (unfinished, with no file; the media row's trigger finishes
@@ -659,7 +656,7 @@ vh_upload_store_whole(PGconn *db, struct vh_blobstore *bs, struct vh_upload *u,
 	r = vh_db_exec_prepared(db,
 	    "INSERT INTO upload (id, length, \"offset\", metadata,"
 	    " spool_name, account_id, collection_id, expires_at) VALUES ($1, $2,"
-	    " $2, '', '', $3, $4, now() + interval '1 hour')", 4, params, err);
+	    " $2, '', '', $3, $4, now() + interval '1 hour')", p.n, p.v, err);
 	if (r == NULL) {
 		vh_db_rollback(db);
 		return (VH_EDB);

@@ -236,15 +236,11 @@ static int
 record(struct vh_job_run *mj, const struct media_row *m,
     const struct result *res, char **err)
 {
-	char		 id[32], dur[32], w[16], h[16], loud[32], size[32];
-	const char	*p[15];
-	PGresult	*r;
-	int		 rc;
+	struct vh_db_params	 p;
+	char			 loud[32];
+	PGresult		*r;
+	int			 rc;
 
-	snprintf(id, sizeof id, "%" PRId64, mj->media_id);
-	snprintf(dur, sizeof dur, "%" PRId64, res->duration_ms);
-	snprintf(w, sizeof w, "%d", res->width);
-	snprintf(h, sizeof h, "%d", res->height);
 	snprintf(loud, sizeof loud, "%.2f", res->loudness);
 	if (vh_db_begin(mj->db, err) != 0)
 		return (VH_EDB);
@@ -254,54 +250,62 @@ record(struct vh_job_run *mj, const struct media_row *m,
 	for (int i = 0; i < D_MAX; i++) {
 		if (res->hash[i][0] == '\0')
 			continue;
-		snprintf(size, sizeof size, "%" PRId64, res->size[i]);
-		p[0] = res->hash[i];
-		p[1] = size;
+		vh_db_params_init(&p);
+		vh_db_params_str(&p, res->hash[i]);
+		vh_db_params_int(&p, res->size[i]);
 		if ((r = vh_db_exec(mj->db, "INSERT INTO blob (sha256, size)"
-		    " VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING", 2, p,
+		    " VALUES ($1, $2::bigint) ON CONFLICT DO NOTHING", p.n, p.v,
 		    err)) == NULL)
 			goto fail;
 		PQclear(r);
 	}
-	p[0] = id;
-	p[1] = res->reason != NULL ? "rejected" : "ready";
-	p[2] = res->cls.family != VH_MEDIA_REJECTED ?
-	    vh_media_family_name(res->cls.family) : NULL;
-	p[3] = res->cls.mime[0] != '\0' ? res->cls.mime : NULL;
-	p[4] = res->reason;
-	p[5] = res->duration_ms >= 0 ? dur : NULL;
-	p[6] = res->width > 0 ? w : NULL;
-	p[7] = res->height > 0 ? h : NULL;
-	p[8] = res->has_loudness ? loud : NULL;
-	p[9] = res->taken_at[0] != '\0' ? res->taken_at : NULL;
-	p[10] = hash_or_null(res, D_OPUS);
-	p[11] = hash_or_null(res, D_M4A);
-	p[12] = hash_or_null(res, D_PEAKS);
-	p[13] = hash_or_null(res, D_DISPLAY);
-	p[14] = hash_or_null(res, D_THUMB);
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, mj->media_id);
+	vh_db_params_str(&p, res->reason != NULL ? "rejected" : "ready");
+	vh_db_params_str(&p, res->cls.family != VH_MEDIA_REJECTED ?
+	    vh_media_family_name(res->cls.family) : NULL);
+	vh_db_params_str(&p, res->cls.mime[0] != '\0' ? res->cls.mime : NULL);
+	vh_db_params_str(&p, res->reason);
+	if (res->duration_ms >= 0)
+		vh_db_params_int(&p, res->duration_ms);
+	else
+		vh_db_params_str(&p, NULL);
+	/* 0 is no width or height: NULL. */
+	vh_db_params_id(&p, res->width > 0 ? res->width : 0);
+	vh_db_params_id(&p, res->height > 0 ? res->height : 0);
+	vh_db_params_str(&p, res->has_loudness ? loud : NULL);
+	vh_db_params_str(&p, res->taken_at[0] != '\0' ? res->taken_at : NULL);
+	vh_db_params_str(&p, hash_or_null(res, D_OPUS));
+	vh_db_params_str(&p, hash_or_null(res, D_M4A));
+	vh_db_params_str(&p, hash_or_null(res, D_PEAKS));
+	vh_db_params_str(&p, hash_or_null(res, D_DISPLAY));
+	vh_db_params_str(&p, hash_or_null(res, D_THUMB));
 	if ((r = vh_db_exec(mj->db, "UPDATE media SET status = $2,"
 	    " family = $3, detected_type = $4, reject_reason = $5,"
 	    " duration_ms = $6::bigint, width = $7::int, height = $8::int,"
 	    " loudness_lufs = $9::float8, taken_at = $10::timestamptz,"
 	    " opus_sha256 = $11, m4a_sha256 = $12, peaks_sha256 = $13,"
 	    " display_sha256 = $14, thumb_sha256 = $15, processed_at = now()"
-	    " WHERE id = $1::bigint", 15, p, err)) == NULL)
+	    " WHERE id = $1::bigint", p.n, p.v, err)) == NULL)
 		goto fail;
 	PQclear(r);
-	p[0] = m->entry_id;
 	if (res->area[0] != '\0') {
-		p[1] = res->area;
+		vh_db_params_init(&p);
+		vh_db_params_str(&p, m->entry_id);
+		vh_db_params_str(&p, res->area);
 		if ((r = vh_db_exec(mj->db, "UPDATE entry SET area_code = $2,"
 		    " updated_at = now() WHERE id = $1::bigint AND"
-		    " area_code IS NULL", 2, p, err)) == NULL)
+		    " area_code IS NULL", p.n, p.v, err)) == NULL)
 			goto fail;
 		PQclear(r);
 	}
 	if (res->text != NULL && res->reason == NULL) {
-		p[1] = res->text;
+		vh_db_params_init(&p);
+		vh_db_params_str(&p, m->entry_id);
+		vh_db_params_str(&p, res->text);
 		if ((r = vh_db_exec(mj->db, "UPDATE entry SET body = CASE WHEN"
 		    " body = '' THEN $2 ELSE body || E'\\n\\n' || $2 END,"
-		    " updated_at = now() WHERE id = $1::bigint", 2, p,
+		    " updated_at = now() WHERE id = $1::bigint", p.n, p.v,
 		    err)) == NULL)
 			goto fail;
 		PQclear(r);
@@ -347,18 +351,18 @@ quarantine(struct vh_job_run *mj, const struct media_row *m)
 static int
 load(struct vh_job_run *mj, struct media_row *m, char **err)
 {
-	char		 id[32];
-	const char	*p[1] = { id };
-	PGresult	*r;
+	struct vh_db_params	 p;
+	PGresult		*r;
 
-	snprintf(id, sizeof id, "%" PRId64, mj->media_id);
+	vh_db_params_init(&p);
+	vh_db_params_int(&p, mj->media_id);
 	if ((r = vh_db_exec(mj->db, "UPDATE media SET status = 'processing'"
-	    " WHERE id = $1::bigint AND status = 'received'", 1, p,
+	    " WHERE id = $1::bigint AND status = 'received'", p.n, p.v,
 	    err)) == NULL)
 		return (VH_EDB);
 	PQclear(r);
 	if ((r = vh_db_exec(mj->db, "SELECT blob_sha256, entry_id, filename,"
-	    " declared_type FROM media WHERE id = $1::bigint", 1, p,
+	    " declared_type FROM media WHERE id = $1::bigint", p.n, p.v,
 	    err)) == NULL)
 		return (VH_EDB);
 	if (PQntuples(r) != 1) {

@@ -209,3 +209,13 @@ test('a form that is closed answers 409; a submission over odk_max_submission_si
     assert.equal(xpath(list.text, `count(//*[local-name()='xform'])`), '0', 'a closed form leaves the list');
   } finally { await d2.stop(); }
 });
+
+test('an unknown theme is refused and rolled back once, by vh_odk_store alone: no "no transaction in progress" from libpq', async () => {
+  const id = uuid();
+  const r = await collectPost(sub, instanceXml({ id, buurt, themes: 'geen-bekend-thema' }));
+  assert.ok(r.status >= 400 && r.status < 500, `${r.status} ${r.text}`);
+  assert.equal(entries(id), '0');
+  // The callee no longer ends its caller's transaction: libpq would warn
+  // on the caller's second ROLLBACK.
+  assert.doesNotMatch(d.log(), /no transaction in progress/);
+});
