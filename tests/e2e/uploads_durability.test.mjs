@@ -128,10 +128,9 @@ function patchStream(base, token, location, size, block, prefix) {
   });
 }
 
-// AddressSanitizer keeps freed memory in quarantine and adds shadow pages,
-// so RSS there measures the sanitizer, not verhaald.
-// A sanitizer's shadow memory counts in the RSS (TSan's is four times
-// what the daemon touches), so the bound is the plain build's.
+// Under a sanitizer the RSS measures the sanitizer, not verhaald: ASan
+// keeps freed memory in quarantine and adds shadow pages, TSan's shadow is
+// four times what the daemon touches. The bound is the plain build's.
 const sanitized = /build-[^/]*(address|thread)/.test(build);
 
 test('100 concurrent 20 MiB uploads raise the RSS of verhaald by at most 32 MiB', {
