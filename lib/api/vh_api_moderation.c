@@ -207,9 +207,10 @@ redact_text(struct mod_job *j, PGconn *db)
 		rc = 0;
 		goto out;
 	}
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, &err)) == NULL)
-		goto dberr;
-	PQclear(r);
+	if (vh_db_begin(db, &err) != 0) {
+		db_error(j, err);	/* nothing began: nothing to roll back */
+		goto out;
+	}
 	params[0] = j->id;
 	if ((r = vh_db_exec(db, "SELECT title, body FROM entry WHERE id = $1"
 	    " FOR UPDATE", 1, params, &err)) == NULL)
@@ -244,14 +245,15 @@ redact_text(struct mod_job *j, PGconn *db)
 	if (r == NULL)
 		goto dberr;
 	PQclear(r);
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, &err)) == NULL)
+	r = NULL;
+	if (vh_db_commit(db, &err) != 0)
 		goto dberr;
 	rc = 0;
 	goto out;
 dberr:
 	db_error(j, err);
 rollback:
-	PQclear(PQexec(db, "ROLLBACK"));
+	vh_db_rollback(db);
 out:
 	PQclear(r);
 	for (int f = 0; f < 2; f++) {
