@@ -25,6 +25,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 enum op { OP_ADD, OP_LIST, OP_PUBLIC, OP_ROTATE };
@@ -297,12 +298,11 @@ vh_api_collection_get(struct vh_ctx *ctx, struct vh_http_req *req,
 }
 
 static void
-rotate_body(struct vh_http_req *req, json_t *body, void *arg)
+rotate_body(struct vh_http_req *req VH_UNUSED, json_t *body VH_UNUSED,
+    void *arg)
 {
 	struct coll_job *j = arg;
 
-	(void)req;
-	(void)body;
 	vh_pool_submit(j->ctx->pool, coll_work, coll_done, j);
 }
 

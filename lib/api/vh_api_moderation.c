@@ -38,6 +38,7 @@
 #include "vh_pool.h"
 #include "vh_redact.h"
 #include "vh_redact_audio.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 #define DB_DETAIL "the database is unavailable; nothing was changed, try " \
@@ -489,12 +490,12 @@ vh_api_entry_redact(struct vh_ctx *ctx, struct vh_http_req *req,
 /* GET /api/v1/jobs/{id}: the state of a job, such as a redaction's. */
 void
 vh_api_job_get(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
-	(void)who;
 	q.sql = VH_JOBQ_GET_SQL;
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(id);

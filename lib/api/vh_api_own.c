@@ -23,6 +23,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 struct own_job {
@@ -116,11 +117,10 @@ own_done(void *arg)
 }
 
 static void
-on_body(struct vh_http_req *req, json_t *body, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, json_t *body, void *arg)
 {
 	struct own_job *j = arg;
 
-	(void)req;
 	j->body = json_incref(body);
 	vh_pool_submit(j->ctx->pool, own_work, own_done, j);
 }

@@ -38,16 +38,16 @@
 #include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 /* The page */
 
 void
 vh_api_resident_page(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
-	(void)params;
-	(void)who;
 	/* The key is in the address bar; the pages' Referrer-Policy
 	 * (same-origin) and CSP (this origin only) keep it here. */
 	vh_api_web_page(ctx, req, "resident.html");
@@ -175,7 +175,7 @@ insert_at(const char *page, const char *at, bool after, const char *what)
 }
 
 static void
-refused_work(struct vh_worker *w, void *arg)
+refused_work(struct vh_worker *w VH_UNUSED, void *arg)
 {
 	struct refused_job	*j = arg;
 	char			 wait[32], *page = NULL, *meta = NULL;
@@ -183,7 +183,6 @@ refused_work(struct vh_worker *w, void *arg)
 	FILE			*f;
 	size_t			 n;
 
-	(void)w;
 	dutch_wait(j->retry_after_s, wait, sizeof wait);
 	if (j->path != NULL && (f = fopen(j->path, "re")) != NULL) {
 		page = vh_xmalloc(REFUSED_PAGE_MAX + 1);
@@ -485,13 +484,13 @@ device_done(void *arg)
 
 void
 vh_api_upload_receipt(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const char		*id = vh_route_param(params, "id");
 	const char		*device = vh_http_req_header(req, "Upload-Device");
 	struct device_job	*j;
 
-	(void)who;
 	if (device == NULL || strlen(device) < 16 || strlen(device) > 128) {
 		vh_http_respond_problem(req, 400, "device-required", "send the "
 		    "device secret given with the upload in Upload-Device");
@@ -661,12 +660,11 @@ status_body(struct vh_http_req *req, json_t *body, void *arg)
 
 void
 vh_api_receipt_status(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct status_job *j;
 
-	(void)params;
-	(void)who;
 	j = vh_xcalloc(1, sizeof *j);
 	j->ctx = ctx;
 	j->cfg = vh_config_ref(vh_ctx_config(ctx));
@@ -694,14 +692,13 @@ static const char buurt_at_sql[] =
 
 void
 vh_api_resident_buurten(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	char		*lat = vh_apiq_arg(req, "lat"), *lon = vh_apiq_arg(req, "lon");
 	char		*end;
 
-	(void)params;
-	(void)who;
 	if (lat == NULL && lon == NULL) {
 		q.sql = buurten_sql;
 		vh_apiq_run(ctx, req, &q);
@@ -744,12 +741,11 @@ static const char buurten_geojson_sql[] =
 
 void
 vh_api_resident_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON };
 
-	(void)params;
-	(void)who;
 	vh_http_add_header(req, "Cache-Control", "public, max-age=3600");
 	q.sql = buurten_geojson_sql;
 	q.content_type = "application/geo+json";
@@ -761,13 +757,12 @@ vh_api_resident_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
  * never) and the longest recording it makes. */
 void
 vh_api_resident_settings(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const struct vh_config	*c = vh_ctx_config(ctx);
 	const int64_t		 day = 24 * 3600 * 1000LL;
 
-	(void)params;
-	(void)who;
 	vh_body_respond_json(req, 200, json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
 	    "max_recording_s", (json_int_t)(c->resident_max_recording / 1000),
 	    "retention_days",
