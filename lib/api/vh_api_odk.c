@@ -745,6 +745,23 @@ vh_api_odk_tokens_post(struct vh_ctx *ctx, struct vh_http_req *req,
 	vh_body_read_json(req, 4096, token_add_body, token_free_arg, j);
 }
 
+/* Worker: sql on the worker's connection (*dbp), or NULL with the 503
+ * recorded in j->e. Caller PQclears. */
+static PGresult *
+token_exec(struct vh_worker *w, struct token_job *j, const char *sql,
+    int n, const char *const *p, PGconn **dbp)
+{
+	PGresult	*r;
+	char		*err = NULL;
+
+	j->ok = 200;
+	if ((*dbp = vh_api_db(w, j->req, &j->e, TOKEN_DB)) == NULL)
+		return (NULL);
+	if ((r = vh_db_exec(*dbp, sql, n, p, &err)) == NULL)
+		vh_api_err_db(&j->e, j->req, "odk tokens", err, TOKEN_DB);
+	return (r);
+}
+
 static void
 token_list_work(struct vh_worker *w, void *arg)
 {
@@ -752,20 +769,14 @@ token_list_work(struct vh_worker *w, void *arg)
 	json_error_t		 jerr;
 	PGresult		*r;
 	PGconn			*db;
-	char			*err = NULL;
 
-	j->ok = 200;
-	if ((db = vh_api_db(w, j->req, &j->e, TOKEN_DB)) == NULL)
-		return;
-	if ((r = vh_db_exec(db, "SELECT coalesce(json_agg(json_build_object("
+	if ((r = token_exec(w, j, "SELECT coalesce(json_agg(json_build_object("
 	    "'id', t.id, 'name', a.name, 'created_at', t.created_at,"
 	    " 'last_used_at', t.last_used_at, 'revoked_at', t.revoked_at)"
 	    " ORDER BY t.id), '[]') FROM api_token t JOIN account a ON"
 	    " a.id = t.account_id WHERE t.kind = 'odk'", 0, NULL,
-	    &err)) == NULL) {
-		vh_api_err_db(&j->e, j->req, "odk tokens", err, TOKEN_DB);
+	    &db)) == NULL)
 		return;
-	}
 	j->out = json_pack("{so}", "tokens",
 	    json_loads(PQgetvalue(r, 0, 0), 0, &jerr));
 	PQclear(r);
@@ -790,18 +801,12 @@ token_revoke_work(struct vh_worker *w, void *arg)
 	const char		*p[1] = { j->id };
 	PGresult		*r;
 	PGconn			*db;
-	char			*err = NULL;
 
-	j->ok = 200;
-	if ((db = vh_api_db(w, j->req, &j->e, TOKEN_DB)) == NULL)
-		return;
-	if ((r = vh_db_exec(db, "UPDATE api_token SET revoked_at = now()"
+	if ((r = token_exec(w, j, "UPDATE api_token SET revoked_at = now()"
 	    " WHERE id = $1::bigint AND kind = 'odk' AND revoked_at IS NULL"
 	    " RETURNING json_build_object('id', id, 'revoked_at', revoked_at)",
-	    1, p, &err)) == NULL) {
-		vh_api_err_db(&j->e, j->req, "odk token", err, TOKEN_DB);
+	    1, p, &db)) == NULL)
 		return;
-	}
 	if (PQntuples(r) == 0)
 		vh_api_err_set(&j->e, 404, "not-found",
 		    vh_xasprintf("no active ODK token %s", j->id));
