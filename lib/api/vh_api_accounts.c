@@ -450,18 +450,17 @@ list(struct vh_ctx *ctx, struct vh_http_req *req, const char *sql)
 
 void
 vh_api_accounts_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
-	(void)params;
-	(void)who;
 	list(ctx, req, accounts_sql);
 }
 
 void
 vh_api_accounts_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
-	(void)params;
 	change(ctx, req, NULL, who, OP_ADD);
 }
 
@@ -474,18 +473,17 @@ vh_api_account_patch(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_tokens_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
-	(void)params;
-	(void)who;
 	list(ctx, req, tokens_sql);
 }
 
 void
 vh_api_tokens_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
-	(void)params;
 	change(ctx, req, NULL, who, OP_TOKEN);
 }
 

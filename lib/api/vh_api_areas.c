@@ -17,6 +17,7 @@
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 #define MAX_POST_BODY	(64 * 1024)
@@ -132,14 +133,13 @@ period(struct vh_http_req *req, const char *name, char **out)
 
 void
 vh_api_areas_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	char		*lat = vh_apiq_arg(req, "lat"), *lon = vh_apiq_arg(req, "lon");
 	char		*end;
 
-	(void)params;
-	(void)who;
 	if (lat != NULL || lon != NULL) {
 		/* Which area holds a GPS point. */
 		if (lat == NULL || lon == NULL || *lat == '\0' || *lon == '\0' ||
@@ -177,7 +177,6 @@ vh_api_area_get(struct vh_ctx *ctx, struct vh_http_req *req,
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	const char	*code = vh_route_param(params, "code");
 
-	(void)who;
 	q.sql = area_sql;
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(code);
@@ -193,7 +192,6 @@ vh_api_area_indicators(struct vh_ctx *ctx, struct vh_http_req *req,
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	const char	*code = vh_route_param(params, "code");
 
-	(void)who;
 	if (period(req, "from", &q.params[1]) != 0)
 		return;
 	if (period(req, "to", &q.params[2]) != 0) {
@@ -242,22 +240,21 @@ vh_api_area_dossier(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_indicators_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = indicators_sql };
 
-	(void)params;
-	(void)who;
 	vh_apiq_run(ctx, req, &q);
 }
 
 void
 vh_api_collections_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = collections_sql };
 
-	(void)params;
 	/* A collection's size is no statistic about an area or a theme:
 	 * shown as it is (docs/privacy.md, small numbers). */
 	q.nparams = 1;
@@ -267,12 +264,11 @@ vh_api_collections_list(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_themes_list(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON, .sql = themes_sql };
 
-	(void)params;
-	(void)who;
 	vh_apiq_run(ctx, req, &q);
 }
 
@@ -384,16 +380,16 @@ post(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_collections_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
-	(void)params;
 	post(ctx, req, who, true);
 }
 
 void
 vh_api_themes_post(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
-	(void)params;
 	post(ctx, req, who, false);
 }

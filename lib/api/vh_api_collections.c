@@ -25,6 +25,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 enum op { OP_ADD, OP_LIST, OP_PUBLIC, OP_ROTATE };
@@ -150,13 +151,14 @@ rotate(struct coll_job *j, PGconn *db)
 	vh_auth_hash_sql(hash, h);
 	params[0] = j->slug;
 	params[1] = h;
-	PQclear(PQexec(db, "BEGIN"));
+	if (vh_db_begin(db, &err) != 0)
+		goto fail;
 	if ((r = vh_db_exec(db, "UPDATE collection SET upload_secret_hash = $2"
 	    " WHERE slug = $1 RETURNING id", 2, params, &err)) == NULL)
 		goto fail;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		PQclear(PQexec(db, "ROLLBACK"));
+		vh_db_rollback(db);
 		vh_api_err_set(&j->err, 404, "not-found", vh_xasprintf("no "
 		    "collection '%s'", j->slug));
 		return;
@@ -164,9 +166,8 @@ rotate(struct coll_job *j, PGconn *db)
 	PQclear(r);
 	if (vh_audit_record(db, &j->actor, "collection_rotate_link",
 	    "collection", j->slug, NULL, &err) != 0 ||
-	    (r = vh_db_exec(db, "COMMIT", 0, NULL, &err)) == NULL)
+	    vh_db_commit(db, &err) != 0)
 		goto fail;
-	PQclear(r);
 	j->result = json_pack("{s:s, s:s}", "slug", j->slug, "upload_key",
 	    secret);
 	json_object_set_new(j->result, "link", json_sprintf(
@@ -176,7 +177,7 @@ rotate(struct coll_job *j, PGconn *db)
 fail:
 	vh_log_warnx("req=%s link rotation: %s", vh_http_req_id(j->req), err);
 	free(err);
-	PQclear(PQexec(db, "ROLLBACK"));
+	vh_db_rollback(db);	/* harmless when BEGIN itself failed */
 	explicit_bzero(secret, sizeof secret);
 	vh_api_err_set(&j->err, 503, "database-unavailable", vh_xstrdup("the "
 	    "upload link could not be renewed; the old one still works"));
@@ -297,12 +298,11 @@ vh_api_collection_get(struct vh_ctx *ctx, struct vh_http_req *req,
 }
 
 static void
-rotate_body(struct vh_http_req *req, json_t *body, void *arg)
+rotate_body(struct vh_http_req *req VH_UNUSED, json_t *body VH_UNUSED,
+    void *arg)
 {
 	struct coll_job *j = arg;
 
-	(void)req;
-	(void)body;
 	vh_pool_submit(j->ctx->pool, coll_work, coll_done, j);
 }
 

@@ -21,6 +21,7 @@
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 #define MAX_INDICATORS 200	/* a shapefile holds 255 fields, 3 each */
@@ -109,13 +110,13 @@ layer_args(struct vh_http_req *req, json_t *f, char **why)
  */
 void
 vh_api_export_entries_csv(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_CSV };
 	json_t		*f;
 	char		*sep = NULL, *dialect = NULL;
 
-	(void)params;
 	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	sep = vh_apiq_arg(req, "sep");
@@ -161,12 +162,12 @@ out:
 /* A search's entries with their files, for Kobo/ODK-style workflows. */
 void
 vh_api_export_entries_zip(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_ZIP };
 	json_t		*f;
 
-	(void)params;
 	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	set_base(req, f);
@@ -180,12 +181,12 @@ vh_api_export_entries_zip(struct vh_ctx *ctx, struct vh_http_req *req,
 /* The analyst's table as a workbook: numbers, dates and text typed. */
 void
 vh_api_export_entries_xlsx(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_XLSX };
 	json_t		*f;
 
-	(void)params;
 	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	set_base(req, f);
@@ -198,13 +199,13 @@ vh_api_export_entries_xlsx(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_export_areas_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
 	json_t		*f;
 	char		*why = NULL;
 
-	(void)params;
 	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	if (layer_args(req, f, &why) != 0) {
@@ -222,13 +223,13 @@ vh_api_export_areas_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
 /* The field dictionary: the same level and indicators as the layer. */
 void
 vh_api_export_fields(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	json_t		*f;
 	char		*why = NULL;
 
-	(void)params;
 	f = vh_search_viewer(who, vh_ctx_config(ctx)->small_count_k);
 	if (layer_args(req, f, &why) != 0) {
 		vh_search_bad_request(req, f, why);

@@ -38,6 +38,7 @@
 #include "vh_pool.h"
 #include "vh_redact.h"
 #include "vh_redact_audio.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 #define DB_DETAIL "the database is unavailable; nothing was changed, try " \
@@ -207,9 +208,10 @@ redact_text(struct mod_job *j, PGconn *db)
 		rc = 0;
 		goto out;
 	}
-	if ((r = vh_db_exec(db, "BEGIN", 0, NULL, &err)) == NULL)
-		goto dberr;
-	PQclear(r);
+	if (vh_db_begin(db, &err) != 0) {
+		db_error(j, err);	/* nothing began: nothing to roll back */
+		goto out;
+	}
 	params[0] = j->id;
 	if ((r = vh_db_exec(db, "SELECT title, body FROM entry WHERE id = $1"
 	    " FOR UPDATE", 1, params, &err)) == NULL)
@@ -244,14 +246,15 @@ redact_text(struct mod_job *j, PGconn *db)
 	if (r == NULL)
 		goto dberr;
 	PQclear(r);
-	if ((r = vh_db_exec(db, "COMMIT", 0, NULL, &err)) == NULL)
+	r = NULL;
+	if (vh_db_commit(db, &err) != 0)
 		goto dberr;
 	rc = 0;
 	goto out;
 dberr:
 	db_error(j, err);
 rollback:
-	PQclear(PQexec(db, "ROLLBACK"));
+	vh_db_rollback(db);
 out:
 	PQclear(r);
 	for (int f = 0; f < 2; f++) {
@@ -487,12 +490,12 @@ vh_api_entry_redact(struct vh_ctx *ctx, struct vh_http_req *req,
 /* GET /api/v1/jobs/{id}: the state of a job, such as a redaction's. */
 void
 vh_api_job_get(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	const char	*id = vh_route_param(params, "id");	/* {id:int} */
 
-	(void)who;
 	q.sql = VH_JOBQ_GET_SQL;
 	q.nparams = 1;
 	q.params[0] = vh_xstrdup(id);

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_apipart.h"
 #include "vh_ctx.h"
 #include "vh_unused.h"
@@ -147,8 +148,11 @@ struct form_job {
 	bool			 closed;
 	char			*prefix, *form_id;
 	struct vh_odk_form	 form;
-	int			 rc;
+	struct vh_api_err	 e;
 };
+
+#define FORM_DB	"De server kan het formulier nu niet maken; probeer het " \
+		"straks opnieuw."
 
 static void
 form_work(struct vh_worker *w, void *arg)
@@ -157,12 +161,9 @@ form_work(struct vh_worker *w, void *arg)
 	char		*err = NULL;
 	PGconn		*db;
 
-	if ((db = vh_worker_db(w, &err)) == NULL ||
-	    vh_odk_form_build(db, &j->form, &err) != 0) {
-		vh_log_warnx("req=%s odk form: %s", vh_http_req_id(j->req), err);
-		j->rc = VH_EDB;
-	}
-	free(err);
+	if ((db = vh_api_db(w, j->req, &j->e, FORM_DB)) != NULL &&
+	    vh_odk_form_build(db, &j->form, &err) != 0)
+		vh_api_err_db(&j->e, j->req, "odk form", err, FORM_DB);
 }
 
 static void
@@ -171,9 +172,8 @@ form_done(void *arg)
 	struct form_job	*j = arg;
 	char		*body, name[256];
 
-	if (j->rc != 0) {
-		respond_message(j->req, 503, 0, "De server kan het formulier "
-		    "nu niet maken; probeer het straks opnieuw.", NULL);
+	if (j->e.status != 0) {
+		respond_message(j->req, j->e.status, 0, j->e.detail, NULL);
 		goto out;
 	}
 	openrosa_headers(j->req, 0);
@@ -201,6 +201,7 @@ form_done(void *arg)
 	free(body);
 out:
 	vh_odk_form_clear(&j->form);
+	vh_api_err_clear(&j->e);
 	free(j->prefix);
 	free(j->form_id);
 	free(j);
@@ -266,11 +267,13 @@ struct submission {
 	struct vh_apipart_text	 incomplete;	/* *isIncomplete*, cut */
 	char			*device_id;
 	struct vh_apiparts	 files;
-	/* the answer */
-	int			 status;
+	/* the answer: the first error (its detail our Dutch words), the
+	 * reason that goes with it, or the outcome */
+	struct vh_api_err	 e;
+	char			*reason;
 	int64_t			 entry_id;
 	const char		*outcome;	/* static: new, more, same, edit */
-	char			*message, *reason;
+	const char		*message;	/* static: the outcome's words */
 };
 
 static void
@@ -280,23 +283,23 @@ submission_free(struct submission *s)
 	free(s->xml.data);
 	free(s->incomplete.data);
 	free(s->device_id);
-	free(s->message);
+	vh_api_err_clear(&s->e);
 	free(s->reason);
 	vh_config_unref(s->cfg);
 	free(s);
 }
 
-/* The first error wins; reason (may be NULL) is taken. */
+/* The first error wins (vh_api_err_set); reason (may be NULL) is taken
+ * and kept only with the error it explains. */
 static void
 fail(struct submission *s, int status, const char *message, char *reason)
 {
-	if (s->status != 0) {
-		free(reason);
-		return;
+	if (s->e.status == 0) {
+		s->reason = reason;
+		reason = NULL;
 	}
-	s->status = status;
-	s->message = vh_xstrdup(message);
-	s->reason = reason;
+	free(reason);
+	vh_api_err_set(&s->e, status, "openrosa", vh_xstrdup(message));
 }
 
 /* Also the parts' respond callback, hence the void *. */
@@ -305,7 +308,12 @@ respond(void *arg)
 {
 	struct submission *s = arg;
 
-	respond_message(s->req, s->status, s->max, s->message, s->reason);
+	if (s->e.status == 0 && s->message != NULL)
+		respond_message(s->req, 201, s->max, s->message, NULL);
+	else
+		respond_message(s->req, s->e.status != 0 ? s->e.status : 500,
+		    s->max, s->e.detail != NULL ? s->e.detail : "De server "
+		    "kon de inzending niet verwerken.", s->reason);
 	submission_free(s);
 }
 
@@ -455,13 +463,10 @@ store_work(struct vh_worker *w, void *arg)
 		    "nu niet opslaan; probeer het straks opnieuw.", NULL);
 		goto out;
 	}
-	if ((db = vh_worker_db(w, &why)) == NULL) {
-		vh_log_warnx("req=%s odk: %s", vh_http_req_id(s->req), why);
-		free(why);
-		fail(s, 503, "De database is nu niet bereikbaar; de inzending "
-		    "is niet bewaard, stuur haar straks opnieuw.", NULL);
+	if ((db = vh_api_db(w, s->req, &s->e, "De database is nu niet "
+	    "bereikbaar; de inzending is niet bewaard, stuur haar straks "
+	    "opnieuw.")) == NULL)
 		goto out;
-	}
 	/* Pinned, the blobs cannot be collected before the rows name them. */
 	for (size_t i = 0; i <= nfiles; i++) {
 		const char *h = i < nfiles ? files[i].sha256 : sub.xml_sha256;
@@ -494,12 +499,11 @@ store_work(struct vh_worker *w, void *arg)
 		s->outcome = outcome == VH_ODK_NEW ? "new" : outcome ==
 		    VH_ODK_MORE ? "more" : outcome == VH_ODK_SAME ? "same" :
 		    "edit";
-		s->status = 201;
-		s->message = vh_xstrdup(outcome == VH_ODK_NEW ?
+		s->message = outcome == VH_ODK_NEW ?
 		    "Het werkbezoek is ontvangen." : outcome == VH_ODK_MORE ?
 		    "De bijlagen zijn bij het werkbezoek gevoegd." :
 		    outcome == VH_ODK_SAME ? "Dit werkbezoek was al ontvangen." :
-		    "Het werkbezoek is bijgewerkt.");
+		    "Het werkbezoek is bijgewerkt.";
 		free(why);
 		break;
 	case VH_ECONFLICT:
@@ -514,10 +518,8 @@ store_work(struct vh_worker *w, void *arg)
 		    "aanneemt.", why);
 		break;
 	default:
-		vh_log_warnx("req=%s odk store: %s", vh_http_req_id(s->req), why);
-		free(why);
-		fail(s, 503, "De inzending is niet bewaard; stuur haar straks "
-		    "opnieuw.", NULL);
+		vh_api_err_db(&s->e, s->req, "odk store", why, "De inzending "
+		    "is niet bewaard; stuur haar straks opnieuw.");
 	}
 unpin:
 	while (npinned > 0)
@@ -532,7 +534,7 @@ store_done(void *arg)
 	struct submission *s = arg;
 
 	/* On the loop thread: only it touches the request. */
-	if (s->status == 201)
+	if (s->e.status == 0)
 		vh_http_req_set_log(s->req, "user=%s entry=%" PRId64 " odk=%s",
 		    s->who.name, s->entry_id, s->outcome);
 	respond(s);
@@ -623,14 +625,18 @@ vh_api_odk_submission_post(struct vh_ctx *ctx, struct vh_http_req *req,
 
 /* Admin: ODK tokens and their Collect settings */
 
+#define TOKEN_DB	"ODK tokens cannot be reached right now"
+
 struct token_job {
 	struct vh_ctx		*ctx;
 	struct vh_http_req	*req;
 	struct vh_audit_actor	 actor;
 	char			*name, *base, *id;
+	char			 secret[VH_SECRET_LEN];
+	int64_t			 new_id;
 	json_t			*out;
-	int			 status;
-	char			*err;
+	int			 ok;		/* the status of success */
+	struct vh_api_err	 e;
 };
 
 static void
@@ -639,8 +645,9 @@ token_job_free(struct token_job *j)
 	free(j->name);
 	free(j->base);
 	free(j->id);
+	explicit_bzero(j->secret, sizeof j->secret);
 	json_decref(j->out);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	free(j);
 }
 
@@ -649,73 +656,58 @@ token_done(void *arg)
 {
 	struct token_job *j = arg;
 
-	if (j->status == 201 || j->status == 200)
-		vh_body_respond_json(j->req, j->status, json_incref(j->out));
-	else if (j->status == 503) {
-		vh_log_warnx("req=%s odk tokens: %s", vh_http_req_id(j->req),
-		    j->err != NULL ? j->err : "no database connection");
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "ODK tokens cannot be reached right now");
-	}
-	else
-		vh_http_respond_problem(j->req, j->status, j->status == 404 ?
-		    "not-found" : "invalid-odk-token", "%s", j->err);
+	vh_api_reply_json(j->req, &j->e, j->ok, j->out);
 	token_job_free(j);
+}
+
+/* In vh_api_tx: the token with its audit rows, so a token the trail
+ * does not name is never handed out. */
+static void
+token_add_change(struct vh_http_req *req, PGconn *db, struct vh_api_err *e,
+    void *arg)
+{
+	struct token_job	*j = arg;
+	char			*err = NULL, idbuf[32];
+	bool			 created;
+	int			 rc;
+
+	if ((rc = vh_odk_token_add(db, j->name, &created, j->secret,
+	    &j->new_id, &err)) != 0) {
+		if (rc == VH_EINVAL)
+			vh_api_err_set(e, 422, "invalid-odk-token", err);
+		else
+			vh_api_err_db(e, req, "odk token", err, TOKEN_DB);
+		return;
+	}
+	/* The same records verhaalctl odk token add leaves: the account it
+	 * made, if any, and the token. */
+	snprintf(idbuf, sizeof idbuf, "%" PRId64, j->new_id);
+	if ((created && vh_audit_record(db, &j->actor, "user_add", "account",
+	    j->name, "role fieldworker, for an ODK token", &err) != 0) ||
+	    vh_audit_record(db, &j->actor, "token_create", "token", idbuf,
+	    "ODK token", &err) != 0)
+		vh_api_err_db(e, req, "odk token audit", err, TOKEN_DB);
 }
 
 static void
 token_add_work(struct vh_worker *w, void *arg)
 {
 	struct token_job	*j = arg;
-	char			 secret[VH_SECRET_LEN], *url, *settings;
-	int64_t			 id;
-	PGconn			*db;
-	bool			 created;
-	int			 rc;
+	char			*url, *settings;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
-		j->status = 503;
+	j->ok = 201;
+	if (vh_api_tx(w, j->req, &j->e, "odk token", TOKEN_DB,
+	    token_add_change, j) != 0)
 		return;
-	}
-	/* One transaction with its audit rows: a token the trail does not
-	 * name is never handed out. */
-	if (vh_db_begin(db, &j->err) != 0) {
-		j->status = 503;
-		return;
-	}
-	if ((rc = vh_odk_token_add(db, j->name, &created, secret, &id,
-	    &j->err)) != 0) {
-		vh_db_rollback(db);
-		j->status = rc == VH_EINVAL ? 422 : 503;
-		return;
-	}
-	{
-		char idbuf[32];
-
-		/* The same records verhaalctl odk token add leaves: the
-		 * account it made, if any, and the token. */
-		snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
-		if ((created && vh_audit_record(db, &j->actor, "user_add",
-		    "account", j->name, "role fieldworker, for an ODK token",
-		    &j->err) != 0) ||
-		    vh_audit_record(db, &j->actor, "token_create", "token",
-		    idbuf, "ODK token", &j->err) != 0 ||
-		    vh_db_commit(db, &j->err) != 0) {
-			vh_db_rollback(db);
-			explicit_bzero(secret, sizeof secret);
-			j->status = 503;
-			return;
-		}
-	}
-	url = vh_odk_server_url(j->base, secret);
+	url = vh_odk_server_url(j->base, j->secret);
 	settings = vh_odk_settings(url, "verhaal");
-	j->out = json_pack("{sI ss ss ss ss}", "id", (json_int_t)id, "name",
-	    j->name, "token", secret, "server_url", url, "settings", settings);
+	j->out = json_pack("{sI ss ss ss ss}", "id", (json_int_t)j->new_id,
+	    "name", j->name, "token", j->secret, "server_url", url,
+	    "settings", settings);
+	explicit_bzero(j->secret, sizeof j->secret);
 	free(url);
 	free(settings);
-	j->status = 201;
 }
-
 static void
 token_add_body(struct vh_http_req *req, json_t *body, void *arg)
 {
@@ -753,6 +745,23 @@ vh_api_odk_tokens_post(struct vh_ctx *ctx, struct vh_http_req *req,
 	vh_body_read_json(req, 4096, token_add_body, token_free_arg, j);
 }
 
+/* Worker: sql on the worker's connection (*dbp), or NULL with the 503
+ * recorded in j->e. Caller PQclears. */
+static PGresult *
+token_exec(struct vh_worker *w, struct token_job *j, const char *sql,
+    int n, const char *const *p, PGconn **dbp)
+{
+	PGresult	*r;
+	char		*err = NULL;
+
+	j->ok = 200;
+	if ((*dbp = vh_api_db(w, j->req, &j->e, TOKEN_DB)) == NULL)
+		return (NULL);
+	if ((r = vh_db_exec(*dbp, sql, n, p, &err)) == NULL)
+		vh_api_err_db(&j->e, j->req, "odk tokens", err, TOKEN_DB);
+	return (r);
+}
+
 static void
 token_list_work(struct vh_worker *w, void *arg)
 {
@@ -761,20 +770,16 @@ token_list_work(struct vh_worker *w, void *arg)
 	PGresult		*r;
 	PGconn			*db;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL ||
-	    (r = vh_db_exec(db, "SELECT coalesce(json_agg(json_build_object("
+	if ((r = token_exec(w, j, "SELECT coalesce(json_agg(json_build_object("
 	    "'id', t.id, 'name', a.name, 'created_at', t.created_at,"
 	    " 'last_used_at', t.last_used_at, 'revoked_at', t.revoked_at)"
 	    " ORDER BY t.id), '[]') FROM api_token t JOIN account a ON"
 	    " a.id = t.account_id WHERE t.kind = 'odk'", 0, NULL,
-	    &j->err)) == NULL) {
-		j->status = 503;
+	    &db)) == NULL)
 		return;
-	}
 	j->out = json_pack("{so}", "tokens",
 	    json_loads(PQgetvalue(r, 0, 0), 0, &jerr));
 	PQclear(r);
-	j->status = 200;
 }
 
 void
@@ -797,18 +802,15 @@ token_revoke_work(struct vh_worker *w, void *arg)
 	PGresult		*r;
 	PGconn			*db;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL ||
-	    (r = vh_db_exec(db, "UPDATE api_token SET revoked_at = now()"
+	if ((r = token_exec(w, j, "UPDATE api_token SET revoked_at = now()"
 	    " WHERE id = $1::bigint AND kind = 'odk' AND revoked_at IS NULL"
 	    " RETURNING json_build_object('id', id, 'revoked_at', revoked_at)",
-	    1, p, &j->err)) == NULL) {
-		j->status = 503;
+	    1, p, &db)) == NULL)
 		return;
-	}
-	if (PQntuples(r) == 0) {
-		j->status = 404;
-		j->err = vh_xasprintf("no active ODK token %s", j->id);
-	} else {
+	if (PQntuples(r) == 0)
+		vh_api_err_set(&j->e, 404, "not-found",
+		    vh_xasprintf("no active ODK token %s", j->id));
+	else {
 		json_error_t	 jerr;
 		char		*aerr = NULL;
 
@@ -820,7 +822,6 @@ token_revoke_work(struct vh_worker *w, void *arg)
 		}
 
 		j->out = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
-		j->status = 200;
 	}
 	PQclear(r);
 }
@@ -829,19 +830,12 @@ void
 vh_api_odk_token_revoke(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who)
 {
-	const char		*id = vh_route_param(params, "id");
-	struct token_job	*j;
+	/* {id:int}: the router checked it. */
+	struct token_job	*j = vh_xcalloc(1, sizeof *j);
 
-	if (id == NULL || id[0] == '\0' || strlen(id) > 18 ||
-	    strspn(id, "0123456789") != strlen(id)) {
-		vh_http_respond_problem(req, 404, "not-found",
-		    "an ODK token id is a number");
-		return;
-	}
-	j = vh_xcalloc(1, sizeof *j);
 	j->ctx = ctx;
 	j->req = req;
 	vh_audit_actor_from(&j->actor, req, who);
-	j->id = vh_xstrdup(id);
+	j->id = vh_xstrdup(vh_route_param(params, "id"));
 	vh_pool_submit(ctx->pool, token_revoke_work, token_done, j);
 }

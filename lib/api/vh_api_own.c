@@ -8,10 +8,12 @@
  * it does in every read path.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_ctx.h"
 #include "vh_audit.h"
 #include "vh_body.h"
@@ -21,6 +23,7 @@
 #include "vh_error.h"
 #include "vh_log.h"
 #include "vh_pool.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 struct own_job {
@@ -32,9 +35,10 @@ struct own_job {
 	int64_t			 id;
 	bool			 withdraw;
 	json_t			*body, *result;
-	int			 rc;
-	char			*err;
+	struct vh_api_err	 e;
 };
+
+#define OWN_DB	"the entry could not be changed right now; try again shortly"
 
 static void
 job_free(void *arg)
@@ -43,9 +47,29 @@ job_free(void *arg)
 
 	json_decref(j->body);
 	json_decref(j->result);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	vh_config_unref(j->cfg);
 	free(j);
+}
+
+/* Worker: records what rc (from the change, err its words) means. */
+static void
+own_fail(struct own_job *j, int rc, char *err)
+{
+	char	what[48];
+
+	if (rc == VH_EINVAL)
+		vh_api_err_set(&j->e, 422, "invalid-entry", err);
+	else if (rc == VH_ENOENT) {
+		free(err);
+		vh_api_err_set(&j->e, 404, "not-found", vh_xasprintf("no "
+		    "entry %" PRId64 " of yours", j->id));
+	} else if (rc == VH_ECONFLICT)
+		vh_api_err_set(&j->e, 409, "conflict", err);
+	else {
+		snprintf(what, sizeof what, "entry %" PRId64, j->id);
+		vh_api_err_db(&j->e, j->req, what, err, OWN_DB);
+	}
 }
 
 static void
@@ -53,24 +77,25 @@ own_work(struct vh_worker *w, void *arg)
 {
 	struct own_job	*j = arg;
 	PGconn		*db;
+	char		*err = NULL;
+	int		 rc;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
-		j->rc = VH_EDB;
+	if ((db = vh_api_db(w, j->req, &j->e, OWN_DB)) == NULL)
 		return;
-	}
 	if (!j->withdraw) {
 		/* An approved visit that changes goes back by this policy;
 		 * a new position is kept or not by keep_location. */
-		if ((j->rc = vh_entry_set_rules(db, j->cfg, &j->err)) == 0)
-			j->rc = vh_entry_edit(db, j->id, &j->who, &j->actor,
-			    j->body, &j->result, &j->err);
-		return;
-	}
-	if ((j->rc = vh_entry_claim_withdrawal(db, j->id, &j->who,
-	    &j->err)) != 0)
-		return;
-	j->rc = vh_erase_entry(db, j->ctx->blobs, j->id,
-	    VH_ERASE_WITHDRAWN, j->who.name, &j->result, &j->err);
+		if ((rc = vh_entry_set_rules(db, j->cfg, &err)) == 0)
+			rc = vh_entry_edit(db, j->id, &j->who, &j->actor,
+			    j->body, &j->result, &err);
+	} else if ((rc = vh_entry_claim_withdrawal(db, j->id, &j->who,
+	    &err)) == 0)
+		rc = vh_erase_entry(db, j->ctx->blobs, j->id,
+		    VH_ERASE_WITHDRAWN, j->who.name, &j->result, &err);
+	if (rc != 0)
+		own_fail(j, rc, err);
+	else
+		free(err);
 }
 
 static void
@@ -78,21 +103,9 @@ own_done(void *arg)
 {
 	struct own_job	*j = arg;
 
-	if (j->rc == VH_EINVAL)
-		vh_http_respond_problem(j->req, 422, "invalid-entry", "%s",
-		    j->err);
-	else if (j->rc == VH_ENOENT)
-		vh_http_respond_problem(j->req, 404, "not-found", "no entry "
-		    "%" PRId64 " of yours", j->id);
-	else if (j->rc == VH_ECONFLICT)
-		vh_http_respond_problem(j->req, 409, "conflict", "%s", j->err);
-	else if (j->rc != 0) {
-		vh_log_warnx("req=%s entry %" PRId64 ": %s",
-		    vh_http_req_id(j->req), j->id, j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "the entry could not be changed right now; try again "
-		    "shortly");
-	} else if (j->withdraw) {
+	if (j->e.status != 0)
+		vh_api_reply_problem(j->req, &j->e);
+	else if (j->withdraw) {
 		vh_log_info("req=%s entry %" PRId64 " withdrawn by %s",
 		    vh_http_req_id(j->req), j->id, j->who.name);
 		vh_body_respond_json(j->req, 200, json_pack("{s:I, s:b, s:O}",
@@ -104,11 +117,10 @@ own_done(void *arg)
 }
 
 static void
-on_body(struct vh_http_req *req, json_t *body, void *arg)
+on_body(struct vh_http_req *req VH_UNUSED, json_t *body, void *arg)
 {
 	struct own_job *j = arg;
 
-	(void)req;
 	j->body = json_incref(body);
 	vh_pool_submit(j->ctx->pool, own_work, own_done, j);
 }
@@ -118,21 +130,15 @@ own(struct vh_ctx *ctx, struct vh_http_req *req,
     const struct vh_route_params *params, const struct vh_principal *who,
     bool withdraw)
 {
-	struct own_job	*j;
-	const char	*id = vh_route_param(params, "id");
+	/* {id:int}: the router checked it. */
+	struct own_job	*j = vh_xcalloc(1, sizeof *j);
 
-	if (id == NULL || strspn(id, "0123456789") != strlen(id) ||
-	    strlen(id) > 18 || *id == '\0') {
-		vh_http_respond_problem(req, 404, "not-found", "no such entry");
-		return;
-	}
-	j = vh_xcalloc(1, sizeof *j);
 	j->ctx = ctx;
 	j->cfg = vh_config_ref(vh_ctx_config(ctx));
 	j->req = req;
 	j->who = *who;
 	vh_audit_actor_from(&j->actor, req, who);
-	j->id = strtoll(id, NULL, 10);
+	j->id = strtoll(vh_route_param(params, "id"), NULL, 10);
 	j->withdraw = withdraw;
 	vh_body_read_json(req, 256 * 1024, on_body, job_free, j);
 }

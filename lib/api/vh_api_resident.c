@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "vh_api.h"
+#include "vh_apijob.h"
 #include "vh_apiq.h"
 #include "vh_ctx.h"
 #include "vh_auth.h"
@@ -38,16 +39,16 @@
 #include "vh_metrics.h"
 #include "vh_pool.h"
 #include "vh_ratelimit.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 /* The page */
 
 void
 vh_api_resident_page(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
-	(void)params;
-	(void)who;
 	/* The key is in the address bar; the pages' Referrer-Policy
 	 * (same-origin) and CSP (this origin only) keep it here. */
 	vh_api_web_page(ctx, req, "resident.html");
@@ -175,7 +176,7 @@ insert_at(const char *page, const char *at, bool after, const char *what)
 }
 
 static void
-refused_work(struct vh_worker *w, void *arg)
+refused_work(struct vh_worker *w VH_UNUSED, void *arg)
 {
 	struct refused_job	*j = arg;
 	char			 wait[32], *page = NULL, *meta = NULL;
@@ -183,7 +184,6 @@ refused_work(struct vh_worker *w, void *arg)
 	FILE			*f;
 	size_t			 n;
 
-	(void)w;
 	dutch_wait(j->retry_after_s, wait, sizeof wait);
 	if (j->path != NULL && (f = fopen(j->path, "re")) != NULL) {
 		page = vh_xmalloc(REFUSED_PAGE_MAX + 1);
@@ -372,9 +372,13 @@ struct device_job {
 	char			 addr[VH_RATELIMIT_KEY_LEN];
 	int64_t			 retry_after_s, entry;
 	char			 receipt[VH_SECRET_LEN];
-	int			 rc;
-	char			*err;
+	bool			 refused;	/* too many tries: 429 */
+	struct vh_api_err	 e;
 };
+
+#define DEVICE_DB	"the receipt cannot be looked up right now; try again"
+#define STATUS_DB	"the story's state cannot be looked up right now; " \
+			"try again"
 
 static bool
 upload_id_ok(const char *s)
@@ -401,15 +405,21 @@ device_work(struct vh_worker *w, void *arg)
 	PGconn			*db;
 	size_t			 n;
 	unsigned char		*sealed = NULL;
+	char			*err = NULL;
+	int			 rc;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
-		j->rc = VH_EDB;
+	if ((db = vh_api_db(w, j->req, &j->e, DEVICE_DB)) == NULL)
+		return;
+	if ((rc = vh_ratelimit_over(ctx->ratelimit, db, "device",
+	    j->addr, j->cfg->resident_upload_rate,
+	    &j->retry_after_s, &err)) != 0) {
+		if (rc == VH_ETOOBIG) {
+			free(err);
+			j->refused = true;
+		} else
+			vh_api_err_db(&j->e, j->req, "receipt", err, DEVICE_DB);
 		return;
 	}
-	if ((j->rc = vh_ratelimit_over(ctx->ratelimit, db, "device",
-	    j->addr, j->cfg->resident_upload_rate,
-	    &j->retry_after_s, &j->err)) != 0)
-		return;
 	vh_auth_hash(j->device, hash);
 	vh_auth_hash_sql(hash, hash_sql);
 	/* One row per upload: whether it is finished, and the sealed code
@@ -420,34 +430,35 @@ device_work(struct vh_worker *w, void *arg)
 	    " LEFT JOIN receipt_device rd ON rd.entry_id = m.entry_id"
 	    " AND rd.device_hash = $2::bytea"
 	    " WHERE u.id = $1 AND u.collection_id IS NOT NULL", 2, params,
-	    &j->err)) == NULL) {
-		j->rc = VH_EDB;
+	    &err)) == NULL) {
+		vh_api_err_db(&j->e, j->req, "receipt", err, DEVICE_DB);
 		return;
 	}
 	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "f") == 0) {
-		j->rc = VH_EAGAIN;	/* not finished: not a guess */
+		/* not finished: not a guess */
+		vh_api_err_set(&j->e, 409, "upload-unfinished", vh_xstrdup(
+		    "this upload is not complete yet; send the rest first"));
 		goto out;
 	}
 	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) {
-		j->rc = VH_ENOENT;
+		vh_api_err_set(&j->e, 404, "no-receipt", vh_xstrdup("no "
+		    "receipt is kept for this upload and this device"));
 		if (vh_ratelimit_hit(ctx->ratelimit, db, "device",
 		    j->addr, j->cfg->resident_upload_rate,
-		    &j->retry_after_s, &j->err) == VH_EDB)
-			vh_log_warnx("receipt: counting a failure: %s", j->err);
-		free(j->err);
-		j->err = NULL;
+		    &j->retry_after_s, &err) == VH_EDB)
+			vh_log_warnx("receipt: counting a failure: %s", err);
+		free(err);
 		goto out;
 	}
 	sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 1), &n);
 	if (sealed == NULL || n == 0 || n >= VH_SECRET_LEN) {
-		j->err = vh_xstrdup("a sealed receipt of a wrong size");
-		j->rc = VH_EDB;
+		vh_api_err_db(&j->e, j->req, "receipt", vh_xstrdup("a sealed "
+		    "receipt of a wrong size"), DEVICE_DB);
 		goto out;
 	}
 	vh_auth_seal(j->device, sealed, n, (uint8_t *)j->receipt);
 	j->receipt[n] = '\0';
 	j->entry = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	j->rc = 0;
 out:
 	PQfreemem(sealed);
 	PQclear(r);
@@ -459,39 +470,30 @@ device_done(void *arg)
 	struct device_job *j = arg;
 
 	vh_http_add_header(j->req, "Cache-Control", "no-store");
-	if (j->rc == VH_ETOOBIG)
+	if (j->refused)
 		vh_api_receipt_refuse(j->req, j->retry_after_s);
-	else if (j->rc == VH_EAGAIN)
-		vh_http_respond_problem(j->req, 409, "upload-unfinished",
-		    "this upload is not complete yet; send the rest first");
-	else if (j->rc == VH_ENOENT)
-		vh_http_respond_problem(j->req, 404, "no-receipt",
-		    "no receipt is kept for this upload and this device");
-	else if (j->rc != 0) {
-		vh_log_warnx("req=%s receipt: %s", vh_http_req_id(j->req),
-		    j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "the receipt cannot be looked up right now; try again");
-	} else
+	else if (j->e.status != 0)
+		vh_api_reply_problem(j->req, &j->e);
+	else
 		vh_body_respond_json(j->req, 200, json_pack("{s:s, s:I}",
 		    "receipt", j->receipt, "entry", (json_int_t)j->entry));
 	explicit_bzero(j->receipt, sizeof j->receipt);
 	free(j->upload);
 	free(j->device);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	vh_config_unref(j->cfg);
 	free(j);
 }
 
 void
 vh_api_upload_receipt(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const char		*id = vh_route_param(params, "id");
 	const char		*device = vh_http_req_header(req, "Upload-Device");
 	struct device_job	*j;
 
-	(void)who;
 	if (device == NULL || strlen(device) < 16 || strlen(device) > 128) {
 		vh_http_respond_problem(req, 400, "device-required", "send the "
 		    "device secret given with the upload in Upload-Device");
@@ -522,8 +524,8 @@ struct status_job {
 	char			 addr[VH_RATELIMIT_KEY_LEN];
 	int64_t			 retry_after_s;
 	json_t			*out;
-	int			 rc;
-	char			*err;
+	bool			 refused;	/* too many wrong codes: 429 */
+	struct vh_api_err	 e;
 };
 
 static void
@@ -533,7 +535,7 @@ status_free(void *arg)
 
 	free(j->code);
 	json_decref(j->out);
-	free(j->err);
+	vh_api_err_clear(&j->e);
 	vh_config_unref(j->cfg);
 	free(j);
 }
@@ -559,6 +561,14 @@ plain_state(const char *status)
 }
 
 static void
+status_unknown(struct status_job *j)
+{
+	vh_api_err_set(&j->e, 404, "unknown-receipt", vh_xstrdup("no story "
+	    "is stored under this receipt code; check the code, or it may "
+	    "have been withdrawn already"));
+}
+
+static void
 status_work(struct vh_worker *w, void *arg)
 {
 	struct status_job	*j = arg;
@@ -567,14 +577,24 @@ status_work(struct vh_worker *w, void *arg)
 	int64_t			 entry;
 	PGresult		*r;
 	PGconn			*db;
+	char			*err = NULL;
+	int			 rc;
 
-	if ((db = vh_worker_db(w, &j->err)) == NULL) {
-		j->rc = VH_EDB;
+	if ((db = vh_api_db(w, j->req, &j->e, STATUS_DB)) == NULL)
+		return;
+	if ((rc = vh_api_receipt_find(j->ctx, j->cfg, db, j->addr, j->code,
+	    &entry, &j->retry_after_s, &err)) != 0) {
+		if (rc == VH_ETOOBIG || rc == VH_ENOENT) {
+			free(err);
+			if (rc == VH_ETOOBIG)
+				j->refused = true;
+			else
+				status_unknown(j);
+		} else
+			vh_api_err_db(&j->e, j->req, "receipt status", err,
+			    STATUS_DB);
 		return;
 	}
-	if ((j->rc = vh_api_receipt_find(j->ctx, j->cfg, db, j->addr, j->code,
-	    &entry, &j->retry_after_s, &j->err)) != 0)
-		return;
 	snprintf(id, sizeof id, "%" PRId64, entry);
 	params[0] = id;
 	/* What a withdrawal removes, in counts a person recognises. */
@@ -593,13 +613,13 @@ status_work(struct vh_worker *w, void *arg)
 	    " coalesce(k.language, ''), coalesce(e.area_code, '')"
 	    " FROM entry e LEFT JOIN collection c ON c.id = e.collection_id"
 	    " LEFT JOIN consent k ON k.entry_id = e.id WHERE e.id = $1", 1,
-	    params, &j->err)) == NULL) {
-		j->rc = VH_EDB;
+	    params, &err)) == NULL) {
+		vh_api_err_db(&j->e, j->req, "receipt status", err, STATUS_DB);
 		return;
 	}
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		j->rc = VH_ENOENT;
+		status_unknown(j);
 		return;
 	}
 #define B(c) (strcmp(PQgetvalue(r, 0, c), "t") == 0)
@@ -618,9 +638,9 @@ status_work(struct vh_worker *w, void *arg)
 #undef B
 #undef N
 	PQclear(r);
-	j->rc = j->out != NULL ? 0 : VH_EDB;
 	if (j->out == NULL)
-		j->err = vh_xstrdup("building the answer");
+		vh_api_err_db(&j->e, j->req, "receipt status",
+		    vh_xstrdup("building the answer"), STATUS_DB);
 }
 
 static void
@@ -629,18 +649,11 @@ status_done(void *arg)
 	struct status_job *j = arg;
 
 	vh_http_add_header(j->req, "Cache-Control", "no-store");
-	if (j->rc == VH_ETOOBIG)
+	if (j->refused)
 		vh_api_receipt_refuse(j->req, j->retry_after_s);
-	else if (j->rc == VH_ENOENT)
-		vh_http_respond_problem(j->req, 404, "unknown-receipt",
-		    "no story is stored under this receipt code; check the code,"
-		    " or it may have been withdrawn already");
-	else if (j->rc != 0) {
-		vh_log_warnx("req=%s receipt status: %s",
-		    vh_http_req_id(j->req), j->err);
-		vh_http_respond_problem(j->req, 503, "database-unavailable",
-		    "the story's state cannot be looked up right now; try again");
-	} else {
+	else if (j->e.status != 0)
+		vh_api_reply_problem(j->req, &j->e);
+	else {
 		vh_body_respond_json(j->req, 200, j->out);
 		j->out = NULL;
 	}
@@ -661,12 +674,11 @@ status_body(struct vh_http_req *req, json_t *body, void *arg)
 
 void
 vh_api_receipt_status(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct status_job *j;
 
-	(void)params;
-	(void)who;
 	j = vh_xcalloc(1, sizeof *j);
 	j->ctx = ctx;
 	j->cfg = vh_config_ref(vh_ctx_config(ctx));
@@ -694,14 +706,13 @@ static const char buurt_at_sql[] =
 
 void
 vh_api_resident_buurten(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	char		*lat = vh_apiq_arg(req, "lat"), *lon = vh_apiq_arg(req, "lon");
 	char		*end;
 
-	(void)params;
-	(void)who;
 	if (lat == NULL && lon == NULL) {
 		q.sql = buurten_sql;
 		vh_apiq_run(ctx, req, &q);
@@ -744,12 +755,11 @@ static const char buurten_geojson_sql[] =
 
 void
 vh_api_resident_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	struct vh_apiq q = { .mode = VH_APIQ_JSON };
 
-	(void)params;
-	(void)who;
 	vh_http_add_header(req, "Cache-Control", "public, max-age=3600");
 	q.sql = buurten_geojson_sql;
 	q.content_type = "application/geo+json";
@@ -761,13 +771,12 @@ vh_api_resident_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
  * never) and the longest recording it makes. */
 void
 vh_api_resident_settings(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who VH_UNUSED)
 {
 	const struct vh_config	*c = vh_ctx_config(ctx);
 	const int64_t		 day = 24 * 3600 * 1000LL;
 
-	(void)params;
-	(void)who;
 	vh_body_respond_json(req, 200, json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
 	    "max_recording_s", (json_int_t)(c->resident_max_recording / 1000),
 	    "retention_days",

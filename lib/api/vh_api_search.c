@@ -22,6 +22,7 @@
 #include "vh_config.h"
 #include "vh_error.h"
 #include "vh_http.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 static const char *statuses[] = { "received", "processing", "pending_review",
@@ -348,14 +349,14 @@ vh_search_run(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_search_entries(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON };
 	json_t		*f;
 	char		*why = NULL, *v;
 	long		 lim;
 
-	(void)params;
 	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	if (arg(req, f, "sort", sort_ok, "must be relevance or recent",
@@ -402,12 +403,12 @@ vh_api_entry_get(struct vh_ctx *ctx, struct vh_http_req *req,
 
 void
 vh_api_export_buurten_geojson(struct vh_ctx *ctx, struct vh_http_req *req,
-    const struct vh_route_params *params, const struct vh_principal *who)
+    const struct vh_route_params *params VH_UNUSED,
+    const struct vh_principal *who)
 {
 	struct vh_apiq	 q = { .mode = VH_APIQ_JSON_ROWS };
 	json_t		*f;
 
-	(void)params;
 	if ((f = vh_search_request(ctx, req, who)) == NULL)
 		return;
 	/* One Feature per row: boundaries make this the largest answer. */

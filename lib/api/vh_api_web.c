@@ -144,13 +144,12 @@ open_regular(const char *path, int *fd, struct stat *st)
 }
 
 static void
-web_work(struct vh_worker *w, void *arg)
+web_work(struct vh_worker *w VH_UNUSED, void *arg)
 {
 	struct web_job	*j = arg;
 	struct stat	 st;
 	char		*alt = NULL;
 
-	(void)w;
 	/* The compressed copies first, as the client prefers them. */
 	if (j->br) {
 		alt = vh_xasprintf("%s.br", j->path);

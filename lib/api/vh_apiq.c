@@ -53,6 +53,7 @@
 #include "vh_httpparse.h"
 #include "vh_log.h"
 #include "vh_pool.h"
+#include "vh_unused.h"
 #include "vh_xmalloc.h"
 
 #define STREAM_PIECE	(64 * 1024)	/* worker's buffer, loop's read */
@@ -418,11 +419,10 @@ out:
 
 /* libarchive's output: into the stream; -1 once the client is gone. */
 static la_ssize_t
-zip_out(struct archive *a, void *arg, const void *buf, size_t n)
+zip_out(struct archive *a VH_UNUSED, void *arg, const void *buf, size_t n)
 {
 	struct apiq_job *j = arg;
 
-	(void)a;
 	return (put(j, buf, n) ? (la_ssize_t)n : -1);
 }
 
@@ -696,11 +696,10 @@ stream_abort(struct apiq_job *j)
 }
 
 static void
-stream_resume(struct vh_http_req *req, void *arg)
+stream_resume(struct vh_http_req *req VH_UNUSED, void *arg)
 {
 	struct apiq_job *j = arg;
 
-	(void)req;
 	j->paused_s = 0;
 	evtimer_del(j->tick);
 	event_add(j->rev, NULL);
@@ -709,13 +708,11 @@ stream_resume(struct vh_http_req *req, void *arg)
 /* Loop, once a second while paused: the drain callback never comes for
  * a client that went away. */
 static void
-stream_tick(evutil_socket_t fd, short what, void *arg)
+stream_tick(evutil_socket_t fd VH_UNUSED, short what VH_UNUSED, void *arg)
 {
 	struct apiq_job	*j = arg;
 	struct timeval	 tv = { 1, 0 };
 
-	(void)fd;
-	(void)what;
 	if (!vh_http_req_gone(j->req) && ++j->paused_s >= STREAM_STALL_S) {
 		/* Everything may already be queued here, the worker long
 		 * done: a client that takes nothing must not keep it. */
@@ -731,14 +728,13 @@ stream_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-stream_readable(evutil_socket_t fd, short what, void *arg)
+stream_readable(evutil_socket_t fd, short what VH_UNUSED, void *arg)
 {
 	struct apiq_job	*j = arg;
 	struct timeval	 tv = { 1, 0 };
 	char		 buf[STREAM_PIECE];
 	ssize_t		 n;
 
-	(void)what;
 	if (vh_http_req_gone(j->req)) {
 		stream_abort(j);
 		return;

@@ -191,7 +191,7 @@ static const struct route routes[] = {
 	  vh_api_odk_submission_post },
 	{ VH_HTTP_GET, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_list },
 	{ VH_HTTP_POST, "/api/v1/odk/tokens", VH_ROLE_ADMIN, vh_api_odk_tokens_post },
-	{ VH_HTTP_DELETE, "/api/v1/odk/tokens/{id}", VH_ROLE_ADMIN,
+	{ VH_HTTP_DELETE, "/api/v1/odk/tokens/{id:int}", VH_ROLE_ADMIN,
 	  vh_api_odk_token_revoke },
 
 	/* The web app (vh_api_web.c): its assets, and each route of the

@@ -40,6 +40,14 @@ test('a mistyped path parameter is a 400 that names it; a typed one reaches the 
       assert.match((await r.json()).detail, /^'id' in the path must be /, id);
     }
     assert.equal((await get('/api/v1/tokens/999999999', admin, { method: 'DELETE' })).status, 404);
+    // DELETE /api/v1/odk/tokens/{id:int} too (its handler, as well, once
+    // checked the id by hand, with a 404); an unknown id is still 404.
+    for (const id of ['abc', '0', '1234567890123456789']) {
+      const r = await get(`/api/v1/odk/tokens/${id}`, admin, { method: 'DELETE' });
+      assert.equal(r.status, 400, id);
+      assert.match((await r.json()).detail, /^'id' in the path must be /, id);
+    }
+    assert.equal((await get('/api/v1/odk/tokens/999999999', admin, { method: 'DELETE' })).status, 404);
     // The body of a POST is not read for it.
     const r = await get('/api/v1/entries/abc/redact', moderator, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     assert.equal(r.status, 400);
