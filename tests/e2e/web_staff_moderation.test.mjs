@@ -120,8 +120,15 @@ test('a moderator redacts a name and a range of the recording, then publishes', 
     await page.waitForFunction(() => { const a = document.querySelector('audio'); return a && !a.paused && a.muted; }, null, { timeout: 15000 });
     await page.waitForFunction(() => { const a = document.querySelector('audio'); return a && a.paused && !a.muted; }, null, { timeout: 20000 });
 
+    // The recording is re-encoded by a media job (202): the page says so
+    // and holds publishing back until the job is done, then says it is.
     await page.getByRole('button', { name: 'Weglakken opslaan' }).click();
-    await page.getByText(/Opgeslagen: 1 stuk\(ken\) tekst en 1 stuk\(ken\) opname weggelakt/).waitFor({ timeout: 60000 });
+    await page.getByRole('status').filter({ hasText: 'De opname wordt nu weggelakt' }).waitFor();
+    await page.getByRole('button', { name: 'Publiceren' }).click();
+    await page.getByText('Wacht met publiceren tot de opname is weggelakt.').waitFor();
+    await page.getByText(/Opgeslagen: 1 stuk\(ken\) tekst en 1 stuk\(ken\) opname weggelakt/).waitFor({ timeout: 120000 });
+    const redactJob = psql(ctx.url, `SELECT state FROM job WHERE kind = 'redact' ORDER BY id DESC LIMIT 1`).trim();
+    assert.equal(redactJob, 'done', 'the page says saved only once the redaction job is done');
     assert.match(await textBox.innerText(), /Jan \[naam\] bij de speeltuin/);
 
     // The reject dialog, open (then cancelled).

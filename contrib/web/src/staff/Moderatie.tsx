@@ -11,7 +11,7 @@ import { Dialog } from './Dialog';
 import { Geschiedenis } from './Geschiedenis';
 import { lazy } from './lazy';
 import type { PageProps } from './routes';
-import { approve, editEntry, history as getHistory, publish, redact, reject, type HistoryItem, type Span } from './staffApi';
+import { approve, editEntry, history as getHistory, job as getJob, publish, redact, reject, type HistoryItem, type RedactJob, type Span } from './staffApi';
 import { problem } from './staffErrors';
 import './staff.css';
 import { st, type StaffKey } from './staffI18n';
@@ -95,6 +95,11 @@ function Review(props: { id: number; onDecided: () => void }) {
   const [replacement, setReplacement] = useState(REPLACEMENTS[1]);
   const [mutes, setMutes] = useState<Record<number, Range[]>>({});
   const [saveMsg, setSaveMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  // Audio redaction jobs still running: publishing waits for them, so that
+  // the unredacted recording is never what gets published.
+  const [muting, setMuting] = useState(false);
+  const alive = useRef(true);
+  useEffect(() => () => { alive.current = false; }, []);
   const [decision, setDecision] = useState<{ ok: boolean; text: string } | null>(null);
   const [selNote, setSelNote] = useState<string | null>(null);
   const [rejecting, setRejecting] = useState(false);
@@ -140,17 +145,40 @@ function Review(props: { id: number; onDecided: () => void }) {
       .map(([m, rs]) => ({ media: Number(m), mute: rs.map((r) => [r.start, r.end] as [number, number]) }));
     if (text.length === 0 && aud.length === 0) { setSaveMsg({ ok: false, text: st('mod.save.nothing') }); return; }
     try {
-      await redact(e.id, { ...(text.length ? { text } : {}), ...(aud.length ? { audio: aud } : {}) });
+      const r = await redact(e.id, { ...(text.length ? { text } : {}), ...(aud.length ? { audio: aud } : {}) });
       setPending([]);
       setMutes({});
+      if (r.audio?.length) {
+        setMuting(true);
+        setSaveMsg({ ok: true, text: st('mod.save.audio.busy') });
+        await load();
+        const ok = await follow(r.audio);
+        if (!alive.current) return;
+        setMuting(false);
+        if (!ok) { setSaveMsg({ ok: false, text: st('mod.save.audio.failed') }); await load(); return; }
+      }
       await load();
       setSaveMsg({ ok: true, text: st('mod.save.done', { spans: text.length, ranges: aud.reduce((n, a) => n + a.mute.length, 0) }) });
-    } catch (err) { setSaveMsg({ ok: false, text: problem(err) }); }
+    } catch (err) { setMuting(false); setSaveMsg({ ok: false, text: problem(err) }); }
+  };
+
+  // Polls the redaction jobs until each is done (true) or one failed
+  // (false); every second at first, then every three.
+  const follow = async (jobs: RedactJob[]): Promise<boolean> => {
+    let open = jobs.map((j) => j.job);
+    for (let i = 0; open.length > 0 && alive.current; i++) {
+      await new Promise((res) => setTimeout(res, i < 10 ? 1000 : 3000));
+      const states = await Promise.all(open.map((id) => getJob(id)));
+      if (states.some((j) => j.state === 'failed')) return false;
+      open = states.filter((j) => j.state !== 'done').map((j) => j.id);
+    }
+    return true;
   };
 
   const decide = async (what: 'approve' | 'publish' | 'reject', reason = '') => {
     if (!e) return;
     setDecision(null);
+    if (what === 'publish' && muting) { setDecision({ ok: false, text: st('mod.publish.wait') }); return; }
     try {
       const r = what === 'approve' ? await approve(e.id) : what === 'publish' ? await publish(e.id) : await reject(e.id, reason);
       setDecision({ ok: true, text: st(`mod.decided.${r.status}` as StaffKey) });

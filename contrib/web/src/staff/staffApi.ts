@@ -63,9 +63,14 @@ export function history(id: number): Promise<{ entry: number; status: string; it
 
 export interface Span { start: number; end: number; replacement?: string }
 export interface Redaction { text?: Span[]; title?: Span[]; audio?: { media: number; mute: [number, number][] }[] }
-export function redact(id: number, r: Redaction): Promise<{ id: number; status: string; title: string; text: string }> {
+// With audio the answer is 202: each recording is re-encoded by a job of
+// the media runners, followed with job().
+export interface RedactJob { media: number; job: number; state: string }
+export function redact(id: number, r: Redaction): Promise<{ id: number; status: string; title: string; text: string; audio?: RedactJob[] }> {
   return request('POST', `/api/v1/entries/${id}/redact`, { body: r });
 }
+export interface Job { id: number; state: 'queued' | 'running' | 'done' | 'failed'; last_error: string | null }
+export function job(id: number): Promise<Job> { return request('GET', `/api/v1/jobs/${id}`); }
 export function approve(id: number): Promise<{ id: number; status: string }> {
   return request('POST', `/api/v1/entries/${id}/approve`, { body: {} });
 }
