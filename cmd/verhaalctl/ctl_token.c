@@ -185,7 +185,7 @@ collection_consent(struct ctl *c, int argc, char **argv)
 	PGresult	*r;
 	int64_t		 id;
 	size_t		 i;
-	int		 ch;
+	int		 ch, rc;
 
 	if (argc < 2 || (strcmp(argv[1], "add") != 0 &&
 	    strcmp(argv[1], "list") != 0))
@@ -227,10 +227,11 @@ collection_consent(struct ctl *c, int argc, char **argv)
 	body = read_file(file);
 	/* The text and its audit row commit together. */
 	PQclear(ctl_query(c, "BEGIN", 0, NULL));
-	if (vh_consent_text_add(ctl_db(c), slug, version, language, body, &id,
-	    &why) != 0)
-		ctl_die("%s", why);
+	rc = vh_consent_text_add(ctl_db(c), slug, version, language, body, &id,
+	    &why);
 	free(body);
+	if (rc != 0)
+		ctl_die("%s", why);
 	snprintf(detail, sizeof detail, "version %s, language %s, text %lld",
 	    version, language, (long long)id);
 	ctl_audit_row(c, "consent_text_add", "collection", slug, detail);
