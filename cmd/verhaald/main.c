@@ -312,6 +312,7 @@ main(int argc, char **argv)
 
 	if ((cfg = vh_config_load(d.config_path, environ, &err)) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		free(err);
 		return (1);
 	}
 	if (check) {
@@ -323,6 +324,7 @@ main(int argc, char **argv)
 	if (get != NULL) {
 		if ((v = vh_config_get(cfg, get)) == NULL) {
 			fprintf(stderr, "verhaald: unknown key '%s'\n", get);
+			vh_config_free(cfg);
 			return (1);
 		}
 		printf("%s\n", v);
