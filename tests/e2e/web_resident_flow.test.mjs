@@ -90,12 +90,19 @@ test('the network goes away mid-upload and comes back: one entry, the right SHA-
     await tellStory(page, { seconds: 6 });
     let patches = 0;
     let sha = null;
+    page.on('requestfinished', (req) => { if (req.method() === 'PATCH') patches++; });
+    // The network goes when the second PATCH is sent, before any of it
+    // reaches the daemon: going offline after the first one's answer
+    // raced the page, which on a busy machine sent all the rest first.
+    let sent = 0;
     const cut = new Promise((resolve) => {
-      page.on('requestfinished', async (req) => {
-        if (req.method() === 'PATCH' && ++patches === 1) {
+      page.route('**/api/v1/**', async (route) => {
+        if (route.request().method() === 'PATCH' && ++sent === 2) {
           await browser.setOffline(true);
           resolve();
+          return route.abort('internetdisconnected');
         }
+        return route.continue();
       });
     });
     await page.getByRole('button', { name: 'Versturen' }).click();
