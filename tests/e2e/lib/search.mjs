@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { freshDatabase, startDaemon, psql, ctl, tmpdir, shared } from './harness.mjs';
+import { freshDatabase, startDaemon, psql, ctl, tmpdir, shared, top } from './harness.mjs';
 import { addConsentTexts } from './accounts.mjs';
 
 export async function searchSetup(env = {}) {
@@ -54,7 +54,10 @@ export async function allPages(get, who, p, onPage = async () => {}) {
   throw new Error('too many pages');
 }
 
-export const areasDir = path.join(shared, 'data', 'areas');
+// The area files of ../shared/data; contrib/seed ships the same four as
+// seed data, so these tests run without ../shared too.
+const sharedAreas = path.join(shared, 'data', 'areas');
+export const areasDir = existsSync(sharedAreas) ? sharedAreas : path.join(top, 'contrib', 'seed');
 export function importAreas(url) {
   if (!existsSync(areasDir)) return false;
   const files = ['cbs_47018NED_WijkenEnBuurten_indeling2024_utrecht.csv',
