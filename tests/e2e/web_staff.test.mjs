@@ -174,6 +174,9 @@ test('staff app: sign in, search, filter, read and listen', { skip, timeout: 240
       // No repeats, and focus moves to the first new result.
       const ids = await page.locator('.vh-result h3 a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
       assert.equal(new Set(ids).size, 25);
+      // The page moves focus in an effect, after the new results are drawn.
+      await page.waitForFunction((h) => document.activeElement?.getAttribute('href') === h, ids[20], { timeout: 5000 })
+        .catch(() => undefined);
       assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), ids[20]);
       assert.equal(await page.getByRole('button', { name: 'Meer laden' }).count(), 0, 'no third page');
     });
