@@ -157,7 +157,11 @@ test('staff app: sign in, search, filter, read and listen', { skip, timeout: 240
       await page.getByRole('heading', { level: 1, name: 'Inbraak in de schuur aan de Kanaalweg' }).waitFor();
       await focusTo(() => document.activeElement?.textContent === 'Afspelen');
       await page.keyboard.press('Enter');
-      await page.waitForFunction(() => { const a = document.querySelector('audio'); return a && a.currentTime > 0.3; }, null, { timeout: 15000 });
+      await page.waitForFunction(() => { const a = document.querySelector('audio'); return a && a.currentTime > 0.3; }, null, { timeout: 15000 }).catch(async (e) => {
+        // Say what the element was doing, so that a failure can be read.
+        const state = await page.evaluate(() => { const a = document.querySelector('audio'); return a ? { paused: a.paused, readyState: a.readyState, networkState: a.networkState, error: a.error?.code, currentTime: a.currentTime } : 'no audio element'; });
+        throw new Error(`the recording did not play after Enter on Afspelen: ${JSON.stringify(state)} (${e.message})`);
+      });
       // Visible focus: the focused control has an outline.
       const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
       assert.notEqual(outline, 'none', 'focus is visible');

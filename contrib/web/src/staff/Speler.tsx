@@ -34,10 +34,14 @@ export function Speler({ mediaId, label }: SpelerProps) {
     if (!info || problem || !audio.current || !zoom.current || !overview.current || !info.links['peaks.json']) return;
     let peaks: PeaksInstance | null = null;
     let gone = false;
-    Peaks.init({
-      zoomview: { container: zoom.current, waveformColor: '#5a7ab0', playedWaveformColor: '#24578f' },
-      overview: { container: overview.current, waveformColor: '#9bb0d0', playedWaveformColor: '#24578f' },
-      mediaElement: audio.current,
+    const el = audio.current, zc = zoom.current, oc = overview.current;
+    // peaks.js calls load() on an element that has no metadata yet, and
+    // load() cancels a play() already asked for: a quick listener's first
+    // press did nothing. So it starts only once the metadata is there.
+    const start = () => Peaks.init({
+      zoomview: { container: zc, waveformColor: '#5a7ab0', playedWaveformColor: '#24578f' },
+      overview: { container: oc, waveformColor: '#9bb0d0', playedWaveformColor: '#24578f' },
+      mediaElement: el,
       dataUri: { json: info.links['peaks.json'] },
       keyboard: false,
     }, (err, p) => {
@@ -45,7 +49,9 @@ export function Speler({ mediaId, label }: SpelerProps) {
       if (err) { setProblem(t('entry.audio.unavailable')); return; }
       peaks = p ?? null;
     });
-    return () => { gone = true; peaks?.destroy(); };
+    if (el.readyState >= HTMLMediaElement.HAVE_METADATA) start();
+    else el.addEventListener('loadedmetadata', start, { once: true });
+    return () => { gone = true; el.removeEventListener('loadedmetadata', start); peaks?.destroy(); };
   }, [info, problem]);
 
   if (problem) return <p class="utrecht-paragraph" role="status">{problem}</p>;
