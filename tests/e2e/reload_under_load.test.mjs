@@ -8,7 +8,7 @@
 // the daemon must also report no data race (its log, its exit status).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon, tmpdir } from './lib/harness.mjs';
 import { addUser, login, sessionHeaders } from './lib/accounts.mjs';
@@ -25,8 +25,12 @@ const CONFIGS = [
 const SIZE = 2 * MiB;	// between the two limits
 const CHUNK = 512 * 1024;	// below both
 
+// Written beside and renamed over, as config management does: a reload
+// that reads the file while writeFileSync has only truncated it would
+// see an empty file, a valid config of defaults (a 2 GiB limit).
 function writeConfig(file, c) {
-  writeFileSync(file, `max_upload_size = ${c.max}\nsession_lifetime = ${c.lifetime}s\n`);
+  writeFileSync(`${file}.new`, `max_upload_size = ${c.max}\nsession_lifetime = ${c.lifetime}s\n`);
+  renameSync(`${file}.new`, file);
 }
 
 // One tus upload of SIZE bytes: created under one of the two limits, and
