@@ -48,6 +48,7 @@ ctl_fsck(struct ctl *c, int argc, char **argv)
 	char			*err = NULL, *end, *blobs;
 	int64_t			 ms;
 	int			 ch;
+	bool			 ok;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -75,17 +76,19 @@ ctl_fsck(struct ctl *c, int argc, char **argv)
 		if (!o.repair)
 			ctl_die("--from is a source for --repair");
 		blobs = vh_xasprintf("%s/MANIFEST", o.from);
-		if (access(blobs, R_OK) == -1)
-			ctl_die("%s is not a backup (no MANIFEST)", o.from);
+		ok = access(blobs, R_OK) == 0;
 		free(blobs);
+		if (!ok)
+			ctl_die("%s is not a backup (no MANIFEST)", o.from);
 	}
 	/* Opening a store creates it: a mistyped data_dir would look like
 	 * a store that lost every file. */
 	blobs = vh_xasprintf("%s/blobs", c->cfg->data_dir);
-	if (stat(blobs, &sb) == -1 || !S_ISDIR(sb.st_mode))
+	ok = stat(blobs, &sb) == 0 && S_ISDIR(sb.st_mode);
+	free(blobs);
+	if (!ok)
 		ctl_die("no blob store at %s (is data_dir right?)",
 		    c->cfg->data_dir);
-	free(blobs);
 	if ((bs = vh_blobstore_new(c->cfg->data_dir, &err)) == NULL)
 		ctl_die("%s", err);
 	if (vh_fsck_run(ctl_db(c), bs, &o, print_finding, NULL, &st, &err) != 0)
